@@ -1,0 +1,1 @@
+"""An MkDocs plugin that turns arXiv IDs in front matter into paper digests."""

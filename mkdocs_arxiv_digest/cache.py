@@ -1,0 +1,102 @@
+"""What was fetched and summarized, kept on disk between builds (diskcache, JSON values)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+from .ids import ArxivId
+from .records import SCHEMA, Paper, Summary
+
+UNKNOWN_SECONDS = 24 * 3600
+"""How long an ID arXiv has no paper for is remembered as unknown."""
+
+
+class Cache:
+    """Papers by versioned ID, the latest version seen of each bare ID with
+    when it was checked, IDs known to be unknown, and summaries.
+
+    diskcache is thread- and process-safe (SQLite), so a worker thread may
+    write while pages render, and `mkdocs serve` and a build may share it.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problem = ""
+        """Set when the directory held a cache that could not be read and was set aside."""
+        try:
+            self._store = self._open(directory)
+        except (sqlite3.DatabaseError, OSError) as error:
+            aside = directory.with_name(f"{directory.name}.broken-{int(time.time())}")
+            directory.rename(aside)
+            self.problem = f"the cache in {directory} could not be read ({error}); it was moved to {aside}"
+            self._store = self._open(directory)
+
+    @staticmethod
+    def _open(directory: Path) -> diskcache.Cache:
+        store = diskcache.Cache(str(directory), disk=diskcache.JSONDisk, timeout=60)
+        store.get("probe")  # reading once shows a corrupt database now, not mid-build
+        return store
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    # Papers
+
+    def paper(self, arxiv_id: ArxivId, max_age: float | None) -> Paper | None:
+        """The cached paper for `arxiv_id`. A bare ID's latest version counts
+        only if it was checked less than `max_age` seconds ago (`None`: any age)."""
+        if arxiv_id.version is not None:
+            return self._paper(f"{arxiv_id.base}v{arxiv_id.version}")
+        latest = self._store.get(f"latest:{arxiv_id.base}")
+        if not isinstance(latest, dict):
+            return None
+        if max_age is not None and time.time() - float(latest.get("checked", 0)) > max_age:
+            return None
+        return self._paper(f"{arxiv_id.base}v{latest.get('version')}")
+
+    def _paper(self, versioned: str) -> Paper | None:
+        data = self._store.get(f"paper:{versioned}")
+        return Paper.from_dict(data) if data is not None else None
+
+    def store_papers(self, found: dict[ArxivId, Paper]) -> None:
+        """Keep papers as they arrive; a bare ID also records its latest version."""
+        now = time.time()
+        with self._store.transact():
+            for arxiv_id, paper in found.items():
+                self._store.set(f"paper:{paper.versioned_id}", paper.to_dict())
+                if arxiv_id.version is None:
+                    self._store.set(f"latest:{paper.id}", {"version": paper.version, "checked": now})
+                self._store.delete(f"unknown:{arxiv_id}")
+
+    def is_unknown(self, arxiv_id: ArxivId) -> bool:
+        return self._store.get(f"unknown:{arxiv_id}") is not None
+
+    def mark_unknown(self, ids: list[ArxivId]) -> None:
+        with self._store.transact():
+            for arxiv_id in ids:
+                self._store.set(f"unknown:{arxiv_id}", 1, expire=UNKNOWN_SECONDS)
+
+    # Summaries
+
+    @staticmethod
+    def summary_key(paper: Paper, summarizer: str, language: str) -> str:
+        return f"summary:{paper.versioned_id}:{summarizer}:{language}:{SCHEMA}"
+
+    def summary(self, key: str) -> Summary | None:
+        data = self._store.get(key)
+        return Summary.from_dict(data) if data is not None else None
+
+    def store_summary(self, key: str, summary: Summary) -> None:
+        self._store.set(key, summary.to_dict())
+
+    def raw(self, key: str) -> Any:
+        """A stored value as it is on disk, for tests and debugging."""
+        return self._store.get(key)

@@ -1,0 +1,87 @@
+"""The plugin's options. Each attribute docstring is its entry in the options reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+from .render import LABELS
+
+
+class Number(c.Type):  # type: ignore[type-arg]
+    """A number within bounds; `bool` is refused even though it is an `int`."""
+
+    def __init__(
+        self,
+        kind: type,
+        default: Any,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> None:
+        super().__init__((int, float) if kind is float else int, default=default)
+        self.kind = kind
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def run_validation(self, value: object) -> Any:
+        if isinstance(value, bool):
+            raise c.ValidationError(f"Expected a number but received a boolean: {value!r}")
+        value = super().run_validation(value)
+        if self.minimum is not None and value < self.minimum:
+            raise c.ValidationError(f"Must be at least {self.minimum}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise c.ValidationError(f"Must be at most {self.maximum}, got {value!r}")
+        return self.kind(value)
+
+
+class ArxivDigestConfig(base.Config):
+    cache_dir = c.Type(str, default=".cache/plugin/arxiv-digest")
+    """Where fetched metadata and summaries are kept between builds, relative to
+    the directory of `mkdocs.yml`. Keep it out of `docs_dir` and `site_dir`."""
+
+    api_url = c.Type(str, default="https://export.arxiv.org/api/query")
+    """The arXiv query API endpoint: change it for a mirror, a proxy or a test server."""
+
+    batch_size = Number(int, 100, minimum=1, maximum=2000)
+    """How many IDs go in one API request. arXiv answers up to 2000 per request."""
+
+    delay_seconds = Number(float, 3.0, minimum=0)
+    """Seconds between two requests to the arXiv API. arXiv's terms ask for 3."""
+
+    timeout = Number(float, 30.0, minimum=0.1)
+    """Seconds to wait for one API response before giving up on that try."""
+
+    retries = Number(int, 3, minimum=0, maximum=20)
+    """How often a request that failed with 429, 5xx, a timeout or a broken
+    connection is tried again, with exponential backoff, before its IDs are
+    reported as not fetched."""
+
+    refresh_days = Number(float, 7.0, minimum=0)
+    """How long a bare ID (no `vN`) trusts the latest version it has cached
+    before asking arXiv whether there is a newer one. Versioned IDs never expire."""
+
+    offline = c.Type(bool, default=False)
+    """Make no network request at all: render from the cache and `snapshot`,
+    and warn about papers found in neither."""
+
+    snapshot = c.Optional(c.Type(str))
+    """A JSON-lines file in the arXiv bulk-metadata format (the fields of the
+    Kaggle arXiv dataset), relative to the directory of `mkdocs.yml`. It is
+    consulted before the API."""
+
+    language = c.Choice(sorted(LABELS), default="en")
+    """The language of the digest's headings and labels (`en` or `zh`)."""
+
+    summarizer = c.Choice(("extractive", "none"), default="extractive")
+    """`extractive` picks a one-sentence TL;DR and key takeaways from the
+    abstract, offline and without a model; `none` shows abstracts only."""
+
+    heading_level = Number(int, 2, minimum=1, maximum=5)
+    """The level of the digest's Summary and Details headings; each paper's
+    heading is one level below."""
+
+    max_authors = Number(int, 10, minimum=0)
+    """How many authors an entry names before it says how many more there are;
+    0 names them all."""

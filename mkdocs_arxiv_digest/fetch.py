@@ -1,0 +1,296 @@
+"""Where paper metadata comes from: the arXiv API (through the `arxiv` package) and snapshot files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import arxiv
+import requests
+
+from .ids import ArxivId, parse_id
+from .records import Paper, clean
+
+# The arxiv package logs skipped error entries and retries through its own
+# loggers; what matters to users is reported by this plugin instead.
+logging.getLogger("arxiv").setLevel(logging.ERROR)
+
+MAX_RETRY_AFTER = 60.0
+"""The longest wait a `Retry-After` header can impose, in seconds."""
+
+
+class FetchError(Exception):
+    """A batch could not be fetched: the network or the API failed after all retries."""
+
+
+class _Garbled(requests.RequestException):
+    """A 200 answer that is not a whole Atom feed (cut off, or not XML)."""
+
+
+@dataclass
+class Batch:
+    """The outcome of asking arXiv for some IDs."""
+
+    requested: list[ArxivId]
+    found: dict[ArxivId, Paper] = field(default_factory=dict)
+    unknown: list[ArxivId] = field(default_factory=list)
+    """Well-formed IDs arXiv has no paper for (or rejected one by one)."""
+    error: str = ""
+    """Why the IDs not in `found` or `unknown` were not fetched."""
+    requests: int = 0
+
+
+def paper_from_result(result: arxiv.Result) -> Paper:
+    """Our record of an API result."""
+    arxiv_id = parse_id(result.get_short_id())
+    return Paper(
+        id=arxiv_id.base,
+        version=arxiv_id.version or 1,
+        title=clean(result.title),
+        abstract=clean(result.summary),
+        authors=tuple(clean(author.name) for author in result.authors),
+        comment=clean(result.comment),
+        primary_category=result.primary_category,
+        categories=tuple(result.categories),
+        published=result.published.date().isoformat(),
+        updated=result.updated.date().isoformat(),
+        doi=result.doi or "",
+        journal_ref=clean(result.journal_ref),
+    )
+
+
+def match_results(requested: Iterable[ArxivId], papers: Iterable[Paper]) -> dict[ArxivId, Paper]:
+    """Pair results with the IDs asked for, by ID: arXiv answers in its own order.
+
+    A bare ID gets the newest version returned for it, a versioned ID its own version.
+    """
+    by_base: dict[str, dict[int, Paper]] = {}
+    for paper in papers:
+        by_base.setdefault(paper.id, {})[paper.version] = paper
+    found: dict[ArxivId, Paper] = {}
+    for arxiv_id in requested:
+        versions = by_base.get(arxiv_id.base)
+        if not versions:
+            continue
+        if arxiv_id.version is None:
+            found[arxiv_id] = versions[max(versions)]
+        elif arxiv_id.version in versions:
+            found[arxiv_id] = versions[arxiv_id.version]
+    return found
+
+
+class _Session(requests.Session):
+    """A session that gives every request a timeout and refuses cut-off feeds."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.last: requests.Response | None = None
+        self.count = 0
+        self.hooks["response"].append(self._check)
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        self.count += 1
+        return super().request(*args, **kwargs)
+
+    def _check(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.last = response
+        if response.status_code == 200 and not response.content.rstrip().endswith(b"</feed>"):
+            raise _Garbled(f"the answer was not a complete Atom feed ({len(response.content)} bytes)")
+
+
+class ArxivApi:
+    """The arXiv query API, asked politely: one connection, `delay_seconds`
+    between requests, a timeout on each, retries with backoff."""
+
+    def __init__(
+        self,
+        api_url: str,
+        delay_seconds: float = 3.0,
+        timeout: float = 30.0,
+        retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.delay_seconds = delay_seconds
+        self.retries = retries
+        self._sleep = sleep
+        self._session = _Session(timeout)
+        self._client = arxiv.Client(delay_seconds=delay_seconds, num_retries=0)
+        self._client.query_url_format = api_url + "?{}"
+        self._client._session = self._session  # the package has no parameter for it
+
+    @property
+    def requests(self) -> int:
+        """How many HTTP requests this client has sent."""
+        return self._session.count
+
+    def close(self) -> None:
+        self._session.close()
+
+    def fetch(self, ids: list[ArxivId], batch_size: int) -> Iterator[Batch]:
+        """Ask for `ids` in batches, yielding each batch's outcome as it arrives."""
+        for start in range(0, len(ids), batch_size):
+            batch = Batch(ids[start : start + batch_size])
+            before = self.requests
+            try:
+                self._fetch_into(batch, batch.requested, empty_retry=True)
+            except FetchError as error:
+                batch.error = str(error)
+            batch.requests = self.requests - before
+            yield batch
+
+    def _fetch_into(self, batch: Batch, ids: list[ArxivId], empty_retry: bool) -> None:
+        try:
+            results = self._query(ids)
+        except arxiv.HTTPError as error:
+            if error.status != 400:
+                raise FetchError(f"arXiv answered HTTP {error.status}") from error
+            # One malformed ID fails the whole request: halve until it is found.
+            if len(ids) == 1:
+                batch.unknown.extend(ids)
+                return
+            middle = len(ids) // 2
+            self._fetch_into(batch, ids[:middle], empty_retry)
+            self._fetch_into(batch, ids[middle:], empty_retry)
+            return
+        if not results and empty_retry:
+            # The API now and then answers an empty page for IDs it knows.
+            self._fetch_into(batch, ids, empty_retry=False)
+            return
+        found = match_results(ids, results)
+        batch.found.update(found)
+        batch.unknown.extend(arxiv_id for arxiv_id in ids if arxiv_id not in found)
+
+    def _query(self, ids: list[ArxivId]) -> list[Paper]:
+        """One request (plus retries) for `ids`; raises `arxiv.HTTPError` for a 400."""
+        search = arxiv.Search(id_list=[str(i) for i in ids], max_results=len(ids))
+        self._client.page_size = max(len(ids), 1)
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                return _papers(self._client.results(search))
+            except arxiv.HTTPError as error:
+                if error.status != 429 and error.status < 500:
+                    raise
+                problem = f"HTTP {error.status}"
+                wait = self._retry_after()
+            except requests.Timeout:
+                problem = f"no answer within {self._session.timeout:g} s"
+            except requests.RequestException as error:
+                problem = _describe(error)
+            if attempt >= self.retries:
+                tries = "try" if attempt == 0 else "tries"
+                raise FetchError(f"{problem} after {attempt + 1} {tries}")
+            if wait is None:
+                base = max(self.delay_seconds, 0.5)
+                wait = base * 2**attempt * random.uniform(0.8, 1.2)
+            attempt += 1
+            self._sleep(wait)
+
+    def _retry_after(self) -> float | None:
+        response = self._session.last
+        value = response.headers.get("Retry-After") if response is not None else None
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                seconds = (parsedate_to_datetime(value) - datetime.now().astimezone()).total_seconds()
+            except (TypeError, ValueError):
+                return None
+        return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _papers(results: Iterable[arxiv.Result]) -> list[Paper]:
+    papers = []
+    for result in results:
+        try:
+            papers.append(paper_from_result(result))
+        except ValueError:  # an entry whose id is not a paper's, e.g. an error entry
+            continue
+    return papers
+
+
+def _describe(error: requests.RequestException) -> str:
+    if isinstance(error, _Garbled):
+        return str(error)
+    if isinstance(error, requests.ConnectionError):
+        return "could not connect to arXiv"
+    return type(error).__name__
+
+
+class Snapshot:
+    """A JSON-lines file in the arXiv bulk-metadata format, read one line at a
+    time so a large dump never sits in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def lookup(self, ids: Iterable[ArxivId]) -> dict[ArxivId, Paper]:
+        wanted: dict[str, list[ArxivId]] = {}
+        for arxiv_id in ids:
+            wanted.setdefault(arxiv_id.base, []).append(arxiv_id)
+        found: dict[ArxivId, Paper] = {}
+        if not wanted:
+            return found
+        with self.path.open(encoding="utf-8") as lines:
+            for line in lines:
+                # Cheap test before parsing: most lines of a dump are not wanted.
+                start = line.find('"id"')
+                if start < 0:
+                    continue
+                record = json.loads(line)
+                asked = wanted.get(str(record.get("id", "")))
+                if not asked:
+                    continue
+                paper = paper_from_snapshot(record)
+                for arxiv_id in asked:
+                    if arxiv_id.version in (None, paper.version):
+                        found[arxiv_id] = paper
+        return found
+
+
+def paper_from_snapshot(record: dict[str, Any]) -> Paper:
+    """Our record of one line of the bulk-metadata format (its latest version)."""
+    versions = record.get("versions") or [{"version": "v1", "created": ""}]
+    latest = versions[-1]
+    if record.get("authors_parsed"):
+        authors = tuple(
+            clean(" ".join(part for part in (first, last, *rest) if part))
+            for last, first, *rest in record["authors_parsed"]
+        )
+    else:
+        authors = tuple(clean(name) for name in str(record.get("authors", "")).split(","))
+    categories = tuple(str(record.get("categories", "")).split())
+    return Paper(
+        id=parse_id(str(record["id"])).base,
+        version=int(str(latest.get("version", "v1")).lstrip("v") or 1),
+        title=clean(record.get("title")),
+        abstract=clean(record.get("abstract")),
+        authors=tuple(a for a in authors if a),
+        comment=clean(record.get("comments")),
+        primary_category=categories[0] if categories else "",
+        categories=categories,
+        published=_date(versions[0].get("created", "")),
+        updated=_date(latest.get("created", "")) or str(record.get("update_date") or ""),
+        doi=clean(record.get("doi")),
+        journal_ref=clean(record.get("journal-ref")),
+    )
+
+
+def _date(created: str) -> str:
+    try:
+        return parsedate_to_datetime(created).date().isoformat()
+    except (TypeError, ValueError):
+        return ""

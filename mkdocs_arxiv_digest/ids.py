@@ -1,0 +1,216 @@
+"""Read arXiv identifiers as people write them, and reduce them to the form arXiv answers to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+# Archives of the identifiers used before April 2007 (`hep-th/9901001`).
+OLD_ARCHIVES = frozenset(
+    [
+        "acc-phys",
+        "adap-org",
+        "alg-geom",
+        "ao-sci",
+        "astro-ph",
+        "atom-ph",
+        "bayes-an",
+        "chao-dyn",
+        "chem-ph",
+        "cmp-lg",
+        "comp-gas",
+        "cond-mat",
+        "cs",
+        "dg-ga",
+        "funct-an",
+        "gr-qc",
+        "hep-ex",
+        "hep-lat",
+        "hep-ph",
+        "hep-th",
+        "math",
+        "math-ph",
+        "mtrl-th",
+        "nlin",
+        "nucl-ex",
+        "nucl-th",
+        "patt-sol",
+        "physics",
+        "plasm-ph",
+        "q-alg",
+        "q-bio",
+        "quant-ph",
+        "solv-int",
+        "supr-con",
+    ]
+)
+
+_NEW = re.compile(r"(?P<yymm>\d{4})\.(?P<num>\d{4,5})(?:v(?P<v>\d+))?")
+_OLD = re.compile(r"(?P<archive>[a-z][a-z-]*)(?:\.[A-Za-z]{2})?/(?P<yymm>\d{4})(?P<num>\d{3})(?:v(?P<v>\d+))?")
+_URL = re.compile(
+    r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<id>.+?)(?:\.pdf)?/?(?:[?#].*)?",
+    re.IGNORECASE,
+)
+_PREFIX = re.compile(r"arxiv:\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class ArxivId:
+    """An identifier as arXiv knows it: `base` (`2403.10045`, `hep-th/9901001`) and an optional version."""
+
+    base: str
+    version: int | None = None
+
+    def __str__(self) -> str:
+        return self.base if self.version is None else f"{self.base}v{self.version}"
+
+    @property
+    def anchor(self) -> str:
+        """A fragment id safe in HTML and URLs."""
+        return "arxiv-" + re.sub(r"[^0-9A-Za-z-]", "-", str(self))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One paper of a page: its id and the fields a writer set by hand for it."""
+
+    id: ArxivId
+    overrides: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class PageSpec:
+    """What a page's `arxiv:` front matter asks for."""
+
+    entries: list[Entry] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[ArxivId]:
+        return [entry.id for entry in self.entries]
+
+
+def parse_id(value: str) -> ArxivId:
+    """Parse one identifier or arXiv URL; raise `ValueError` saying what is wrong."""
+    text = value.strip()
+    if not text:
+        raise ValueError("empty identifier")
+    url = _URL.fullmatch(text)
+    if url:
+        text = url.group("id")
+    elif "://" in text or text.lower().startswith("www."):
+        raise ValueError("not an arXiv URL (expected https://arxiv.org/abs/<id>)")
+    text = _PREFIX.sub("", text, count=1) if _PREFIX.match(text) else text
+    if match := _NEW.fullmatch(text):
+        yymm, num = match["yymm"], match["num"]
+        month = int(yymm[2:])
+        if not 1 <= month <= 12:
+            raise ValueError(f"month {yymm[2:]} in {yymm!r} does not exist")
+        # Four-digit numbers were used until 2014, five-digit ones since 2015.
+        if (len(num) == 5) != (int(yymm) >= 1501):
+            raise ValueError(f"papers of {yymm} have {'five' if int(yymm) >= 1501 else 'four'} digits after the dot")
+        return ArxivId(f"{yymm}.{num}", _version(match["v"]))
+    if match := _OLD.fullmatch(text):
+        archive = match["archive"]
+        if archive not in OLD_ARCHIVES:
+            raise ValueError(f"{archive!r} is not an arXiv archive")
+        month = int(match["yymm"][2:])
+        if not 1 <= month <= 12:
+            raise ValueError(f"month {match['yymm'][2:]} does not exist")
+        # `math.GT/0309136`: the subject class is not part of the identifier.
+        return ArxivId(f"{archive}/{match['yymm']}{match['num']}", _version(match["v"]))
+    raise ValueError("not an arXiv identifier (expected e.g. 2403.10045, hep-th/9901001 or an arxiv.org URL)")
+
+
+def _version(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if int(text) < 1:
+        raise ValueError("versions start at v1")
+    return int(text)
+
+
+PAGE_OPTIONS = frozenset({"ids", "language"})
+
+
+def parse_spec(value: Any) -> PageSpec:
+    """Read the value of a page's `arxiv:` key. Problems are collected, never raised."""
+    spec = PageSpec()
+    if isinstance(value, dict) and "id" not in value:
+        unknown = sorted(map(str, set(value) - PAGE_OPTIONS))
+        if unknown:
+            spec.problems.append(
+                f"unknown key(s) {', '.join(unknown)} (the mapping form takes: {', '.join(sorted(PAGE_OPTIONS))})"
+            )
+        spec.options = {key: value[key] for key in PAGE_OPTIONS - {"ids"} if key in value}
+        value = value.get("ids")
+        if value is None:
+            spec.problems.append("the mapping form needs an `ids:` list")
+            return spec
+    if isinstance(value, str) and ("," in value or " " in value.strip()):
+        value = [part for part in re.split(r"[,\s]+", value) if part]
+    if not isinstance(value, list):
+        value = [value]
+    seen: set[ArxivId] = set()
+    for item in value:
+        overrides: dict[str, Any] = {}
+        raw = item
+        if isinstance(item, dict):
+            overrides = {str(key): val for key, val in item.items() if key != "id"}
+            raw = item.get("id")
+            if raw is None:
+                spec.problems.append(f"entry {_show(item)} has no `id:`")
+                continue
+        if raw is None:
+            spec.problems.append("an empty entry (null); write an arXiv ID or remove the line")
+            continue
+        if isinstance(raw, (list, dict)):
+            spec.problems.append(f"{_show(raw)} is a nested {type(raw).__name__}; write one arXiv ID per entry")
+            continue
+        if not isinstance(raw, str):
+            spec.problems.append(f"{_show(raw)} is not an arXiv identifier")
+            continue
+        try:
+            arxiv_id = parse_id(raw)
+        except ValueError as error:
+            spec.problems.append(f"{_show(raw)}: {error}")
+            continue
+        if arxiv_id not in seen:
+            seen.add(arxiv_id)
+            spec.entries.append(Entry(arxiv_id, overrides))
+    return spec
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class _VerbatimLoader(yaml.SafeLoader):
+    """A YAML loader that keeps numbers as written: `2310.10040` stays that string."""
+
+
+_VerbatimLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\r?\n(.*?\r?\n)(?:\.{3}|-{3})[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+def read_front_matter(source: str) -> dict[str, Any]:
+    """The YAML front matter of a Markdown source, numbers kept as text; `{}` if none.
+
+    Raises `yaml.YAMLError` for front matter that is not valid YAML.
+    """
+    match = _FRONT_MATTER.match(source)
+    if not match:
+        return {}
+    data = yaml.load(match.group(1), Loader=_VerbatimLoader)
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,229 @@
+"""MkDocs events wired to the pipeline: collect IDs, fetch early, render late."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from .cache import Cache
+from .config import ArxivDigestConfig
+from .fetch import ArxivApi, Snapshot
+from .ids import PageSpec, parse_spec, read_front_matter
+from .pipeline import Pipeline
+from .render import LABELS, Item, Renderer
+from .summarize import make_summarizer
+
+log = get_plugin_logger(__name__)
+
+MARKER = re.compile(r"^[ \t]*<!--\s*arxiv-digest\s*-->[ \t]*$", re.MULTILINE)
+"""Where a page wants its digest; without it the digest follows the page's text."""
+_ARXIV_KEY = re.compile(r"^arxiv[ \t]*:", re.MULTILINE)
+
+
+class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        # Safe defaults: tests and other tools call `build()` without `on_startup`.
+        self._serving = False
+        self._cache: Cache | None = None
+        self._api: ArxivApi | None = None
+        self._api_settings: tuple[Any, ...] = ()
+        self._pipeline: Pipeline | None = None
+        self._renderer = Renderer()
+        self._specs: dict[str, PageSpec] = {}
+        # Parsed front matter by file, reused while the file is unchanged (serve rebuilds).
+        self._seen: dict[str, tuple[tuple[float, int], PageSpec | None]] = {}
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self._serving = command == "serve"
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        cache_dir = (root / self.config.cache_dir).resolve()
+        for option in ("docs_dir", "site_dir"):
+            folder = Path(config[option]).resolve()
+            if cache_dir == folder or folder in cache_dir.parents:
+                raise PluginError(
+                    f"arxiv-digest: 'cache_dir' ({cache_dir}) is inside '{option}' ({folder}). "
+                    "Choose a folder outside it, e.g. the default '.cache/plugin/arxiv-digest'."
+                )
+        if self._cache is None or self._cache.directory != cache_dir:
+            self._close_cache()
+            try:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                self._cache = Cache(cache_dir)
+            except OSError as error:
+                raise PluginError(
+                    f"arxiv-digest: 'cache_dir' ({cache_dir}) cannot be used: {error}. Point it at a writable folder."
+                ) from error
+            if self._cache.problem:
+                log.warning(self._cache.problem)
+        if self.config.snapshot and not (root / self.config.snapshot).is_file():
+            raise PluginError(
+                f"arxiv-digest: 'snapshot' file {root / self.config.snapshot} does not exist. "
+                "Give the path of a JSON-lines file relative to mkdocs.yml, or remove the option."
+            )
+        self._snapshot_path = root / self.config.snapshot if self.config.snapshot else None
+        if not self.config.api_url.startswith(("http://", "https://")):
+            raise PluginError(
+                f"arxiv-digest: 'api_url' must be an http(s) URL, got {self.config.api_url!r}. "
+                "The default is https://export.arxiv.org/api/query."
+            )
+        settings = (self.config.api_url, self.config.delay_seconds, self.config.timeout, self.config.retries)
+        if self._api is not None and settings != self._api_settings:
+            self._api.close()
+            self._api = None
+        if self._api is None and not self.config.offline:
+            self._api = ArxivApi(*settings)
+            self._api_settings = settings
+        self._summarizer = make_summarizer(self.config.summarizer)
+        self._renderer = Renderer(math="pymdownx.arithmatex" in config.markdown_extensions)
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        self._specs = {}
+        for file in files.documentation_pages():
+            spec = self._read_spec(file)
+            if spec is not None:
+                self._specs[file.src_uri] = spec
+        ids = [arxiv_id for spec in self._specs.values() for arxiv_id in spec.ids]
+        assert self._cache is not None
+        refresh = None if self.config.offline else self.config.refresh_days * 86400
+        self._pipeline = Pipeline(
+            self._cache,
+            None if self.config.offline else self._api,
+            Snapshot(self._snapshot_path) if self._snapshot_path else None,
+            self._summarizer,
+            batch_size=self.config.batch_size,
+            refresh_seconds=refresh,
+            log=log.info,
+        )
+        self._pipeline.start(ids)
+        if ids:
+            stats = self._pipeline.stats
+            log.info(
+                f"{stats.wanted} paper(s) on {len(self._specs)} page(s): {stats.cached} in the cache"
+                + (f", {stats.unknown} known to be missing" if stats.unknown else "")
+            )
+        return files
+
+    def _read_spec(self, file: File) -> PageSpec | None:
+        """The page's `arxiv:` front matter, parsed once per version of the file."""
+        stamp: tuple[float, int] | None = None
+        if file.abs_src_path and not file.generated_by:
+            try:
+                info = os.stat(file.abs_src_path)
+                stamp = (info.st_mtime, info.st_size)
+            except OSError:
+                stamp = None
+            seen = self._seen.get(file.src_uri)
+            if stamp is not None and seen is not None and seen[0] == stamp:
+                return seen[1]
+        spec: PageSpec | None = None
+        try:
+            source = file.content_string
+        except (OSError, UnicodeDecodeError):
+            return None
+        if source.startswith("---") and _ARXIV_KEY.search(source):
+            try:
+                meta = read_front_matter(source)
+            except yaml.YAMLError as error:
+                log.warning(
+                    f"Page '{file.src_uri}': its front matter is not valid YAML, so its papers are skipped: {error}"
+                )
+                meta = {}
+            if "arxiv" in meta:
+                spec = parse_spec(meta["arxiv"])
+        if stamp is not None:
+            self._seen[file.src_uri] = (stamp, spec)
+        return spec
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        spec = self._specs.get(page.file.src_uri)
+        if spec is None or self._pipeline is None:
+            return markdown
+        where = f"Page '{page.file.src_uri}'"
+        for problem in spec.problems:
+            log.warning(f"{where}: arxiv: {problem}")
+        language = spec.options.get("language", self.config.language)
+        if language not in LABELS:
+            log.warning(
+                f"{where}: arxiv: language {language!r} is not one of {', '.join(sorted(LABELS))}; using {self.config.language!r}"
+            )
+            language = self.config.language
+        items = []
+        for number, entry in enumerate(spec.entries, start=1):
+            lookup = self._pipeline.paper(entry.id)
+            if lookup.paper is None:
+                log.warning(f"{where}: {entry.id}: {lookup.reason}")
+                items.append(Item(number, entry, None, None, missing=lookup.reason))
+                continue
+            if lookup.note:
+                log.warning(f"{where}: {entry.id}: {lookup.note}")
+            summary = self._pipeline.summary(lookup.paper, language)
+            if summary is not None and entry.overrides:
+                summary = summary.with_overrides(entry.overrides)
+            items.append(Item(number, entry, lookup.paper, summary))
+        if not items:
+            return markdown
+        digest = self._renderer.render(
+            items, language, heading_level=self.config.heading_level, max_authors=self.config.max_authors
+        )
+        marker = MARKER.search(markdown)
+        if marker:
+            return markdown[: marker.start()] + digest + markdown[marker.end() :]
+        return markdown.rstrip("\n") + "\n\n" + digest
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self._pipeline is not None:
+            stats = self._pipeline.finish()
+            for problem in stats.problems:
+                log.warning(problem)
+            if stats.wanted:
+                parts = [f"{stats.cached} from the cache"]
+                if stats.from_snapshot:
+                    parts.append(f"{stats.from_snapshot} from the snapshot")
+                if stats.requests:
+                    parts.append(f"{stats.fetched} fetched in {stats.requests} request(s) ({stats.seconds:.1f} s)")
+                if stats.unknown:
+                    parts.append(f"{stats.unknown} unknown to arXiv")
+                if stats.failed:
+                    parts.append(f"{stats.failed} not fetched")
+                if stats.summaries_made or stats.summaries_cached:
+                    parts.append(f"summaries: {stats.summaries_cached} cached, {stats.summaries_made} new")
+                log.info(f"{stats.wanted} paper(s): " + ", ".join(parts))
+            self._pipeline = None
+        if not self._serving:
+            self._close()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if self._pipeline is not None:
+            self._pipeline.stop()
+            self._pipeline.finish()
+            self._pipeline = None
+        if not self._serving:
+            self._close()
+
+    def on_shutdown(self) -> None:
+        self._close()
+
+    def _close_cache(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def _close(self) -> None:
+        self._close_cache()
+        if self._api is not None:
+            self._api.close()
+            self._api = None

@@ -1,0 +1,129 @@
+"""The records that flow through the pipeline and into the cache, as plain JSON-able dicts."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .ids import ArxivId
+
+SCHEMA = 1
+"""Bumped when a record's fields change meaning; older cached records are then ignored."""
+
+_T = TypeVar("_T", "Paper", "Summary")
+
+
+def clean(text: str | None) -> str:
+    """Collapse the hard line breaks and runs of spaces that arXiv keeps in its text."""
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One version of one paper, as arXiv describes it."""
+
+    id: str
+    """The identifier without version: `2403.10045`, `astro-ph/0601001`."""
+    version: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...] = ()
+    comment: str = ""
+    primary_category: str = ""
+    categories: tuple[str, ...] = ()
+    published: str = ""
+    """Date of v1, `YYYY-MM-DD`."""
+    updated: str = ""
+    """Date of this version, `YYYY-MM-DD`."""
+    doi: str = ""
+    journal_ref: str = ""
+
+    @property
+    def arxiv_id(self) -> ArxivId:
+        return ArxivId(self.id, self.version)
+
+    @property
+    def versioned_id(self) -> str:
+        return f"{self.id}v{self.version}"
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.versioned_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Paper | None:
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a summarizer says of one paper. Field names are the contract for
+    the cache, front-matter overrides and templates."""
+
+    tldr: str = ""
+    """One sentence, in the page's language."""
+    tldr_en: str = ""
+    """One sentence, in English."""
+    title: str = ""
+    """The translated title; empty when the page's language is the paper's."""
+    abstract: str = ""
+    """The complete translated abstract; empty when not translated."""
+    takeaways: tuple[str, ...] = ()
+    structured: dict[str, str] = field(default_factory=dict)
+    keywords: tuple[str, ...] = ()
+    backend: str = ""
+    """Which summarizer wrote it, e.g. `extractive` or a model name."""
+    created: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Summary | None:
+        return _from_dict(cls, data)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Summary:
+        """The same summary with the fields a writer set by hand in front matter."""
+        known = {f.name: f for f in dataclasses.fields(self)}
+        changes: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if key not in known or value is None:
+                continue
+            if key in ("takeaways", "keywords"):
+                value = tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+            elif key == "structured":
+                value = {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+            else:
+                value = str(value)
+            changes[key] = value
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+def _to_dict(record: Paper | Summary) -> dict[str, Any]:
+    data = dataclasses.asdict(record)
+    data["schema"] = SCHEMA
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
+
+
+def _from_dict(cls: type[_T], data: dict[str, Any]) -> _T | None:
+    """Rebuild a record from the cache; `None` for one written by another schema."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        return None
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            value = data[f.name]
+            values[f.name] = tuple(value) if isinstance(value, list) else value
+    try:
+        return cls(**values)
+    except TypeError:
+        return None

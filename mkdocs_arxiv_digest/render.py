@@ -1,0 +1,171 @@
+"""Turn papers and summaries into Markdown through Jinja2 templates, escaping all outside text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .ids import Entry
+from .records import Paper, Summary
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "summary": "Summary",
+        "details": "Details",
+        "ref": "Ref",
+        "title": "Title",
+        "summary_column": "Summary",
+        "colon": ": ",
+        "tldr": "TL;DR",
+        "abstract": "Abstract",
+        "original_abstract": "Original abstract",
+        "authors": "Authors",
+        "more_authors": "and {n} more",
+        "comment": "Comment",
+        "category": "Category",
+        "version": "Version",
+        "published": "Published",
+        "updated": "updated",
+        "pdf": "PDF",
+        "missing": "Not available: {reason}",
+    },
+    "zh": {
+        "summary": "摘要",
+        "details": "详细",
+        "ref": "Ref",
+        "title": "Title",
+        "summary_column": "Summary",
+        "colon": "：",
+        "tldr": "一句话总结",
+        "abstract": "摘要",
+        "original_abstract": "原文摘要",
+        "authors": "作者",
+        "more_authors": "等 {n} 人",
+        "comment": "备注",
+        "category": "分类",
+        "version": "版本",
+        "published": "发布",
+        "updated": "更新",
+        "pdf": "PDF",
+        "missing": "暂无：{reason}",
+    },
+}
+
+# Text between `$…$` the way pymdownx.arithmatex finds it: no space just inside the dollars.
+_MATH = re.compile(r"(?<!\\)\$(?!\s)((?:\\.|[^\\$])+?)(?<!\s)(?<!\\)\$")
+# Characters that mean something to Markdown, its extensions, HTML or template
+# plugins (`{{ }}`): outside math they become numeric character references.
+_SPECIAL = re.compile(r"[&<>\\`*_\[\]{}|#~^$=+\-]")
+_KEEP_IN_WORDS = re.compile(r"(?<=\w)-(?=\w)")
+_MATH_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}"}
+
+
+def escape_text(text: str, math: bool = False) -> str:
+    """Make outside text inert Markdown on one line: it shows as written and
+    never becomes a link, HTML, a footnote or a table cell border. With `math`,
+    `$…$` spans are kept for arithmatex, their HTML-special characters swapped
+    for the TeX commands that draw the same."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not math:
+        return _escape_plain(text)
+    out: list[str] = []
+    last = 0
+    for match in _MATH.finditer(text):
+        out.append(_escape_plain(text[last : match.start()]))
+        body = re.sub(r"[<>&|]", lambda m: _MATH_SWAPS[m.group()], match.group(1))
+        # `{{`, `{%` and `{#` would be template syntax to the macros plugin; TeX reads `{ {` alike.
+        body = re.sub(r"\{(?=[{%#])", "{ ", body)
+        body = re.sub(r"\}(?=\})", "} ", body)
+        out.append(f"${body}$")
+        last = match.end()
+    out.append(_escape_plain(text[last:]))
+    return "".join(out)
+
+
+def _escape_plain(text: str) -> str:
+    # Hyphens and colons inside words are left readable; they start nothing there.
+    kept = {m.start() for m in _KEEP_IN_WORDS.finditer(text)}
+    escaped = _SPECIAL.sub(lambda m: m.group() if m.start() in kept else f"&#{ord(m.group())};", text)
+    # A leading "1." would start an ordered list, a leading ": " a definition.
+    return re.sub(r"^(\d+[.)]|:)", lambda m: m.group()[:-1] + f"&#{ord(m.group()[-1])};", escaped)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One paper as a template sees it."""
+
+    number: int
+    entry: Entry
+    paper: Paper | None
+    summary: Summary | None
+    missing: str = ""
+    """Why the paper could not be shown, when `paper` is None."""
+
+    @property
+    def anchor(self) -> Markup:
+        return Markup(self.entry.id.anchor)
+
+    @property
+    def id(self) -> Markup:
+        return Markup(self.entry.id)  # validated: digits, letters, '.', '-', '/'.
+
+
+class Renderer:
+    """Renders a page's digest. Every `{{ … }}` is escaped unless marked `| safe`."""
+
+    def __init__(self, math: bool = False, custom_dir: str | None = None) -> None:
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(TEMPLATES)]
+        if custom_dir:
+            loaders.insert(0, jinja2.FileSystemLoader(custom_dir))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=False,
+            finalize=self._finalize,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.math = math
+        self.env.filters["md"] = lambda value: Markup(self._finalize(value))
+        self.env.filters["url"] = _url
+
+    def _finalize(self, value: Any) -> Any:
+        if isinstance(value, Markup) or value is None:
+            return "" if value is None else value
+        return escape_text(str(value), math=self.math)
+
+    def render(
+        self,
+        items: Sequence[Item],
+        language: str,
+        heading_level: int = 2,
+        max_authors: int = 0,
+        layout: str = "digest",
+    ) -> str:
+        # Labels are the project's own text (or the site's config): used as written.
+        labels = {key: Markup(value) for key, value in LABELS[language].items()}
+        template = self.env.get_template(f"{layout}.md.j2")
+        return template.render(
+            items=items,
+            labels=labels,
+            language=language,
+            h=Markup("#" * heading_level),
+            max_authors=max_authors,
+            has_summaries=any(item.summary and item.summary.tldr for item in items),
+        )
+
+
+def _url(value: str) -> Markup:
+    """A URL for a Markdown link target; only http(s) URLs pass."""
+    if not re.match(r"https?://[^\s()<>]+\Z", value):
+        return Markup("#")
+    return Markup(value)
