@@ -66,11 +66,12 @@ class Pipeline:
         self.stats = Stats()
         self._lookups: dict[ArxivId, Future[Lookup]] = {}
         self._thread: threading.Thread | None = None
+        self._todo: list[ArxivId] = []
         self._stop = threading.Event()
 
-    def start(self, ids: list[ArxivId]) -> None:
-        """Resolve what the cache has now; fetch the rest in the background."""
-        todo: list[ArxivId] = []
+    def plan(self, ids: list[ArxivId]) -> None:
+        """Resolve what the cache has now; `start` fetches the rest."""
+        todo = self._todo = []
         for arxiv_id in dict.fromkeys(ids):
             future: Future[Lookup] = Future()
             self._lookups[arxiv_id] = future
@@ -84,8 +85,13 @@ class Pipeline:
             else:
                 todo.append(arxiv_id)
         self.stats.wanted = len(self._lookups)
-        if todo:
-            self._thread = threading.Thread(target=self._work, args=(todo,), name="arxiv-digest-fetch", daemon=True)
+
+    def start(self) -> None:
+        """Fetch what the cache lacks in a worker thread, so the build goes on meanwhile."""
+        if self._todo:
+            self._thread = threading.Thread(
+                target=self._work, args=(self._todo,), name="arxiv-digest-fetch", daemon=True
+            )
             self._thread.start()
 
     def paper(self, arxiv_id: ArxivId) -> Lookup:

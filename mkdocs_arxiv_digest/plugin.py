@@ -108,13 +108,14 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):
             refresh_seconds=refresh,
             log=log.info,
         )
-        self._pipeline.start(ids)
+        self._pipeline.plan(ids)
         if ids:
             stats = self._pipeline.stats
             log.info(
                 f"{stats.wanted} paper(s) on {len(self._specs)} page(s): {stats.cached} in the cache"
                 + (f", {stats.unknown} known to be missing" if stats.unknown else "")
             )
+        self._pipeline.start()
         return files
 
     def _read_spec(self, file: File) -> PageSpec | None:
@@ -126,7 +127,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):
                 stamp = (info.st_mtime, info.st_size)
             except OSError:
                 stamp = None
-            seen = self._seen.get(file.src_uri)
+            seen = self._seen.get(file.abs_src_path)
             if stamp is not None and seen is not None and seen[0] == stamp:
                 return seen[1]
         spec: PageSpec | None = None
@@ -145,7 +146,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):
             if "arxiv" in meta:
                 spec = parse_spec(meta["arxiv"])
         if stamp is not None:
-            self._seen[file.src_uri] = (stamp, spec)
+            self._seen[file.abs_src_path] = (stamp, spec)
         return spec
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -216,6 +217,9 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):
 
     def on_shutdown(self) -> None:
         self._close()
+        # MkDocs keeps plugin instances for the life of the process.
+        self._serving = False
+        self._seen.clear()
 
     def _close_cache(self) -> None:
         if self._cache is not None:

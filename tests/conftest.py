@@ -1,0 +1,146 @@
+"""Real temporary sites built against a fake arXiv API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort, PluginError
+
+from fake_arxiv import FakeArxiv
+
+
+@pytest.fixture(scope="session")
+def _fake_arxiv() -> Iterator[FakeArxiv]:
+    with FakeArxiv() as server:
+        yield server
+
+
+@pytest.fixture
+def arxiv_api(_fake_arxiv: FakeArxiv) -> Iterator[FakeArxiv]:
+    """The fake arXiv API, with an empty request log and no faults queued."""
+    _fake_arxiv.reset()
+    _fake_arxiv.latency = 0.0
+    yield _fake_arxiv
+    _fake_arxiv.reset()
+
+
+@dataclass
+class Build:
+    logs: list[logging.LogRecord] = field(default_factory=list)
+    error: BaseException | None = None
+
+    def messages(self, level: int = logging.WARNING) -> list[str]:
+        return [record.getMessage() for record in self.logs if record.levelno >= level]
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.messages(logging.WARNING)
+
+    @property
+    def info(self) -> list[str]:
+        return [r.getMessage() for r in self.logs if r.levelno == logging.INFO and "arxiv_digest" in r.getMessage()]
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[logging.LogRecord]) -> None:
+        super().__init__(logging.DEBUG)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record)
+
+
+class Site:
+    """A site under `tmp_path`: write pages, configure the plugin, build, read HTML."""
+
+    def __init__(self, root: Path, api_url: str) -> None:
+        self.root = root
+        self.docs = root / "docs"
+        self.docs.mkdir()
+        self.api_url = api_url
+        self.options: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}
+        self.config: MkDocsConfig | None = None
+
+    def page(self, name: str, arxiv: Any = None, body: str = "Some text.\n", **meta: Any) -> Path:
+        path = self.docs / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        front = ""
+        if arxiv is not None:
+            front = arxiv if isinstance(arxiv, str) else yaml.safe_dump({"arxiv": arxiv}, allow_unicode=True)
+            front = f"---\n{front.rstrip()}\n---\n"
+        elif meta:
+            front = f"---\n{yaml.safe_dump(meta)}---\n"
+        path.write_text(front + body, encoding="utf-8")
+        return path
+
+    def configure(self, **options: Any) -> None:
+        self.options = options
+
+    def write_config(self) -> Path:
+        options = {"api_url": self.api_url, "delay_seconds": 0, "retries": 1, "timeout": 5, **self.options}
+        data = {"site_name": "Test", "plugins": ["search", {"arxiv-digest": options}], **self.extra}
+        path = self.root / "mkdocs.yml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def load(self, strict: bool = False) -> MkDocsConfig:
+        config = load_config(str(self.write_config()), strict=strict)
+        return config
+
+    def build(self, strict: bool = False, config: MkDocsConfig | None = None, startup: str | None = "build") -> Build:
+        """Build once, as `mkdocs build` does (startup, build, shutdown)."""
+        result = Build()
+        handler = _Collect(result.logs)
+        logger = logging.getLogger("mkdocs")
+        level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            config = config or self.load(strict=strict)
+            if startup:
+                config.plugins.on_startup(command=startup, dirty=False)
+            try:
+                build(config)
+            except (Abort, PluginError) as error:
+                result.error = error
+            finally:
+                if startup == "build":
+                    config.plugins.on_shutdown()
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+        return result
+
+    def html(self, page: str = "index.md") -> str:
+        name = page.removesuffix(".md")
+        path = self.root / "site" / ("index.html" if name == "index" else f"{name}/index.html")
+        return path.read_text(encoding="utf-8")
+
+    def content(self, page: str = "index.md") -> str:
+        """The page's article HTML, without theme chrome."""
+        html = self.html(page)
+        match = re.search(r'<div class="col-md-9" role="main">(.*?)</div>\s*</div>\s*</div>', html, re.S)
+        if match:
+            return match.group(1)
+        match = re.search(r"<article[^>]*>(.*?)</article>", html, re.S)
+        return match.group(1) if match else html
+
+
+@pytest.fixture
+def site(tmp_path: Path, arxiv_api: FakeArxiv) -> Site:
+    return Site(tmp_path, arxiv_api.url)
+
+
+def ids_requested(server: FakeArxiv) -> list[list[str]]:
+    return [request.id_list for request in server.requests]
