@@ -960,4 +960,4 @@ class FakeArxiv:
         link = entry.find(_A + "link")
         link.set("href", link.get("href", "").split("#", 1)[0] + "#" + fragment)
         entry.find(_A + "summary").text = summary
-        return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8")) + b"\n"

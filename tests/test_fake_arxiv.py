@@ -58,9 +58,9 @@ def client(server: FakeArxiv) -> Iterator[arxiv.Client]:
     c._session.close()  # the package never closes its Session (ResourceWarning)
 
 
-def query(server: FakeArxiv, ids: list[str], **params: object) -> requests.Response:
+def query(server: FakeArxiv, ids: list[str], **params: str | int) -> requests.Response:
     """GET exactly what arxiv.Client sends for an id_list search."""
-    args: dict[str, object] = {
+    args: dict[str, str | int] = {
         "search_query": "",
         "id_list": ",".join(ids),
         "sortBy": "relevance",
@@ -228,7 +228,8 @@ def test_start_and_max_results_page_through(server: FakeArxiv) -> None:
 
 
 def test_simple_search_subset(server: FakeArxiv) -> None:
-    response = requests.get(server.url, params={"search_query": "au:del_maestro", "max_results": 50}, timeout=TIMEOUT)
+    search: dict[str, str | int] = {"search_query": "au:del_maestro", "max_results": 50}
+    response = requests.get(server.url, params=search, timeout=TIMEOUT)
     assert response.status_code == 200
     assert "1111.2011v2" in entry_ids(response) and total_results(response) >= 10
     unsupported = requests.get(server.url, params={"search_query": "(ti:a OR ti:b)"}, timeout=TIMEOUT)

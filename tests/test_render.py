@@ -1,0 +1,99 @@
+"""Text from arXiv and models is shown as written and never becomes markup."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import markdown
+import pytest
+from conftest import Site
+
+from mkdocs_arxiv_digest.ids import ArxivId, Entry
+from mkdocs_arxiv_digest.records import Paper, Summary
+from mkdocs_arxiv_digest.render import Item, Renderer, escape_text
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(2)">',
+    "<iframe src='https://evil.example'></iframe>",
+    "[click](javascript:alert(3))",
+    "![pic](https://evil.example/x.png)",
+    "a | b | c",
+    "[^1]: a footnote definition",
+    "*stars* and _underscores_ and **bold**",
+    "{{ config.site_name }} and {% include 'x' %}",
+    "# not a heading",
+    "1. not a list",
+    "<https://evil.example>",
+    "C# and F#",
+    "back\\slash and `code`",
+    "~~strike~~ ==mark== ^^ins^^",
+    "&amp; stays &amp;",
+]
+EXTENSIONS = ["toc", "tables", "fenced_code", "footnotes", "attr_list", "md_in_html", "abbr", "def_list"]
+
+
+def to_html(text: str, math: bool = False) -> str:
+    extensions = EXTENSIONS + (["pymdownx.arithmatex"] if math else [])
+    return markdown.markdown(text, extensions=extensions, extension_configs={"pymdownx.arithmatex": {"generic": True}})
+
+
+def visible(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("math", [False, True])
+def test_hostile_text_is_inert_and_shown_as_written(text: str, math: bool) -> None:
+    out = to_html(escape_text(text, math=math), math=math)
+    assert re.fullmatch(r"<p>[^<>]*</p>", out), out  # no element at all inside the paragraph
+    assert visible(out) == text
+    table = to_html(f"| a | b |\n| --- | --- |\n| {escape_text(text, math=math)} | x |\n", math=math)
+    assert table.count("<td>") == 2, table
+
+
+def test_math_reaches_arithmatex_intact() -> None:
+    text = r"Energy $E_{k} < m|x|^2$ for *all* $\alpha_i$, costs $5 and $10."
+    out = to_html(escape_text(text, math=True), math=True)
+    spans = re.findall(r'<span class="arithmatex">(.*?)</span>', out)
+    assert [html.unescape(s) for s in spans] == [r"\(E_{k} \lt{} m\vert{}x\vert{}^2\)", r"\(\alpha_i\)"]
+    assert "for *all*" in html.unescape(out) and "$5 and $10" in html.unescape(out)
+
+
+def test_digest_escapes_every_field_and_only_lets_http_links_through() -> None:
+    evil = "<script>alert(1)</script> | [x](javascript:alert(1))"
+    paper = Paper(
+        id="2403.10045", version=1, title=evil, abstract=evil, authors=(evil, "B"), comment=evil,
+        primary_category=evil, published="2024-01-01",
+    )  # fmt: skip
+    summary = Summary(tldr=evil, title=evil, abstract=evil)
+    out = Renderer(math=True).render([Item(1, Entry(ArxivId("2403.10045")), paper, summary)], "en")
+    page = to_html(out, math=True)
+    assert "<script" not in page and "javascript:" not in re.sub(r">[^<]*<", "><", page)
+    assert page.count("<td>") == 3
+    assert visible(page).count("<script>alert(1)</script>") >= 8
+
+
+def test_a_site_shows_hostile_metadata_as_text(site: Site) -> None:
+    hostile = {
+        "id": "2501.00001",
+        "title": "Robust | models <script>alert('t')</script> with $x_1 < y$",
+        "abstract": "We show [a link](javascript:alert(1)) and <img src=x onerror=alert(2)>. {{ secret }} [^1]: x",
+        "authors_parsed": [["<b>Bold</b>", "Eve", ""]],
+        "comments": "<iframe src=//evil></iframe>",
+        "categories": "cs.CR",
+        "versions": [{"version": "v1", "created": "Wed, 1 Jan 2025 00:00:00 GMT"}],
+    }
+    (site.root / "snap.jsonl").write_text(json.dumps(hostile) + "\n")
+    site.page("index.md", ["2501.00001"])
+    site.configure(offline=True, snapshot="snap.jsonl")
+    site.extra = {"theme": {"name": "material"}, "markdown_extensions": ["footnotes", {"pymdownx.arithmatex": {"generic": True}}]}
+    assert site.build(strict=True).error is None
+    content = site.content()
+    assert not re.search(r"<(script|img|iframe|b)\b", content)
+    assert 'href="javascript' not in content
+    assert "<script>alert('t')</script>" in html.unescape(re.sub(r"<[^>]+>", "", content))
+    assert content.count("<td>") == 3
+    assert r"\(x_1 \lt{} y\)" in html.unescape(content)
