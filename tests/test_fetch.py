@@ -1,0 +1,124 @@
+"""The arXiv client against the fake API: batching, matching, retries, faults."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from fake_arxiv import FakeArxiv
+from mkdocs_arxiv_digest.fetch import ArxivApi, Batch
+from mkdocs_arxiv_digest.ids import ArxivId, parse_id
+
+IDS = [parse_id(i) for i in ("1605.08386", "astro-ph/0601001", "2104.12255v1", "quant-ph/0201082", "1707.08567")]
+
+
+@pytest.fixture
+def api(arxiv_api: FakeArxiv) -> Iterator[ArxivApi]:
+    client = ArxivApi(arxiv_api.url, delay_seconds=0, timeout=1.0, retries=2)
+    yield client
+    client.close()
+
+
+def fetch_one(api: ArxivApi, ids: list[ArxivId] = IDS) -> Batch:
+    (batch,) = api.fetch(ids, batch_size=100)
+    return batch
+
+
+def test_results_are_matched_by_id_not_position(api: ArxivApi, arxiv_api: FakeArxiv) -> None:
+    batch = fetch_one(api)
+    assert [str(r) for r in arxiv_api.requests[0].id_list] == [str(i) for i in IDS]
+    for arxiv_id, paper in batch.found.items():
+        assert paper.id == arxiv_id.base
+    assert batch.found[IDS[1]].title.startswith("Frequency of Hot Jupiters")
+    assert batch.found[IDS[2]].title == "0"
+    assert batch.found[IDS[3]].version == 1
+    assert len(arxiv_api.requests) == 1 and batch.requests == 1
+
+
+@pytest.mark.parametrize("status", [503, 500, 429])
+def test_server_errors_are_retried(api: ArxivApi, arxiv_api: FakeArxiv, status: int) -> None:
+    arxiv_api.fail(status, times=2)
+    batch = fetch_one(api)
+    assert len(batch.found) == 5 and batch.error == ""
+    assert len(arxiv_api.requests) == 3
+
+
+def test_retry_after_is_honoured(api: ArxivApi, arxiv_api: FakeArxiv) -> None:
+    arxiv_api.fail(429, retry_after=1)
+    started = time.monotonic()
+    batch = fetch_one(api)
+    assert len(batch.found) == 5
+    first, second = arxiv_api.requests
+    assert second.received_at - first.received_at >= 0.95
+    assert time.monotonic() - started < 5
+
+
+def test_giving_up_reports_why(api: ArxivApi, arxiv_api: FakeArxiv) -> None:
+    arxiv_api.fail(503, times=3)
+    batch = fetch_one(api)
+    assert batch.found == {} and batch.unknown == []
+    assert batch.error == "HTTP 503 after 3 tries"
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ({"hang": 3.0}, "no answer within 1 s"),
+        ({"close": True}, "could not connect"),
+        ({"truncate": True}, "ChunkedEncodingError"),
+        ({"truncate": "cut"}, "not a complete Atom feed"),
+        ({"body": b"<html>maintenance</html>"}, "not a complete Atom feed"),
+    ],
+)
+def test_broken_answers_are_retried(api: ArxivApi, arxiv_api: FakeArxiv, fault: dict[str, object], said: str) -> None:
+    arxiv_api.fail(times=1, **fault)  # type: ignore[arg-type]
+    batch = fetch_one(api)
+    assert len(batch.found) == 5
+    arxiv_api.fail(times=3, **fault)  # type: ignore[arg-type]
+    batch = fetch_one(api)
+    assert said in batch.error and batch.found == {}
+
+
+def test_an_empty_page_is_asked_again_once(api: ArxivApi, arxiv_api: FakeArxiv) -> None:
+    arxiv_api.fail(empty=True)
+    assert len(fetch_one(api).found) == 5
+    arxiv_api.reset()
+    arxiv_api.fail(empty=True, times=2)
+    batch = fetch_one(api)
+    assert batch.found == {} and len(batch.unknown) == 5
+    assert len(arxiv_api.requests) == 2
+
+
+def test_unreachable_api_fails_in_bounded_time() -> None:
+    client = ArxivApi("http://127.0.0.1:9/api/query", delay_seconds=0, timeout=1, retries=1)
+    started = time.monotonic()
+    batch = fetch_one(client)
+    client.close()
+    assert "could not connect" in batch.error
+    assert time.monotonic() - started < 5
+
+
+def test_a_site_survives_arxiv_being_down_and_fetches_later(site, arxiv_api: FakeArxiv) -> None:  # type: ignore[no-untyped-def]
+    site.page("index.md", ["1605.08386", "1707.08567"])
+    site.configure(retries=1)
+    arxiv_api.fail(503, times=2)
+    down = site.build()
+    assert down.error is None
+    failed = [w for w in down.warnings if "index.md" in w and "HTTP 503" in w]
+    assert len(failed) == 2 and "next build" in failed[0]
+    assert site.build(strict=True).error is None
+    assert "Proceedings of Workshop AEW10" in site.content()
+    assert len(arxiv_api.requests) == 3
+
+
+def test_a_stale_paper_is_shown_when_the_refresh_fails(site, arxiv_api: FakeArxiv) -> None:  # type: ignore[no-untyped-def]
+    site.page("index.md", ["1605.08386"])
+    site.configure(refresh_days=0.00001, retries=0)
+    assert site.build().error is None
+    time.sleep(1.0)
+    arxiv_api.fail(503)
+    result = site.build()
+    assert [w for w in result.warnings if "1605.08386" in w and "showing v1 from the cache" in w]
+    assert "1605.08386v1" in site.content()
