@@ -126,6 +126,7 @@ class ArxivApi:
         self._session = _Session(timeout)
         self._client = arxiv.Client(delay_seconds=delay_seconds, num_retries=0)
         self._client.query_url_format = api_url + "?{}"
+        self._client._session.close()
         self._client._session = self._session  # the package has no parameter for it
 
     @property
