@@ -6,6 +6,7 @@ from typing import Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.config.base import ValidationError
 
 from .render import LABELS
 
@@ -27,16 +28,16 @@ class Number(c.Type):  # type: ignore[type-arg]
 
     def run_validation(self, value: object) -> Any:
         if isinstance(value, bool):
-            raise c.ValidationError(f"Expected a number but received a boolean: {value!r}")
-        value = super().run_validation(value)
-        if self.minimum is not None and value < self.minimum:
-            raise c.ValidationError(f"Must be at least {self.minimum}, got {value!r}")
-        if self.maximum is not None and value > self.maximum:
-            raise c.ValidationError(f"Must be at most {self.maximum}, got {value!r}")
-        return self.kind(value)
+            raise ValidationError(f"Expected a number but received a boolean: {value!r}")
+        number: float = self.kind(super().run_validation(value))
+        if self.minimum is not None and number < self.minimum:
+            raise ValidationError(f"Must be at least {self.minimum}, got {number!r}")
+        if self.maximum is not None and number > self.maximum:
+            raise ValidationError(f"Must be at most {self.maximum}, got {number!r}")
+        return number
 
 
-class ArxivDigestConfig(base.Config):
+class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     cache_dir = c.Type(str, default=".cache/plugin/arxiv-digest")
     """Where fetched metadata and summaries are kept between builds, relative to
     the directory of `mkdocs.yml`. Keep it out of `docs_dir` and `site_dir`."""

@@ -97,7 +97,7 @@ class _Session(requests.Session):
         self.count = 0
         self.hooks["response"].append(self._check)
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         self.count += 1
         return super().request(*args, **kwargs)

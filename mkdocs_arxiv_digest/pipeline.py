@@ -195,14 +195,15 @@ class Pipeline:
         future = self._lookups[arxiv_id]
         if future.done():
             return
+        later = "; it will be fetched on the next build"
         if not reason:
-            reason = (
-                "not in the cache or the snapshot, and `offline` is on"
-                if self.api is None
-                else "the build stopped before it was fetched"
-            )
+            if self.api is None:
+                where = "the cache or the snapshot" if self.snapshot else "the cache"
+                reason, later = f"not in {where}, and `offline` is on", " (turn `offline` off to fetch it)"
+            else:
+                reason = "the build stopped before it was fetched"
         stale = self.cache.paper(arxiv_id, max_age=None)
         if stale is not None:
             future.set_result(Lookup(stale, note=f"{reason}; showing v{stale.version} from the cache"))
         else:
-            future.set_result(Lookup(None, reason + "; it will be fetched on the next build"))
+            future.set_result(Lookup(None, reason + later))

@@ -22,14 +22,14 @@ from .pipeline import Pipeline
 from .render import LABELS, Item, Renderer
 from .summarize import make_summarizer
 
-log = get_plugin_logger(__name__)
+log = get_plugin_logger("arxiv-digest")
 
 MARKER = re.compile(r"^[ \t]*<!--\s*arxiv-digest\s*-->[ \t]*$", re.MULTILINE)
 """Where a page wants its digest; without it the digest follows the page's text."""
 _ARXIV_KEY = re.compile(r"^arxiv[ \t]*:", re.MULTILINE)
 
 
-class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):
+class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyped-call]
     supports_multiple_instances = False
 
     def __init__(self) -> None:
@@ -121,13 +121,14 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):
     def _read_spec(self, file: File) -> PageSpec | None:
         """The page's `arxiv:` front matter, parsed once per version of the file."""
         stamp: tuple[float, int] | None = None
-        if file.abs_src_path and not file.generated_by:
+        path = file.abs_src_path
+        if path and not file.generated_by:
             try:
-                info = os.stat(file.abs_src_path)
+                info = os.stat(path)
                 stamp = (info.st_mtime, info.st_size)
             except OSError:
                 stamp = None
-            seen = self._seen.get(file.abs_src_path)
+            seen = self._seen.get(path)
             if stamp is not None and seen is not None and seen[0] == stamp:
                 return seen[1]
         spec: PageSpec | None = None
@@ -145,8 +146,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):
                 meta = {}
             if "arxiv" in meta:
                 spec = parse_spec(meta["arxiv"])
-        if stamp is not None:
-            self._seen[file.abs_src_path] = (stamp, spec)
+        if stamp is not None and path:
+            self._seen[path] = (stamp, spec)
         return spec
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -59,8 +59,13 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Text between `$…$` the way pymdownx.arithmatex finds it: no space just inside the dollars.
-_MATH = re.compile(r"(?<!\\)\$(?!\s)((?:\\.|[^\\$])+?)(?<!\s)(?<!\\)\$")
+# `$…$` the way pymdownx.arithmatex finds it (no space just inside the dollars),
+# and the `\(…\)` and `\[…\]` forms, which are shown inline as `$…$`.
+_MATH = re.compile(
+    r"(?<!\\)\$(?!\s)((?:\\.|[^\\$])+?)(?<!\s)(?<!\\)\$"
+    r"|\\\((?P<paren>[^$]+?)\\\)"
+    r"|\\\[(?P<bracket>[^$]+?)\\\]"
+)
 # Characters that mean something to Markdown, its extensions, HTML or template
 # plugins (`{{ }}`): outside math they become numeric character references.
 _SPECIAL = re.compile(r"[&<>\\`*_\[\]{}|#~^$=+\-]")
@@ -80,7 +85,8 @@ def escape_text(text: str, math: bool = False) -> str:
     last = 0
     for match in _MATH.finditer(text):
         out.append(_escape_plain(text[last : match.start()]))
-        body = re.sub(r"[<>&|]", lambda m: _MATH_SWAPS[m.group()], match.group(1))
+        body = (match.group(1) or match["paren"] or match["bracket"]).strip()
+        body = re.sub(r"[<>&|]", lambda m: _MATH_SWAPS[m.group()], body)
         # `{{`, `{%` and `{#` would be template syntax to the macros plugin; TeX reads `{ {` alike.
         body = re.sub(r"\{(?=[{%#])", "{ ", body)
         body = re.sub(r"\}(?=\})", "} ", body)

@@ -46,10 +46,6 @@ class Build:
     def warnings(self) -> list[str]:
         return self.messages(logging.WARNING)
 
-    @property
-    def info(self) -> list[str]:
-        return [r.getMessage() for r in self.logs if r.levelno == logging.INFO and "arxiv_digest" in r.getMessage()]
-
 
 class _Collect(logging.Handler):
     def __init__(self, into: list[logging.LogRecord]) -> None:

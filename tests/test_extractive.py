@@ -33,6 +33,8 @@ def test_tldr_is_the_contribution_and_takeaways_are_in_order() -> None:
 
 
 def test_short_and_empty_abstracts() -> None:
-    short = ExtractiveSummarizer().summarize(Paper(id="1", version=1, title="", abstract="We show a thing works well here."), "en")
+    short = ExtractiveSummarizer().summarize(
+        Paper(id="1", version=1, title="", abstract="We show a thing works well here."), "en"
+    )
     assert short.tldr == "We show a thing works well here." and short.takeaways == (short.tldr,)
     assert ExtractiveSummarizer().summarize(Paper(id="1", version=1, title="", abstract=""), "en").tldr == ""

@@ -11,10 +11,10 @@ from pathlib import Path
 import arxiv
 import pytest
 import requests
+from lxml import etree
 
 # tests/ has no __init__.py: pytest puts it on sys.path (as conftest.py relies on too).
 from fake_arxiv import FIXTURES_DIR, FakeArxiv, is_valid_arxiv_id
-from lxml import etree
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",

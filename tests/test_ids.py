@@ -56,7 +56,9 @@ def test_front_matter_keeps_numbers_as_written() -> None:
 
 
 def test_spec_collapses_duplicates_keeps_order_and_collects_problems() -> None:
-    spec = parse_spec(["2403.10045", "arXiv:2403.10045", "hep-th/9901001", "abc", None, {"id": "2403.10045v2", "tldr": "x"}, [1]])
+    spec = parse_spec(
+        ["2403.10045", "arXiv:2403.10045", "hep-th/9901001", "abc", None, {"id": "2403.10045v2", "tldr": "x"}, [1]]
+    )
     assert [str(i) for i in spec.ids] == ["2403.10045", "hep-th/9901001", "2403.10045v2"]
     assert spec.entries[2].overrides == {"tldr": "x"}
     assert len(spec.problems) == 3

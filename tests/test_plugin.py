@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
 import time
 
 import pytest
-from conftest import Site, ids_requested
 from mkdocs.exceptions import Abort
 
+from conftest import Site, ids_requested
 from fake_arxiv import FakeArxiv
 
 # Papers the fake arXiv knows (recorded responses).
@@ -40,7 +41,9 @@ MANY = [
 
 def titles(html: str) -> list[str]:
     """The titles in the digest's table."""
-    return re.findall(r'<td><a href="#arxiv-[^"]+">\d+</a></td>\s*<td><a href="https://arxiv.org/abs/[^"]+">([^<]*)</a>', html)
+    return re.findall(
+        r'<td><a href="#arxiv-[^"]+">\d+</a></td>\s*<td><a href="https://arxiv.org/abs/[^"]+">([^<]*)</a>', html
+    )
 
 
 def test_a_multi_page_site_takes_one_request_and_a_rebuild_none(site: Site, arxiv_api: FakeArxiv) -> None:
@@ -79,7 +82,7 @@ def test_delay_seconds_spaces_requests(site: Site, arxiv_api: FakeArxiv) -> None
     assert site.build(strict=True).error is None
     times = [request.received_at for request in arxiv_api.requests]
     assert len(times) == 3
-    assert all(later - earlier >= 0.38 for earlier, later in zip(times, times[1:]))
+    assert all(later - earlier >= 0.38 for earlier, later in itertools.pairwise(times))
 
 
 def test_serve_rebuilds_share_the_cache_and_fetch_only_new_ids(site: Site, arxiv_api: FakeArxiv) -> None:
@@ -233,8 +236,7 @@ def test_offline_builds_from_cache_and_snapshot_without_network(site: Site, arxi
 def test_snapshot_is_consulted_before_the_api(site: Site, arxiv_api: FakeArxiv) -> None:
     snapshot = site.root / "snap.jsonl"
     snapshot.write_text(
-        json.dumps({"id": "1605.08386", "title": "Snapshot title", "abstract": "From the file.", "versions": []})
-        + "\n"
+        json.dumps({"id": "1605.08386", "title": "Snapshot title", "abstract": "From the file.", "versions": []}) + "\n"
     )
     site.page("index.md", ["1605.08386", "1707.08567"])
     site.configure(snapshot="snap.jsonl")

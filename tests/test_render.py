@@ -8,8 +8,8 @@ import re
 
 import markdown
 import pytest
-from conftest import Site
 
+from conftest import Site
 from mkdocs_arxiv_digest.ids import ArxivId, Entry
 from mkdocs_arxiv_digest.records import Paper, Summary
 from mkdocs_arxiv_digest.render import Item, Renderer, escape_text
@@ -55,10 +55,15 @@ def test_hostile_text_is_inert_and_shown_as_written(text: str, math: bool) -> No
 
 
 def test_math_reaches_arithmatex_intact() -> None:
-    text = r"Energy $E_{k} < m|x|^2$ for *all* $\alpha_i$, costs $5 and $10."
+    text = r"Energy $E_{k} < m|x|^2$ for *all* $\alpha_i$, costs $5 and $10, \( a_1 \) and \[\sum_i b_i\]."
     out = to_html(escape_text(text, math=True), math=True)
     spans = re.findall(r'<span class="arithmatex">(.*?)</span>', out)
-    assert [html.unescape(s) for s in spans] == [r"\(E_{k} \lt{} m\vert{}x\vert{}^2\)", r"\(\alpha_i\)"]
+    assert [html.unescape(s) for s in spans] == [
+        r"\(E_{k} \lt{} m\vert{}x\vert{}^2\)",
+        r"\(\alpha_i\)",
+        r"\(a_1\)",
+        r"\(\sum_i b_i\)",
+    ]
     assert "for *all*" in html.unescape(out) and "$5 and $10" in html.unescape(out)
 
 
@@ -89,7 +94,10 @@ def test_a_site_shows_hostile_metadata_as_text(site: Site) -> None:
     (site.root / "snap.jsonl").write_text(json.dumps(hostile) + "\n")
     site.page("index.md", ["2501.00001"])
     site.configure(offline=True, snapshot="snap.jsonl")
-    site.extra = {"theme": {"name": "material"}, "markdown_extensions": ["footnotes", {"pymdownx.arithmatex": {"generic": True}}]}
+    site.extra = {
+        "theme": {"name": "material"},
+        "markdown_extensions": ["footnotes", {"pymdownx.arithmatex": {"generic": True}}],
+    }
     assert site.build(strict=True).error is None
     content = site.content()
     assert not re.search(r"<(script|img|iframe|b)\b", content)
