@@ -37,6 +37,46 @@ class Number(c.Type):  # type: ignore[type-arg]
         return number
 
 
+class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
+    """How to reach a model behind an OpenAI-compatible chat-completions API."""
+
+    base_url = c.Type(str, default="https://api.openai.com/v1")
+    """The API's base URL: `https://api.deepseek.com/v1`, `http://localhost:11434/v1`
+    (Ollama), `http://localhost:8000/v1` (vLLM), `http://localhost:8080/v1` (llama.cpp)…"""
+
+    model = c.Type(str, default="gpt-4o-mini")
+    """The model's name as the server knows it, e.g. `deepseek-chat`, `qwen2.5:7b`."""
+
+    api_key_env = c.Type(str, default="OPENAI_API_KEY")
+    """The name of the environment variable that holds the API key (never the key
+    itself). Set it to `""` for a local server that needs no key."""
+
+    concurrency = Number(int, 8, minimum=1, maximum=64)
+    """How many papers are summarized at once."""
+
+    timeout = Number(float, 60.0, minimum=1)
+    """Seconds to wait for one answer before the try counts as failed."""
+
+    retries = Number(int, 3, minimum=0, maximum=10)
+    """How often a request that failed with 429, 5xx, a timeout or a broken
+    connection is tried again, with exponential backoff and jitter, honouring `Retry-After`."""
+
+    temperature = Number(float, 0.2, minimum=0, maximum=2)
+    """Sampling temperature; low values give steadier summaries."""
+
+    max_tokens = Number(int, 4096, minimum=256)
+    """The longest answer asked for. An answer cut off at this length is asked
+    again with twice the room."""
+
+    response_format = c.Choice(("auto", "json_schema", "json_object", "text"), default="auto")
+    """How JSON is asked for. `auto` sends a JSON schema and steps down to JSON
+    mode, then to plain text, when the server refuses it."""
+
+    max_summaries = c.Optional(Number(int, None, minimum=0))
+    """The most papers sent to the model in one build, to cap spending; the rest
+    show the extractive summary and are sent in a later build. No limit by default."""
+
+
 class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     cache_dir = c.Type(str, default=".cache/plugin/arxiv-digest")
     """Where fetched metadata and summaries are kept between builds, relative to
@@ -75,9 +115,17 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     language = c.Choice(sorted(LABELS), default="en")
     """The language of the digest's headings and labels (`en` or `zh`)."""
 
-    summarizer = c.Choice(("extractive", "none"), default="extractive")
+    summarizer = c.Choice(("extractive", "openai", "none"), default="extractive")
     """`extractive` picks a one-sentence TL;DR and key takeaways from the
-    abstract, offline and without a model; `none` shows abstracts only."""
+    abstract, offline and without a model; `openai` asks a model behind an
+    OpenAI-compatible API (see `llm`) for TL;DRs, translations and structured
+    summaries; `none` shows abstracts only."""
+
+    llm = c.SubConfig(LlmConfig)
+    """The model used by `summarizer: openai`."""
+
+    model_note = c.Type(bool, default=True)
+    """Say on each digest that its summaries are machine-written, and by which model."""
 
     heading_level = Number(int, 2, minimum=1, maximum=5)
     """The level of the digest's Summary and Details headings; each paper's

@@ -1,12 +1,12 @@
-"""Get every paper a site needs, from the cache, a snapshot or arXiv, while the
-build goes on; hand each page its papers and summaries when it asks."""
+"""Get every paper a site needs, from the cache, a snapshot or arXiv, and its
+summaries, while the build goes on; hand each page its papers when it asks."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 from .cache import Cache
@@ -27,6 +27,17 @@ class Lookup:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Written:
+    """A summary, and why it is not the configured backend's when it is not."""
+
+    summary: Summary | None
+    problem: str = ""
+    """A failure worth a warning; the summary shown is the fallback's."""
+    deferred: bool = False
+    """Left for a later build by `max_summaries`; the fallback's summary is shown."""
+
+
 @dataclass
 class Stats:
     wanted: int = 0
@@ -39,12 +50,16 @@ class Stats:
     seconds: float = 0.0
     summaries_cached: int = 0
     summaries_made: int = 0
+    summaries_failed: int = 0
+    summaries_deferred: int = 0
     problems: list[str] = field(default_factory=list)
 
 
 class Pipeline:
-    """One build's worth of work. `start` returns at once; the network work
-    happens in one worker thread, and `paper` waits only for its own batch."""
+    """One build's worth of work. `plan` resolves what the cache has, `start`
+    fetches the rest in one worker thread; with a background summarizer each
+    paper is summarized, `concurrency` at a time, as soon as it arrives.
+    `paper` and `summary` wait only for their own work."""
 
     def __init__(
         self,
@@ -55,6 +70,9 @@ class Pipeline:
         batch_size: int = 100,
         refresh_seconds: float | None = 7 * 86400,
         log: Log = print,
+        executor: Executor | None = None,
+        fallback: Summarizer | None = None,
+        max_summaries: int | None = None,
     ) -> None:
         self.cache = cache
         self.api = api
@@ -63,16 +81,25 @@ class Pipeline:
         self.batch_size = batch_size
         self.refresh_seconds = refresh_seconds
         self.log = log
+        self.executor = executor if summarizer is not None and summarizer.concurrency > 1 else None
+        self.fallback = fallback
+        self.max_summaries = max_summaries
         self.stats = Stats()
         self._lookups: dict[ArxivId, Future[Lookup]] = {}
+        self._languages: dict[ArxivId, set[str]] = {}
+        self._summaries: dict[tuple[str, str], Future[Written]] = {}
+        self._sent = 0
+        self._expected = 0
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._todo: list[ArxivId] = []
         self._stop = threading.Event()
 
-    def plan(self, ids: list[ArxivId]) -> None:
-        """Resolve what the cache has now; `start` fetches the rest."""
-        todo = self._todo = []
-        for arxiv_id in dict.fromkeys(ids):
+    def plan(self, needs: dict[ArxivId, set[str]]) -> None:
+        """Resolve what the cache has now for each ID (and the languages its
+        pages want); `start` does the rest."""
+        self._languages = needs
+        for arxiv_id in needs:
             future: Future[Lookup] = Future()
             self._lookups[arxiv_id] = future
             paper = self.cache.paper(arxiv_id, self.refresh_seconds)
@@ -83,11 +110,28 @@ class Pipeline:
                 future.set_result(Lookup(None, "arXiv has no paper with this ID (checked within the last day)"))
                 self.stats.unknown += 1
             else:
-                todo.append(arxiv_id)
+                self._todo.append(arxiv_id)
         self.stats.wanted = len(self._lookups)
 
     def start(self) -> None:
-        """Fetch what the cache lacks in a worker thread, so the build goes on meanwhile."""
+        """Summarize the cached papers and fetch the rest, both in the background."""
+        if self.executor is not None:
+            missing = sum(
+                1
+                for arxiv_id, future in self._lookups.items()
+                if future.done() and (paper := future.result().paper) is not None
+                for language in self._languages[arxiv_id]
+                if self.cache.summary(self._summary_key(paper, language)) is None
+            )
+            self._expected = missing + sum(len(self._languages[i]) for i in self._todo)
+            if self._expected:
+                name = getattr(self.summarizer, "model", "the model")
+                concurrency = self.summarizer.concurrency if self.summarizer else 1
+                cap = f", at most {self.max_summaries} this build" if self.max_summaries is not None else ""
+                self.log(f"Summarizing up to {self._expected} paper(s) with {name}, {concurrency} at a time{cap}")
+            for arxiv_id, future in list(self._lookups.items()):
+                if future.done():
+                    self._paper_ready(arxiv_id, future.result())
         if self._todo:
             self._thread = threading.Thread(
                 target=self._work, args=(self._todo,), name="arxiv-digest-fetch", daemon=True
@@ -104,35 +148,108 @@ class Pipeline:
         except Exception as error:  # the worker failed in a way it did not foresee
             return Lookup(None, f"fetching failed: {error}")
 
-    def summary(self, paper: Paper, language: str) -> Summary | None:
-        """The summary of `paper` in `language`, from the cache or made now and cached."""
+    def summary(self, paper: Paper, language: str) -> Written:
+        """The summary of `paper` in `language`: from the cache, from the
+        background work, or made now (and cached)."""
         if self.summarizer is None:
-            return None
-        key = Cache.summary_key(paper, self.summarizer.key, language)
-        cached = self.cache.summary(key)
+            return Written(None)
+        with self._lock:
+            future = self._summaries.get((paper.versioned_id, language))
+        if future is not None:
+            return future.result()
+        cached = self.cache.summary(self._summary_key(paper, language))
         if cached is not None:
             self.stats.summaries_cached += 1
-            return cached
-        try:
-            made = self.summarizer.summarize(paper, language)
-        except SummaryError as error:
-            self.stats.problems.append(f"{paper.versioned_id}: could not be summarized ({error})")
-            return None
-        self.cache.store_summary(key, made)
-        self.stats.summaries_made += 1
-        return made
+            return Written(cached)
+        return self._summarize(paper, language)
 
     def finish(self) -> Stats:
-        """Wait for the worker: everything fetched is stored before the build ends."""
+        """Wait for all background work: everything fetched or written is stored."""
         if self._thread is not None:
             self._thread.join()
+        with self._lock:
+            futures = list(self._summaries.values())
+        for future in futures:
+            if not future.cancelled():
+                future.exception()
         return self.stats
 
     def stop(self) -> None:
-        """Ask the worker to stop after the batch it is on (a failed build)."""
+        """Stop after the batch and the summaries under way (a failed build)."""
         self._stop.set()
+        with self._lock:
+            for future in self._summaries.values():
+                future.cancel()
 
-    # The worker thread
+    # Summaries
+
+    def _summary_key(self, paper: Paper, language: str) -> str:
+        assert self.summarizer is not None
+        return Cache.summary_key(paper, self.summarizer.key, language)
+
+    def _paper_ready(self, arxiv_id: ArxivId, lookup: Lookup) -> None:
+        """Queue the summaries of a paper that just arrived (background summarizers only)."""
+        paper = lookup.paper
+        if self.executor is None or paper is None or self._stop.is_set():
+            return
+        for language in sorted(self._languages.get(arxiv_id, ())):
+            with self._lock:
+                if (paper.versioned_id, language) in self._summaries:
+                    continue
+                cached = self.cache.summary(self._summary_key(paper, language))
+                future: Future[Written]
+                if cached is not None:
+                    future = Future()
+                    future.set_result(Written(cached))
+                    self.stats.summaries_cached += 1
+                elif self.max_summaries is not None and self._sent >= self.max_summaries:
+                    future = Future()
+                    future.set_result(Written(self._fallback(paper, language), deferred=True))
+                    self.stats.summaries_deferred += 1
+                else:
+                    self._sent += 1
+                    future = self.executor.submit(self._summarize, paper, language)
+                self._summaries[(paper.versioned_id, language)] = future
+
+    def _summarize(self, paper: Paper, language: str) -> Written:
+        assert self.summarizer is not None
+        try:
+            made = self.summarizer.summarize(paper, language)
+        except SummaryError as error:
+            problem = str(error)
+        except Exception as error:  # a backend bug must not take the build down
+            problem = f"{type(error).__name__}: {error}"
+        else:
+            self.cache.store_summary(self._summary_key(paper, language), made)
+            with self._lock:
+                self.stats.summaries_made += 1
+                done = self.stats.summaries_made + self.stats.summaries_failed
+            self._progress(done)
+            return Written(made)
+        with self._lock:
+            self.stats.summaries_failed += 1
+            done = self.stats.summaries_made + self.stats.summaries_failed
+        self._progress(done)
+        return Written(self._fallback(paper, language), problem=problem)
+
+    def _fallback(self, paper: Paper, language: str) -> Summary | None:
+        if self.fallback is None:
+            return None
+        try:
+            return self.fallback.summarize(paper, language)
+        except SummaryError:
+            return None
+
+    def _progress(self, done: int) -> None:
+        total = max(self._expected, done)
+        if self.executor is not None and total > 1 and (done == total or done % max(1, total // 10) == 0):
+            self.log(f"Summarized {done}/{total} paper(s)")
+
+    # The fetch worker
+
+    def _resolve(self, arxiv_id: ArxivId, lookup: Lookup) -> None:
+        self._lookups[arxiv_id].set_result(lookup)
+        self._paper_ready(arxiv_id, lookup)
 
     def _work(self, todo: list[ArxivId]) -> None:
         started = time.monotonic()
@@ -158,7 +275,7 @@ class Pipeline:
         if found:
             self.cache.store_papers(found)
             for arxiv_id, paper in found.items():
-                self._lookups[arxiv_id].set_result(Lookup(paper))
+                self._resolve(arxiv_id, Lookup(paper))
             self.stats.from_snapshot = len(found)
         return [arxiv_id for arxiv_id in todo if arxiv_id not in found]
 
@@ -175,9 +292,9 @@ class Pipeline:
             self.cache.store_papers(batch.found)
             self.cache.mark_unknown(batch.unknown)
             for arxiv_id, paper in batch.found.items():
-                self._lookups[arxiv_id].set_result(Lookup(paper))
+                self._resolve(arxiv_id, Lookup(paper))
             for arxiv_id in batch.unknown:
-                self._lookups[arxiv_id].set_result(Lookup(None, "arXiv has no paper with this ID"))
+                self._resolve(arxiv_id, Lookup(None, "arXiv has no paper with this ID"))
             self.stats.fetched += len(batch.found)
             self.stats.unknown += len(batch.unknown)
             if batch.error:
@@ -192,8 +309,7 @@ class Pipeline:
                 break
 
     def _resolve_missing(self, arxiv_id: ArxivId, reason: str = "") -> None:
-        future = self._lookups[arxiv_id]
-        if future.done():
+        if self._lookups[arxiv_id].done():
             return
         later = "; it will be fetched on the next build"
         if not reason:
@@ -204,6 +320,6 @@ class Pipeline:
                 reason = "the build stopped before it was fetched"
         stale = self.cache.paper(arxiv_id, max_age=None)
         if stale is not None:
-            future.set_result(Lookup(stale, note=f"{reason}; showing v{stale.version} from the cache"))
+            self._resolve(arxiv_id, Lookup(stale, note=f"{reason}; showing v{stale.version} from the cache"))
         else:
-            future.set_result(Lookup(None, reason + later))
+            self._resolve(arxiv_id, Lookup(None, reason + later))

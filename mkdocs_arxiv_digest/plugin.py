@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,11 @@ from mkdocs.structure.pages import Page
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .fetch import ArxivApi, Snapshot
-from .ids import PageSpec, parse_spec, read_front_matter
+from .ids import ArxivId, PageSpec, parse_spec, read_front_matter
 from .pipeline import Pipeline
+from .records import Summary
 from .render import LABELS, Item, Renderer
-from .summarize import make_summarizer
+from .summarize import Summarizer, make_summarizer
 
 log = get_plugin_logger("arxiv-digest")
 
@@ -41,6 +43,10 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._pipeline: Pipeline | None = None
         self._renderer = Renderer()
         self._specs: dict[str, PageSpec] = {}
+        self._summarizer: Summarizer | None = None
+        self._summarizer_settings: tuple[Any, ...] | None = None
+        self._fallback: Summarizer | None = None
+        self._executor: ThreadPoolExecutor | None = None
         # Parsed front matter by file, reused while the file is unchanged (serve rebuilds).
         self._seen: dict[str, tuple[tuple[float, int], PageSpec | None]] = {}
 
@@ -86,9 +92,35 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._api is None and not self.config.offline:
             self._api = ArxivApi(*settings)
             self._api_settings = settings
-        self._summarizer = make_summarizer(self.config.summarizer)
+        self._configure_summarizer()
         self._renderer = Renderer(math="pymdownx.arithmatex" in config.markdown_extensions)
         return config
+
+    def _configure_summarizer(self) -> None:
+        """Make the summarizer, or keep the one from the last rebuild if nothing changed."""
+        llm = dict(self.config.llm)
+        settings = (self.config.summarizer, tuple(sorted(llm.items())), os.environ.get(llm["api_key_env"] or ""))
+        if self._summarizer_settings == settings:
+            return
+        self._close_summarizer()
+        try:
+            self._summarizer = make_summarizer(self.config.summarizer, llm)
+        except (ValueError, ImportError) as error:
+            raise PluginError(f"arxiv-digest: {error}") from None
+        self._summarizer_settings = settings
+        self._fallback = make_summarizer("extractive") if self.config.summarizer == "openai" else None
+        if self._summarizer is not None and self._summarizer.concurrency > 1:
+            self._executor = ThreadPoolExecutor(self._summarizer.concurrency, thread_name_prefix="arxiv-digest-summary")
+
+    def _close_summarizer(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        close = getattr(self._summarizer, "close", None)
+        if close is not None:
+            close()
+        self._summarizer = None
+        self._summarizer_settings = None
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self._specs = {}
@@ -96,7 +128,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             spec = self._read_spec(file)
             if spec is not None:
                 self._specs[file.src_uri] = spec
-        ids = [arxiv_id for spec in self._specs.values() for arxiv_id in spec.ids]
+        needs: dict[ArxivId, set[str]] = {}
+        for spec in self._specs.values():
+            language = self._language(spec)
+            for arxiv_id in spec.ids:
+                needs.setdefault(arxiv_id, set()).add(language)
         assert self._cache is not None
         refresh = None if self.config.offline else self.config.refresh_days * 86400
         self._pipeline = Pipeline(
@@ -107,9 +143,12 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             batch_size=self.config.batch_size,
             refresh_seconds=refresh,
             log=log.info,
+            executor=self._executor,
+            fallback=self._fallback,
+            max_summaries=self.config.llm.max_summaries,
         )
-        self._pipeline.plan(ids)
-        if ids:
+        self._pipeline.plan(needs)
+        if needs:
             stats = self._pipeline.stats
             log.info(
                 f"{stats.wanted} paper(s) on {len(self._specs)} page(s): {stats.cached} in the cache"
@@ -157,12 +196,12 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         where = f"Page '{page.file.src_uri}'"
         for problem in spec.problems:
             log.warning(f"{where}: arxiv: {problem}")
-        language = spec.options.get("language", self.config.language)
-        if language not in LABELS:
+        language = self._language(spec)
+        if spec.options.get("language", language) != language:
             log.warning(
-                f"{where}: arxiv: language {language!r} is not one of {', '.join(sorted(LABELS))}; using {self.config.language!r}"
+                f"{where}: arxiv: language {spec.options['language']!r} is not one of "
+                f"{', '.join(sorted(LABELS))}; using {language!r}"
             )
-            language = self.config.language
         items = []
         for number, entry in enumerate(spec.entries, start=1):
             lookup = self._pipeline.paper(entry.id)
@@ -172,14 +211,24 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 continue
             if lookup.note:
                 log.warning(f"{where}: {entry.id}: {lookup.note}")
-            summary = self._pipeline.summary(lookup.paper, language)
-            if summary is not None and entry.overrides:
-                summary = summary.with_overrides(entry.overrides)
+            written = self._pipeline.summary(lookup.paper, language)
+            if written.problem:
+                log.warning(
+                    f"{where}: {entry.id}: the summarizer failed ({written.problem}); "
+                    "showing the extractive summary. It will be tried again on the next build."
+                )
+            summary = written.summary
+            if entry.overrides:
+                summary = (summary or Summary()).with_overrides(entry.overrides)
             items.append(Item(number, entry, lookup.paper, summary))
         if not items:
             return markdown
         digest = self._renderer.render(
-            items, language, heading_level=self.config.heading_level, max_authors=self.config.max_authors
+            items,
+            language,
+            heading_level=self.config.heading_level,
+            max_authors=self.config.max_authors,
+            model_note=self.config.model_note,
         )
         marker = MARKER.search(markdown)
         if marker:
@@ -201,8 +250,16 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                     parts.append(f"{stats.unknown} unknown to arXiv")
                 if stats.failed:
                     parts.append(f"{stats.failed} not fetched")
-                if stats.summaries_made or stats.summaries_cached:
-                    parts.append(f"summaries: {stats.summaries_cached} cached, {stats.summaries_made} new")
+                if stats.summaries_made or stats.summaries_cached or stats.summaries_failed:
+                    parts.append(
+                        f"summaries: {stats.summaries_cached} cached, {stats.summaries_made} new"
+                        + (f", {stats.summaries_failed} failed" if stats.summaries_failed else "")
+                    )
+                if stats.summaries_deferred:
+                    parts.append(
+                        f"{stats.summaries_deferred} left for a later build by 'llm.max_summaries' "
+                        "(shown with the extractive summary)"
+                    )
                 log.info(f"{stats.wanted} paper(s): " + ", ".join(parts))
             self._pipeline = None
         if not self._serving:
@@ -227,8 +284,13 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             self._cache.close()
             self._cache = None
 
+    def _language(self, spec: PageSpec) -> str:
+        language = spec.options.get("language", self.config.language)
+        return language if language in LABELS else self.config.language
+
     def _close(self) -> None:
         self._close_cache()
+        self._close_summarizer()
         if self._api is not None:
             self._api.close()
             self._api = None

@@ -83,6 +83,9 @@ class Summary:
     backend: str = ""
     """Which summarizer wrote it, e.g. `extractive` or a model name."""
     created: str = ""
+    """When it was written (UTC, ISO 8601)."""
+    prompt_version: int = 0
+    """The version of the prompt a model was given; 0 for summaries made without one."""
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)

@@ -36,6 +36,7 @@ LABELS: dict[str, dict[str, str]] = {
         "updated": "updated",
         "pdf": "PDF",
         "missing": "Not available: {reason}",
+        "model_note": "The summaries on this page were written by a language model ({model}) and may contain mistakes.",
     },
     "zh": {
         "summary": "摘要",
@@ -56,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
         "updated": "更新",
         "pdf": "PDF",
         "missing": "暂无：{reason}",
+        "model_note": "本页的摘要由语言模型（{model}）生成，可能有误，请以原文为准。",
     },
 }
 
@@ -156,9 +158,14 @@ class Renderer:
         heading_level: int = 2,
         max_authors: int = 0,
         layout: str = "digest",
+        model_note: bool = True,
     ) -> str:
         # Labels are the project's own text (or the site's config): used as written.
         labels = {key: Markup(value) for key, value in LABELS[language].items()}
+        models = sorted(
+            {i.summary.backend for i in items if i.summary and i.summary.backend not in ("", "extractive")}
+        )
+        note = Markup(labels["model_note"]).format(model=Markup(escape_text(", ".join(models)))) if models else ""
         template = self.env.get_template(f"{layout}.md.j2")
         return template.render(
             items=items,
@@ -167,6 +174,7 @@ class Renderer:
             h=Markup("#" * heading_level),
             max_authors=max_authors,
             has_summaries=any(item.summary and item.summary.tldr for item in items),
+            model_note=note if model_note else "",
         )
 
 

@@ -2,13 +2,16 @@
 
 A backend has a `key` naming it and every setting that changes what it
 writes (it is part of the cache key), a `concurrency` (how many papers it may
-work on at once), and `summarize(paper, language)`, which returns a
-`Summary` or raises `SummaryError`. Backends know nothing of MkDocs.
+work on at once: more than one means it runs in the background while the
+build goes on), and `summarize(paper, language)`, which returns a `Summary` or
+raises `SummaryError`. Backends know nothing of MkDocs.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import os
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from ..records import Paper, Summary
 
@@ -24,12 +27,32 @@ class Summarizer(Protocol):
     def summarize(self, paper: Paper, language: str) -> Summary: ...
 
 
-def make_summarizer(name: str) -> Summarizer | None:
-    """The backend called `name`; `None` for `none` (abstracts only)."""
+def make_summarizer(
+    name: str, llm: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ
+) -> Summarizer | None:
+    """The backend called `name`; `None` for `none` (abstracts only).
+
+    Raises `ValueError` for settings that cannot work, with the option to fix.
+    """
     if name == "none":
         return None
     if name == "extractive":
         from .extractive import ExtractiveSummarizer
 
         return ExtractiveSummarizer()
+    if name == "openai":
+        from .llm import LlmSummarizer
+
+        settings = dict(llm or {})
+        variable = settings.pop("api_key_env", "") or ""
+        settings.pop("max_summaries", None)
+        api_key = None
+        if variable:
+            api_key = environ.get(variable)
+            if not api_key:
+                raise ValueError(
+                    f"'llm.api_key_env': the environment variable {variable} is not set. "
+                    f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
+                )
+        return LlmSummarizer(api_key=api_key, **settings)
     raise ValueError(f"unknown summarizer {name!r}")

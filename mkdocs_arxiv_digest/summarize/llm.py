@@ -1,0 +1,263 @@
+"""Summaries, TL;DRs and translations from a model behind an OpenAI-compatible
+chat-completions API (OpenAI, DeepSeek, Qwen, Ollama, vLLM, llama.cpp)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from ..records import Paper, Summary
+from . import SummaryError
+
+PROMPT_VERSION = 1
+"""Bumped when the prompt changes in a way that changes answers: cached summaries are then redone."""
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "zh": "Simplified Chinese (简体中文)",
+    "zh-tw": "Traditional Chinese (繁體中文)",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "it": "Italian",
+}
+
+STRUCTURED_FIELDS = ("background", "prior_work", "method", "results", "conclusion")
+
+_SYSTEM = """You write reading-list summaries of research papers for researchers.
+Answer with a single JSON object and nothing else: no Markdown fences, no remarks before or after it.
+Use only what the title, authors, comment and abstract say. Never invent numbers, datasets,
+baselines or results; when the abstract gives no figure, give none. Keep LaTeX math exactly as
+written, between $ signs. Write plain text: no Markdown, no HTML, no links."""
+
+_INSTRUCTIONS = """Write the JSON object with these fields:
+- "title": the paper's title in {language}{title_note}.
+- "tldr": one sentence in {language} saying what the paper contributes.
+- "tldr_en": the same sentence in English.
+- "abstract": the complete abstract in {language}, every sentence of it, nothing left out{abstract_note}.
+- "takeaways": 3 to 7 short key points in {language}, each one sentence.
+- "structured": an object with the fields "background", "prior_work", "method", "results" and
+  "conclusion", each one or two sentences in {language}; use an empty string where the abstract says nothing.
+- "keywords": 3 to 6 keywords or key phrases in {language}."""
+
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "tldr": {"type": "string"},
+        "tldr_en": {"type": "string"},
+        "abstract": {"type": "string"},
+        "takeaways": {"type": "array", "items": {"type": "string"}},
+        "structured": {
+            "type": "object",
+            "properties": {name: {"type": "string"} for name in STRUCTURED_FIELDS},
+            "required": list(STRUCTURED_FIELDS),
+            "additionalProperties": False,
+        },
+        "keywords": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["title", "tldr", "tldr_en", "abstract", "takeaways", "structured", "keywords"],
+    "additionalProperties": False,
+}
+
+RESPONSE_FORMATS = ("json_schema", "json_object", "text")
+
+
+def build_messages(paper: Paper, language: str) -> list[dict[str, str]]:
+    """The chat messages asking for one paper's summary."""
+    name = LANGUAGE_NAMES.get(language, language)
+    english = language == "en"
+    instructions = _INSTRUCTIONS.format(
+        language=name,
+        title_note=" (the original title when it is already in English)" if english else "",
+        abstract_note=" (the original abstract when it is already in English)" if english else "",
+    )
+    lines = [
+        f"arXiv ID: {paper.versioned_id}",
+        f"Title: {paper.title}",
+        f"Authors: {', '.join(paper.authors) or 'unknown'}",
+    ]
+    if paper.comment:
+        lines.append(f"Comment: {paper.comment}")
+    if paper.primary_category:
+        lines.append(f"Category: {paper.primary_category}")
+    lines += [f"Language: {language}", "", "Abstract:", paper.abstract, "", instructions]
+    return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
+
+
+# A backslash a model meant as TeX: `\alpha` (not a JSON escape at all), `\frac`
+# (not a form feed), `\beta` (not a backspace), `\nabla`; `\\` pairs are left alone.
+_TEX_ESCAPE = re.compile(r'\\\\|\\(?=[bf][a-zA-Z]|[nrt][a-z]|u(?![0-9a-fA-F]{4})|[^bfnrtu"\\/])')
+
+
+def parse_answer(content: str) -> dict[str, Any]:
+    """The JSON object in a model's answer: bare, in a fenced block or inside
+    prose, with TeX backslashes left unescaped. Raises `ValueError`."""
+    text = content.strip()
+    fenced = re.search(r"```(?:json|JSON)?\s*\n?(.*?)(?:```|\Z)", text, re.DOTALL)
+    if fenced and "{" in fenced.group(1):
+        text = fenced.group(1)
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("the answer holds no JSON object")
+    end = text.rfind("}")
+    candidate = text[start : end + 1] if end > start else text[start:]
+    candidate = _TEX_ESCAPE.sub(lambda m: m.group() if len(m.group()) == 2 else "\\\\", candidate)
+    try:
+        data = json.loads(candidate, strict=False)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the answer is not valid JSON ({error.msg} at character {error.pos})") from None
+    if not isinstance(data, dict):
+        raise ValueError("the answer is JSON but not an object")
+    return data
+
+
+def summary_from_answer(data: dict[str, Any], paper: Paper, language: str, model: str) -> Summary:
+    """Check the fields a model returned and make a `Summary` of them. Raises `ValueError`."""
+    tldr = _text(data.get("tldr"))
+    if not tldr:
+        raise ValueError("the answer has no `tldr`")
+    structured_in = data.get("structured")
+    structured = (
+        {name: _text(structured_in.get(name)) for name in STRUCTURED_FIELDS if _text(structured_in.get(name))}
+        if isinstance(structured_in, dict)
+        else {}
+    )
+    english = language == "en"
+    return Summary(
+        tldr=tldr,
+        tldr_en=_text(data.get("tldr_en")) or (tldr if english else ""),
+        # In English the original title and abstract are shown, never a model's rewrite.
+        title="" if english else _text(data.get("title")),
+        abstract="" if english else _text(data.get("abstract")),
+        takeaways=_texts(data.get("takeaways"), 7),
+        structured=structured,
+        keywords=_texts(data.get("keywords"), 6),
+        backend=model,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        prompt_version=PROMPT_VERSION,
+    )
+
+
+def _text(value: Any) -> str:
+    return re.sub(r"\s+", " ", value).strip() if isinstance(value, str) else ""
+
+
+def _texts(value: Any, most: int) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return ()
+    return tuple(text for text in (_text(v) for v in value) if text)[:most]
+
+
+class LlmSummarizer:
+    """One chat-completions request per paper, through the official `openai` SDK,
+    which retries 429, 5xx and timeouts with backoff and honours `Retry-After`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        concurrency: int = 8,
+        timeout: float = 60.0,
+        retries: int = 3,
+        temperature: float = 0.2,
+        max_tokens: int = 4096,
+        response_format: str = "auto",
+    ) -> None:
+        try:
+            import openai
+        except ImportError as error:
+            raise ImportError(
+                "the openai summarizer needs the `openai` package: pip install 'mkdocs-arxiv-digest[llm]'"
+            ) from error
+        self._openai = openai
+        self.model = model
+        self.base_url = base_url
+        self.concurrency = concurrency
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.key = f"llm:{model}@{base_url.rstrip('/')}:t{temperature:g}:p{PROMPT_VERSION}"
+        self._secret = api_key or ""
+        self._client = openai.OpenAI(
+            base_url=base_url,
+            api_key=api_key or "no-key",
+            timeout=timeout,
+            max_retries=retries,
+        )
+        # "auto" starts with a JSON schema and steps down when the server refuses it.
+        self._formats = list(RESPONSE_FORMATS) if response_format == "auto" else [response_format]
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def summarize(self, paper: Paper, language: str) -> Summary:
+        messages = build_messages(paper, language)
+        max_tokens = self.max_tokens
+        problem = ""
+        for _attempt in range(3):
+            content, finish = self._complete(messages, max_tokens)
+            try:
+                data = parse_answer(content)
+                return summary_from_answer(data, paper, language, self.model)
+            except ValueError as error:
+                problem = str(error)
+            if finish == "length":
+                problem = f"the answer was cut off at {max_tokens} tokens ({problem})"
+                max_tokens *= 2
+        raise SummaryError(problem)
+
+    def _complete(self, messages: list[dict[str, str]], max_tokens: int) -> tuple[str, str]:
+        """One answer's text and finish reason; steps down the response format on HTTP 400."""
+        openai = self._openai
+        while True:
+            with self._lock:
+                mode = self._formats[0]
+            extra: dict[str, Any] = {}
+            if mode == "json_schema":
+                extra["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": "paper_summary", "strict": True, "schema": _SCHEMA},
+                }
+            elif mode == "json_object":
+                extra["response_format"] = {"type": "json_object"}
+            try:
+                response = self._client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=self.temperature,
+                    max_tokens=max_tokens,
+                    **extra,
+                )
+            except openai.BadRequestError as error:
+                with self._lock:
+                    if len(self._formats) > 1 and self._formats[0] == mode:
+                        self._formats.pop(0)
+                        continue
+                    if self._formats[0] != mode:
+                        continue  # another thread stepped down meanwhile
+                raise SummaryError(self._say(error)) from None
+            except openai.APIError as error:
+                raise SummaryError(self._say(error)) from None
+            if not response.choices:
+                raise SummaryError("the server answered with no choices")
+            choice = response.choices[0]
+            return choice.message.content or "", choice.finish_reason or ""
+
+    def _say(self, error: Exception) -> str:
+        """What went wrong, never with the key in it."""
+        status = getattr(error, "status_code", None)
+        text = f"HTTP {status}: {error}" if status else str(error) or type(error).__name__
+        if self._secret:
+            text = text.replace(self._secret, "***")
+        return text[:300]
