@@ -162,9 +162,7 @@ class Renderer:
     ) -> str:
         # Labels are the project's own text (or the site's config): used as written.
         labels = {key: Markup(value) for key, value in LABELS[language].items()}
-        models = sorted(
-            {i.summary.backend for i in items if i.summary and i.summary.backend not in ("", "extractive")}
-        )
+        models = sorted({i.summary.backend for i in items if i.summary and i.summary.backend not in ("", "extractive")})
         note = Markup(labels["model_note"]).format(model=Markup(escape_text(", ".join(models)))) if models else ""
         template = self.env.get_template(f"{layout}.md.j2")
         return template.render(

@@ -70,6 +70,10 @@ _SCHEMA: dict[str, Any] = {
 RESPONSE_FORMATS = ("json_schema", "json_object", "text")
 
 
+class _Unreadable(SummaryError):
+    """An answer that is not a chat completion at all; worth asking again."""
+
+
 def build_messages(paper: Paper, language: str) -> list[dict[str, str]]:
     """The chat messages asking for one paper's summary."""
     name = LANGUAGE_NAMES.get(language, language)
@@ -206,7 +210,11 @@ class LlmSummarizer:
         max_tokens = self.max_tokens
         problem = ""
         for _attempt in range(3):
-            content, finish = self._complete(messages, max_tokens)
+            try:
+                content, finish = self._complete(messages, max_tokens)
+            except _Unreadable as error:
+                problem = str(error)
+                continue
             try:
                 data = parse_answer(content)
                 return summary_from_answer(data, paper, language, self.model)
@@ -249,9 +257,12 @@ class LlmSummarizer:
                 raise SummaryError(self._say(error)) from None
             except openai.APIError as error:
                 raise SummaryError(self._say(error)) from None
-            if not response.choices:
-                raise SummaryError("the server answered with no choices")
-            choice = response.choices[0]
+            except ValueError as error:  # a body that is not JSON escapes the SDK as it is
+                raise _Unreadable(f"the server's answer could not be read ({type(error).__name__})") from None
+            choices = getattr(response, "choices", None)
+            if not choices:
+                raise _Unreadable("the server's answer holds no completion")
+            choice = choices[0]
             return choice.message.content or "", choice.finish_reason or ""
 
     def _say(self, error: Exception) -> str:

@@ -1,0 +1,465 @@
+"""A local fake of an OpenAI-compatible chat-completions API for tests and benchmarks.
+
+It listens on ``127.0.0.1`` (real sockets, port 0 by default) and answers
+``POST /v1/chat/completions`` and ``GET /v1/models`` well enough for the
+official ``openai`` SDK. The default answer is a JSON summary derived from the
+``arXiv ID:`` / ``Title:`` / ``Language:`` lines of the prompt, so a test can
+check that every summary landed on its own paper::
+
+    with FakeOpenAI(json_schema=False) as server:
+        server.fail(status=429, retry_after=1)
+        client = openai.OpenAI(base_url=server.url, api_key="k", max_retries=1)
+        ...
+        assert [r.status for r in server.requests] == [429, 200]
+
+Like ``fake_arxiv`` it records requests, adds latency, counts concurrent
+requests and replays a queue of scripted faults. Standard library only.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+import json
+import re
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["FakeOpenAI", "Fault", "RecordedRequest", "default_content", "default_summary", "paper_of"]
+
+CHAT_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
+STRUCTURED_FIELDS = ("background", "prior_work", "method", "results", "conclusion")
+Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
+
+_LINE_RES = {
+    "id": re.compile(r"^\s*arXiv ID:\s*(.+?)\s*$", re.MULTILINE),
+    "title": re.compile(r"^\s*Title:\s*(.+?)\s*$", re.MULTILINE),
+    "lang": re.compile(r"^\s*Language:\s*(.+?)\s*$", re.MULTILINE),
+}
+
+
+def _prompt_text(request_json: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    for message in request_json.get("messages") or []:
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
+            parts.extend(p.get("text", "") for p in content if isinstance(p, Mapping))
+    return "\n".join(parts)
+
+
+def paper_of(request_json: Mapping[str, Any]) -> dict[str, str]:
+    """``{"id", "title", "lang"}`` named by the prompt (last match wins; defaults if absent)."""
+    text = _prompt_text(request_json)
+    found = {key: (rx.findall(text) or [""])[-1] for key, rx in _LINE_RES.items()}
+    return {"id": found["id"] or "unknown", "title": found["title"], "lang": found["lang"] or "en"}
+
+
+def default_summary(request_json: Mapping[str, Any]) -> dict[str, Any]:
+    """The deterministic summary object answered for the paper named in the prompt."""
+    p = paper_of(request_json)
+    pid, title, lang = p["id"], p["title"], p["lang"]
+    return {
+        "title": f"[{lang}] {title}",
+        "tldr": f"TLDR of {pid}: {title}",
+        "tldr_en": f"TLDR of {pid}",
+        "abstract": f"[{lang}] abstract of {pid}",
+        "takeaways": [f"Takeaway {i} of {pid}" for i in (1, 2, 3)],
+        "structured": {name: f"{name} of {pid}" for name in STRUCTURED_FIELDS},
+        "keywords": ["fake", f"kw-{pid}", lang],
+    }
+
+
+def default_content(request_json: Mapping[str, Any]) -> str:
+    return json.dumps(default_summary(request_json), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A scripted misbehaviour for one request (see `FakeOpenAI.fail`)."""
+
+    status: int | None = None
+    retry_after: float | str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    content: str | None = None
+    finish_reason: str | None = None
+    cut: bool = False
+    hang: float = 0.0
+    body: bytes | None = None
+    content_type: str = "application/json"
+    close: bool = False
+
+    def __post_init__(self) -> None:
+        if self.hang < 0:
+            raise ValueError("hang must be >= 0")
+        if self.cut and self.content is not None:
+            raise ValueError("cut=True makes its own content")
+        if self.body is not None and (self.content is not None or self.cut or self.finish_reason):
+            raise ValueError("body replaces the whole answer; it excludes content/cut/finish_reason")
+        if self.close and (self.status or self.retry_after or self.headers or self.content or self.cut or self.body):
+            raise ValueError("close=True sends no answer; it only combines with hang")
+
+
+@dataclass
+class RecordedRequest:
+    """One request, logged on arrival; ``status`` is set before the answer is written."""
+
+    method: str
+    path: str
+    json: Any  # parsed body, None without a body or when it is not JSON
+    headers: dict[str, str]
+    received_at: float  # time.monotonic()
+    fault: Fault | None = None
+    status: int | None = None  # stays None when the connection was dropped
+
+    @property
+    def authorization(self) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == "authorization"), None)
+
+    @property
+    def response_format(self) -> Any:
+        return self.json.get("response_format") if isinstance(self.json, dict) else None
+
+    @property
+    def paper_id(self) -> str | None:
+        return paper_of(self.json)["id"] if isinstance(self.json, dict) else None
+
+
+def _error(message: str, type_: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # server_close() still joins them (block_on_close)
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], fake: FakeOpenAI) -> None:
+        self.fake = fake
+        self.connections: set[Any] = set()
+        self.conn_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.conn_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.conn_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # quiet; keep real bugs
+        exc = sys.exc_info()[1]
+        if exc is not None and not isinstance(exc, (ConnectionError, TimeoutError)):
+            with self.fake._lock:
+                self.fake._errors.append(exc)
+
+    def abort_connections(self) -> None:
+        with self.conn_lock:
+            connections = list(self.connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.1"
+    timeout = 15
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.fake._serve(self, b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.fake._serve(self, self.rfile.read(length) if length else b"")
+
+
+class FakeOpenAI:
+    """A fake OpenAI-compatible endpoint; ``url`` is the SDK's ``base_url``.
+
+    Args:
+        latency: seconds slept before each answer (attribute, changeable while running).
+        json_schema / json_object: whether ``response_format`` of that type is
+            accepted; when off such a request gets an OpenAI-style HTTP 400.
+        require_key: if set, any other bearer token gets HTTP 401.
+        responder: ``(request_json) -> content str | full response dict``;
+            default `default_content`.
+        model: the id listed by ``GET /v1/models``.
+    """
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        json_schema: bool = True,
+        json_object: bool = True,
+        require_key: str | None = None,
+        responder: Responder | None = None,
+        model: str = "fake-model",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._defaults = {
+            "latency": latency,
+            "json_schema": json_schema,
+            "json_object": json_object,
+            "require_key": require_key,
+            "responder": responder,
+        }
+        self.latency, self.json_schema, self.json_object = latency, json_schema, json_object
+        self.require_key, self.responder, self.model = require_key, responder, model
+        self._address = (host, port)
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._faults: collections.deque[Fault] = collections.deque()
+        self._errors: list[BaseException] = []
+        self._ids = itertools.count(1)
+        self.in_flight = self.max_in_flight = 0
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # -- lifecycle ------------------------------------------------------------ #
+
+    def start(self) -> FakeOpenAI:
+        if self._httpd is not None:
+            raise RuntimeError("FakeOpenAI is already running")
+        self._stopping = threading.Event()
+        self._httpd = _HTTPServer(self._address, self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, cut hangs and open connections, join all threads. Idempotent."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        self._stopping.set()
+        httpd.shutdown()
+        if thread is not None:
+            thread.join()
+        httpd.abort_connections()
+        httpd.server_close()  # joins the handler threads
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("FakeOpenAI is not running")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._address[0]}:{self.port}/v1"
+
+    # -- inspection and control ----------------------------------------------- #
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def calls(self) -> int:
+        """Number of chat-completion requests received."""
+        with self._lock:
+            return sum(1 for r in self._requests if r.path.split("?")[0].rstrip("/") == CHAT_PATH)
+
+    @property
+    def errors(self) -> list[BaseException]:
+        with self._lock:
+            return list(self._errors)
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def reset(self) -> None:
+        """Clear log, faults and concurrency stats; restore constructor settings."""
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+            self.max_in_flight = self.in_flight
+            for name, value in self._defaults.items():
+                setattr(self, name, value)
+
+    def fail(
+        self,
+        status: int | None = None,
+        *,
+        times: int = 1,
+        retry_after: float | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: str | None = None,
+        finish_reason: str | None = None,
+        cut: bool = False,
+        hang: float = 0.0,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        close: bool = False,
+    ) -> None:
+        """Queue ``times`` copies of a fault; each request consumes one, in order.
+
+        * ``status=429, retry_after=1`` — an OpenAI-style error (``headers`` adds more).
+        * ``content="..."`` — a normal 200 completion carrying that content
+          (``finish_reason`` defaults to "stop"); ``cut=True`` — the first half
+          of the normal answer with ``finish_reason="length"``.
+        * ``body=b"..."`` — that raw body (200 unless ``status``) as ``content_type``.
+          The SDK lets ``json.JSONDecodeError`` escape for a non-JSON body sent
+          as ``application/json``, and returns the body as a plain ``str`` from
+          ``create()`` for any other content type.
+        * ``hang=5`` — wait first (cut short by `stop`); ``close=True`` — drop the connection.
+        """
+        fault = Fault(
+            status=status,
+            retry_after=retry_after,
+            headers=tuple((headers or {}).items()),
+            content=content,
+            finish_reason=finish_reason,
+            cut=cut,
+            hang=hang,
+            body=body,
+            content_type=content_type,
+            close=close,
+        )
+        if fault == Fault():
+            raise ValueError("fail() needs at least one fault; use ok() for a normal answer")
+        self._queue(fault, times)
+
+    def ok(self, times: int = 1) -> None:
+        """Queue ``times`` normal answers (to script e.g. "ok, then 500")."""
+        self._queue(Fault(), times)
+
+    def _queue(self, fault: Fault, times: int) -> None:
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    # -- request handling ----------------------------------------------------- #
+
+    def _serve(self, handler: _Handler, raw: bytes) -> None:
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        record = RecordedRequest(handler.command, handler.path, body, dict(handler.headers.items()), time.monotonic())
+        with self._lock:
+            record.fault = self._faults.popleft() if self._faults else None
+            self._requests.append(record)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            fault = record.fault or Fault()
+            stopped = (self.latency > 0 and self._stopping.wait(self.latency)) or (
+                fault.hang > 0 and self._stopping.wait(fault.hang)
+            )
+            if stopped or fault.close:  # close without sending a byte
+                handler.close_connection = True
+                with contextlib.suppress(OSError):
+                    handler.connection.shutdown(socket.SHUT_RDWR)
+                return
+            try:
+                status, obj = self._respond(handler, body, fault)
+            except Exception as exc:  # a broken test responder: report it, answer 500
+                with self._lock:
+                    self._errors.append(exc)
+                status, obj = 500, _error(f"fake responder failed: {exc!r}", "server_error")
+            payload = json.dumps(obj, ensure_ascii=False).encode()
+            headers = list(fault.headers)
+            if fault.retry_after is not None:
+                headers.append(("Retry-After", str(fault.retry_after)))
+            if fault.body is not None:
+                status, payload = fault.status or 200, fault.body
+            record.status = status
+            handler.send_response(status)
+            handler.send_header("Content-Type", fault.content_type if fault.body is not None else "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.send_header("x-request-id", f"req_fake_{next(self._ids)}")
+            for name, value in headers:
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(payload)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _respond(self, handler: _Handler, body: Any, fault: Fault) -> tuple[int, dict[str, Any]]:
+        if fault.status is not None and fault.status >= 400 and fault.body is None:
+            kinds = {429: ("rate_limit_exceeded", "requests"), 401: ("invalid_api_key", "invalid_request_error")}
+            code, type_ = kinds.get(
+                fault.status, (None, "server_error" if fault.status >= 500 else "invalid_request_error")
+            )
+            return fault.status, _error(f"fake error {fault.status}", type_, code)
+        path = handler.path.split("?")[0].rstrip("/")
+        if self.require_key is not None:
+            auth = handler.headers.get("Authorization") or ""
+            if auth != f"Bearer {self.require_key}":
+                return 401, _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        if handler.command == "GET" and path == MODELS_PATH:
+            model = {"id": self.model, "object": "model", "created": 0, "owned_by": "fake-openai"}
+            return 200, {"object": "list", "data": [model]}
+        if handler.command != "POST" or path != CHAT_PATH:
+            return 404, _error(f"Unknown request URL: {handler.command} {path}", "invalid_request_error", "unknown_url")
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return 400, _error("We could not parse the JSON body of your request.", "invalid_request_error")
+        if body.get("stream"):
+            return 400, _error("The fake does not stream.", "invalid_request_error", param="stream")
+        rf = body.get("response_format")
+        kind = rf.get("type") if isinstance(rf, dict) else None if rf is None else "?"
+        allowed = {None: True, "text": True, "json_schema": self.json_schema, "json_object": self.json_object}
+        if not allowed.get(kind, False):
+            msg = f"response_format type {kind!r} is not supported by this model."
+            return 400, _error(msg, "invalid_request_error", "unsupported_response_format", "response_format")
+
+        finish_reason = fault.finish_reason or ("length" if fault.cut else "stop")
+        content = fault.content if fault.content is not None else (self.responder or default_content)(body)
+        if fault.cut and isinstance(content, str):
+            content = content[: len(content) // 2]
+        if isinstance(content, dict):
+            return fault.status or 200, content
+        prompt_tokens, completion_tokens = len(_prompt_text(body)) // 4 + 1, len(content) // 4 + 1
+        return fault.status or 200, {
+            "id": f"chatcmpl-fake-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model") or self.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }

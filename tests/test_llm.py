@@ -1,0 +1,251 @@
+"""Sites summarized by a model behind a fake OpenAI-compatible server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import Site
+from fake_arxiv import FakeArxiv
+from fake_openai import FakeOpenAI
+
+PAPERS = [
+    "0804.0970", "0807.2873", "1005.5383", "1009.3186", "1106.3680", "1201.4869", "1202.4527", "1205.1866",
+    "1303.6954", "1306.4664", "1309.0683", "1312.6177", "1408.2674", "1412.6529", "1509.08401", "1601.06222",
+]  # fmt: skip
+KEY = "sk-test-8f3a1c9e7d2b4a6f"
+
+
+@pytest.fixture(scope="session")
+def _fake_openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def model(_fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    _fake_openai.reset()
+    monkeypatch.setenv("ARXIV_DIGEST_TEST_KEY", KEY)
+    yield _fake_openai
+    _fake_openai.reset()
+
+
+def use_model(site: Site, server: FakeOpenAI, **llm: object) -> None:
+    options = dict(site.options)
+    options["summarizer"] = "openai"
+    options["llm"] = {
+        "base_url": server.url,
+        "model": "fake-model",
+        "api_key_env": "ARXIV_DIGEST_TEST_KEY",
+        "timeout": 5,
+        "retries": 2,
+        **llm,
+    }
+    site.options = options
+
+
+def entry(content: str, arxiv_id: str) -> str:
+    """The HTML of one paper's entry in the Details section."""
+    anchor = "arxiv-" + re.sub(r"[^0-9A-Za-z-]", "-", arxiv_id)
+    start = content.index(f'id="{anchor}"')
+    following = content.find('<a id="arxiv-', start + 10)
+    return content[start : following if following > 0 else len(content)]
+
+
+def test_papers_are_summarized_concurrently_each_on_its_own_paper(site: Site, model: FakeOpenAI) -> None:
+    model.latency = 0.5
+    site.page("index.md", PAPERS)
+    use_model(site, model, concurrency=8)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert model.calls == 16
+    assert model.max_in_flight == 8
+    content = site.content()
+    for arxiv_id in PAPERS:
+        assert f"TLDR of {arxiv_id}" in entry(content, arxiv_id)
+    # Each TL;DR in the table sits in its paper's row.
+    rows = re.findall(r'<tr>\s*<td><a href="#arxiv-([0-9-]+)">.*?</tr>', content, re.S)
+    assert len(rows) == 16
+    for row in re.findall(r"<tr>.*?</tr>", content, re.S)[1:]:
+        anchor = re.search(r'href="#arxiv-([0-9]{4})-([0-9]{4,5})"', row)
+        assert anchor and f"TLDR of {anchor.group(1)}.{anchor.group(2)}" in row
+    assert "written by a language model (fake-model)" in content
+    log = "\n".join(result.messages(20))
+    assert "Summarizing up to 16 paper(s) with fake-model, 8 at a time" in log
+    assert "Summarized 16/16 paper(s)" in log
+
+    again = site.build(strict=True)
+    assert again.error is None
+    assert model.calls == 16, "a warm rebuild makes no model call"
+    assert "summaries: 16 cached, 0 new" in "\n".join(again.messages(20))
+
+
+def test_summaries_start_before_the_last_batch_is_fetched(site: Site, model: FakeOpenAI, arxiv_api: FakeArxiv) -> None:
+    site.page("index.md", PAPERS[:4])
+    site.configure(batch_size=2, delay_seconds=0.6)
+    use_model(site, model, concurrency=4)
+    assert site.build(strict=True).error is None
+    last_batch = arxiv_api.requests[-1].received_at
+    first_summary = min(request.received_at for request in model.requests)
+    assert first_summary < last_batch
+
+
+def test_chinese_pages_show_translations_in_the_seed_layout(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:2])
+    site.configure(language="zh")
+    use_model(site, model)
+    assert site.build(strict=True).error is None
+    content = site.content()
+    assert ">摘要</h2>" in content and ">详细</h2>" in content
+    one = html.unescape(entry(content, PAPERS[0]))
+    assert "[zh] " in one.split("</h3>")[0]  # the translated title heads the entry
+    assert f"[zh] abstract of {PAPERS[0]}" in one and "原文摘要" in one
+    assert "本页的摘要由语言模型（fake-model）生成" in content
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 429, "retry_after": 1},
+        {"status": 500},
+        {"status": 503, "times": 2},
+        {"content": "```json\n" + '{"tldr": "Fenced answer.", "takeaways": ["x"]}' + "\n```"},
+        {"content": 'Sure! Here it is: {"tldr": "In prose."} Hope this helps.'},
+        {"cut": True},
+        {"body": b"<html>bad gateway</html>"},
+        {"content": "I cannot help with that."},
+    ],
+)
+def test_faults_end_with_a_summary_and_no_warning(site: Site, model: FakeOpenAI, fault: dict[str, object]) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model, concurrency=1)
+    model.fail(**fault)  # type: ignore[arg-type]
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    one = entry(site.content(), PAPERS[0])
+    assert "Fenced answer." in one or "In prose." in one or f"TLDR of {PAPERS[0]}" in one
+
+
+def test_a_cut_off_answer_is_asked_again_with_more_room(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model, max_tokens=1000)
+    model.fail(cut=True)
+    assert site.build(strict=True).error is None
+    assert [r.json["max_tokens"] for r in model.requests] == [1000, 2000]
+
+
+def test_unusable_answers_fall_back_warn_and_are_retried_next_build(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:2])
+    use_model(site, model, concurrency=1)
+    model.fail(content="not JSON, sorry", times=3)
+    result = site.build()
+    warned = [w for w in result.warnings if "index.md" in w and "extractive" in w]
+    assert len(warned) == 1
+    failed_id = PAPERS[0] if PAPERS[0] in warned[0] else PAPERS[1]
+    content = site.content()
+    assert f"TLDR of {failed_id}" not in content
+    assert entry(content, failed_id).count("<strong>TL;DR</strong>") == 1  # the extractive one
+    calls = model.calls
+    assert site.build(strict=True).error is None
+    assert model.calls == calls + 1, "only the failed paper is sent again"
+    assert f"TLDR of {failed_id}" in site.content()
+
+
+def test_servers_without_json_schema_get_json_mode_or_plain_text(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:3])
+    use_model(site, model, concurrency=1)
+    model.json_schema = False
+    model.json_object = False
+    assert site.build(strict=True).error is None
+    formats = [(r.response_format or {}).get("type") for r in model.requests]
+    assert formats[:3] == ["json_schema", "json_object", None]
+    assert formats[3:] == [None, None], "the step down is remembered"
+    assert all(f"TLDR of {i}" in site.content() for i in PAPERS[:3])
+
+
+def test_front_matter_overrides_win(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", [{"id": PAPERS[0], "tldr": "Written by a human.", "title": "人工标题"}, PAPERS[1]])
+    site.configure(language="zh")
+    use_model(site, model)
+    assert site.build(strict=True).error is None
+    one = entry(site.content(), PAPERS[0])
+    assert "Written by a human." in one and "人工标题" in one and "TLDR of" not in one
+
+
+def test_max_summaries_caps_spending(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:5])
+    use_model(site, model, max_summaries=2)
+    result = site.build(strict=True)
+    assert result.error is None
+    assert model.calls == 2
+    assert "3 left for a later build by 'llm.max_summaries'" in "\n".join(result.messages(20))
+    site.build(strict=True)
+    assert model.calls == 4
+
+
+def test_the_key_never_reaches_the_site_the_cache_or_the_log(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:2])
+    use_model(site, model)
+    model.fail(status=401, times=3)
+    result = site.build()
+    assert model.requests[0].authorization == f"Bearer {KEY}"
+    assert site.build().error is None
+    log = "\n".join(r.getMessage() + str(r.args) for r in result.logs)
+    assert KEY not in log
+    for folder in (site.root / "site", site.root / ".cache"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_missing_key_variable_stops_the_build_naming_the_option(
+    site: Site, model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model)
+    monkeypatch.delenv("ARXIV_DIGEST_TEST_KEY")
+    result = site.build()
+    assert result.error is not None
+    assert any("'llm.api_key_env'" in m and "ARXIV_DIGEST_TEST_KEY" in m for m in result.messages(40))
+    use_model(site, model, api_key_env="")
+    assert site.build(strict=True).error is None
+    assert model.requests[-1].authorization == "Bearer no-key"
+
+
+def test_without_the_openai_package_the_error_names_the_extra(
+    site: Site, model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "openai", None)
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model, retries=0)
+    result = site.build()
+    assert result.error is not None
+    assert any("mkdocs-arxiv-digest[llm]" in m for m in result.messages(40))
+
+
+def test_model_note_can_be_turned_off(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:1])
+    site.configure(model_note=False)
+    use_model(site, model)
+    assert site.build(strict=True).error is None
+    assert "language model" not in html.unescape(site.content())
+
+
+def test_cached_summaries_record_model_date_and_prompt(site: Site, model: FakeOpenAI) -> None:
+    from mkdocs_arxiv_digest.cache import Cache
+
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model)
+    assert site.build().error is None
+    cache = Cache(Path(site.root / ".cache/plugin/arxiv-digest"))
+    try:
+        stored = [cache.raw(k) for k in cache._store.iterkeys() if str(k).startswith("summary:")]
+    finally:
+        cache.close()
+    assert len(stored) == 1
+    assert stored[0]["backend"] == "fake-model" and stored[0]["prompt_version"] >= 1 and stored[0]["created"]
