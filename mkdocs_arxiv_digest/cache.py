@@ -22,10 +22,13 @@ class Cache:
 
     diskcache is thread- and process-safe (SQLite), so a worker thread may
     write while pages render, and `mkdocs serve` and a build may share it.
+    What was read or written is also kept in memory, so the rebuilds of
+    `mkdocs serve` (which keep this object) do not read the disk again.
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._memory: dict[str, Any] = {}
         self.problem = ""
         """Set when the directory held a cache that could not be read and was set aside."""
         try:
@@ -44,6 +47,19 @@ class Cache:
 
     def close(self) -> None:
         self._store.close()
+        self._memory.clear()
+
+    def _get(self, key: str) -> Any:
+        if key in self._memory:
+            return self._memory[key]
+        value = self._store.get(key)
+        if value is not None:
+            self._memory[key] = value
+        return value
+
+    def _set(self, key: str, value: Any) -> None:
+        self._store.set(key, value)
+        self._memory[key] = value
 
     def __len__(self) -> int:
         return len(self._store)
@@ -55,7 +71,7 @@ class Cache:
         only if it was checked less than `max_age` seconds ago (`None`: any age)."""
         if arxiv_id.version is not None:
             return self._paper(f"{arxiv_id.base}v{arxiv_id.version}")
-        latest = self._store.get(f"latest:{arxiv_id.base}")
+        latest = self._get(f"latest:{arxiv_id.base}")
         if not isinstance(latest, dict):
             return None
         if max_age is not None and time.time() - float(latest.get("checked", 0)) > max_age:
@@ -63,8 +79,15 @@ class Cache:
         return self._paper(f"{arxiv_id.base}v{latest.get('version')}")
 
     def _paper(self, versioned: str) -> Paper | None:
-        data = self._store.get(f"paper:{versioned}")
-        return Paper.from_dict(data) if data is not None else None
+        key = f"paper:{versioned}"
+        data = self._memory.get(key)
+        if isinstance(data, Paper):
+            return data
+        data = self._store.get(key)
+        paper = Paper.from_dict(data) if data is not None else None
+        if paper is not None:
+            self._memory[key] = paper
+        return paper
 
     def store_papers(self, found: dict[ArxivId, Paper]) -> None:
         """Keep papers as they arrive; a bare ID also records its latest version."""
@@ -72,8 +95,9 @@ class Cache:
         with self._store.transact():
             for arxiv_id, paper in found.items():
                 self._store.set(f"paper:{paper.versioned_id}", paper.to_dict())
+                self._memory[f"paper:{paper.versioned_id}"] = paper
                 if arxiv_id.version is None:
-                    self._store.set(f"latest:{paper.id}", {"version": paper.version, "checked": now})
+                    self._set(f"latest:{paper.id}", {"version": paper.version, "checked": now})
                 self._store.delete(f"unknown:{arxiv_id}")
 
     def is_unknown(self, arxiv_id: ArxivId) -> bool:
@@ -91,11 +115,18 @@ class Cache:
         return f"summary:{paper.versioned_id}:{summarizer}:{language}:{SCHEMA}"
 
     def summary(self, key: str) -> Summary | None:
+        data = self._memory.get(key)
+        if isinstance(data, Summary):
+            return data
         data = self._store.get(key)
-        return Summary.from_dict(data) if data is not None else None
+        summary = Summary.from_dict(data) if data is not None else None
+        if summary is not None:
+            self._memory[key] = summary
+        return summary
 
     def store_summary(self, key: str, summary: Summary) -> None:
         self._store.set(key, summary.to_dict())
+        self._memory[key] = summary
 
     def raw(self, key: str) -> Any:
         """A stored value as it is on disk, for tests and debugging."""

@@ -104,8 +104,9 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     before asking arXiv whether there is a newer one. Versioned IDs never expire."""
 
     offline = c.Type(bool, default=False)
-    """Make no network request at all: render from the cache and `snapshot`,
-    and warn about papers found in neither."""
+    """Make no request to arXiv: render from the cache and `snapshot`, and warn
+    about papers found in neither. (A model set with `summarizer: openai` is
+    still asked for summaries the cache lacks.)"""
 
     snapshot = c.Optional(c.Type(str))
     """A JSON-lines file in the arXiv bulk-metadata format (the fields of the

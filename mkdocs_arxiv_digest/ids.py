@@ -190,7 +190,11 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-class _VerbatimLoader(yaml.SafeLoader):
+# libyaml's parser, where PyYAML was built with it, reads front matter about ten times faster.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _VerbatimLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """A YAML loader that keeps numbers as written: `2310.10040` stays that string."""
 
 

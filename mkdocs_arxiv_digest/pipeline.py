@@ -81,7 +81,7 @@ class Pipeline:
         self.batch_size = batch_size
         self.refresh_seconds = refresh_seconds
         self.log = log
-        self.executor = executor if summarizer is not None and summarizer.concurrency > 1 else None
+        self.executor = executor if summarizer is not None and summarizer.background else None
         self.fallback = fallback
         self.max_summaries = max_summaries
         self.stats = Stats()
@@ -124,11 +124,13 @@ class Pipeline:
                 if self.cache.summary(self._summary_key(paper, language)) is None
             )
             self._expected = missing + sum(len(self._languages[i]) for i in self._todo)
+            if self.max_summaries is not None:
+                self._expected = min(self._expected, self.max_summaries)
             if self._expected:
                 name = getattr(self.summarizer, "model", "the model")
                 concurrency = self.summarizer.concurrency if self.summarizer else 1
                 cap = f", at most {self.max_summaries} this build" if self.max_summaries is not None else ""
-                self.log(f"Summarizing up to {self._expected} paper(s) with {name}, {concurrency} at a time{cap}")
+                self.log(f"Writing up to {self._expected} summaries with {name}, {concurrency} at a time{cap}")
             for arxiv_id, future in list(self._lookups.items()):
                 if future.done():
                     self._paper_ready(arxiv_id, future.result())
@@ -243,7 +245,7 @@ class Pipeline:
     def _progress(self, done: int) -> None:
         total = max(self._expected, done)
         if self.executor is not None and total > 1 and (done == total or done % max(1, total // 10) == 0):
-            self.log(f"Summarized {done}/{total} paper(s)")
+            self.log(f"Summaries written: {done}/{total}")
 
     # The fetch worker
 

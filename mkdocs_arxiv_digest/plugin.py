@@ -49,6 +49,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._executor: ThreadPoolExecutor | None = None
         # Parsed front matter by file, reused while the file is unchanged (serve rebuilds).
         self._seen: dict[str, tuple[tuple[float, int], PageSpec | None]] = {}
+        self.front_matter_parsed = 0
+        """How many times a page's front matter was parsed (the benchmark reads it)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self._serving = command == "serve"
@@ -109,7 +111,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             raise PluginError(f"arxiv-digest: {error}") from None
         self._summarizer_settings = settings
         self._fallback = make_summarizer("extractive") if self.config.summarizer == "openai" else None
-        if self._summarizer is not None and self._summarizer.concurrency > 1:
+        if self._summarizer is not None and self._summarizer.background:
             self._executor = ThreadPoolExecutor(self._summarizer.concurrency, thread_name_prefix="arxiv-digest-summary")
 
     def _close_summarizer(self) -> None:
@@ -176,6 +178,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         except (OSError, UnicodeDecodeError):
             return None
         if source.startswith("---") and _ARXIV_KEY.search(source):
+            self.front_matter_parsed += 1
             try:
                 meta = read_front_matter(source)
             except yaml.YAMLError as error:

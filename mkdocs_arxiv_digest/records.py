@@ -96,7 +96,7 @@ class Summary:
 
     def with_overrides(self, overrides: dict[str, Any]) -> Summary:
         """The same summary with the fields a writer set by hand in front matter."""
-        known = {f.name: f for f in dataclasses.fields(self)}
+        known = {f.name for f in dataclasses.fields(self)} - {"backend", "created", "prompt_version"}
         changes: dict[str, Any] = {}
         for key, value in overrides.items():
             if key not in known or value is None:

@@ -76,8 +76,8 @@ def test_papers_are_summarized_concurrently_each_on_its_own_paper(site: Site, mo
         assert anchor and f"TLDR of {anchor.group(1)}.{anchor.group(2)}" in row
     assert "written by a language model (fake-model)" in content
     log = "\n".join(result.messages(20))
-    assert "Summarizing up to 16 paper(s) with fake-model, 8 at a time" in log
-    assert "Summarized 16/16 paper(s)" in log
+    assert "Writing up to 16 summaries with fake-model, 8 at a time" in log
+    assert "Summaries written: 16/16" in log
 
     again = site.build(strict=True)
     assert again.error is None
@@ -177,9 +177,10 @@ def test_front_matter_overrides_win(site: Site, model: FakeOpenAI) -> None:
     assert "Written by a human." in one and "人工标题" in one and "TLDR of" not in one
 
 
-def test_max_summaries_caps_spending(site: Site, model: FakeOpenAI) -> None:
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_max_summaries_caps_spending(site: Site, model: FakeOpenAI, concurrency: int) -> None:
     site.page("index.md", PAPERS[:5])
-    use_model(site, model, max_summaries=2)
+    use_model(site, model, max_summaries=2, concurrency=concurrency)
     result = site.build(strict=True)
     assert result.error is None
     assert model.calls == 2

@@ -40,6 +40,10 @@ def test_json_is_found_bare_fenced_or_in_prose(content: str) -> None:
     assert parse_answer(content) == ANSWER
 
 
+def test_newlines_before_words_stay_newlines() -> None:
+    assert parse_answer(r'{"tldr": "one\nthe other\tthen\rrest"}')["tldr"] == "one\nthe other\tthen\rrest"
+
+
 def test_tex_backslashes_survive() -> None:
     content = r'{"tldr": "Bounds $\alpha$, $\frac{1}{2}$, $\beta$, $\nabla f$, $\theta$ and $\\gamma$.\nNext \u00e9"}'
     assert (

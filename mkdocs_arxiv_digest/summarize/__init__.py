@@ -1,10 +1,11 @@
 """Summarizer backends behind one small interface.
 
 A backend has a `key` naming it and every setting that changes what it
-writes (it is part of the cache key), a `concurrency` (how many papers it may
-work on at once: more than one means it runs in the background while the
-build goes on), and `summarize(paper, language)`, which returns a `Summary` or
-raises `SummaryError`. Backends know nothing of MkDocs.
+writes (it is part of the cache key), `background` (true for slow backends,
+which work in a thread pool while the build goes on, as soon as each paper
+arrives), a `concurrency` (how many papers it may work on at once), and
+`summarize(paper, language)`, which returns a `Summary` or raises
+`SummaryError`. Backends know nothing of MkDocs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class SummaryError(Exception):
 
 class Summarizer(Protocol):
     key: str
+    background: bool
     concurrency: int
 
     def summarize(self, paper: Paper, language: str) -> Summary: ...

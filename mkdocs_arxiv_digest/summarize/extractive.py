@@ -104,6 +104,7 @@ class ExtractiveSummarizer:
 
     key = f"extractive-{VERSION}"
     concurrency = 1
+    background = False
 
     def summarize(self, paper: Paper, language: str) -> Summary:
         found = sentences(paper.abstract)

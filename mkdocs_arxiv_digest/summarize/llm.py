@@ -97,8 +97,18 @@ def build_messages(paper: Paper, language: str) -> list[dict[str, str]]:
 
 
 # A backslash a model meant as TeX: `\alpha` (not a JSON escape at all), `\frac`
-# (not a form feed), `\beta` (not a backspace), `\nabla`; `\\` pairs are left alone.
-_TEX_ESCAPE = re.compile(r'\\\\|\\(?=[bf][a-zA-Z]|[nrt][a-z]|u(?![0-9a-fA-F]{4})|[^bfnrtu"\\/])')
+# (not a form feed), `\beta` (not a backspace), `\nabla`, `\theta`, `\rho` (not a
+# newline, tab or return); `\\` pairs are left alone, and `\n` before other
+# words stays a newline.
+_TEX_ESCAPE = re.compile(
+    r"\\\\|\\(?="
+    r"[bf][a-zA-Z]"
+    r"|n(?:abla|eq|u\b|ot|eg|leq|geq|i\b|e\b|mid|parallel|subseteq|warrow|earrow)"
+    r"|t(?:heta|au\b|imes|o\b|ext|ilde|op\b|riangle|frac|anh|an\b|extbf|extit)"
+    r"|r(?:ho\b|ight|angle|m\b|floor|ceil|ule)"
+    r"|u(?![0-9a-fA-F]{4})"
+    r'|[^bfnrtu"\\/])'
+)
 
 
 def parse_answer(content: str) -> dict[str, Any]:
@@ -162,6 +172,14 @@ def _texts(value: Any, most: int) -> tuple[str, ...]:
     return tuple(text for text in (_text(v) for v in value) if text)[:most]
 
 
+def _about_format(error: Exception) -> bool:
+    """Whether a 400 refuses the `response_format` (rather than, say, a too-long prompt)."""
+    if getattr(error, "param", None) == "response_format":
+        return True
+    text = str(error).lower()
+    return any(word in text for word in ("response_format", "response format", "json", "schema"))
+
+
 class LlmSummarizer:
     """One chat-completions request per paper, through the official `openai` SDK,
     which retries 429, 5xx and timeouts with backoff and honours `Retry-After`."""
@@ -188,6 +206,7 @@ class LlmSummarizer:
         self.model = model
         self.base_url = base_url
         self.concurrency = concurrency
+        self.background = True
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.key = f"llm:{model}@{base_url.rstrip('/')}:t{temperature:g}:p{PROMPT_VERSION}"
@@ -248,6 +267,8 @@ class LlmSummarizer:
                     **extra,
                 )
             except openai.BadRequestError as error:
+                if mode == "text" or not _about_format(error):
+                    raise SummaryError(self._say(error)) from None
                 with self._lock:
                     if len(self._formats) > 1 and self._formats[0] == mode:
                         self._formats.pop(0)
