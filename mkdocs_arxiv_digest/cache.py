@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -41,7 +42,8 @@ class Cache:
 
     @staticmethod
     def _open(directory: Path) -> diskcache.Cache:
-        store = diskcache.Cache(str(directory), disk=diskcache.JSONDisk, timeout=60)
+        # Values are stored as JSON text: readable, and never unpickled.
+        store = diskcache.Cache(str(directory), timeout=60)
         store.get("probe")  # reading once shows a corrupt database now, not mid-build
         return store
 
@@ -49,16 +51,29 @@ class Cache:
         self._store.close()
         self._memory.clear()
 
+    def _read(self, key: str) -> Any:
+        """A stored JSON value; `None` when missing or unreadable."""
+        text = self._store.get(key)
+        if not isinstance(text, str):
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+
+    def _write(self, key: str, value: Any, expire: float | None = None) -> None:
+        self._store.set(key, json.dumps(value, ensure_ascii=False), expire=expire)
+
     def _get(self, key: str) -> Any:
         if key in self._memory:
             return self._memory[key]
-        value = self._store.get(key)
+        value = self._read(key)
         if value is not None:
             self._memory[key] = value
         return value
 
     def _set(self, key: str, value: Any) -> None:
-        self._store.set(key, value)
+        self._write(key, value)
         self._memory[key] = value
 
     def __len__(self) -> int:
@@ -76,14 +91,19 @@ class Cache:
             return None
         if max_age is not None and time.time() - float(latest.get("checked", 0)) > max_age:
             return None
-        return self._paper(f"{arxiv_id.base}v{latest.get('version')}")
+        versioned = f"{arxiv_id.base}v{latest.get('version')}"
+        # The latest version is kept with its pointer, to read both at once.
+        paper = Paper.from_dict(latest["paper"]) if isinstance(latest.get("paper"), dict) else None
+        if paper is not None and paper.versioned_id == versioned:
+            return paper
+        return self._paper(versioned)
 
     def _paper(self, versioned: str) -> Paper | None:
         key = f"paper:{versioned}"
         data = self._memory.get(key)
         if isinstance(data, Paper):
             return data
-        data = self._store.get(key)
+        data = self._read(key)
         paper = Paper.from_dict(data) if data is not None else None
         if paper is not None:
             self._memory[key] = paper
@@ -94,10 +114,11 @@ class Cache:
         now = time.time()
         with self._store.transact():
             for arxiv_id, paper in found.items():
-                self._store.set(f"paper:{paper.versioned_id}", paper.to_dict())
+                self._write(f"paper:{paper.versioned_id}", paper.to_dict())
                 self._memory[f"paper:{paper.versioned_id}"] = paper
                 if arxiv_id.version is None:
-                    self._set(f"latest:{paper.id}", {"version": paper.version, "checked": now})
+                    latest = {"version": paper.version, "checked": now, "paper": paper.to_dict()}
+                    self._set(f"latest:{paper.id}", latest)
                 self._store.delete(f"unknown:{arxiv_id}")
 
     def is_unknown(self, arxiv_id: ArxivId) -> bool:
@@ -106,7 +127,7 @@ class Cache:
     def mark_unknown(self, ids: list[ArxivId]) -> None:
         with self._store.transact():
             for arxiv_id in ids:
-                self._store.set(f"unknown:{arxiv_id}", 1, expire=UNKNOWN_SECONDS)
+                self._write(f"unknown:{arxiv_id}", 1, expire=UNKNOWN_SECONDS)
 
     # Summaries
 
@@ -118,16 +139,25 @@ class Cache:
         data = self._memory.get(key)
         if isinstance(data, Summary):
             return data
-        data = self._store.get(key)
+        data = self._read(key)
         summary = Summary.from_dict(data) if data is not None else None
         if summary is not None:
             self._memory[key] = summary
         return summary
 
     def store_summary(self, key: str, summary: Summary) -> None:
-        self._store.set(key, summary.to_dict())
+        self._write(key, summary.to_dict())
         self._memory[key] = summary
+
+    # Finished digests, by a hash of everything they were made of
+
+    def digest(self, key: str) -> str | None:
+        value = self._get(f"digest:{key}")
+        return value if isinstance(value, str) else None
+
+    def store_digest(self, key: str, markdown: str) -> None:
+        self._set(f"digest:{key}", markdown)
 
     def raw(self, key: str) -> Any:
         """A stored value as it is on disk, for tests and debugging."""
-        return self._store.get(key)
+        return self._read(key)

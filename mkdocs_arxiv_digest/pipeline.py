@@ -85,7 +85,8 @@ class Pipeline:
         self.fallback = fallback
         self.max_summaries = max_summaries
         self.stats = Stats()
-        self._lookups: dict[ArxivId, Future[Lookup]] = {}
+        # A Lookup when known at once, a Future while it is being fetched.
+        self._lookups: dict[ArxivId, Lookup | Future[Lookup]] = {}
         self._languages: dict[ArxivId, set[str]] = {}
         self._summaries: dict[tuple[str, str], Future[Written]] = {}
         self._sent = 0
@@ -100,26 +101,28 @@ class Pipeline:
         pages want); `start` does the rest."""
         self._languages = needs
         for arxiv_id in needs:
-            future: Future[Lookup] = Future()
-            self._lookups[arxiv_id] = future
             paper = self.cache.paper(arxiv_id, self.refresh_seconds)
             if paper is not None:
-                future.set_result(Lookup(paper))
+                self._lookups[arxiv_id] = Lookup(paper)
                 self.stats.cached += 1
             elif self.cache.is_unknown(arxiv_id):
-                future.set_result(Lookup(None, "arXiv has no paper with this ID (checked within the last day)"))
+                self._lookups[arxiv_id] = Lookup(None, "arXiv has no paper with this ID (checked within the last day)")
                 self.stats.unknown += 1
             else:
+                self._lookups[arxiv_id] = Future()
                 self._todo.append(arxiv_id)
         self.stats.wanted = len(self._lookups)
 
     def start(self) -> None:
         """Summarize the cached papers and fetch the rest, both in the background."""
         if self.executor is not None:
+            warm_up = getattr(self.summarizer, "warm_up", None)
+            if warm_up is not None and self._todo:
+                warm_up()
             missing = sum(
                 1
-                for arxiv_id, future in self._lookups.items()
-                if future.done() and (paper := future.result().paper) is not None
+                for arxiv_id, known in self._lookups.items()
+                if isinstance(known, Lookup) and (paper := known.paper) is not None
                 for language in self._languages[arxiv_id]
                 if self.cache.summary(self._summary_key(paper, language)) is None
             )
@@ -131,9 +134,9 @@ class Pipeline:
                 concurrency = self.summarizer.concurrency if self.summarizer else 1
                 cap = f", at most {self.max_summaries} this build" if self.max_summaries is not None else ""
                 self.log(f"Writing up to {self._expected} summaries with {name}, {concurrency} at a time{cap}")
-            for arxiv_id, future in list(self._lookups.items()):
-                if future.done():
-                    self._paper_ready(arxiv_id, future.result())
+            for arxiv_id, known in list(self._lookups.items()):
+                if isinstance(known, Lookup):
+                    self._paper_ready(arxiv_id, known)
         if self._todo:
             self._thread = threading.Thread(
                 target=self._work, args=(self._todo,), name="arxiv-digest-fetch", daemon=True
@@ -142,11 +145,13 @@ class Pipeline:
 
     def paper(self, arxiv_id: ArxivId) -> Lookup:
         """The paper for `arxiv_id`, waiting for its batch if it is being fetched."""
-        future = self._lookups.get(arxiv_id)
-        if future is None:
+        known = self._lookups.get(arxiv_id)
+        if known is None:
             return Lookup(None, "it was not collected before the build started")
+        if isinstance(known, Lookup):
+            return known
         try:
-            return future.result()
+            return known.result()
         except Exception as error:  # the worker failed in a way it did not foresee
             return Lookup(None, f"fetching failed: {error}")
 
@@ -250,7 +255,9 @@ class Pipeline:
     # The fetch worker
 
     def _resolve(self, arxiv_id: ArxivId, lookup: Lookup) -> None:
-        self._lookups[arxiv_id].set_result(lookup)
+        pending = self._lookups[arxiv_id]
+        assert isinstance(pending, Future)
+        pending.set_result(lookup)
         self._paper_ready(arxiv_id, lookup)
 
     def _work(self, todo: list[ArxivId]) -> None:
@@ -311,7 +318,8 @@ class Pipeline:
                 break
 
     def _resolve_missing(self, arxiv_id: ArxivId, reason: str = "") -> None:
-        if self._lookups[arxiv_id].done():
+        pending = self._lookups[arxiv_id]
+        if not isinstance(pending, Future) or pending.done():
             return
         later = "; it will be fetched on the next build"
         if not reason:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,11 @@ from mkdocs.structure.pages import Page
 
 from .cache import Cache
 from .config import ArxivDigestConfig
+from .digest import Digests, Layout
 from .fetch import ArxivApi, Snapshot
 from .ids import ArxivId, PageSpec, parse_spec, read_front_matter
-from .pipeline import Pipeline
-from .records import Summary
-from .render import LABELS, Item, Renderer
+from .pipeline import Pipeline, Stats
+from .render import LABELS, Renderer
 from .summarize import Summarizer, make_summarizer
 
 log = get_plugin_logger("arxiv-digest")
@@ -38,17 +39,21 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         # Safe defaults: tests and other tools call `build()` without `on_startup`.
         self._serving = False
         self._cache: Cache | None = None
+        self._cache_for: Path | None = None
         self._api: ArxivApi | None = None
         self._api_settings: tuple[Any, ...] = ()
         self._pipeline: Pipeline | None = None
-        self._renderer = Renderer()
+        self._renderer: Renderer | None = None
         self._specs: dict[str, PageSpec] = {}
+        self._digests: Digests | None = None
         self._summarizer: Summarizer | None = None
         self._summarizer_settings: tuple[Any, ...] | None = None
         self._fallback: Summarizer | None = None
         self._executor: ThreadPoolExecutor | None = None
         # Parsed front matter by file, reused while the file is unchanged (serve rebuilds).
         self._seen: dict[str, tuple[tuple[float, int], PageSpec | None]] = {}
+        self.last_stats: Stats | None = None
+        """The figures of the last build (the benchmark reads them)."""
         self.front_matter_parsed = 0
         """How many times a page's front matter was parsed (the benchmark reads it)."""
 
@@ -65,15 +70,20 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                     f"arxiv-digest: 'cache_dir' ({cache_dir}) is inside '{option}' ({folder}). "
                     "Choose a folder outside it, e.g. the default '.cache/plugin/arxiv-digest'."
                 )
-        if self._cache is None or self._cache.directory != cache_dir:
+        if self._cache is None or self._cache_for != cache_dir:
             self._close_cache()
+            self._cache_for = cache_dir
             try:
                 cache_dir.mkdir(parents=True, exist_ok=True)
                 self._cache = Cache(cache_dir)
             except OSError as error:
-                raise PluginError(
-                    f"arxiv-digest: 'cache_dir' ({cache_dir}) cannot be used: {error}. Point it at a writable folder."
-                ) from error
+                # The build goes on with a cache of its own; what it fetches is not kept.
+                fallback = Path(tempfile.mkdtemp(prefix="arxiv-digest-"))
+                log.warning(
+                    f"'cache_dir' ({cache_dir}) cannot be used ({error}); this build uses a temporary cache "
+                    f"in {fallback}. Point 'cache_dir' at a writable folder to keep what is fetched."
+                )
+                self._cache = Cache(fallback)
             if self._cache.problem:
                 log.warning(self._cache.problem)
         if self.config.snapshot and not (root / self.config.snapshot).is_file():
@@ -95,7 +105,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             self._api = ArxivApi(*settings)
             self._api_settings = settings
         self._configure_summarizer()
-        self._renderer = Renderer(math="pymdownx.arithmatex" in config.markdown_extensions)
+        math = "pymdownx.arithmatex" in config.markdown_extensions
+        if self._renderer is None or self._renderer.settings != (math, None):
+            assert self._cache is not None
+            self._renderer = Renderer(math=math, compiled_dir=self._cache.directory / "templates")
+        self._digests = Digests(self._renderer, self._cache)
         return config
 
     def _configure_summarizer(self) -> None:
@@ -205,34 +219,19 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 f"{where}: arxiv: language {spec.options['language']!r} is not one of "
                 f"{', '.join(sorted(LABELS))}; using {language!r}"
             )
-        items = []
-        for number, entry in enumerate(spec.entries, start=1):
-            lookup = self._pipeline.paper(entry.id)
-            if lookup.paper is None:
-                log.warning(f"{where}: {entry.id}: {lookup.reason}")
-                items.append(Item(number, entry, None, None, missing=lookup.reason))
-                continue
-            if lookup.note:
-                log.warning(f"{where}: {entry.id}: {lookup.note}")
-            written = self._pipeline.summary(lookup.paper, language)
-            if written.problem:
-                log.warning(
-                    f"{where}: {entry.id}: the summarizer failed ({written.problem}); "
-                    "showing the extractive summary. It will be tried again on the next build."
-                )
-            summary = written.summary
-            if entry.overrides:
-                summary = (summary or Summary()).with_overrides(entry.overrides)
-            items.append(Item(number, entry, lookup.paper, summary))
-        if not items:
-            return markdown
-        digest = self._renderer.render(
-            items,
-            language,
+        assert self._digests is not None
+        layout = Layout(
+            language=language,
             heading_level=self.config.heading_level,
             max_authors=self.config.max_authors,
             model_note=self.config.model_note,
+            summarizer=self._summarizer.key if self._summarizer else "none",
         )
+        digest, problems = self._digests.page(spec, layout, self._pipeline)
+        for problem in problems:
+            log.warning(f"{where}: {problem}")
+        if not digest:
+            return markdown
         marker = MARKER.search(markdown)
         if marker:
             return markdown[: marker.start()] + digest + markdown[marker.end() :]
@@ -240,7 +239,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self._pipeline is not None:
-            stats = self._pipeline.finish()
+            stats = self.last_stats = self._pipeline.finish()
             for problem in stats.problems:
                 log.warning(problem)
             if stats.wanted:

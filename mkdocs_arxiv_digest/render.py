@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ _MATH = re.compile(
 # plugins (`{{ }}`): outside math they become numeric character references.
 _SPECIAL = re.compile(r"[&<>\\`*_\[\]{}|#~^$=+\-]")
 _KEEP_IN_WORDS = re.compile(r"(?<=\w)-(?=\w)")
+_LEADING = re.compile(r"^(\d+[.)]|:)")
 _MATH_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}"}
 
 
@@ -80,8 +82,8 @@ def escape_text(text: str, math: bool = False) -> str:
     never becomes a link, HTML, a footnote or a table cell border. With `math`,
     `$…$` spans are kept for arithmatex, their HTML-special characters swapped
     for the TeX commands that draw the same."""
-    text = re.sub(r"\s+", " ", text).strip()
-    if not math:
+    text = " ".join(text.split())
+    if not math or ("$" not in text and "\\" not in text):
         return _escape_plain(text)
     out: list[str] = []
     last = 0
@@ -99,11 +101,13 @@ def escape_text(text: str, math: bool = False) -> str:
 
 
 def _escape_plain(text: str) -> str:
-    # Hyphens and colons inside words are left readable; they start nothing there.
+    if not _SPECIAL.search(text) and not _LEADING.match(text):
+        return text  # most names, dates and categories
+    # Hyphens inside words are left readable; they start nothing there.
     kept = {m.start() for m in _KEEP_IN_WORDS.finditer(text)}
     escaped = _SPECIAL.sub(lambda m: m.group() if m.start() in kept else f"&#{ord(m.group())};", text)
     # A leading "1." would start an ordered list, a leading ": " a definition.
-    return re.sub(r"^(\d+[.)]|:)", lambda m: m.group()[:-1] + f"&#{ord(m.group()[-1])};", escaped)
+    return _LEADING.sub(lambda m: m.group()[:-1] + f"&#{ord(m.group()[-1])};", escaped)
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,26 @@ class Item:
 class Renderer:
     """Renders a page's digest. Every `{{ … }}` is escaped unless marked `| safe`."""
 
-    def __init__(self, math: bool = False, custom_dir: str | None = None) -> None:
+    def __init__(self, math: bool = False, custom_dir: str | None = None, compiled_dir: Path | None = None) -> None:
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(TEMPLATES)]
         if custom_dir:
             loaders.insert(0, jinja2.FileSystemLoader(custom_dir))
+        compiled = None
+        if compiled_dir is not None:
+            # Compiled templates kept on disk spare each new build the compiling.
+            compiled_dir.mkdir(parents=True, exist_ok=True)
+            compiled = jinja2.FileSystemBytecodeCache(str(compiled_dir))
+        self.settings = (math, custom_dir)
+        # What the Markdown depends on besides the data: this code, the templates, `math`.
+        sources = hashlib.sha256(Path(__file__).read_bytes() + repr(self.settings).encode())
+        for folder in (TEMPLATES, *([Path(custom_dir)] if custom_dir else [])):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    sources.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+        self.fingerprint = sources.hexdigest()
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
+            bytecode_cache=compiled,
             autoescape=False,
             finalize=self._finalize,
             keep_trailing_newline=True,

@@ -69,6 +69,7 @@ def default_summary(request_json: Mapping[str, Any]) -> dict[str, Any]:
     p = paper_of(request_json)
     pid, title, lang = p["id"], p["title"], p["lang"]
     return {
+        "id": pid,
         "title": f"[{lang}] {title}",
         "tldr": f"TLDR of {pid}: {title}",
         "tldr_en": f"TLDR of {pid}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -129,6 +130,16 @@ def test_faults_end_with_a_summary_and_no_warning(site: Site, model: FakeOpenAI,
     assert result.error is None, result.warnings
     one = entry(site.content(), PAPERS[0])
     assert "Fenced answer." in one or "In prose." in one or f"TLDR of {PAPERS[0]}" in one
+
+
+def test_an_answer_about_another_paper_is_asked_again(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model, concurrency=1)
+    model.fail(content=json.dumps({"id": PAPERS[5], "tldr": "Mixed up."}))
+    assert site.build(strict=True).error is None
+    one = entry(site.content(), PAPERS[0])
+    assert "Mixed up." not in one and f"TLDR of {PAPERS[0]}" in one
+    assert model.calls == 2
 
 
 def test_a_cut_off_answer_is_asked_again_with_more_room(site: Site, model: FakeOpenAI) -> None:

@@ -63,7 +63,9 @@ def test_fields_are_checked_and_english_keeps_the_originals() -> None:
     assert zh.title == "迈向鲁棒蒸馏" and zh.abstract == "我们提出X。" and zh.tldr_en == "Proposes X."
     assert len(zh.takeaways) == 7 and zh.keywords == ("one",)
     assert zh.backend == "m" and zh.prompt_version >= 1 and zh.created
-    en = summary_from_answer({"tldr": "Proposes X.", "title": "Rewritten", "abstract": "Shortened."}, PAPER, "en", "m")
+    en = summary_from_answer(
+        {"tldr": "Proposes X.", "title": "Towards robust distillation!", "abstract": "Shortened."}, PAPER, "en", "m"
+    )
     assert en.title == "" and en.abstract == "" and en.tldr_en == "Proposes X."
     with pytest.raises(ValueError, match="tldr"):
         summary_from_answer({"title": "x", "tldr": 3}, PAPER, "zh", "m")
@@ -81,3 +83,21 @@ def test_the_prompt_gives_the_model_the_whole_paper() -> None:
     ):
         assert text in user["content"]
     assert "Simplified Chinese" in user["content"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "language"),
+    [
+        ({"id": "2403.10046", "tldr": "About another paper."}, "zh"),
+        ({"id": "hep-th/9901001", "tldr": "About another paper."}, "en"),
+        ({"tldr": "Same id, other title.", "title": "Quantum gravity in six dimensions"}, "en"),
+    ],
+)
+def test_answers_about_another_paper_are_refused(answer: dict[str, str], language: str) -> None:
+    with pytest.raises(ValueError, match="another paper|not this paper"):
+        summary_from_answer(answer, PAPER, language, "m")
+
+
+def test_the_id_may_come_back_with_prefix_or_version() -> None:
+    for answered in ("2403.10045", "arXiv:2403.10045v2", "2403.10045v1"):
+        assert summary_from_answer({"id": answered, "tldr": "Fine."}, PAPER, "zh", "m").tldr == "Fine."

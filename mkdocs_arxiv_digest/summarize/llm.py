@@ -3,16 +3,18 @@ chat-completions API (OpenAI, DeepSeek, Qwen, Ollama, vLLM, llama.cpp)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import threading
 from datetime import datetime, timezone
 from typing import Any
 
+from ..ids import parse_id
 from ..records import Paper, Summary
 from . import SummaryError
 
-PROMPT_VERSION = 1
+PROMPT_VERSION = 2
 """Bumped when the prompt changes in a way that changes answers: cached summaries are then redone."""
 
 LANGUAGE_NAMES = {
@@ -38,6 +40,7 @@ baselines or results; when the abstract gives no figure, give none. Keep LaTeX m
 written, between $ signs. Write plain text: no Markdown, no HTML, no links."""
 
 _INSTRUCTIONS = """Write the JSON object with these fields:
+- "id": the arXiv ID given above, exactly as written.
 - "title": the paper's title in {language}{title_note}.
 - "tldr": one sentence in {language} saying what the paper contributes.
 - "tldr_en": the same sentence in English.
@@ -50,6 +53,7 @@ _INSTRUCTIONS = """Write the JSON object with these fields:
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
+        "id": {"type": "string"},
         "title": {"type": "string"},
         "tldr": {"type": "string"},
         "tldr_en": {"type": "string"},
@@ -63,7 +67,7 @@ _SCHEMA: dict[str, Any] = {
         },
         "keywords": {"type": "array", "items": {"type": "string"}},
     },
-    "required": ["title", "tldr", "tldr_en", "abstract", "takeaways", "structured", "keywords"],
+    "required": ["id", "title", "tldr", "tldr_en", "abstract", "takeaways", "structured", "keywords"],
     "additionalProperties": False,
 }
 
@@ -138,6 +142,17 @@ def summary_from_answer(data: dict[str, Any], paper: Paper, language: str, model
     tldr = _text(data.get("tldr"))
     if not tldr:
         raise ValueError("the answer has no `tldr`")
+    # An answer about another paper (a mixed-up context, a confused model) is refused.
+    answered = _text(data.get("id"))
+    if answered:
+        try:
+            same = parse_id(answered).base == paper.id
+        except ValueError:
+            same = False
+        if not same:
+            raise ValueError(f"the answer is about another paper ({answered[:40]!r})")
+    if language == "en" and not _same_title(_text(data.get("title")), paper.title):
+        raise ValueError("the answer's title is not this paper's")
     structured_in = data.get("structured")
     structured = (
         {name: _text(structured_in.get(name)) for name in STRUCTURED_FIELDS if _text(structured_in.get(name))}
@@ -158,6 +173,15 @@ def summary_from_answer(data: dict[str, Any], paper: Paper, language: str, model
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         prompt_version=PROMPT_VERSION,
     )
+
+
+def _same_title(answered: str, title: str) -> bool:
+    """Whether a model's copy of an English title is this title (or there is none)."""
+    words = set(re.findall(r"\w+", answered.lower()))
+    original = set(re.findall(r"\w+", title.lower()))
+    if not words or not original:
+        return True
+    return len(words & original) >= 0.5 * len(original)
 
 
 def _text(value: Any) -> str:
@@ -196,13 +220,16 @@ class LlmSummarizer:
         max_tokens: int = 4096,
         response_format: str = "auto",
     ) -> None:
+        # Found now, imported by the first summary: importing the SDK takes about a
+        # second, which then overlaps with fetching from arXiv instead of delaying it.
         try:
-            import openai
-        except ImportError as error:
+            found = importlib.util.find_spec("openai") is not None
+        except ValueError:  # a module left in sys.modules as None
+            found = False
+        if not found:
             raise ImportError(
                 "the openai summarizer needs the `openai` package: pip install 'mkdocs-arxiv-digest[llm]'"
-            ) from error
-        self._openai = openai
+            )
         self.model = model
         self.base_url = base_url
         self.concurrency = concurrency
@@ -211,18 +238,33 @@ class LlmSummarizer:
         self.max_tokens = max_tokens
         self.key = f"llm:{model}@{base_url.rstrip('/')}:t{temperature:g}:p{PROMPT_VERSION}"
         self._secret = api_key or ""
-        self._client = openai.OpenAI(
-            base_url=base_url,
-            api_key=api_key or "no-key",
-            timeout=timeout,
-            max_retries=retries,
-        )
+        self._client_settings: dict[str, Any] = {
+            "base_url": base_url,
+            "api_key": api_key or "no-key",
+            "timeout": timeout,
+            "max_retries": retries,
+        }
+        self._client: Any = None
         # "auto" starts with a JSON schema and steps down when the server refuses it.
         self._formats = list(RESPONSE_FORMATS) if response_format == "auto" else [response_format]
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
+
+    def warm_up(self) -> None:
+        """Import the SDK now, in the background, so the first summary does not wait for it."""
+        threading.Thread(target=self._connect, name="arxiv-digest-openai-import", daemon=True).start()
+
+    def _connect(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import openai
+
+                self._openai = openai
+                self._client = openai.OpenAI(**self._client_settings)
+            return self._client
 
     def summarize(self, paper: Paper, language: str) -> Summary:
         messages = build_messages(paper, language)
@@ -246,6 +288,7 @@ class LlmSummarizer:
 
     def _complete(self, messages: list[dict[str, str]], max_tokens: int) -> tuple[str, str]:
         """One answer's text and finish reason; steps down the response format on HTTP 400."""
+        client = self._connect()
         openai = self._openai
         while True:
             with self._lock:
@@ -259,9 +302,9 @@ class LlmSummarizer:
             elif mode == "json_object":
                 extra["response_format"] = {"type": "json_object"}
             try:
-                response = self._client.chat.completions.create(
+                response = client.chat.completions.create(
                     model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
+                    messages=messages,
                     temperature=self.temperature,
                     max_tokens=max_tokens,
                     **extra,

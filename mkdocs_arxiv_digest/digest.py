@@ -1,0 +1,83 @@
+"""A page's digest: its papers and summaries from the pipeline, Markdown from the
+renderer, and the finished Markdown kept so an unchanged page costs one lookup."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from .cache import Cache
+from .ids import PageSpec
+from .pipeline import Pipeline
+from .records import Summary
+from .render import Item, Renderer
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The settings a digest's Markdown depends on, besides its papers."""
+
+    language: str
+    heading_level: int
+    max_authors: int
+    model_note: bool
+    summarizer: str
+    """The summarizer's cache key, or `none`."""
+
+
+class Digests:
+    def __init__(self, renderer: Renderer, cache: Cache) -> None:
+        self.renderer = renderer
+        self.cache = cache
+
+    def page(self, spec: PageSpec, layout: Layout, pipeline: Pipeline) -> tuple[str, list[str]]:
+        """The digest's Markdown and the problems to report for the page."""
+        problems: list[str] = []
+        lookups = [(entry, pipeline.paper(entry.id)) for entry in spec.entries]
+        for entry, lookup in lookups:
+            if lookup.paper is None:
+                problems.append(f"{entry.id}: {lookup.reason}")
+            elif lookup.note:
+                problems.append(f"{entry.id}: {lookup.note}")
+        if not lookups:
+            return "", problems
+        key = None
+        if all(lookup.paper is not None for _, lookup in lookups):
+            key = self._key(spec, layout, [lookup.paper.versioned_id for _, lookup in lookups if lookup.paper])
+            made = self.cache.digest(key)
+            if made is not None:
+                return made, problems
+        items = []
+        final = key is not None
+        for number, (entry, lookup) in enumerate(lookups, start=1):
+            if lookup.paper is None:
+                items.append(Item(number, entry, None, None, missing=lookup.reason))
+                continue
+            written = pipeline.summary(lookup.paper, layout.language)
+            if written.problem:
+                problems.append(
+                    f"{entry.id}: the summarizer failed ({written.problem}); "
+                    "showing the extractive summary. It will be tried again on the next build."
+                )
+            # A stand-in summary will be replaced next build: do not keep its digest.
+            final = final and not written.problem and not written.deferred
+            summary = written.summary
+            if entry.overrides:
+                summary = (summary or Summary()).with_overrides(entry.overrides)
+            items.append(Item(number, entry, lookup.paper, summary))
+        markdown = self.renderer.render(
+            items,
+            layout.language,
+            heading_level=layout.heading_level,
+            max_authors=layout.max_authors,
+            model_note=layout.model_note,
+        )
+        if final and key is not None:
+            self.cache.store_digest(key, markdown)
+        return markdown, problems
+
+    def _key(self, spec: PageSpec, layout: Layout, versions: list[str]) -> str:
+        entries = [[str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items())] for e in spec.entries]
+        made_of = [self.renderer.fingerprint, list(layout.__dict__.values()), entries, versions]
+        return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
