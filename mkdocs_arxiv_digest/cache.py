@@ -151,12 +151,12 @@ class Cache:
 
     # Finished digests, by a hash of everything they were made of
 
-    def digest(self, key: str) -> str | None:
+    def digest(self, key: str) -> dict[str, Any] | None:
         value = self._get(f"digest:{key}")
-        return value if isinstance(value, str) else None
+        return value if isinstance(value, dict) and isinstance(value.get("markdown"), str) else None
 
-    def store_digest(self, key: str, markdown: str) -> None:
-        self._set(f"digest:{key}", markdown)
+    def store_digest(self, key: str, digest: dict[str, Any]) -> None:
+        self._set(f"digest:{key}", digest)
 
     def raw(self, key: str) -> Any:
         """A stored value as it is on disk, for tests and debugging."""

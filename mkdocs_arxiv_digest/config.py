@@ -8,7 +8,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
-from .render import LABELS
+from .render import LAYOUTS
 
 
 class Number(c.Type):  # type: ignore[type-arg]
@@ -113,8 +113,32 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     Kaggle arXiv dataset), relative to the directory of `mkdocs.yml`. It is
     consulted before the API."""
 
-    language = c.Choice(sorted(LABELS), default="en")
-    """The language of the digest's headings and labels (`en` or `zh`)."""
+    language = c.Type(str, default="en")
+    """The language of the digest's headings and labels, and of summaries from
+    a model: `en`, `zh`, or a language given in `labels`."""
+
+    labels = c.Type(dict, default={})
+    """Headings and labels by language, over the built-in `en` and `zh` ones,
+    e.g. `{zh: {tldr: 速览}}`; a new language (`fr: {...}`) starts from the
+    English labels. The label names are listed in the configuration reference."""
+
+    layout = c.Choice(LAYOUTS, default="digest")
+    """`digest`: a summary table, then an entry per paper. `chatpaper`: per
+    paper its abstract, summary, key takeaways and structured summary. A page
+    can choose its own with `arxiv: {layout: …, ids: […]}`."""
+
+    custom_templates = c.Optional(c.Dir(exists=True))
+    """A folder of Jinja2 templates that replace the built-in ones of the same
+    name (`digest.md.j2`, `chatpaper.md.j2`, `_blocks.md.j2`), relative to
+    `mkdocs.yml`. `mkdocs serve` rebuilds when they change."""
+
+    bibtex = c.Type(bool, default=True)
+    """Show each paper's BibTeX as a copyable block, and write a `.bib` file of
+    each digest page next to it in the site, linked from the page."""
+
+    tags = c.ListOfItems(c.Choice(("categories", "keywords")), default=[])
+    """Add the papers' primary categories and/or a model's keywords to the
+    page's `tags`, for Material's tags plugin."""
 
     summarizer = c.Choice(("extractive", "openai", "none"), default="extractive")
     """`extractive` picks a one-sentence TL;DR and key takeaways from the

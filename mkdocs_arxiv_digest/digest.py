@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .cache import Cache
 from .ids import PageSpec
 from .pipeline import Pipeline
-from .records import Summary
+from .records import Paper, Summary
 from .render import Item, Renderer
 
 
@@ -18,6 +18,12 @@ from .render import Item, Renderer
 class Layout:
     """The settings a digest's Markdown depends on, besides its papers."""
 
+    name: str
+    """`digest` or `chatpaper`: the template used."""
+    labels: tuple[tuple[str, str], ...]
+    features: tuple[tuple[str, bool], ...]
+    """Which Markdown extensions the site has: details, tabbed, admonition."""
+    bibtex: bool
     language: str
     heading_level: int
     max_authors: int
@@ -26,13 +32,23 @@ class Layout:
     """The summarizer's cache key, or `none`."""
 
 
+@dataclass(frozen=True)
+class PageDigest:
+    markdown: str
+    problems: list[str]
+    """What to warn about, naming the paper."""
+    papers: list[Paper]
+    keywords: list[str]
+    """The keywords of the papers' summaries, for the page's tags."""
+
+
 class Digests:
     def __init__(self, renderer: Renderer, cache: Cache) -> None:
         self.renderer = renderer
         self.cache = cache
 
-    def page(self, spec: PageSpec, layout: Layout, pipeline: Pipeline) -> tuple[str, list[str]]:
-        """The digest's Markdown and the problems to report for the page."""
+    def page(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str = "") -> PageDigest:
+        """The page's digest: its Markdown, what to warn about, its papers."""
         problems: list[str] = []
         lookups = [(entry, pipeline.paper(entry.id)) for entry in spec.entries]
         for entry, lookup in lookups:
@@ -40,14 +56,15 @@ class Digests:
                 problems.append(f"{entry.id}: {lookup.reason}")
             elif lookup.note:
                 problems.append(f"{entry.id}: {lookup.note}")
+        papers = [lookup.paper for _, lookup in lookups if lookup.paper is not None]
         if not lookups:
-            return "", problems
+            return PageDigest("", problems, papers, [])
         key = None
-        if all(lookup.paper is not None for _, lookup in lookups):
-            key = self._key(spec, layout, [lookup.paper.versioned_id for _, lookup in lookups if lookup.paper])
+        if len(papers) == len(lookups):
+            key = self._key(spec, layout, [paper.versioned_id for paper in papers], bib_file)
             made = self.cache.digest(key)
             if made is not None:
-                return made, problems
+                return PageDigest(made["markdown"], problems, papers, made["keywords"])
         items = []
         final = key is not None
         for number, (entry, lookup) in enumerate(lookups, start=1):
@@ -71,13 +88,19 @@ class Digests:
             layout.language,
             heading_level=layout.heading_level,
             max_authors=layout.max_authors,
+            layout=layout.name,
             model_note=layout.model_note,
+            labels=dict(layout.labels),
+            features=dict(layout.features),
+            bibtex=layout.bibtex,
+            bib_file=bib_file,
         )
+        keywords = [k for item in items if item.summary for k in item.summary.keywords]
         if final and key is not None:
-            self.cache.store_digest(key, markdown)
-        return markdown, problems
+            self.cache.store_digest(key, {"markdown": markdown, "keywords": keywords})
+        return PageDigest(markdown, problems, papers, keywords)
 
-    def _key(self, spec: PageSpec, layout: Layout, versions: list[str]) -> str:
+    def _key(self, spec: PageSpec, layout: Layout, versions: list[str], bib_file: str) -> str:
         entries = [[str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items())] for e in spec.entries]
-        made_of = [self.renderer.fingerprint, list(layout.__dict__.values()), entries, versions]
+        made_of = [self.renderer.fingerprint, list(layout.__dict__.values()), entries, versions, bib_file]
         return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()

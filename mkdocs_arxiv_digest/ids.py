@@ -134,7 +134,7 @@ def _version(text: str | None) -> int | None:
     return int(text)
 
 
-PAGE_OPTIONS = frozenset({"ids", "language"})
+PAGE_OPTIONS = frozenset({"ids", "language", "layout"})
 
 
 def parse_spec(value: Any) -> PageSpec:

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -16,13 +17,15 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from .bibtex import bibliography
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, Layout
 from .fetch import ArxivApi, Snapshot
 from .ids import ArxivId, PageSpec, parse_spec, read_front_matter
 from .pipeline import Pipeline, Stats
-from .render import LABELS, Renderer
+from .records import Paper
+from .render import LABELS, LAYOUTS, Renderer, merge_labels
 from .summarize import Summarizer, make_summarizer
 
 log = get_plugin_logger("arxiv-digest")
@@ -46,6 +49,9 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._renderer: Renderer | None = None
         self._specs: dict[str, PageSpec] = {}
         self._digests: Digests | None = None
+        self._bib_files: dict[str, File] = {}
+        self._labels: dict[str, dict[str, str]] = LABELS
+        self._features: dict[str, bool] = {}
         self._summarizer: Summarizer | None = None
         self._summarizer_settings: tuple[Any, ...] | None = None
         self._fallback: Summarizer | None = None
@@ -104,13 +110,36 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._api is None and not self.config.offline:
             self._api = ArxivApi(*settings)
             self._api_settings = settings
+        try:
+            self._labels = merge_labels(self.config.labels)
+        except ValueError as error:
+            raise PluginError(f"arxiv-digest: 'labels': {error}") from None
+        if self.config.language not in self._labels:
+            raise PluginError(
+                f"arxiv-digest: 'language' is {self.config.language!r}, which has no labels. "
+                f"Use one of {', '.join(sorted(self._labels))}, or add its labels under 'labels'."
+            )
         self._configure_summarizer()
-        math = "pymdownx.arithmatex" in config.markdown_extensions
-        if self._renderer is None or self._renderer.settings != (math, None):
+        extensions = set(config.markdown_extensions)
+        self._features = {
+            "details": "pymdownx.details" in extensions,
+            "tabbed": "pymdownx.tabbed" in extensions,
+            "admonition": "admonition" in extensions,
+        }
+        math = "pymdownx.arithmatex" in extensions
+        templates = self.config.custom_templates
+        if self._renderer is None or self._renderer.settings != (math, templates):
             assert self._cache is not None
-            self._renderer = Renderer(math=math, compiled_dir=self._cache.directory / "templates")
+            self._renderer = Renderer(math=math, custom_dir=templates, compiled_dir=self._cache.directory / "templates")
+        else:
+            self._renderer.refresh()  # custom templates may have been edited
         self._digests = Digests(self._renderer, self._cache)
         return config
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        if self.config.custom_templates:
+            server.watch(self.config.custom_templates)
+        return server
 
     def _configure_summarizer(self) -> None:
         """Make the summarizer, or keep the one from the last rebuild if nothing changed."""
@@ -140,10 +169,13 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self._specs = {}
+        self._bib_files = {}
         for file in files.documentation_pages():
             spec = self._read_spec(file)
             if spec is not None:
                 self._specs[file.src_uri] = spec
+                if self.config.bibtex and spec.entries:
+                    self._add_bib_file(file, files, config)
         needs: dict[ArxivId, set[str]] = {}
         for spec in self._specs.values():
             language = self._language(spec)
@@ -172,6 +204,16 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             )
         self._pipeline.start()
         return files
+
+    def _add_bib_file(self, page: File, files: Files, config: MkDocsConfig) -> None:
+        """A `.bib` file beside the page, filled in when the page's digest is made."""
+        src_uri = page.src_uri.rsplit(".", 1)[0] + ".bib"
+        if files.get_file_from_path(src_uri) is not None:
+            log.warning(f"Page '{page.src_uri}': '{src_uri}' exists already, so the page's BibTeX file is not written.")
+            return
+        bib = File.generated(config, src_uri, content="")
+        files.append(bib)
+        self._bib_files[page.src_uri] = bib
 
     def _read_spec(self, file: File) -> PageSpec | None:
         """The page's `arxiv:` front matter, parsed once per version of the file."""
@@ -217,19 +259,36 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if spec.options.get("language", language) != language:
             log.warning(
                 f"{where}: arxiv: language {spec.options['language']!r} is not one of "
-                f"{', '.join(sorted(LABELS))}; using {language!r}"
+                f"{', '.join(sorted(self._labels))}; using {language!r}"
+            )
+        if spec.options.get("layout", self._layout(spec)) != self._layout(spec):
+            log.warning(
+                f"{where}: arxiv: layout {spec.options['layout']!r} is not one of "
+                f"{', '.join(LAYOUTS)}; using {self._layout(spec)!r}"
             )
         assert self._digests is not None
         layout = Layout(
+            name=self._layout(spec),
+            labels=tuple(sorted(self._labels[language].items())),
+            features=tuple(sorted(self._features.items())),
+            bibtex=self.config.bibtex,
             language=language,
             heading_level=self.config.heading_level,
             max_authors=self.config.max_authors,
             model_note=self.config.model_note,
             summarizer=self._summarizer.key if self._summarizer else "none",
         )
-        digest, problems = self._digests.page(spec, layout, self._pipeline)
-        for problem in problems:
+        bib = self._bib_files.get(page.file.src_uri)
+        try:
+            made = self._digests.page(spec, layout, self._pipeline, bib.name if bib else "")
+        except jinja2.TemplateError as error:
+            raise PluginError(f"arxiv-digest: the template for page '{page.file.src_uri}' failed: {error}") from None
+        for problem in made.problems:
             log.warning(f"{where}: {problem}")
+        if bib is not None:
+            bib.content_string = bibliography(made.papers)
+        self._add_tags(page, made.papers, made.keywords)
+        digest = made.markdown
         if not digest:
             return markdown
         marker = MARKER.search(markdown)
@@ -288,7 +347,24 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     def _language(self, spec: PageSpec) -> str:
         language = spec.options.get("language", self.config.language)
-        return language if language in LABELS else self.config.language
+        return language if language in self._labels else self.config.language
+
+    def _layout(self, spec: PageSpec) -> str:
+        layout = spec.options.get("layout", self.config.layout)
+        return layout if layout in LAYOUTS else self.config.layout
+
+    def _add_tags(self, page: Page, papers: list[Paper], keywords: list[str]) -> None:
+        """Categories and keywords into the page's tags, before Material's tags plugin reads them."""
+        if not self.config.tags or not papers:
+            return
+        tags = page.meta.get("tags")
+        tags = list(tags) if isinstance(tags, list) else []
+        for paper in papers:
+            if "categories" in self.config.tags and paper.primary_category:
+                tags.append(paper.primary_category)
+        if "keywords" in self.config.tags:
+            tags += keywords
+        page.meta["tags"] = list(dict.fromkeys(tags))
 
     def _close(self) -> None:
         self._close_cache()

@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from . import bibtex as bib
 from .ids import Entry
 from .records import Paper, Summary
 
@@ -28,6 +29,8 @@ LABELS: dict[str, dict[str, str]] = {
         "tldr": "TL;DR",
         "abstract": "Abstract",
         "original_abstract": "Original abstract",
+        "translation": "Translation",
+        "original": "Original",
         "authors": "Authors",
         "more_authors": "and {n} more",
         "comment": "Comment",
@@ -38,6 +41,17 @@ LABELS: dict[str, dict[str, str]] = {
         "pdf": "PDF",
         "missing": "Not available: {reason}",
         "model_note": "The summaries on this page were written by a language model ({model}) and may contain mistakes.",
+        "paper_summary": "Summary",
+        "takeaways": "Key takeaways",
+        "structured": "Structured summary",
+        "background": "Background",
+        "prior_work": "Prior work",
+        "method": "Method",
+        "results": "Results",
+        "conclusion": "Conclusion",
+        "keywords": "Keywords",
+        "bibtex": "BibTeX",
+        "bib_file": "BibTeX of all papers on this page",
     },
     "zh": {
         "summary": "摘要",
@@ -49,6 +63,8 @@ LABELS: dict[str, dict[str, str]] = {
         "tldr": "一句话总结",
         "abstract": "摘要",
         "original_abstract": "原文摘要",
+        "translation": "译文",
+        "original": "原文",
         "authors": "作者",
         "more_authors": "等 {n} 人",
         "comment": "备注",
@@ -59,8 +75,36 @@ LABELS: dict[str, dict[str, str]] = {
         "pdf": "PDF",
         "missing": "暂无：{reason}",
         "model_note": "本页的摘要由语言模型（{model}）生成，可能有误，请以原文为准。",
+        "paper_summary": "总结",
+        "takeaways": "要点",
+        "structured": "结构化总结",
+        "background": "研究背景",
+        "prior_work": "已有工作",
+        "method": "方法",
+        "results": "结果",
+        "conclusion": "结论",
+        "keywords": "关键词",
+        "bibtex": "BibTeX",
+        "bib_file": "本页全部论文的 BibTeX",
     },
 }
+
+LAYOUTS = ("digest", "chatpaper")
+
+
+def merge_labels(extra: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The built-in labels with a site's `labels:` over them; a new language
+    starts from the English labels. Raises `ValueError` for an unknown label."""
+    merged = {language: dict(texts) for language, texts in LABELS.items()}
+    for language, texts in extra.items():
+        if not isinstance(texts, dict):
+            raise ValueError(f"labels for {language!r} must be a mapping of label names to text")
+        unknown = sorted(set(map(str, texts)) - set(LABELS["en"]))
+        if unknown:
+            raise ValueError(f"unknown label(s) {', '.join(unknown)}; known: {', '.join(sorted(LABELS['en']))}")
+        merged.setdefault(str(language), dict(LABELS["en"])).update({str(k): str(v) for k, v in texts.items()})
+    return merged
+
 
 # `$…$` the way pymdownx.arithmatex finds it (no space just inside the dollars),
 # and the `\(…\)` and `\[…\]` forms, which are shown inline as `$…$`.
@@ -143,13 +187,7 @@ class Renderer:
             compiled_dir.mkdir(parents=True, exist_ok=True)
             compiled = jinja2.FileSystemBytecodeCache(str(compiled_dir))
         self.settings = (math, custom_dir)
-        # What the Markdown depends on besides the data: this code, the templates, `math`.
-        sources = hashlib.sha256(Path(__file__).read_bytes() + repr(self.settings).encode())
-        for folder in (TEMPLATES, *([Path(custom_dir)] if custom_dir else [])):
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    sources.update(str(path.relative_to(folder)).encode() + path.read_bytes())
-        self.fingerprint = sources.hexdigest()
+        self.refresh()
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             bytecode_cache=compiled,
@@ -163,6 +201,19 @@ class Renderer:
         self.math = math
         self.env.filters["md"] = lambda value: Markup(self._finalize(value))
         self.env.filters["url"] = _url
+        # BibTeX goes into indented code blocks, where Markdown shows it as written.
+        self.env.filters["bibtex"] = lambda paper: Markup(bib.entry(paper))
+
+    def refresh(self) -> None:
+        """Take note of what the Markdown depends on besides the data: this
+        code, the templates (the site's own may have changed) and `math`."""
+        sources = hashlib.sha256(Path(__file__).read_bytes() + repr(self.settings).encode())
+        custom_dir = self.settings[1]
+        for folder in (TEMPLATES, *([Path(custom_dir)] if custom_dir else [])):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    sources.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+        self.fingerprint = sources.hexdigest()
 
     def _finalize(self, value: Any) -> Any:
         if isinstance(value, Markup) or value is None:
@@ -177,9 +228,16 @@ class Renderer:
         max_authors: int = 0,
         layout: str = "digest",
         model_note: bool = True,
+        labels: dict[str, str] | None = None,
+        features: dict[str, bool] | None = None,
+        bibtex: bool = False,
+        bib_file: str = "",
     ) -> str:
+        """A page's digest. `features` says which Markdown extensions the site
+        has (`details`, `tabbed`, `admonition`); `bib_file` is the name of the
+        page's `.bib` file, to link to."""
         # Labels are the project's own text (or the site's config): used as written.
-        labels = {key: Markup(value) for key, value in LABELS[language].items()}
+        labels = {key: Markup(value) for key, value in (labels or LABELS[language]).items()}
         models = sorted({i.summary.backend for i in items if i.summary and i.summary.backend not in ("", "extractive")})
         note = Markup(labels["model_note"]).format(model=Markup(escape_text(", ".join(models)))) if models else ""
         template = self.env.get_template(f"{layout}.md.j2")
@@ -191,6 +249,9 @@ class Renderer:
             max_authors=max_authors,
             has_summaries=any(item.summary and item.summary.tldr for item in items),
             model_note=note if model_note else "",
+            features={"details": False, "tabbed": False, "admonition": False, **(features or {})},
+            bibtex=bibtex,
+            bib_file=Markup(bib_file) if re.fullmatch(r"[\w.-]+\.bib", bib_file) else "",
         )
 
 

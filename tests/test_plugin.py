@@ -301,7 +301,8 @@ def test_config_errors_name_the_option(site: Site, caplog: pytest.LogCaptureFixt
         ({"batch_size": -1}, "'batch_size': Must be at least 1"),
         ({"delay_seconds": "soon"}, "'delay_seconds'"),
         ({"offline": "yes"}, "'offline'"),
-        ({"language": "fr"}, "'language'"),
+        ({"layout": "poster"}, "'layout'"),
+        ({"tags": ["authors"]}, "'tags'"),
         ({"no_such_option": 1}, "no_such_option"),
     ]:
         caplog.clear()
@@ -317,6 +318,12 @@ def test_config_errors_name_the_option(site: Site, caplog: pytest.LogCaptureFixt
     result = site.build()
     assert result.error is not None
     assert any("'snapshot'" in m and "nope.jsonl" in m for m in result.messages(logging.ERROR))
+    site.configure(language="fr")
+    result = site.build()
+    assert any("'language'" in m and "'fr'" in m and "'labels'" in m for m in result.messages(logging.ERROR))
+    site.configure(labels={"zh": {"tl_dr": "x"}})
+    result = site.build()
+    assert any("'labels'" in m and "tl_dr" in m for m in result.messages(logging.ERROR))
 
 
 def test_build_log_says_what_it_does(site: Site) -> None:
