@@ -280,7 +280,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         )
         bib = self._bib_files.get(page.file.src_uri)
         try:
-            made = self._digests.page(spec, layout, self._pipeline, bib.name if bib else "")
+            made = self._digests.page(spec, layout, self._pipeline, bib.src_uri.rsplit("/", 1)[-1] if bib else "")
         except jinja2.TemplateError as error:
             raise PluginError(f"arxiv-digest: the template for page '{page.file.src_uri}' failed: {error}") from None
         for problem in made.problems:

@@ -17,6 +17,10 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, PluginError
 
 from fake_arxiv import FakeArxiv
+from fake_openai import FakeOpenAI
+
+KEY = "sk-test-8f3a1c9e7d2b4a6f"
+"""The API key tests put in the environment, to look for it where it must never be."""
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +36,20 @@ def arxiv_api(_fake_arxiv: FakeArxiv) -> Iterator[FakeArxiv]:
     _fake_arxiv.latency = 0.0
     yield _fake_arxiv
     _fake_arxiv.reset()
+
+
+@pytest.fixture(scope="session")
+def _fake_openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def model(_fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    _fake_openai.reset()
+    monkeypatch.setenv("ARXIV_DIGEST_TEST_KEY", KEY)
+    yield _fake_openai
+    _fake_openai.reset()
 
 
 @dataclass

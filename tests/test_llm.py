@@ -6,12 +6,11 @@ import html
 import json
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import Site
+from conftest import KEY, Site
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI
 
@@ -19,21 +18,6 @@ PAPERS = [
     "0804.0970", "0807.2873", "1005.5383", "1009.3186", "1106.3680", "1201.4869", "1202.4527", "1205.1866",
     "1303.6954", "1306.4664", "1309.0683", "1312.6177", "1408.2674", "1412.6529", "1509.08401", "1601.06222",
 ]  # fmt: skip
-KEY = "sk-test-8f3a1c9e7d2b4a6f"
-
-
-@pytest.fixture(scope="session")
-def _fake_openai() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def model(_fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
-    _fake_openai.reset()
-    monkeypatch.setenv("ARXIV_DIGEST_TEST_KEY", KEY)
-    yield _fake_openai
-    _fake_openai.reset()
 
 
 def use_model(site: Site, server: FakeOpenAI, **llm: object) -> None:

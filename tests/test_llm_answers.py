@@ -94,7 +94,7 @@ def test_the_prompt_gives_the_model_the_whole_paper() -> None:
     ],
 )
 def test_answers_about_another_paper_are_refused(answer: dict[str, str], language: str) -> None:
-    with pytest.raises(ValueError, match="another paper|not this paper"):
+    with pytest.raises(ValueError, match=r"another paper|not this paper"):
         summary_from_answer(answer, PAPER, language, "m")
 
 
