@@ -1,0 +1,157 @@
+"""The example site in a real browser: headless Chromium driven by Playwright.
+
+Skipped, saying why, where Chromium or Playwright is missing on a developer's
+machine; in CI (`CI` set) a missing browser fails instead. MathJax comes from
+the `mathjax` package's files, served in place of the CDN the site names.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _need(what: str) -> None:
+    message = f"{what}; install it to run the browser tests (CI installs it: see .ci/run)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need("Playwright is not installed (pip install -e '.[test]')")
+    if not Path(CHROMIUM).exists():
+        _need(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The repository's own site, built offline in a temporary folder and served on 127.0.0.1."""
+    work = tmp_path_factory.mktemp("example")
+    for part in ("mkdocs.yml", "docs", "snapshot"):
+        source = ROOT / part
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, work / part)
+    config = load_config(str(work / "mkdocs.yml"), strict=True)
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
+    handler = functools.partial(_QuietHandler, directory=str(work / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def _mathjax_files() -> Path:
+    try:
+        import mathjax  # the django-static-mathjax package
+    except ImportError:
+        _need("the MathJax files are not installed (pip install -e '.[test]')")
+    return Path(mathjax.__file__).parent / "static" / "mathjax"
+
+
+@pytest.fixture
+def page(browser: Any, example_site: str) -> Iterator[Any]:
+    """A page with MathJax served locally, everything else outside 127.0.0.1 refused,
+    and every console error and uncaught exception collected in `page.errors`."""
+    files = _mathjax_files()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def route(request_route: Any) -> None:
+        url = request_route.request.url
+        if url.startswith(example_site):
+            request_route.continue_()
+        elif match := re.match(r"https://unpkg\.com/mathjax@3/(.+)", url):
+            request_route.fulfill(path=str(files / match.group(1)))
+        else:
+            request_route.abort()
+
+    context.route("**/*", route)
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("console", lambda message: message.type == "error" and tab.errors.append(message.text))
+    tab.on("pageerror", lambda error: tab.errors.append(str(error)))
+    yield tab
+    context.close()
+
+
+def test_the_digest_renders_and_ref_links_land_on_their_entries(page: Any, example_site: str) -> None:
+    page.goto(f"{example_site}/examples/reading-list/", wait_until="networkidle")
+    rows = page.locator("article table tbody tr")
+    assert rows.count() == 8
+    assert rows.nth(0).locator("td").count() == 3
+    for number in (3, 7):
+        link = rows.nth(number - 1).locator("td").first.locator("a")
+        target = link.get_attribute("href")
+        assert target and target.startswith("#arxiv-")
+        link.click()
+        page.wait_for_function(f"location.hash === {target!r}", polling=100, timeout=5000)
+        box = page.locator(f"[id='{target[1:]}']").bounding_box()
+        assert box is not None and 0 <= box["y"] < 900, f"{target} is not in view after the click"
+    assert page.errors == []
+
+
+def test_math_is_typeset(page: Any, example_site: str) -> None:
+    page.goto(f"{example_site}/examples/reading-list/", wait_until="networkidle")
+    page.wait_for_selector("mjx-container", timeout=15000)
+    assert page.locator("mjx-container").count() >= 3
+    # No TeX is left as text where MathJax was due.
+    assert not re.search(r"\\\(|\$\\", page.locator("article").inner_text())
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("path", ["", "usage/", "summaries/", "examples/marker/", "examples/chinese/"])
+def test_pages_load_without_console_errors(page: Any, example_site: str, path: str) -> None:
+    page.goto(f"{example_site}/{path}", wait_until="networkidle")
+    assert page.locator("article h1").count() == 1
+    assert page.errors == []
+
+
+def test_bibtex_is_downloadable_from_the_page(page: Any, example_site: str) -> None:
+    page.goto(f"{example_site}/examples/reading-list/", wait_until="networkidle")
+    link = page.locator("a[href$='.bib']")
+    assert link.count() == 1
+    response = page.request.get(link.evaluate("a => a.href"))
+    assert response.ok
+    assert response.text().count("@misc{") == 8
