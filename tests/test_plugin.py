@@ -335,3 +335,28 @@ def test_build_log_says_what_it_does(site: Site) -> None:
     assert "4 fetched in 1 request(s)" in text
     second = site.build()
     assert "4 paper(s) on 1 page(s): 4 in the cache" in "\n".join(second.messages(20))
+
+
+def test_a_serve_rebuild_does_no_work_for_unchanged_pages(site: Site, arxiv_api: FakeArxiv) -> None:
+    for n in range(5):
+        site.page(f"p{n}.md", KNOWN[n : n + 3])
+    config = site.load()
+    config.plugins.on_startup(command="serve", dirty=False)
+    plugin = config.plugins["arxiv-digest"]
+    try:
+        assert site.build(config=config, startup=None).error is None
+        parsed = plugin.front_matter_parsed
+        renders = []
+        original = plugin._renderer.render
+        plugin._renderer.render = lambda *args, **kwargs: renders.append(1) or original(*args, **kwargs)
+        site.page("p2.md", KNOWN[2:5], "Edited text.\n")
+        assert site.build(config=site.load(), startup=None).error is None
+        assert plugin.front_matter_parsed == parsed + 1, "only the edited page's front matter is read again"
+        assert renders == [], "unchanged digests are reused, the edited page's papers did not change"
+        assert "Edited text." in site.content("p2.md") and "Proceedings of Workshop" in site.content("p0.md")
+        site.page("p2.md", [*KNOWN[2:5], KNOWN[7]], "Edited again.\n")
+        assert site.build(config=site.load(), startup=None).error is None
+        assert len(renders) == 1, "a page whose papers changed is rendered again"
+        assert len(arxiv_api.requests) == 2
+    finally:
+        config.plugins.on_shutdown()
