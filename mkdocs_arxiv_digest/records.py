@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -15,9 +16,33 @@ SCHEMA = 1
 _T = TypeVar("_T", "Paper", "Summary")
 
 
+_ACCENTS = {
+    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
+}  # fmt: skip
+_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ", "l": "ł", "L": "Ł", "i": "ı"}
+_ACCENT = re.compile(r"""\{?\\(['`^"~=.]|[uvHck](?=[{\s]))\s*(?:\{\s*(\\?[A-Za-z])\s*\}|(\\?[A-Za-z]))\}?""")
+_LETTER = re.compile(r"\{?\\(ss|aa|AA|ae|AE|[oOlLi])(?![A-Za-z])\}?")
+
+
 def clean(text: str | None) -> str:
-    """Collapse the hard line breaks and runs of spaces that arXiv keeps in its text."""
-    return re.sub(r"\s+", " ", text or "").strip()
+    """Collapse the hard line breaks and runs of spaces that arXiv keeps in its
+    text, and write TeX accents outside math as the letters they stand for
+    (`Bal\\'azs` is Balázs)."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    if "\\" not in text:
+        return text
+    parts = re.split(r"(\$[^$]*\$)", text)
+    return "".join(part if part.startswith("$") else _untex(part) for part in parts)
+
+
+def _untex(text: str) -> str:
+    def accent(match: re.Match[str]) -> str:
+        letter = (match.group(2) or match.group(3)).lstrip("\\")  # `\'{\i}`: an accent on a dotless i
+        return unicodedata.normalize("NFC", letter + _ACCENTS[match.group(1)])
+
+    text = _ACCENT.sub(accent, text)
+    return _LETTER.sub(lambda m: _LETTERS[m.group(1)], text)
 
 
 @dataclass(frozen=True)

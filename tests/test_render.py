@@ -105,3 +105,11 @@ def test_a_site_shows_hostile_metadata_as_text(site: Site) -> None:
     assert "<script>alert('t')</script>" in html.unescape(re.sub(r"<[^>]+>", "", content))
     assert content.count("<td>") == 3
     assert r"\(x_1 \lt{} y\)" in html.unescape(content)
+
+
+def test_tex_accents_outside_math_become_letters() -> None:
+    from mkdocs_arxiv_digest.records import clean
+
+    assert clean("R\\'{e}nyi entropy of Schr\\\"odinger") == "Rényi entropy of Schrödinger"
+    assert clean("Erd\\H{o}s, \\v{S}ivic, Fran\\c{c}ois, {\\o}ster, \\'{\\i}") == "Erdős, Šivic, François, øster, í"
+    assert clean('$\\"a + \\over b$ and \\ln x') == '$\\"a + \\over b$ and \\ln x'
