@@ -19,7 +19,20 @@ def cite_key(paper: Paper) -> str:
     return str(re.sub(r"[^a-z0-9]", "", _ascii(last).lower()) + year + words[0].lower())
 
 
-def entry(paper: Paper) -> str:
+def cite_keys(papers: Iterable[Paper]) -> dict[str, str]:
+    """Each paper's key by versioned ID; a repeated key gets a letter from the
+    second paper on: `smith2020`, `smith2020a`, `smith2020b`."""
+    keys: dict[str, str] = {}
+    used: dict[str, int] = {}
+    for paper in papers:
+        key = cite_key(paper)
+        count = used.get(key, 0)
+        used[key] = count + 1
+        keys.setdefault(paper.versioned_id, key if count == 0 else key + chr(ord("a") + (count - 1) % 26))
+    return keys
+
+
+def entry(paper: Paper, key: str | None = None) -> str:
     """One `@misc` entry. Outside text cannot end a field early: braces are
     balanced or escaped, and TeX's special characters are escaped."""
     fields = [
@@ -34,21 +47,14 @@ def entry(paper: Paper) -> str:
         ("note", paper.journal_ref),
     ]
     lines = [f"  {name} = {{{_value(value)}}}," for name, value in fields if value]
-    return "@misc{" + cite_key(paper) + ",\n" + "\n".join(lines) + "\n}"
+    return "@misc{" + (key or cite_key(paper)) + ",\n" + "\n".join(lines) + "\n}"
 
 
 def bibliography(papers: Iterable[Paper]) -> str:
-    """A `.bib` file's text; repeated keys get a letter: `smith2020a`, `smith2020b`."""
-    entries: list[str] = []
-    used: dict[str, int] = {}
-    for paper in papers:
-        text = entry(paper)
-        key = cite_key(paper)
-        used[key] = used.get(key, 0) + 1
-        if used[key] > 1:
-            text = text.replace("{" + key + ",", "{" + key + chr(ord("a") + used[key] - 2) + ",", 1)
-        entries.append(text)
-    return "\n\n".join(entries) + "\n"
+    """A `.bib` file's text, with the keys the page shows."""
+    unique = list({paper.versioned_id: paper for paper in papers}.values())
+    keys = cite_keys(unique)
+    return "\n\n".join(entry(paper, keys[paper.versioned_id]) for paper in unique) + "\n"
 
 
 def _value(text: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +92,8 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 LAYOUTS = ("digest", "chatpaper")
+PLACEHOLDERS = {"more_authors": {"n"}, "missing": {"reason"}, "model_note": {"model"}}
+"""The `{…}` each label may hold; the others are plain text."""
 
 
 def merge_labels(extra: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -102,6 +106,12 @@ def merge_labels(extra: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         unknown = sorted(set(map(str, texts)) - set(LABELS["en"]))
         if unknown:
             raise ValueError(f"unknown label(s) {', '.join(unknown)}; known: {', '.join(sorted(LABELS['en']))}")
+        for name, value in texts.items():
+            fields = {field for _, field, _, _ in string.Formatter().parse(str(value)) if field is not None}
+            allowed = PLACEHOLDERS.get(str(name), set())
+            if fields - allowed:
+                takes = f"takes only {{{', '.join(sorted(allowed))}}}" if allowed else "takes no {placeholder}"
+                raise ValueError(f"label {name!r} of {language!r}: {value!r} {takes}")
         merged.setdefault(str(language), dict(LABELS["en"])).update({str(k): str(v) for k, v in texts.items()})
     return merged
 
@@ -118,7 +128,7 @@ _MATH = re.compile(
 _SPECIAL = re.compile(r"[&<>\\`*_\[\]{}|#~^$=+\-]")
 _KEEP_IN_WORDS = re.compile(r"(?<=\w)-(?=\w)")
 _LEADING = re.compile(r"^(\d+[.)]|:)")
-_MATH_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}"}
+_MATH_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}", r"\|": r"\Vert{}"}
 
 
 def escape_text(text: str, math: bool = False) -> str:
@@ -134,7 +144,7 @@ def escape_text(text: str, math: bool = False) -> str:
     for match in _MATH.finditer(text):
         out.append(_escape_plain(text[last : match.start()]))
         body = (match.group(1) or match["paren"] or match["bracket"]).strip()
-        body = re.sub(r"[<>&|]", lambda m: _MATH_SWAPS[m.group()], body)
+        body = re.sub(r"\\\||\\&|[<>&|]", lambda m: _MATH_SWAPS.get(m.group(), m.group()), body)
         # `{{`, `{%` and `{#` would be template syntax to the macros plugin; TeX reads `{ {` alike.
         body = re.sub(r"\{(?=[{%#])", "{ ", body)
         body = re.sub(r"\}(?=\})", "} ", body)
@@ -202,7 +212,7 @@ class Renderer:
         self.env.filters["md"] = lambda value: Markup(self._finalize(value))
         self.env.filters["url"] = _url
         # BibTeX goes into indented code blocks, where Markdown shows it as written.
-        self.env.filters["bibtex"] = lambda paper: Markup(bib.entry(paper))
+        self.env.filters["bibtex"] = lambda paper, key=None: Markup(bib.entry(paper, key))
 
     def refresh(self) -> None:
         """Take note of what the Markdown depends on besides the data: this
@@ -251,7 +261,8 @@ class Renderer:
             model_note=note if model_note else "",
             features={"details": False, "tabbed": False, "admonition": False, **(features or {})},
             bibtex=bibtex,
-            bib_file=Markup(bib_file) if re.fullmatch(r"[\w.-]+\.bib", bib_file) else "",
+            bib_file=Markup(urllib.parse.quote(bib_file)) if bib_file else "",
+            cite_keys=bib.cite_keys([item.paper for item in items if item.paper]),
         )
 
 

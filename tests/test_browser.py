@@ -79,7 +79,7 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -141,7 +141,11 @@ def test_math_is_typeset(page: Any, example_site: str) -> None:
     assert page.errors == []
 
 
-@pytest.mark.parametrize("path", ["", "usage/", "summaries/", "examples/marker/", "examples/chinese/"])
+@pytest.mark.parametrize(
+    "path",
+    ["", "usage/", "summaries/", "layouts/", "templates/", "configuration/", "examples/marker/",
+     "examples/chinese/", "examples/chatpaper/"],
+)  # fmt: skip
 def test_pages_load_without_console_errors(page: Any, example_site: str, path: str) -> None:
     page.goto(f"{example_site}/{path}", wait_until="networkidle")
     assert page.locator("article h1").count() == 1

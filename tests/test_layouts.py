@@ -211,3 +211,30 @@ def write_plugins(site: Site, plugins: list[Any]) -> None:
 
 def model_options(server: FakeOpenAI) -> dict[str, Any]:
     return {"base_url": server.url, "model": "fake-model", "api_key_env": "", "timeout": 5, "retries": 1}
+
+
+def test_repeated_cite_keys_match_between_page_and_file() -> None:
+    from mkdocs_arxiv_digest.bibtex import bibliography, cite_keys
+    from mkdocs_arxiv_digest.records import Paper
+
+    papers = [
+        Paper(
+            id=f"2401.0000{n}",
+            version=1,
+            title="Deep nets",
+            abstract="",
+            authors=("Ann Smith",),
+            published="2024-01-02",
+        )
+        for n in range(1, 4)
+    ]
+    assert list(cite_keys(papers).values()) == ["smith2024deep", "smith2024deepa", "smith2024deepb"]
+    assert re.findall(r"@misc\{(\w+),", bibliography(papers)) == ["smith2024deep", "smith2024deepa", "smith2024deepb"]
+
+
+def test_labels_with_unknown_placeholders_are_refused(site: Site) -> None:
+    site.page("index.md", PAPERS[:1])
+    site.configure(labels={"en": {"more_authors": "+{count}"}})
+    result = site.build()
+    assert result.error is not None
+    assert any("'labels'" in m and "more_authors" in m and "{n}" in m for m in result.messages(logging.ERROR))

@@ -55,7 +55,9 @@ def test_hostile_text_is_inert_and_shown_as_written(text: str, math: bool) -> No
 
 
 def test_math_reaches_arithmatex_intact() -> None:
-    text = r"Energy $E_{k} < m|x|^2$ for *all* $\alpha_i$, costs $5 and $10, \( a_1 \) and \[\sum_i b_i\]."
+    text = (
+        r"Energy $E_{k} < m|x|^2$ for *all* $\alpha_i$, costs $5 and $10, \( a_1 \) and \[\sum_i b_i\], $\|v\| \& w$."
+    )
     out = to_html(escape_text(text, math=True), math=True)
     spans = re.findall(r'<span class="arithmatex">(.*?)</span>', out)
     assert [html.unescape(s) for s in spans] == [
@@ -63,6 +65,7 @@ def test_math_reaches_arithmatex_intact() -> None:
         r"\(\alpha_i\)",
         r"\(a_1\)",
         r"\(\sum_i b_i\)",
+        r"\(\Vert{}v\Vert{} \& w\)",
     ]
     assert "for *all*" in html.unescape(out) and "$5 and $10" in html.unescape(out)
 
