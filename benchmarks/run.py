@@ -289,6 +289,38 @@ def cold_with_model(
     ]  # fmt: skip
 
 
+def model_concurrency(arxiv: Any, model: Any, work: Path, n: int, latency: float, concurrency: int) -> list[list[str]]:
+    """Summaries alone (metadata cached): n answers of `latency` s at `concurrency`."""
+    ids = synthetic_ids(n, start=400000)
+    arxiv.add_synthetic(ids)
+    spec = SiteSpec(2, ids, per_page=math.ceil(n / 2))
+    llm = {"base_url": model.url(), "model": "fake", "api_key_env": "", "concurrency": concurrency, "timeout": 30}
+    root = work / "concurrency"
+    build_once(write_site(root, spec, base_options(arxiv, 0.0, summarizer="none")))  # metadata only
+    config_file = write_site(root, spec, base_options(arxiv, 0.0, summarizer="openai", llm=llm))
+    build_once(
+        write_site(
+            work / "concurrency-import",
+            SiteSpec(1, ids[:1], 1),
+            base_options(arxiv, 0.0, summarizer="openai", llm=llm, cache_dir=str(work / "concurrency-import-cache")),
+        )
+    )  # import the SDK
+    model.reset(latency)
+    session = Session(config_file)
+    try:
+        cold = session.build(fresh_config=False)
+    finally:
+        session.close()
+    warm = build_once(config_file)
+    calls = len(model.request_times())
+    return [
+        ["Model concurrency", f"{n} papers, {latency:g} s/answer, concurrency {concurrency}, metadata cached",
+         f"{calls} model calls", f"{cold - warm:.2f} s of summarizing",
+         f"floor {n} × {latency:g} / {concurrency} = {n * latency / concurrency:.2f} s; one at a time: "
+         f"{n * latency:.1f} s"],
+    ]  # fmt: skip
+
+
 def warm_vs_static(arxiv: Any, work: Path, pages: int, per_page: int, repeats: int) -> list[list[str]]:
     ids = synthetic_ids(pages * per_page // 2, start=500000)
     arxiv.add_synthetic(ids)
@@ -449,6 +481,7 @@ def main() -> None:
                 arxiv, model, work, label, n=int(160 * scale_by), batch=8, delay=0.5 * scale_by,
                 latency=latency * scale_by, concurrency=8,
             )  # fmt: skip
+        rows += model_concurrency(arxiv, model, work, n=16, latency=0.5, concurrency=8)
         print("warm build against the static twin…", file=sys.stderr)
         rows += warm_vs_static(arxiv, work, pages=40 if quick else 100, per_page=10, repeats=3 if quick else 5)
         print("serve rebuilds…", file=sys.stderr)

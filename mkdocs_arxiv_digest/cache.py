@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import diskcache
 
 from .ids import ArxivId
 from .records import SCHEMA, Paper, Summary
+
+_T = TypeVar("_T")
 
 UNKNOWN_SECONDS = 24 * 3600
 """How long an ID arXiv has no paper for is remembered as unknown."""
@@ -30,15 +34,41 @@ class Cache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._memory: dict[str, Any] = {}
-        self.problem = ""
-        """Set when the directory held a cache that could not be read and was set aside."""
+        self._lock = threading.Lock()
+        self.problems: list[str] = []
+        """A cache found broken and set aside, to be reported (and cleared) by the caller."""
         try:
             self._store = self._open(directory)
         except (sqlite3.DatabaseError, OSError) as error:
-            aside = directory.with_name(f"{directory.name}.broken-{int(time.time())}")
-            directory.rename(aside)
-            self.problem = f"the cache in {directory} could not be read ({error}); it was moved to {aside}"
+            self._set_aside(error)
             self._store = self._open(directory)
+
+    def _set_aside(self, error: Exception) -> None:
+        aside = self.directory.with_name(f"{self.directory.name}.broken-{time.time_ns()}")
+        self.directory.rename(aside)
+        self.problems.append(
+            f"the cache in {self.directory} could not be read ({error}); it was moved to {aside} and a new one started"
+        )
+
+    def _recover(self, error: sqlite3.DatabaseError, broken: diskcache.Cache) -> None:
+        """Replace a cache found corrupt mid-build with a new one holding all
+        this process has read or written, so nothing known is lost."""
+        with self._lock:
+            if self._store is not broken:
+                return  # another thread has done it
+            broken.close()
+            self._set_aside(error)
+            self._store = self._open(self.directory)
+            for key, value in list(self._memory.items()):
+                self._write(key, value.to_dict() if isinstance(value, (Paper, Summary)) else value)
+
+    def _guarded(self, operation: Callable[[diskcache.Cache], _T]) -> _T:
+        store = self._store
+        try:
+            return operation(store)
+        except sqlite3.DatabaseError as error:
+            self._recover(error, store)
+            return operation(self._store)
 
     @staticmethod
     def _open(directory: Path) -> diskcache.Cache:
@@ -53,7 +83,7 @@ class Cache:
 
     def _read(self, key: str) -> Any:
         """A stored JSON value; `None` when missing or unreadable."""
-        text = self._store.get(key)
+        text = self._guarded(lambda store: store.get(key))
         if not isinstance(text, str):
             return None
         try:
@@ -62,7 +92,8 @@ class Cache:
             return None
 
     def _write(self, key: str, value: Any, expire: float | None = None) -> None:
-        self._store.set(key, json.dumps(value, ensure_ascii=False), expire=expire)
+        text = json.dumps(value, ensure_ascii=False)
+        self._guarded(lambda store: store.set(key, text, expire=expire))
 
     def _get(self, key: str) -> Any:
         if key in self._memory:
@@ -77,7 +108,7 @@ class Cache:
         self._memory[key] = value
 
     def __len__(self) -> int:
-        return len(self._store)
+        return self._guarded(len)
 
     # Papers
 
@@ -110,24 +141,39 @@ class Cache:
         return paper
 
     def store_papers(self, found: dict[ArxivId, Paper]) -> None:
-        """Keep papers as they arrive; a bare ID also records its latest version."""
+        """Keep papers as they arrive, in one transaction; a bare ID also records its latest version."""
         now = time.time()
-        with self._store.transact():
-            for arxiv_id, paper in found.items():
-                self._write(f"paper:{paper.versioned_id}", paper.to_dict())
-                self._memory[f"paper:{paper.versioned_id}"] = paper
-                if arxiv_id.version is None:
-                    latest = {"version": paper.version, "checked": now, "paper": paper.to_dict()}
-                    self._set(f"latest:{paper.id}", latest)
-                self._store.delete(f"unknown:{arxiv_id}")
+        values: dict[str, Any] = {}
+        for arxiv_id, paper in found.items():
+            values[f"paper:{paper.versioned_id}"] = paper
+            if arxiv_id.version is None:
+                values[f"latest:{paper.id}"] = {"version": paper.version, "checked": now, "paper": paper.to_dict()}
+        texts = {
+            key: json.dumps(value.to_dict() if isinstance(value, Paper) else value, ensure_ascii=False)
+            for key, value in values.items()
+        }
+        stale = [f"unknown:{arxiv_id}" for arxiv_id in found]
+
+        def write(store: diskcache.Cache) -> None:
+            with store.transact():
+                for key, text in texts.items():
+                    store.set(key, text)
+                for key in stale:
+                    store.delete(key)
+
+        self._guarded(write)
+        self._memory.update(values)
 
     def is_unknown(self, arxiv_id: ArxivId) -> bool:
-        return self._store.get(f"unknown:{arxiv_id}") is not None
+        return self._guarded(lambda store: store.get(f"unknown:{arxiv_id}")) is not None
 
     def mark_unknown(self, ids: list[ArxivId]) -> None:
-        with self._store.transact():
-            for arxiv_id in ids:
-                self._write(f"unknown:{arxiv_id}", 1, expire=UNKNOWN_SECONDS)
+        def write(store: diskcache.Cache) -> None:
+            with store.transact():
+                for arxiv_id in ids:
+                    store.set(f"unknown:{arxiv_id}", "1", expire=UNKNOWN_SECONDS)
+
+        self._guarded(write)
 
     # Summaries
 

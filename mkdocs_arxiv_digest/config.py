@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mkdocs.config import base
@@ -30,6 +31,8 @@ class Number(c.Type):  # type: ignore[type-arg]
         if isinstance(value, bool):
             raise ValidationError(f"Expected a number but received a boolean: {value!r}")
         number: float = self.kind(super().run_validation(value))
+        if not math.isfinite(number):
+            raise ValidationError(f"Expected a finite number, got {number!r}")
         if self.minimum is not None and number < self.minimum:
             raise ValidationError(f"Must be at least {self.minimum}, got {number!r}")
         if self.maximum is not None and number > self.maximum:

@@ -138,14 +138,23 @@ class ArxivApi:
         self._session.close()
 
     def fetch(self, ids: list[ArxivId], batch_size: int) -> Iterator[Batch]:
-        """Ask for `ids` in batches, yielding each batch's outcome as it arrives."""
+        """Ask for `ids` in batches, yielding each batch's outcome as it arrives.
+
+        Once a batch has failed after all its retries, arXiv is taken to be
+        unreachable: the batches left are reported failed without asking."""
+        down = ""
         for start in range(0, len(ids), batch_size):
             batch = Batch(ids[start : start + batch_size])
+            if down:
+                batch.error = down
+                yield batch
+                continue
             before = self.requests
             try:
                 self._fetch_into(batch, batch.requested, empty_retry=True)
             except FetchError as error:
                 batch.error = str(error)
+                down = f"{error}; not asked again in this build"
             batch.requests = self.requests - before
             yield batch
 

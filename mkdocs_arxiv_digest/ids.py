@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +97,8 @@ class PageSpec:
 
 def parse_id(value: str) -> ArxivId:
     """Parse one identifier or arXiv URL; raise `ValueError` saying what is wrong."""
-    text = value.strip()
+    # Full-width digits and colons (２４０３.１００４５, arXiv：…) read as their ASCII forms.
+    text = unicodedata.normalize("NFKC", value).strip()
     if not text:
         raise ValueError("empty identifier")
     url = _URL.fullmatch(text)

@@ -33,6 +33,7 @@ log = get_plugin_logger("arxiv-digest")
 MARKER = re.compile(r"^[ \t]*<!--\s*arxiv-digest\s*-->[ \t]*$", re.MULTILINE)
 """Where a page wants its digest; without it the digest follows the page's text."""
 _ARXIV_KEY = re.compile(r"^arxiv[ \t]*:", re.MULTILINE)
+_TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
 
 
 class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyped-call]
@@ -90,8 +91,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                     f"in {fallback}. Point 'cache_dir' at a writable folder to keep what is fetched."
                 )
                 self._cache = Cache(fallback)
-            if self._cache.problem:
-                log.warning(self._cache.problem)
+            self._report_cache_problems()
         if self.config.snapshot and not (root / self.config.snapshot).is_file():
             raise PluginError(
                 f"arxiv-digest: 'snapshot' file {root / self.config.snapshot} does not exist. "
@@ -296,7 +296,13 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             return markdown[: marker.start()] + digest + markdown[marker.end() :]
         return markdown.rstrip("\n") + "\n\n" + digest
 
+    def _report_cache_problems(self) -> None:
+        if self._cache is not None:
+            while self._cache.problems:
+                log.warning(self._cache.problems.pop(0))
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._report_cache_problems()
         if self._pipeline is not None:
             stats = self.last_stats = self._pipeline.finish()
             for problem in stats.problems:
@@ -359,11 +365,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             return
         tags = page.meta.get("tags")
         tags = list(tags) if isinstance(tags, list) else []
-        for paper in papers:
-            if "categories" in self.config.tags and paper.primary_category:
-                tags.append(paper.primary_category)
+        added = [paper.primary_category for paper in papers] if "categories" in self.config.tags else []
         if "keywords" in self.config.tags:
-            tags += keywords
+            added += keywords
+        # Material writes tag names into pages as they are: only plain words go in.
+        tags += [tag for tag in (_TAG_UNSAFE.sub("", " ".join(str(t).split()))[:60].strip() for t in added) if tag]
         page.meta["tags"] = list(dict.fromkeys(tags))
 
     def _close(self) -> None:

@@ -235,12 +235,6 @@ def test_hostile_metadata_and_answers_are_shown_as_text(
             assert not re.search(r"<(script|img|iframe|svg|style)\b", field, re.I), field[:200]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="plugin.py _add_tags puts primary categories and model keywords into page.meta['tags'] as they are; "
-    "Material's partials/tags.html writes {{ tag.name }} unescaped, so they become live HTML",
-)
 def test_hostile_categories_and_keywords_in_tags_are_shown_as_text(tmp_path: Path, hostile_model: FakeOpenAI) -> None:
     site = with_tags_plugin(hostile_site(tmp_path, hostile_model, FULL, tags=["categories", "keywords"]))
     result = site.build(strict=True)
@@ -265,12 +259,6 @@ def with_tags_plugin(site: Site) -> Site:
     return site
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="summarize/llm.py parse_answer looks for a ``` fence first, even inside a bare JSON object: a string "
-    "holding ``` followed later by '{' makes it parse from that '{', and a valid answer is refused",
-)
 def test_a_valid_answer_quoting_a_code_fence_is_accepted(tmp_path: Path) -> None:
     def answer(request: dict[str, Any]) -> str:
         paper = paper_of(request)
@@ -387,11 +375,6 @@ def test_no_hostile_text_runs_in_a_browser(
             assert TEXT_PAYLOADS[0] in html.unescape(re.sub(r"<[^>]+>", "", dom)), "the payload is shown as text"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="model keywords and categories in Material tags run as HTML (see the static test)",
-)
 def test_no_hostile_tag_runs_in_a_browser(tmp_path: Path, chromium: Path, hostile_model: FakeOpenAI) -> None:
     site = with_tags_plugin(hostile_site(tmp_path, hostile_model, FULL, tags=["categories", "keywords"]))
     assert site.build(strict=True).error is None
@@ -449,12 +432,6 @@ def test_a_key_echoed_in_an_error_never_reaches_the_site_the_cache_or_the_log(
     assert_key_nowhere(site, result.logs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="summarize/llm.py summary_from_answer keeps an answer's text as it is; only errors go through "
-    "LlmSummarizer._say, which masks the key",
-)
 def test_a_key_echoed_in_an_answer_never_reaches_the_site_or_the_cache(keyed_site: tuple[Site, FakeOpenAI]) -> None:
     site, server = keyed_site
     answer = {"id": PLAIN_ID, "title": "An ordinary paper", "tldr": f"Your request carried Bearer {KEY}."}
@@ -464,13 +441,6 @@ def test_a_key_echoed_in_an_answer_never_reaches_the_site_or_the_cache(keyed_sit
     assert_key_nowhere(site, result.logs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="summarize/__init__.py make_summarizer passes the variable's value as it is: a key with a trailing "
-    "newline (a .env file saved with CRLF) makes every request fail with 'Connection error.', which names "
-    "neither the key nor 'llm.api_key_env'",
-)
 def test_a_key_with_a_trailing_newline_works_or_is_named(
     keyed_site: tuple[Site, FakeOpenAI], monkeypatch: pytest.MonkeyPatch
 ) -> None:

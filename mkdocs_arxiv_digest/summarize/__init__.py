@@ -50,7 +50,12 @@ def make_summarizer(
         settings.pop("max_summaries", None)
         api_key = None
         if variable:
-            api_key = environ.get(variable)
+            api_key = (environ.get(variable) or "").strip()  # a .env file may end a line with CR LF
+            if any(ch.isspace() or not ch.isprintable() for ch in api_key):
+                raise ValueError(
+                    f"'llm.api_key_env': the environment variable {variable} holds spaces or control "
+                    "characters inside the key; set it to the key alone."
+                )
             if not api_key:
                 raise ValueError(
                     f"'llm.api_key_env': the environment variable {variable} is not set. "

@@ -119,22 +119,31 @@ def parse_answer(content: str) -> dict[str, Any]:
     """The JSON object in a model's answer: bare, in a fenced block or inside
     prose, with TeX backslashes left unescaped. Raises `ValueError`."""
     text = content.strip()
+    candidates = []
+    if text.startswith("{"):
+        candidates.append(text)  # a bare object, which may itself quote a fence
     fenced = re.search(r"```(?:json|JSON)?\s*\n?(.*?)(?:```|\Z)", text, re.DOTALL)
     if fenced and "{" in fenced.group(1):
-        text = fenced.group(1)
-    start = text.find("{")
-    if start < 0:
+        candidates.append(fenced.group(1))
+    start, end = text.find("{"), text.rfind("}")
+    if start >= 0:
+        candidates.append(text[start : end + 1] if end > start else text[start:])
+    if not candidates:
         raise ValueError("the answer holds no JSON object")
-    end = text.rfind("}")
-    candidate = text[start : end + 1] if end > start else text[start:]
-    candidate = _TEX_ESCAPE.sub(lambda m: m.group() if len(m.group()) == 2 else "\\\\", candidate)
-    try:
-        data = json.loads(candidate, strict=False)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"the answer is not valid JSON ({error.msg} at character {error.pos})") from None
-    if not isinstance(data, dict):
-        raise ValueError("the answer is JSON but not an object")
-    return data
+    problem = ""
+    for candidate in candidates:
+        candidate = candidate.strip()
+        candidate = candidate[candidate.find("{") :]
+        candidate = _TEX_ESCAPE.sub(lambda m: m.group() if len(m.group()) == 2 else "\\\\", candidate)
+        try:
+            data = json.loads(candidate, strict=False)
+        except json.JSONDecodeError as error:
+            problem = problem or f"the answer is not valid JSON ({error.msg} at character {error.pos})"
+            continue
+        if isinstance(data, dict):
+            return data
+        problem = "the answer is JSON but not an object"
+    raise ValueError(problem)
 
 
 def summary_from_answer(data: dict[str, Any], paper: Paper, language: str, model: str) -> Summary:
@@ -276,6 +285,8 @@ class LlmSummarizer:
             except _Unreadable as error:
                 problem = str(error)
                 continue
+            if self._secret and self._secret in content:
+                content = content.replace(self._secret, "***")  # never let the key reach a page
             try:
                 data = parse_answer(content)
                 return summary_from_answer(data, paper, language, self.model)
