@@ -125,7 +125,7 @@ _MATH = re.compile(
 )
 # Characters that mean something to Markdown, its extensions, HTML or template
 # plugins (`{{ }}`): outside math they become numeric character references.
-_SPECIAL = re.compile(r"[&<>\\`*_\[\]{}|#~^$=+\-]")
+_SPECIAL = re.compile(r"[&<>\\`*_\[\]{}|#~^$=+\-\"]")
 _KEEP_IN_WORDS = re.compile(r"(?<=\w)-(?=\w)")
 _LEADING = re.compile(r"^(\d+[.)]|:)")
 _MATH_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}", r"\|": r"\Vert{}"}
@@ -210,6 +210,11 @@ class Renderer:
         )
         self.math = math
         self.env.filters["md"] = lambda value: Markup(self._finalize(value))
+        # For a link's title (a tooltip): no math there, and no quote or parenthesis
+        # that could end the title or the link early.
+        self.env.filters["plain"] = lambda value: Markup(
+            escape_text(str(value)).translate({ord("("): "&#40;", ord(")"): "&#41;", ord("'"): "&#39;"})
+        )
         self.env.filters["url"] = _url
         # BibTeX goes into indented code blocks, where Markdown shows it as written.
         self.env.filters["bibtex"] = lambda paper, key=None: Markup(bib.entry(paper, key))

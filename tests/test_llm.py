@@ -54,7 +54,7 @@ def test_papers_are_summarized_concurrently_each_on_its_own_paper(site: Site, mo
     for arxiv_id in PAPERS:
         assert f"TLDR of {arxiv_id}" in entry(content, arxiv_id)
     # Each TL;DR in the table sits in its paper's row.
-    rows = re.findall(r'<tr>\s*<td><a href="#arxiv-([0-9-]+)">.*?</tr>', content, re.S)
+    rows = re.findall(r'<tr>\s*<td><a href="#arxiv-([0-9-]+)"[^>]*>.*?</tr>', content, re.S)
     assert len(rows) == 16
     for row in re.findall(r"<tr>.*?</tr>", content, re.S)[1:]:
         anchor = re.search(r'href="#arxiv-([0-9]{4})-([0-9]{4,5})"', row)

@@ -42,7 +42,7 @@ MANY = [
 def titles(html: str) -> list[str]:
     """The titles in the digest's table."""
     return re.findall(
-        r'<td><a href="#arxiv-[^"]+">\d+</a></td>\s*<td><a href="https://arxiv.org/abs/[^"]+">([^<]*)</a>', html
+        r'<td><a href="#arxiv-[^"]+"[^>]*>\d+</a></td>\s*<td><a href="https://arxiv.org/abs/[^"]+">([^<]*)</a>', html
     )
 
 
