@@ -389,8 +389,8 @@ def serve_rebuilds(arxiv: Any, work: Path, pages: int, rebuilds: int) -> list[li
     return [
         ["Serve rebuild", f"{pages} pages, one page edited, {rebuilds} rebuilds (median)",
          f"{len(arxiv.request_times())} requests", f"rebuild {rebuild:.2f} s, plugin {own * 1000:.0f} ms",
-         f"plugin share {own / rebuild:.1%} (target < 5 %); front matter parsed {parsed} time(s) "
-         f"over the rebuilds (only the edited page)"],
+         f"plugin share {own / rebuild:.1%} (target < 5 %); front matters parsed again over the "
+         f"{rebuilds} rebuilds: {parsed}"],
     ]  # fmt: skip
 
 

@@ -204,6 +204,14 @@ class Cache:
     def store_digest(self, key: str, digest: dict[str, Any]) -> None:
         self._set(f"digest:{key}", digest)
 
+    # Other JSON values (parsed front matter)
+
+    def get_json(self, key: str) -> Any:
+        return self._get(key)
+
+    def set_json(self, key: str, value: Any) -> None:
+        self._set(key, value)
+
     def raw(self, key: str) -> Any:
         """A stored value as it is on disk, for tests and debugging."""
         return self._read(key)

@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from .bibtex import bibliography
 from .cache import Cache
 from .ids import PageSpec
 from .pipeline import Pipeline
@@ -40,6 +41,8 @@ class PageDigest:
     papers: list[Paper]
     keywords: list[str]
     """The keywords of the papers' summaries, for the page's tags."""
+    bib: str = ""
+    """The page's `.bib` file, when one was asked for."""
 
 
 class Digests:
@@ -63,8 +66,8 @@ class Digests:
         if len(papers) == len(lookups):
             key = self._key(spec, layout, [paper.versioned_id for paper in papers], bib_file)
             made = self.cache.digest(key)
-            if made is not None:
-                return PageDigest(made["markdown"], problems, papers, made["keywords"])
+            if made is not None and (not bib_file or "bib" in made):
+                return PageDigest(made["markdown"], problems, papers, made["keywords"], made.get("bib", ""))
         items = []
         final = key is not None
         for number, (entry, lookup) in enumerate(lookups, start=1):
@@ -96,9 +99,10 @@ class Digests:
             bib_file=bib_file,
         )
         keywords = [k for item in items if item.summary for k in item.summary.keywords]
+        bib = bibliography(papers) if bib_file else ""
         if final and key is not None:
-            self.cache.store_digest(key, {"markdown": markdown, "keywords": keywords})
-        return PageDigest(markdown, problems, papers, keywords)
+            self.cache.store_digest(key, {"markdown": markdown, "keywords": keywords, "bib": bib})
+        return PageDigest(markdown, problems, papers, keywords, bib)
 
     def _key(self, spec: PageSpec, layout: Layout, versions: list[str], bib_file: str) -> str:
         entries = [[str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items())] for e in spec.entries]

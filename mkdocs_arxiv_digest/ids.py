@@ -210,6 +210,32 @@ _VerbatimLoader.yaml_implicit_resolvers = {
 _FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\r?\n(.*?\r?\n)(?:\.{3}|-{3})[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
 
+def front_matter_text(source: str) -> str | None:
+    """The YAML between a page's `---` lines, or `None`."""
+    match = _FRONT_MATTER.match(source)
+    return match.group(1) if match else None
+
+
+def spec_to_dict(spec: PageSpec) -> dict[str, Any] | None:
+    """A spec as JSON-able data, for the cache; `None` for one with hand-written
+    fields (they may hold values JSON cannot keep, such as dates)."""
+    if any(entry.overrides for entry in spec.entries):
+        return None
+    return {
+        "ids": [[i.base, i.version] for i in spec.ids],
+        "options": {k: v for k, v in spec.options.items() if isinstance(v, str)},
+        "problems": spec.problems,
+    }
+
+
+def spec_from_dict(data: dict[str, Any]) -> PageSpec:
+    return PageSpec(
+        entries=[Entry(ArxivId(base, version)) for base, version in data["ids"]],
+        options=dict(data["options"]),
+        problems=list(data["problems"]),
+    )
+
+
 def read_front_matter(source: str) -> dict[str, Any]:
     """The YAML front matter of a Markdown source, numbers kept as text; `{}` if none.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -17,12 +18,11 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from .bibtex import bibliography
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, Layout
 from .fetch import ArxivApi, Snapshot
-from .ids import ArxivId, PageSpec, parse_spec, read_front_matter
+from .ids import ArxivId, PageSpec, front_matter_text, parse_spec, read_front_matter, spec_from_dict, spec_to_dict
 from .pipeline import Pipeline, Stats
 from .records import Paper
 from .render import LABELS, LAYOUTS, Renderer, merge_labels
@@ -233,19 +233,34 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             source = file.content_string
         except (OSError, UnicodeDecodeError):
             return None
-        if source.startswith("---") and _ARXIV_KEY.search(source):
-            self.front_matter_parsed += 1
-            try:
-                meta = read_front_matter(source)
-            except yaml.YAMLError as error:
-                log.warning(
-                    f"Page '{file.src_uri}': its front matter is not valid YAML, so its papers are skipped: {error}"
-                )
-                meta = {}
-            if "arxiv" in meta:
-                spec = parse_spec(meta["arxiv"])
+        front = front_matter_text(source) if source.startswith("---") else None
+        if front is not None and _ARXIV_KEY.search(front):
+            spec = self._parse_front_matter(front, file)
         if stamp is not None and path:
             self._seen[path] = (stamp, spec)
+        return spec
+
+    def _parse_front_matter(self, front: str, file: File) -> PageSpec | None:
+        """The spec of a front matter; the same text read before is not parsed again."""
+        assert self._cache is not None
+        key = "spec:" + hashlib.sha256(front.encode()).hexdigest()
+        known = self._cache.get_json(key)
+        if isinstance(known, dict):
+            return spec_from_dict(known)
+        self.front_matter_parsed += 1
+        try:
+            meta = read_front_matter(f"---\n{front}---\n")
+        except yaml.YAMLError as error:
+            log.warning(
+                f"Page '{file.src_uri}': its front matter is not valid YAML, so its papers are skipped: {error}"
+            )
+            return None
+        if "arxiv" not in meta:
+            return None
+        spec = parse_spec(meta["arxiv"])
+        data = spec_to_dict(spec)
+        if data is not None:
+            self._cache.set_json(key, data)
         return spec
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -286,7 +301,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         for problem in made.problems:
             log.warning(f"{where}: {problem}")
         if bib is not None:
-            bib.content_string = bibliography(made.papers)
+            bib.content_string = made.bib
         self._add_tags(page, made.papers, made.keywords)
         digest = made.markdown
         if not digest:
