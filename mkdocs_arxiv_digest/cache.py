@@ -16,6 +16,7 @@ from .ids import ArxivId
 from .records import SCHEMA, Paper, Summary
 
 _T = TypeVar("_T")
+_R = TypeVar("_R", Paper, Summary)
 
 UNKNOWN_SECONDS = 24 * 3600
 """How long an ID arXiv has no paper for is remembered as unknown."""
@@ -130,15 +131,18 @@ class Cache:
         return self._paper(versioned)
 
     def _paper(self, versioned: str) -> Paper | None:
-        key = f"paper:{versioned}"
-        data = self._memory.get(key)
-        if isinstance(data, Paper):
-            return data
+        return self._record(f"paper:{versioned}", Paper)
+
+    def _record(self, key: str, kind: type[_R]) -> _R | None:
+        """A stored Paper or Summary, from memory or rebuilt from its JSON."""
+        known = self._memory.get(key)
+        if isinstance(known, kind):
+            return known
         data = self._read(key)
-        paper = Paper.from_dict(data) if data is not None else None
-        if paper is not None:
-            self._memory[key] = paper
-        return paper
+        record = kind.from_dict(data) if data is not None else None
+        if record is not None:
+            self._memory[key] = record
+        return record
 
     def store_papers(self, found: dict[ArxivId, Paper]) -> None:
         """Keep papers as they arrive, in one transaction; a bare ID also records its latest version."""
@@ -182,14 +186,7 @@ class Cache:
         return f"summary:{paper.versioned_id}:{summarizer}:{language}:{SCHEMA}"
 
     def summary(self, key: str) -> Summary | None:
-        data = self._memory.get(key)
-        if isinstance(data, Summary):
-            return data
-        data = self._read(key)
-        summary = Summary.from_dict(data) if data is not None else None
-        if summary is not None:
-            self._memory[key] = summary
-        return summary
+        return self._record(key, Summary)
 
     def store_summary(self, key: str, summary: Summary) -> None:
         self._write(key, summary.to_dict())

@@ -20,6 +20,17 @@ from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI
 
 KEY = "sk-test-8f3a1c9e7d2b4a6f"
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Headless Chromium on this machine: no sandbox as root, and no calls home."""
 """The API key tests put in the environment, to look for it where it must never be."""
 
 

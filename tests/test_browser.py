@@ -21,17 +21,10 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
+from conftest import CHROMIUM_FLAGS
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _need(what: str) -> None:
@@ -50,7 +43,7 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _need(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import Site
+from conftest import CHROMIUM_FLAGS, Site
 from fake_openai import FakeOpenAI, paper_of
 
 
@@ -311,13 +311,7 @@ def dump_dom(chromium: Path, url: str, profile: Path) -> str:
     command = [
         str(chromium),
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         "--disable-extensions",
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",  # nowhere but this machine
         f"--user-data-dir={profile}",
