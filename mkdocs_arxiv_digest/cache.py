@@ -123,12 +123,16 @@ class Cache:
             return None
         if max_age is not None and time.time() - float(latest.get("checked", 0)) > max_age:
             return None
-        versioned = f"{arxiv_id.base}v{latest.get('version')}"
+        key = f"paper:{arxiv_id.base}v{latest.get('version')}"
+        known = self._memory.get(key)
+        if isinstance(known, Paper):
+            return known
         # The latest version is kept with its pointer, to read both at once.
         paper = Paper.from_dict(latest["paper"]) if isinstance(latest.get("paper"), dict) else None
-        if paper is not None and paper.versioned_id == versioned:
+        if paper is not None and f"paper:{paper.versioned_id}" == key:
+            self._memory[key] = paper
             return paper
-        return self._paper(versioned)
+        return self._record(key, Paper)
 
     def _paper(self, versioned: str) -> Paper | None:
         return self._record(f"paper:{versioned}", Paper)

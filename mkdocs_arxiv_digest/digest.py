@@ -49,6 +49,7 @@ class Digests:
     def __init__(self, renderer: Renderer, cache: Cache) -> None:
         self.renderer = renderer
         self.cache = cache
+        self._layouts: dict[Layout, str] = {}
 
     def page(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str = "") -> PageDigest:
         """The page's digest: its Markdown, what to warn about, its papers."""
@@ -106,5 +107,13 @@ class Digests:
 
     def _key(self, spec: PageSpec, layout: Layout, versions: list[str], bib_file: str) -> str:
         entries = [[str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items())] for e in spec.entries]
-        made_of = [self.renderer.fingerprint, list(layout.__dict__.values()), entries, versions, bib_file]
+        made_of = [self._layout_hash(layout), entries, versions, bib_file]
         return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
+
+    def _layout_hash(self, layout: Layout) -> str:
+        """The templates' and the layout's part of a digest's key, worked out once per build."""
+        known = self._layouts.get(layout)
+        if known is None:
+            made_of = [self.renderer.fingerprint, list(layout.__dict__.values())]
+            known = self._layouts[layout] = hashlib.sha256(json.dumps(made_of).encode()).hexdigest()
+        return known

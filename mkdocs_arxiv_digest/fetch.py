@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -240,6 +241,9 @@ def _describe(error: requests.RequestException) -> str:
     return type(error).__name__
 
 
+_SNAPSHOT_ID = re.compile(r'"id"\s*:\s*"([^"]+)"')
+
+
 class Snapshot:
     """A JSON-lines file in the arXiv bulk-metadata format, read one line at a
     time so a large dump never sits in memory."""
@@ -256,9 +260,9 @@ class Snapshot:
             return found
         with self.path.open(encoding="utf-8") as lines:
             for line in lines:
-                # Cheap test before parsing: most lines of a dump are not wanted.
-                start = line.find('"id"')
-                if start < 0:
+                # Most lines of a dump are not wanted: read the id before parsing the line.
+                match = _SNAPSHOT_ID.search(line)
+                if match is None or match.group(1) not in wanted:
                     continue
                 record = json.loads(line)
                 asked = wanted.get(str(record.get("id", "")))
