@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from .escape import one_line
 from .records import Paper
 
 _SPECIAL = re.compile(r"(?<!\\)([&%#_])")
@@ -58,26 +59,48 @@ def bibliography(papers: Iterable[Paper]) -> str:
 
 
 def _value(text: str) -> str:
-    text = " ".join(text.split())
+    """A field's value, between the braces BibTeX puts around it. TeX from arXiv
+    is kept where it is valid; what would end the field early or make the file
+    unreadable is written another way."""
+    text = one_line(text)
     math = text.count("$") % 2 == 0
     if not math:
         text = text.replace("$", r"\$")
     # Outside math, `_` `&` `%` `#` are TeX commands; inside `$…$` they are left alone.
     parts = re.split(r"(\$[^$]*\$)", text) if math else [text]
     text = "".join(part if part.startswith("$") else _SPECIAL.sub(r"\\\1", part) for part in parts)
-    if not _balanced(text):
-        text = re.sub(r"(?<!\\)([{}])", r"\\\1", text)
-    # `{{` would be template syntax to the macros plugin; TeX reads `{ {` alike.
-    return re.sub(r"\{(?=[{%#])", "{ ", text)
+    if text.endswith("\\") and not text.endswith("\\\\"):
+        text = text[:-1] + r"\textbackslash{}"
+    return _balance(text)
 
 
-def _balanced(text: str) -> bool:
-    depth = 0
-    for match in re.finditer(r"(?<!\\)[{}]", text):
-        depth += 1 if match.group() == "{" else -1
-        if depth < 0:
-            return False
-    return depth == 0
+def _balance(text: str) -> str:
+    """Every brace matched, as BibTeX counts them: it counts `\\{` and `\\}` too,
+    so a title with one escaped brace would swallow the rest of the file. A
+    brace without its partner is written as `\\textbraceleft{}` or
+    `\\textbraceright{}`, which draw it."""
+    opened: list[int] = []
+    lonely: set[int] = set()
+    for index, char in enumerate(text):
+        if char == "{":
+            opened.append(index)
+        elif char == "}":
+            if opened:
+                opened.pop()
+            else:
+                lonely.add(index)
+    lonely.update(opened)
+    if not lonely:
+        return text
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if index in lonely:
+            if out and out[-1] == "\\":
+                out.pop()  # `\\{` without its partner: the command draws the brace
+            out.append(r"\textbraceleft{}" if char == "{" else r"\textbraceright{}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _ascii(text: str) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -22,6 +25,29 @@ UNKNOWN_SECONDS = 24 * 3600
 """How long an ID arXiv has no paper for is remembered as unknown."""
 
 
+class DamagedEntry(Exception):
+    """A row of the cache that is not data this plugin wrote."""
+
+
+class DataOnlyDisk(diskcache.Disk):  # type: ignore[misc]
+    """diskcache's storage, refusing what is not data: it never unpickles a key
+    or a value (a pickle runs code when read), and never reads a file outside
+    the cache folder. This plugin writes only strings, which diskcache keeps
+    as text, so a pickled row was planted by someone else."""
+
+    def get(self, key: Any, raw: bool) -> Any:
+        if not raw:
+            raise DamagedEntry("its key is a pickle")
+        return super().get(key, raw)
+
+    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+        if mode == diskcache.core.MODE_PICKLE:
+            raise DamagedEntry("its value is a pickle")
+        if filename is not None and (os.path.isabs(filename) or ".." in Path(filename).parts):
+            raise DamagedEntry(f"it points outside the cache folder ({filename!r})")
+        return super().fetch(mode, filename, value, read)
+
+
 class Cache:
     """Papers by versioned ID, the latest version seen of each bare ID with
     when it was checked, IDs known to be unknown, and summaries.
@@ -38,6 +64,9 @@ class Cache:
         self._lock = threading.Lock()
         self.problems: list[str] = []
         """A cache found broken and set aside, to be reported (and cleared) by the caller."""
+        self.notes: list[str] = []
+        """What the caller may mention in the log (and clear)."""
+        self._drop_compiled_templates()
         try:
             self._store = self._open(directory)
         except (sqlite3.DatabaseError, OSError) as error:
@@ -71,10 +100,18 @@ class Cache:
             self._recover(error, store)
             return operation(self._store)
 
+    def _drop_compiled_templates(self) -> None:
+        """Versions before 0.2 kept compiled templates (marshalled code) in the
+        cache folder; they are code, so they are removed unread."""
+        folder = self.directory / "templates"
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+            self.notes.append(f"removed compiled templates from {folder} unread: the cache now holds only data")
+
     @staticmethod
     def _open(directory: Path) -> diskcache.Cache:
         # Values are stored as JSON text: readable, and never unpickled.
-        store = diskcache.Cache(str(directory), timeout=60)
+        store = diskcache.Cache(str(directory), timeout=60, disk=DataOnlyDisk)
         store.get("probe")  # reading once shows a corrupt database now, not mid-build
         return store
 
@@ -82,9 +119,23 @@ class Cache:
         self._store.close()
         self._memory.clear()
 
+    def _fetch(self, key: str) -> Any:
+        """The stored value of `key` as diskcache gives it; `None` for a damaged
+        entry, which is reported and removed."""
+        try:
+            return self._guarded(lambda store: store.get(key))
+        except DamagedEntry as damage:
+            self.problems.append(
+                f"the cache entry {key!r} in {self.directory} is not data ({damage}); it was ignored and removed. "
+                "This plugin never writes such entries: check who can write to 'cache_dir'."
+            )
+            with contextlib.suppress(sqlite3.Error, OSError):
+                self._guarded(lambda store: store.delete(key))
+            return None
+
     def _read(self, key: str) -> Any:
         """A stored JSON value; `None` when missing or unreadable."""
-        text = self._guarded(lambda store: store.get(key))
+        text = self._fetch(key)
         if not isinstance(text, str):
             return None
         try:
@@ -173,7 +224,7 @@ class Cache:
         self._memory.update(values)
 
     def is_unknown(self, arxiv_id: ArxivId) -> bool:
-        return self._guarded(lambda store: store.get(f"unknown:{arxiv_id}")) is not None
+        return self._fetch(f"unknown:{arxiv_id}") is not None
 
     def mark_unknown(self, ids: list[ArxivId]) -> None:
         def write(store: diskcache.Cache) -> None:

@@ -14,13 +14,14 @@ import jinja2
 import yaml
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, Layout
+from .escape import TEMPLATE_OPENERS, Math
 from .fetch import ArxivApi, Snapshot
 from .ids import ArxivId, PageSpec, front_matter_text, parse_spec, read_front_matter, spec_from_dict, spec_to_dict
 from .pipeline import Pipeline, Stats
@@ -67,6 +68,9 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self._serving = command == "serve"
 
+    # Late: other plugins may add Markdown extensions in their `on_config`, and
+    # the math this plugin writes is checked against the final list.
+    @event_priority(-50)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
         cache_dir = (root / self.config.cache_dir).resolve()
@@ -126,11 +130,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             "tabbed": "pymdownx.tabbed" in extensions,
             "admonition": "admonition" in extensions,
         }
-        math = "pymdownx.arithmatex" in extensions
+        avoid = template_delimiters(config)
+        math = Math.of_site(config.markdown_extensions, config.mdx_configs, avoid) if _has_math(extensions) else None
         templates = self.config.custom_templates
-        if self._renderer is None or self._renderer.settings != (math, templates):
-            assert self._cache is not None
-            self._renderer = Renderer(math=math, custom_dir=templates, compiled_dir=self._cache.directory / "templates")
+        if self._renderer is None or self._renderer.settings != (math.key if math else None, templates, avoid):
+            self._renderer = Renderer(math=math, custom_dir=templates, avoid=avoid)
         else:
             self._renderer.refresh()  # custom templates may have been edited
         self._digests = Digests(self._renderer, self._cache)
@@ -315,6 +319,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._cache is not None:
             while self._cache.problems:
                 log.warning(self._cache.problems.pop(0))
+            while self._cache.notes:
+                log.info(self._cache.notes.pop(0))
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._report_cache_problems()
@@ -393,3 +399,21 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._api is not None:
             self._api.close()
             self._api = None
+
+
+def _has_math(extensions: set[Any]) -> bool:
+    return any(e == "pymdownx.arithmatex" or type(e).__module__ == "pymdownx.arithmatex" for e in extensions)
+
+
+def template_delimiters(config: MkDocsConfig) -> tuple[str, ...]:
+    """The delimiters of template passes that read pages' Markdown after this
+    plugin: Jinja's, and those mkdocs-macros is configured with."""
+    found = list(TEMPLATE_OPENERS)
+    for name, plugin in config.plugins.items():
+        if name == "macros" or name.endswith("/macros"):
+            options = getattr(plugin, "config", {}) or {}
+            for option in ("j2_block_start_string", "j2_variable_start_string", "j2_comment_start_string"):
+                value = options.get(option) if hasattr(options, "get") else None
+                if isinstance(value, str) and value:
+                    found.append(value)
+    return tuple(dict.fromkeys(found))

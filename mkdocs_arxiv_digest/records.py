@@ -143,15 +143,42 @@ def _to_dict(record: Paper | Summary) -> dict[str, Any]:
 
 
 def _from_dict(cls: type[_T], data: dict[str, Any]) -> _T | None:
-    """Rebuild a record from the cache; `None` for one written by another schema."""
+    """Rebuild a record from the cache; `None` for one written by another schema
+    or one whose values are not of their fields' kinds (a damaged or planted entry)."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         return None
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
-        if f.name in data:
-            value = data[f.name]
-            values[f.name] = tuple(value) if isinstance(value, list) else value
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if isinstance(default, tuple) or f.name in ("authors", "categories"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return None
+            value = tuple(value)
+        elif isinstance(default, dict):
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                return None
+        elif f.name == "version" or isinstance(default, int):
+            if type(value) is not int:
+                return None
+        elif not isinstance(value, str):
+            return None
+        values[f.name] = value
     try:
-        return cls(**values)
+        record = cls(**values)
     except TypeError:
         return None
+    if isinstance(record, Paper) and not _valid_id(record):
+        return None
+    return record
+
+
+def _valid_id(paper: Paper) -> bool:
+    from .ids import parse_id
+
+    try:
+        return parse_id(paper.id).base == paper.id and paper.version >= 1
+    except ValueError:
+        return False

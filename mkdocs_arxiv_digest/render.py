@@ -6,7 +6,7 @@ import hashlib
 import re
 import string
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import bibtex as bib
+from .escape import TEMPLATE_OPENERS, Math, break_openers, escape_plain, escape_text
 from .ids import Entry
 from .records import Paper, Summary
 
@@ -116,54 +117,6 @@ def merge_labels(extra: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     return merged
 
 
-# `$…$` the way pymdownx.arithmatex finds it (no space just inside the dollars),
-# and the `\(…\)` and `\[…\]` forms, which are shown inline as `$…$`.
-_MATH = re.compile(
-    r"(?<!\\)\$(?!\s)((?:\\.|[^\\$])+?)(?<!\s)(?<!\\)\$"
-    r"|\\\((?P<paren>[^$]+?)\\\)"
-    r"|\\\[(?P<bracket>[^$]+?)\\\]"
-)
-# Characters that mean something to Markdown, its extensions, HTML or template
-# plugins (`{{ }}`): outside math they become numeric character references.
-_SPECIAL = re.compile(r"[&<>\\`*_\[\]{}|#~^$=+\-\"]")
-_KEEP_IN_WORDS = re.compile(r"(?<=\w)-(?=\w)")
-_LEADING = re.compile(r"^(\d+[.)]|:)")
-_MATH_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}", r"\|": r"\Vert{}"}
-
-
-def escape_text(text: str, math: bool = False) -> str:
-    """Make outside text inert Markdown on one line: it shows as written and
-    never becomes a link, HTML, a footnote or a table cell border. With `math`,
-    `$…$` spans are kept for arithmatex, their HTML-special characters swapped
-    for the TeX commands that draw the same."""
-    text = " ".join(text.split())
-    if not math or ("$" not in text and "\\" not in text):
-        return _escape_plain(text)
-    out: list[str] = []
-    last = 0
-    for match in _MATH.finditer(text):
-        out.append(_escape_plain(text[last : match.start()]))
-        body = (match.group(1) or match["paren"] or match["bracket"]).strip()
-        body = re.sub(r"\\\||\\&|[<>&|]", lambda m: _MATH_SWAPS.get(m.group(), m.group()), body)
-        # `{{`, `{%` and `{#` would be template syntax to the macros plugin; TeX reads `{ {` alike.
-        body = re.sub(r"\{(?=[{%#])", "{ ", body)
-        body = re.sub(r"\}(?=\})", "} ", body)
-        out.append(f"${body}$")
-        last = match.end()
-    out.append(_escape_plain(text[last:]))
-    return "".join(out)
-
-
-def _escape_plain(text: str) -> str:
-    if not _SPECIAL.search(text) and not _LEADING.match(text):
-        return text  # most names, dates and categories
-    # Hyphens inside words are left readable; they start nothing there.
-    kept = {m.start() for m in _KEEP_IN_WORDS.finditer(text)}
-    escaped = _SPECIAL.sub(lambda m: m.group() if m.start() in kept else f"&#{ord(m.group())};", text)
-    # A leading "1." would start an ordered list, a leading ": " a definition.
-    return _LEADING.sub(lambda m: m.group()[:-1] + f"&#{ord(m.group()[-1])};", escaped)
-
-
 @dataclass(frozen=True)
 class Item:
     """One paper as a template sees it."""
@@ -185,22 +138,25 @@ class Item:
 
 
 class Renderer:
-    """Renders a page's digest. Every `{{ … }}` is escaped unless marked `| safe`."""
+    """Renders a page's digest. Every `{{ … }}` is escaped unless marked `| safe`.
 
-    def __init__(self, math: bool = False, custom_dir: str | None = None, compiled_dir: Path | None = None) -> None:
+    `math` is how the site's arithmatex reads inline math (`None`: it has
+    none); `avoid` holds the delimiters of template passes that read the
+    page's Markdown later, besides Jinja's own. Compiled templates are kept in
+    memory only: a compiled template on disk is code, and the cache holds data.
+    """
+
+    def __init__(
+        self, math: Math | None = None, custom_dir: str | None = None, avoid: Iterable[str] = TEMPLATE_OPENERS
+    ) -> None:
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(TEMPLATES)]
         if custom_dir:
             loaders.insert(0, jinja2.FileSystemLoader(custom_dir))
-        compiled = None
-        if compiled_dir is not None:
-            # Compiled templates kept on disk spare each new build the compiling.
-            compiled_dir.mkdir(parents=True, exist_ok=True)
-            compiled = jinja2.FileSystemBytecodeCache(str(compiled_dir))
-        self.settings = (math, custom_dir)
+        self.avoid = tuple(dict.fromkeys([*TEMPLATE_OPENERS, *avoid]))
+        self.settings = (math.key if math else None, custom_dir, self.avoid)
         self.refresh()
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
-            bytecode_cache=compiled,
             autoescape=False,
             finalize=self._finalize,
             keep_trailing_newline=True,
@@ -210,19 +166,19 @@ class Renderer:
         )
         self.math = math
         self.env.filters["md"] = lambda value: Markup(self._finalize(value))
-        # For a link's title (a tooltip): no math there, and no quote or parenthesis
-        # that could end the title or the link early.
-        self.env.filters["plain"] = lambda value: Markup(
-            escape_text(str(value)).translate({ord("("): "&#40;", ord(")"): "&#41;", ord("'"): "&#39;"})
-        )
+        # For a link's title (a tooltip): text only, no math.
+        self.env.filters["plain"] = lambda value: Markup(escape_plain(str(value)))
         self.env.filters["url"] = _url
         # BibTeX goes into indented code blocks, where Markdown shows it as written.
-        self.env.filters["bibtex"] = lambda paper, key=None: Markup(bib.entry(paper, key))
+        self.env.filters["bibtex"] = lambda paper, key=None: Markup(break_openers(bib.entry(paper, key), self.avoid))
 
     def refresh(self) -> None:
         """Take note of what the Markdown depends on besides the data: this
-        code, the templates (the site's own may have changed) and `math`."""
+        code, the templates (the site's own may have changed) and the math and
+        template syntax of the site."""
         sources = hashlib.sha256(Path(__file__).read_bytes() + repr(self.settings).encode())
+        sources.update((Path(__file__).parent / "escape.py").read_bytes())
+        sources.update((Path(__file__).parent / "bibtex.py").read_bytes())
         custom_dir = self.settings[1]
         for folder in (TEMPLATES, *([Path(custom_dir)] if custom_dir else [])):
             for path in sorted(folder.rglob("*")):
@@ -233,7 +189,7 @@ class Renderer:
     def _finalize(self, value: Any) -> Any:
         if isinstance(value, Markup) or value is None:
             return "" if value is None else value
-        return escape_text(str(value), math=self.math)
+        return escape_text(str(value), self.math)
 
     def render(
         self,
@@ -254,7 +210,7 @@ class Renderer:
         # Labels are the project's own text (or the site's config): used as written.
         labels = {key: Markup(value) for key, value in (labels or LABELS[language]).items()}
         models = sorted({i.summary.backend for i in items if i.summary and i.summary.backend not in ("", "extractive")})
-        note = Markup(labels["model_note"]).format(model=Markup(escape_text(", ".join(models)))) if models else ""
+        note = Markup(labels["model_note"]).format(model=Markup(escape_plain(", ".join(models)))) if models else ""
         template = self.env.get_template(f"{layout}.md.j2")
         return template.render(
             items=items,

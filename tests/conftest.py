@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,20 @@ CHROMIUM_FLAGS = [
 ]
 """Headless Chromium on this machine: no sandbox as root, and no calls home."""
 """The API key tests put in the environment, to look for it where it must never be."""
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium; CI must have it (`.ci/run` installs it)."""
+    if not CHROMIUM.is_file():
+        message = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must run the browser tests")
+        pytest.skip(message)
+    return CHROMIUM
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +110,9 @@ class Site:
         self.api_url = api_url
         self.options: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
+        self.plugins_before: list[Any] = []
+        self.plugins_after: list[Any] = []
+        """Other plugins, listed before or after this one."""
         self.config: MkDocsConfig | None = None
 
     def page(self, name: str, arxiv: Any = None, body: str = "Some text.\n", **meta: Any) -> Path:
@@ -114,7 +132,8 @@ class Site:
 
     def write_config(self) -> Path:
         options = {"api_url": self.api_url, "delay_seconds": 0, "retries": 1, "timeout": 5, **self.options}
-        data = {"site_name": "Test", "plugins": ["search", {"arxiv-digest": options}], **self.extra}
+        plugins = ["search", *self.plugins_before, {"arxiv-digest": options}, *self.plugins_after]
+        data = {"site_name": "Test", "plugins": plugins, **self.extra}
         path = self.root / "mkdocs.yml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         return path
@@ -153,13 +172,24 @@ class Site:
         return path.read_text(encoding="utf-8")
 
     def content(self, page: str = "index.md") -> str:
-        """The page's article HTML, without theme chrome."""
-        html = self.html(page)
+        """The page's article HTML, without theme chrome, with the punctuation
+        the plugin writes as character references shown as itself (see `readable`)."""
+        html = readable(self.html(page))
         match = re.search(r'<div class="col-md-9" role="main">(.*?)</div>\s*</div>\s*</div>', html, re.S)
         if match:
             return match.group(1)
         match = re.search(r"<article[^>]*>(.*?)</article>", html, re.S)
         return match.group(1) if match else html
+
+
+_PUNCTUATION_REF = re.compile(r"&#(3[3-9]|4[0-7]|5[89]|6[1-4]|9[1-6]|12[3-6]);")
+
+
+def readable(html: str) -> str:
+    """HTML with the numeric references for ASCII punctuation written as the
+    characters, except `"`, `&`, `'`, `<` and `>`: the markup is unchanged,
+    and the text can be looked for as it reads."""
+    return _PUNCTUATION_REF.sub(lambda m: m.group() if chr(int(m.group(1))) in "\"&'<>" else chr(int(m.group(1))), html)
 
 
 @pytest.fixture

@@ -355,8 +355,9 @@ _SYNTHETIC_TEMPLATE = """\
   </entry>"""
 
 
-def _synthetic_entry(base: str, version: int) -> _Entry:
-    """Deterministic, plausible metadata for ``base`` + ``vN`` (seeded by the id)."""
+def _synthetic_entry(base: str, version: int, **texts: Any) -> _Entry:
+    """Deterministic, plausible metadata for ``base`` + ``vN`` (seeded by the id);
+    ``texts`` (title, summary, authors, comment) replaces what would be made up."""
     vid = f"{base}v{version}"
     rng = random.Random(hashlib.sha256(base.encode()).digest())
     # The id encodes year and month of the first version: YYMM.NNNNN or arch/YYMMNNN.
@@ -374,6 +375,9 @@ def _synthetic_entry(base: str, version: int) -> _Entry:
         s.format(topic=topic, adj=rng.choice(_ADJECTIVES).lower()) for s in rng.sample(_SENTENCES, rng.randint(3, 5))
     )
     authors = tuple(f"{rng.choice(_FIRST)} {rng.choice(_LAST)}" for _ in range(rng.randint(1, 5)))
+    comment = f"{rng.randint(4, 40)} pages, {rng.randint(1, 12)} figures"
+    title, summary = texts.get("title", title), texts.get("summary", summary)
+    authors, comment = tuple(texts.get("authors", authors)), texts.get("comment", comment)
     # Old-style ids name their archive (and subject class): hep-th/9901001, math.GT/...
     primary = base.split("/")[0] if "/" in base else rng.choice(_CATEGORIES)
     categories = (primary, *[c for c in rng.sample(_CATEGORIES, 2) if c != primary])
@@ -385,7 +389,7 @@ def _synthetic_entry(base: str, version: int) -> _Entry:
         updated=updated.strftime(fmt),
         published=published.strftime(fmt),
         summary=escape(summary),
-        comment=f"{rng.randint(4, 40)} pages, {rng.randint(1, 12)} figures",
+        comment=escape(comment),
         primary=quoteattr(primary),
         categories="\n".join(f'    <category term={quoteattr(c)} scheme="{ARXIV_NS}"/>' for c in categories),
         authors="\n".join(f"    <author>\n      <name>{escape(a)}</name>\n    </author>" for a in authors),
@@ -754,6 +758,15 @@ class FakeArxiv:
                 entry = versions.setdefault(fresh[arxiv_id].version, fresh[arxiv_id])
                 added.append(entry.versioned_id)
         return added
+
+    def add_paper(self, arxiv_id: str, **texts: Any) -> str:
+        """Index one paper whose title, summary, authors or comment are given
+        (the rest made up as for synthetic papers), replacing that version if
+        known; returns its versioned id."""
+        entry = _synthetic_entry(*self._synthetic_key(arxiv_id), **texts)
+        with self._lock:
+            self._index.setdefault(entry.base_id, {})[entry.version] = entry
+        return entry.versioned_id
 
     @staticmethod
     def _synthetic_key(arxiv_id: str) -> tuple[str, int]:

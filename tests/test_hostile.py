@@ -8,7 +8,6 @@ import contextlib
 import functools
 import html
 import json
-import os
 import re
 import subprocess
 import threading
@@ -274,18 +273,6 @@ def test_a_valid_answer_quoting_a_code_fence_is_accepted(tmp_path: Path) -> None
 
 
 # In a real browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.is_file():
-        message = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must run the browser tests")
-        pytest.skip(message)
-    return CHROMIUM
 
 
 class _Quiet(SimpleHTTPRequestHandler):

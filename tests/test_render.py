@@ -10,9 +10,10 @@ import markdown
 import pytest
 
 from conftest import Site
+from mkdocs_arxiv_digest.escape import Math, escape_text
 from mkdocs_arxiv_digest.ids import ArxivId, Entry
 from mkdocs_arxiv_digest.records import Paper, Summary
-from mkdocs_arxiv_digest.render import Item, Renderer, escape_text
+from mkdocs_arxiv_digest.render import Item, Renderer
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -35,6 +36,9 @@ HOSTILE = [
 EXTENSIONS = ["toc", "tables", "fenced_code", "footnotes", "attr_list", "md_in_html", "abbr", "def_list"]
 
 
+MATH = Math.of_site([*EXTENSIONS, "pymdownx.arithmatex"], {"pymdownx.arithmatex": {"generic": True}})
+
+
 def to_html(text: str, math: bool = False) -> str:
     extensions = EXTENSIONS + (["pymdownx.arithmatex"] if math else [])
     return markdown.markdown(text, extensions=extensions, extension_configs={"pymdownx.arithmatex": {"generic": True}})
@@ -47,10 +51,10 @@ def visible(fragment: str) -> str:
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("math", [False, True])
 def test_hostile_text_is_inert_and_shown_as_written(text: str, math: bool) -> None:
-    out = to_html(escape_text(text, math=math), math=math)
+    out = to_html(escape_text(text, MATH if math else None), math=math)
     assert re.fullmatch(r"<p>[^<>]*</p>", out), out  # no element at all inside the paragraph
     assert visible(out) == text
-    table = to_html(f"| a | b |\n| --- | --- |\n| {escape_text(text, math=math)} | x |\n", math=math)
+    table = to_html(f"| a | b |\n| --- | --- |\n| {escape_text(text, MATH if math else None)} | x |\n", math=math)
     assert table.count("<td>") == 2, table
 
 
@@ -58,7 +62,7 @@ def test_math_reaches_arithmatex_intact() -> None:
     text = (
         r"Energy $E_{k} < m|x|^2$ for *all* $\alpha_i$, costs $5 and $10, \( a_1 \) and \[\sum_i b_i\], $\|v\| \& w$."
     )
-    out = to_html(escape_text(text, math=True), math=True)
+    out = to_html(escape_text(text, MATH), math=True)
     spans = re.findall(r'<span class="arithmatex">(.*?)</span>', out)
     assert [html.unescape(s) for s in spans] == [
         r"\(E_{k} \lt{} m\vert{}x\vert{}^2\)",
@@ -77,7 +81,7 @@ def test_digest_escapes_every_field_and_only_lets_http_links_through() -> None:
         primary_category=evil, published="2024-01-01",
     )  # fmt: skip
     summary = Summary(tldr=evil, title=evil, abstract=evil)
-    out = Renderer(math=True).render([Item(1, Entry(ArxivId("2403.10045")), paper, summary)], "en")
+    out = Renderer(math=MATH).render([Item(1, Entry(ArxivId("2403.10045")), paper, summary)], "en")
     page = to_html(out, math=True)
     tags = re.sub(r' title="[^"]*"', "", re.sub(r">[^<]*<", "><", page))  # a tooltip's text is text
     assert "<script" not in page and "javascript:" not in tags

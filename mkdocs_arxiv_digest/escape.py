@@ -1,0 +1,175 @@
+"""Outside text made inert for the place it lands.
+
+Titles, abstracts, names, comments and model answers are written by strangers.
+What of them reaches Markdown is one of two things, by construction:
+
+- **Text**, with every ASCII punctuation mark written as a numeric character
+  reference (`&#60;`). Letters, digits, spaces and references are all that is
+  left, and no Markdown extension, HTML parser or template engine (the
+  mkdocs-macros plugin) finds syntax in those; the browser shows the text as
+  written.
+- **Math** that the site's own `pymdownx.arithmatex` is certain to take: the
+  span is found with arithmatex's own pattern (read from a Markdown instance
+  built with the site's `markdown_extensions`), written in a syntax that
+  pattern accepts, checked again once written, and given up (shown as text)
+  if any inline pattern that runs before arithmatex could match in it.
+  Inside the span, `<`, `>`, `&` and `|` become the TeX commands that draw the
+  same, and a `{` is never followed by template or critic syntax.
+
+Code blocks (BibTeX) show their text as written; there only template syntax
+needs breaking, which `break_openers` does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import markdown
+
+_ENTITIES = {code: f"&#{code};" for code in range(0x21, 0x7F) if not chr(code).isalnum()}
+# C0 and C1 controls but tab and line breaks; Python-Markdown marks its own placeholders with STX/ETX.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_DISPLAY = re.compile(r"\$\$([^$]+?)\$\$|\\\[(.+?)\\\]")
+_TEX_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}", r"\|": r"\Vert{}"}
+_HTML_IN_TEX = re.compile(r"\\\||\\&|[<>&|]")
+# `{{`, `{%`, `{#` open templates (mkdocs-macros); `{++`, `{--`, `{~~`, `{==`, `{>>` are CriticMarkup.
+_OPENER = re.compile(r"\{(?=[^\w\s\\{}]|\{)")
+TEMPLATE_OPENERS = ("{{", "{%", "{#")
+"""Jinja's default delimiters, which mkdocs-macros uses unless told otherwise."""
+
+
+def one_line(text: str) -> str:
+    """The text on one line: controls dropped, runs of whitespace (line and
+    paragraph separators too) made one space."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def escape_plain(text: str) -> str:
+    """Outside text as inert Markdown on one line: every ASCII punctuation mark
+    becomes a character reference, so nothing in it is syntax to anything."""
+    return one_line(text).translate(_ENTITIES)
+
+
+def break_openers(text: str, avoid: Iterable[str] = ()) -> str:
+    """Text for a code block that no template pass or preprocessor reads as
+    syntax: a space after a `{` that would open one (TeX reads `{ {` as `{{`),
+    and a space inside any other delimiter in `avoid`."""
+    text = _OPENER.sub("{ ", text)
+    for opener in avoid:
+        if len(opener) > 1 and opener in text:
+            text = text.replace(opener, opener[0] + " " + opener[1:])
+    return text
+
+
+@dataclass(frozen=True)
+class Math:
+    """How the site's arithmatex reads inline math."""
+
+    inline: re.Pattern[str]
+    """arithmatex's inline pattern, as the site configured it."""
+    rivals: tuple[re.Pattern[str], ...]
+    """The patterns of the inline processors that run before arithmatex's."""
+    delimiters: tuple[str, str]
+    """How a span is written: `$…$`, or `\\(…\\)` when `dollar` is not in `inline_syntax`."""
+    avoid: tuple[str, ...] = TEMPLATE_OPENERS
+    """Strings no span may hold: the delimiters of template passes that read the Markdown later."""
+
+    @classmethod
+    def of_site(
+        cls, extensions: Sequence[Any], configs: dict[str, Any], avoid: Iterable[str] = TEMPLATE_OPENERS
+    ) -> Math | None:
+        """The site's inline math, from a Markdown instance built the way MkDocs
+        builds one for a page; `None` when the site has no inline math."""
+        md = markdown.Markdown(extensions=list(extensions), extension_configs=dict(configs))
+        patterns = md.inlinePatterns
+        if "arithmatex-inline" not in patterns:
+            return None
+        index = patterns.get_index_for_name("arithmatex-inline")
+        inline = patterns["arithmatex-inline"].compiled_re
+        rivals = tuple(processor.compiled_re for processor in list(patterns)[:index])
+        for delimiters in (("$", "$"), ("\\(", "\\)")):
+            sample = delimiters[0] + "x" + delimiters[1]
+            found = inline.search(sample)
+            if found is not None and found.span() == (0, len(sample)):
+                return cls(inline, rivals, delimiters, tuple(dict.fromkeys([*TEMPLATE_OPENERS, *avoid])))
+        return None
+
+    @property
+    def key(self) -> str:
+        """What the Markdown written for this math depends on."""
+        return repr((self.inline.pattern, [r.pattern for r in self.rivals], self.delimiters, self.avoid))
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Where arithmatex finds math in `text`: start, end and body of each span."""
+        found = []
+        for match in self.inline.finditer(text):
+            groups = match.groups()
+            body = groups[2] or (groups[5] if len(groups) > 5 else None)
+            if body:  # not a run of escaped backslashes
+                found.append((match.start(), match.end(), body))
+        return found
+
+    def write(self, body: str) -> str | None:
+        """A span for arithmatex with `body` as its TeX, or `None` if the body
+        cannot be written so that it is safe should arithmatex not take it."""
+        # Spaces just inside the delimiters mean nothing to TeX, and `$ x $` is not math to smart dollars.
+        body = _HTML_IN_TEX.sub(lambda m: _TEX_SWAPS.get(m.group(), m.group()), body.strip())
+        body = break_openers(body)
+        if "`" in body or any(opener in body for opener in self.avoid):
+            return None
+        return self.delimiters[0] + body + self.delimiters[1]
+
+    def certain(self, written: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The spans of `written` that arithmatex is certain to take as they
+        are: found by its pattern exactly there, and untouched by any pattern
+        that runs before it."""
+        if any(rival.search(written) for rival in self.rivals):
+            return []
+        taken = {(start, end) for start, end, _ in self.spans(written)}
+        return [span for span in spans if span in taken]
+
+
+def escape_text(text: str, math: Math | None = None) -> str:
+    """Outside text as inert Markdown on one line, its math kept for the site's
+    arithmatex where `math` says it will certainly be taken."""
+    text = one_line(text)
+    if math is None or ("$" not in text and "\\" not in text):
+        return text.translate(_ENTITIES)
+    opened, closed = math.delimiters
+    text = _DISPLAY.sub(lambda m: opened + (m.group(1) or m.group(2)) + closed, text)
+    # Each piece is (source, written as math or None). Spans that turn out not
+    # to be certain are given back as text, until every span left is.
+    pieces: list[tuple[str, str | None]] = []
+    last = 0
+    for start, end, body in math.spans(text):
+        pieces.append((text[last:start], None))
+        pieces.append((text[start:end], math.write(body)))
+        last = end
+    pieces.append((text[last:], None))
+    while True:
+        out: list[str] = []
+        placed: list[tuple[int, int]] = []
+        at = 0
+        for source, written in pieces:
+            chunk = source.translate(_ENTITIES) if written is None else written
+            if written is not None:
+                placed.append((at, at + len(chunk)))
+            out.append(chunk)
+            at += len(chunk)
+        result = "".join(out)
+        sure = set(math.certain(result, placed))
+        if len(sure) == len(placed):
+            return result
+        # Give up the spans arithmatex would not certainly take, and check again.
+        index = 0
+        kept: list[tuple[str, str | None]] = []
+        for source, written in pieces:
+            if written is not None:
+                if placed[index] not in sure:
+                    written = None
+                index += 1
+            kept.append((source, written))
+        pieces = kept

@@ -1,0 +1,442 @@
+"""Untrusted text never executes.
+
+A corpus of hostile entries reaches the plugin through each channel (the arXiv
+API, a snapshot, a model's answers), in both layouts and in English and
+Chinese, across Markdown extension stacks (arithmatex generic and not, each
+`inline_syntax`, typographic extensions, mkdocs-macros before and after the
+plugin). Each built page is checked against an allowlist: only the elements
+and attributes a digest is made of, only links the plugin makes, no image, no
+template evaluated. A fuzzer does the same with random strings built from the
+pieces of these attacks, and math that should render is checked to render.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import bibtexparser
+import jinja2
+import markdown
+import pybtex.database
+import pybtex.errors
+import pytest
+
+from conftest import Site
+from fake_arxiv import FakeArxiv
+from fake_openai import FakeOpenAI, paper_of
+from mkdocs_arxiv_digest.bibtex import bibliography
+from mkdocs_arxiv_digest.escape import Math
+from mkdocs_arxiv_digest.ids import ArxivId, Entry
+from mkdocs_arxiv_digest.records import Paper, Summary
+from mkdocs_arxiv_digest.render import Item, Renderer
+from test_hostile import body_marks, dump_dom, http_server, js, live_payloads, parse
+
+JS = js("x")
+CORPUS = [
+    # Spans arithmatex does not take: their inside must not become Markdown.
+    r"\(a ![](x){: onerror=" + JS + r"} \\)",
+    f"$`$ ![p](x){{: onerror={JS}}} $`$",
+    f"$a`b$ [x](javascript:{JS}) $c`d$",
+    f"$![](https://evil.example/math.png){{: onerror={JS}}}$",
+    f"$$<img src=x onerror={JS}>$$",
+    rf"\[[m](javascript:{JS})\]",
+    "$a $b$ c$ nested, $x\\$ lone \\(y and \\) end \\",
+    # Markdown links, images and HTML.
+    f"[ref][r1] and [r1]: javascript:{JS}",
+    "<https://evil.example/autolink> https://evil.example/bare www.evil.example evil@evil.example",
+    "![img](https://evil.example/pixel.png)",
+    f"<img src=x onerror={JS}> <script>{JS}</script>",
+    f'<div markdown="1">[md](javascript:{JS})</div>',
+    f'{{: onclick="{JS}"}} {{ onclick="{JS}" }} {{#id .cls onclick={JS}}}',
+    # Template and preprocessor syntax.
+    "{{ pwned_var }} {% if true %}PWNED-BLOCK{% endif %} {# a comment #} {%- raw -%}",
+    "{ 7*777 }",
+    f"{{++<img src=x onerror={JS}>++}} {{~~a~>b~~}} {{>>note<<}}",
+    '--8<-- "mkdocs.yml"',
+    # Typographic extensions and emoji.
+    ":fire: (c) 1/4 --> +/- ==mark== ^^ins^^ ~~del~~ ++ctrl+alt++",
+    # Python-Markdown's own placeholders.
+    "\x02wzxhzdk:0\x03 \x02klzzwxh:0\x03",
+]
+TITLE_HEAD = "{ 7*777 } A study of $x<y$ with "
+CONTROL_MATH = r"\(x^2 + y_1\) and $x^2 + y_2$"
+"""Math in each inline syntax: the check that math still renders where the site reads it."""
+
+HOSTILE_ID, PLAIN_ID = "2501.00001", "2501.00002"
+
+ARITHMATEX = "pymdownx.arithmatex"
+BASE = [
+    "attr_list",
+    "md_in_html",
+    "tables",
+    "footnotes",
+    "abbr",
+    "def_list",
+    "admonition",
+    "pymdownx.details",
+    "pymdownx.superfences",
+    {"pymdownx.tabbed": {"alternate_style": True}},
+    {"toc": {"permalink": True}},
+]
+TYPOGRAPHIC = [
+    "pymdownx.inlinehilite",
+    "pymdownx.magiclink",
+    "pymdownx.smartsymbols",
+    "pymdownx.emoji",  # its default index writes `<img>` from a CDN
+    "pymdownx.critic",
+    "pymdownx.caret",
+    "pymdownx.mark",
+    "pymdownx.tilde",
+    "pymdownx.keys",
+    "pymdownx.betterem",
+    "pymdownx.snippets",
+    "smarty",
+]
+STACKS: dict[str, list[Any]] = {
+    "generic": [*BASE, {ARITHMATEX: {"generic": True}}],
+    "mathjax-script": [*BASE, {ARITHMATEX: {"generic": False}}],
+    "round-only": [*BASE, {ARITHMATEX: {"generic": True, "inline_syntax": ["round"]}}],
+    "plain-dollar-only": [*BASE, {ARITHMATEX: {"generic": True, "inline_syntax": ["dollar"], "smart_dollar": False}}],
+    "typographic": [*BASE, *TYPOGRAPHIC, {ARITHMATEX: {"generic": True}}],
+    "no-math": [*BASE, *TYPOGRAPHIC],
+}
+
+ALLOWED_TAGS = {
+    "p", "a", "strong", "em", "table", "thead", "tbody", "tr", "th", "td", "h2", "h3", "h4", "ul", "li",
+    "span", "div", "details", "summary", "pre", "code", "input", "label", "hr", "h1",
+    "script",  # only arithmatex's `math/tex`, checked below
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"class", "id", "href", "title", "type", "name", "checked", "for", "data-tabs", "open"}
+OUR_LINKS = re.compile(r"#[\w-]+|https://arxiv\.org/(abs|pdf)/[\w./-]+|https://doi\.org/\S+|(\.\./)?[\w.-]+\.bib")
+
+
+def assert_inert(markup: str, where: str) -> None:
+    """Only what a digest is made of: its elements and attributes, links the
+    plugin makes, no image, no script but math, no template evaluated."""
+    page = parse(markup)
+    for tag, attrs in page.elements:
+        assert tag in ALLOWED_TAGS, f"{where}: <{tag} {attrs}>"
+        if tag == "script":
+            assert [name for name, _ in attrs] == ["type"], f"{where}: <script {attrs}>"
+        for name, value in attrs:
+            assert name in ALLOWED_ATTRIBUTES, f"{where}: <{tag} {name}={value!r}>"
+            if name == "href":
+                assert OUR_LINKS.fullmatch(value), f"{where}: a link the plugin did not make: {value!r}"
+            if tag == "script":
+                assert name == "type" and value.startswith("math/tex"), f"{where}: <script {name}={value!r}>"
+    assert "PWNED-VARIABLE" not in markup and "5439" not in markup, f"{where}: a template was evaluated"
+    assert "Macro Syntax Error" not in markup and "TemplateSyntaxError" not in markup, where
+
+
+def math_rendered(markup: str, generic: bool) -> list[str]:
+    """The TeX of each span arithmatex made."""
+    if generic:
+        return [html.unescape(t) for t in re.findall(r'<span class="arithmatex">\\\((.*?)\\\)</span>', markup)]
+    return [html.unescape(t) for t in re.findall(r'<script type="math/tex">(.*?)</script>', markup)]
+
+
+# Whole sites
+
+
+def hostile_record(arxiv_id: str) -> dict[str, Any]:
+    text = " ".join(CORPUS)
+    return {
+        "id": arxiv_id,
+        "title": TITLE_HEAD + CONTROL_MATH + " " + text,
+        "abstract": f"We study {CONTROL_MATH}. {text} It works.",
+        "authors_parsed": [[f"<img src=x onerror={JS}>", "Eve", ""], ["{{ pwned_var }}", "Mallory", ""]],
+        "comments": text,
+        "categories": "cs.CR",
+        "journal-ref": text,
+        "versions": [{"version": "v1", "created": "Wed, 1 Jan 2025 00:00:00 GMT"}],
+    }
+
+
+PLAIN_RECORD = {
+    "id": PLAIN_ID,
+    "title": "An ordinary paper",
+    "abstract": "We show that ordinary papers are ordinary. The proof is short.",
+    "authors_parsed": [["Doe", "Jane", ""]],
+    "categories": "cs.DL",
+    "versions": [{"version": "v1", "created": "Thu, 2 Jan 2025 00:00:00 GMT"}],
+}
+
+
+def hostile_answer(request: dict[str, Any]) -> str:
+    """A model's answer about the paper it was asked about, every field hostile."""
+    paper = paper_of(request)
+    text = " ".join(CORPUS)
+    return json.dumps(
+        {
+            "id": paper["id"],
+            "title": paper["title"] + " " + text,
+            "tldr": f"TLDR {CONTROL_MATH} {text}",
+            "tldr_en": f"TLDR {text}",
+            "abstract": f"Translated {CONTROL_MATH}. {text}",
+            "takeaways": CORPUS[:8],
+            "structured": {part: CORPUS[i] for i, part in enumerate(("background", "prior_work", "method", "results"))},
+            "keywords": CORPUS[8:12],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def hostile_model() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(responder=hostile_answer) as server:
+        yield server
+
+
+def hostile_site(root: Path, api_url: str, model: FakeOpenAI, extensions: list[Any], **options: Any) -> Site:
+    site = Site(root, api_url)
+    site.page("index.md", None, "# Home\n\nNothing here.\n")
+    site.page("en.md", {"ids": [HOSTILE_ID, PLAIN_ID]}, "English digest.\n")
+    site.page("zh.md", {"ids": [HOSTILE_ID, PLAIN_ID], "language": "zh"}, "Chinese digest.\n")
+    site.configure(
+        summarizer="openai",
+        llm={"base_url": model.url, "model": "fake-model", "api_key_env": "", "timeout": 5, "retries": 0},
+        bibtex=True,
+        **options,
+    )
+    site.extra = {"markdown_extensions": extensions, "extra": {"pwned_var": "PWNED-VARIABLE"}}
+    return site
+
+
+def from_snapshot(site: Site) -> Site:
+    records = [hostile_record(HOSTILE_ID), PLAIN_RECORD]
+    (site.root / "snap.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    site.options.update(offline=True, snapshot="snap.jsonl")
+    return site
+
+
+def check_site(site: Site, extensions: list[Any]) -> None:
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    arithmatex = next((e[ARITHMATEX] for e in extensions if isinstance(e, dict) and ARITHMATEX in e), None)
+    for name in ("en.md", "zh.md"):
+        content = site.html(name)
+        article = re.search(r'<div class="col-md-9" role="main">(.*)<footer', content, re.S)
+        assert article, name
+        body = article.group(1).split('<h2 id="summary"', 1)[-1].split('<h2 id="_1"', 1)[-1]
+        assert_inert(body, name)
+        # TeX inside arithmatex's `math/tex` scripts is never run; everything else is looked at.
+        assert live_payloads(re.sub(r'<script type="math/tex">.*?</script>', "", content, flags=re.S)) == [], name
+        text = " ".join(parse(body).text)
+        assert "ordinary papers are ordinary" in text or "An ordinary paper" in text, "the next paper is there"
+        for piece in ("{{ pwned_var }}", "![img](https://evil.example/pixel.png)", "<script>", ":fire:"):
+            assert piece in text, (name, piece)
+        if arithmatex is not None:
+            rendered = math_rendered(body, arithmatex.get("generic", False))
+            syntax = arithmatex.get("inline_syntax", ["dollar", "round"])
+            assert ("x^2 + y_1" in rendered) == ("round" in syntax), f"{name}: \\(…\\) renders as math"
+            assert ("x^2 + y_2" in rendered) == ("dollar" in syntax), f"{name}: $…$ renders as math"
+    assert_bib_parses((site.root / "site" / "en.bib").read_text(encoding="utf-8"), 2)
+
+
+def assert_bib_parses(text: str, count: int) -> dict[str, str]:
+    """The `.bib` text read by two BibTeX parsers, each finding `count` entries;
+    the titles as pybtex (which counts braces as BibTeX does) reads them."""
+    pybtex.errors.set_strict_mode(True)
+    entries = pybtex.database.parse_string(text, "bibtex").entries
+    assert len(entries) == count, text
+    library = bibtexparser.parse_string(text)
+    assert not library.failed_blocks and len(library.entries) == count, text
+    return {key: entry.fields["title"] for key, entry in entries.items()}
+
+
+@pytest.mark.parametrize("layout", ["digest", "chatpaper"])
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_hostile_snapshot_and_answers_stay_text(
+    tmp_path: Path, hostile_model: FakeOpenAI, stack: str, layout: str
+) -> None:
+    site = from_snapshot(
+        hostile_site(tmp_path, "http://127.0.0.1:9/never", hostile_model, STACKS[stack], layout=layout)
+    )
+    check_site(site, STACKS[stack])
+
+
+@pytest.mark.parametrize("stack", ["generic", "round-only", "typographic"])
+def test_hostile_api_answers_stay_text(
+    tmp_path: Path, arxiv_api: FakeArxiv, hostile_model: FakeOpenAI, stack: str
+) -> None:
+    record = hostile_record(HOSTILE_ID)
+    control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # XML cannot carry these: neither can arXiv
+    arxiv_api.add_paper(
+        HOSTILE_ID,
+        title=control.sub("", record["title"]),
+        summary=control.sub("", record["abstract"]),
+        authors=[f"<img src=x onerror={JS}>", "{{ pwned_var }} Mallory"],
+        comment=control.sub("", record["comments"]),
+    )
+    arxiv_api.add_paper(PLAIN_ID, title="An ordinary paper", summary="We show that ordinary papers are ordinary.")
+    site = hostile_site(tmp_path, arxiv_api.url, hostile_model, STACKS[stack])
+    check_site(site, STACKS[stack])
+    assert len(arxiv_api.requests) == 1
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+@pytest.mark.parametrize("layout", ["digest", "chatpaper"])
+def test_mkdocs_macros_evaluates_nothing_from_outside(
+    tmp_path: Path, hostile_model: FakeOpenAI, order: str, layout: str
+) -> None:
+    extensions = STACKS["typographic"]
+    site = from_snapshot(hostile_site(tmp_path, "http://127.0.0.1:9/never", hostile_model, extensions, layout=layout))
+    site.page("index.md", None, "# Home\n\nThe variable is {{ pwned_var }}.\n")  # the site's own use of macros
+    (site.plugins_before if order == "before" else site.plugins_after).append({"macros": {"on_error_fail": True}})
+    check_site(site, extensions)
+    assert "The variable is PWNED-VARIABLE." in site.html("index.md"), "macros runs on the site's own pages"
+
+
+def test_custom_macros_delimiters_are_avoided_too(tmp_path: Path, hostile_model: FakeOpenAI) -> None:
+    site = from_snapshot(hostile_site(tmp_path, "http://127.0.0.1:9/never", hostile_model, STACKS["generic"]))
+    site.plugins_after.append(
+        {"macros": {"on_error_fail": True, "j2_variable_start_string": "[[", "j2_variable_end_string": "]]"}}
+    )
+    record = hostile_record(HOSTILE_ID)
+    record["title"] = r"Sets $[[ pwned_var ]]$ and $A_{[[}$ " + CONTROL_MATH
+    (site.root / "snap.jsonl").write_text(json.dumps(record) + "\n" + json.dumps(PLAIN_RECORD) + "\n")
+    check_site(site, STACKS["generic"])
+
+
+# In a real browser
+
+
+@pytest.mark.parametrize("layout", ["digest", "chatpaper"])
+def test_no_hostile_entry_runs_in_a_browser(
+    tmp_path: Path, chromium: Path, hostile_model: FakeOpenAI, layout: str
+) -> None:
+    site = from_snapshot(
+        hostile_site(tmp_path, "http://127.0.0.1:9/never", hostile_model, STACKS["typographic"], layout=layout)
+    )
+    site.plugins_after.append("macros")
+    site.extra["theme"] = {"name": "material", "font": False}
+    assert site.build(strict=True).error is None
+    with http_server(site.root / "site") as url:
+        for page in ("en", "zh"):
+            dom = dump_dom(chromium, f"{url}{page}/", tmp_path / f"profile-{page}")
+            assert body_marks(dom) == [], f"{page}: payloads ran"
+            assert "PWNED-VARIABLE" not in dom
+            assert 'id="arxiv-2501-00001"' in dom and f"https://arxiv.org/abs/{PLAIN_ID}" in dom
+
+
+# The fuzzer
+
+PIECES = [
+    "$", "$$", "\\(", "\\)", "\\[", "\\]", "\\", "\\\\", "`", "``", "![", "[", "]", "(", ")", "](", "]:",
+    f"javascript:{JS}", "https://evil.example/x.png", "<", ">", f"<img src=x onerror={JS}>", "<script>", "</script>",
+    "{:", "{", "}", "{{", "}}", "{%", "%}", "{#", "#}", f" onerror={JS}", "&", "&#60;", "&lt;", "|", "*", "_",
+    "~", "^", "=", "==", "++", ":fire:", "(c)", "\n", "\n\n", "\x02", "\x03", "x", "a b", "1.", "#", "-", "!",
+    '"', "'", "www.evil.example", "@", "--8<--", "{++", "++}", "?", "???", "!!!", "    ", "\t", "x_1", "\\alpha",
+]  # fmt: skip
+FUZZ_STACKS = ["generic", "mathjax-script", "round-only", "typographic"]
+
+
+def fuzz_strings(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(PIECES) for _ in range(rng.randint(2, 24))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("stack", FUZZ_STACKS)
+def test_fuzzed_hostile_strings_never_come_out_live(stack: str) -> None:
+    extensions = [e for e in STACKS[stack] if not isinstance(e, dict)]
+    configs = {k: v for e in STACKS[stack] if isinstance(e, dict) for k, v in e.items()}
+    extensions += list(configs)
+    math = Math.of_site(extensions, configs)
+    assert math is not None
+    renderer = Renderer(math=math)
+    md = markdown.Markdown(extensions=extensions, extension_configs=configs)
+    identity = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    features = {"details": True, "tabbed": True, "admonition": True}
+    for number, text in enumerate(fuzz_strings(seed=hash(stack) % 1000, count=60)):
+        paper = Paper(
+            id="2501.00001", version=1, title=text, abstract=text, authors=(text, "B"), comment=text,
+            primary_category=text, published="2025-01-01", doi=text, journal_ref=text,
+        )  # fmt: skip
+        summary = Summary(
+            tldr=text, title=text, abstract=text, takeaways=(text,), structured={"method": text}, keywords=(text,)
+        )
+        for layout in ("digest", "chatpaper"):
+            source = renderer.render(
+                [Item(1, Entry(ArxivId("2501.00001")), paper, summary)],
+                "en",
+                layout=layout,
+                features=features,
+                bibtex=True,
+                bib_file="page.bib",
+            )
+            where = f"{stack}/{layout}/#{number}: {text!r}"
+            assert identity.from_string(source).render() == source, f"{where}: template syntax in the Markdown"
+            md.reset()
+            assert_inert(md.convert(source), where)
+
+
+def test_the_allowlist_check_sees_live_markup() -> None:
+    # Proof that the check above can fail: the raw payloads, handed to Markdown as they are.
+    md = markdown.Markdown(extensions=["attr_list", "md_in_html", "pymdownx.emoji", "pymdownx.magiclink"])
+    for payload in (CORPUS[9], CORPUS[10], "![](x){: onerror=y}", "[x](javascript:y)", ":fire:", "www.evil.example"):
+        md.reset()
+        with pytest.raises(AssertionError):
+            assert_inert(md.convert(payload), payload)
+    with pytest.raises(AssertionError):
+        assert_inert(jinja2.Environment().from_string("{{ 7*777 }}").render(), "jinja")
+
+
+# BibTeX
+
+BIB_TITLES = {
+    r"{\it Ab initio} calculations of $\mathrm{H_2O}$": r"{\it Ab initio} calculations of $\mathrm{H_2O}$",
+    r"$\{x : x > 0\}$ as a set": r"$\{x : x > 0\}$ as a set",
+    r"Nested {{deep {er}}} braces": r"Nested {{deep {er}}} braces",
+    r"An unbalanced \{ brace": r"An unbalanced \textbraceleft{} brace",
+    r"Closing \} first, then { open": r"Closing \textbraceright{} first, then \textbraceleft{} open",
+    "} a closer first": r"\textbraceright{} a closer first",
+    "Ends in a backslash \\": r"Ends in a backslash \textbackslash{}",
+    "{{ 7*777 }} and {% raw %}": "{{ 7*777 }} and {\\% raw \\%}",
+    "Rates of 50% & #1 in a_b": r"Rates of 50\% \& \#1 in a\_b",
+    "One $ dollar": r"One \$ dollar",
+    "@misc{inner, title={x}}": "@misc{inner, title={x}}",
+    '"Quoted" title, with = signs': '"Quoted" title, with = signs',
+}
+
+
+def test_every_bib_file_parses_whatever_the_titles() -> None:
+    papers = [
+        Paper(
+            id=f"2501.{index:05d}",
+            version=1,
+            title=title,
+            abstract="A.",
+            authors=("{Eve", "Mallory}"),
+            published="2025-01-01",
+            journal_ref="Vol. }3{",
+            doi="10.1000/{x",
+        )
+        for index, title in enumerate(BIB_TITLES, start=1)
+    ]
+    titles = assert_bib_parses(bibliography(papers), len(papers))
+    assert list(titles.values()) == list(BIB_TITLES.values())
+
+
+def test_a_site_bib_file_parses_and_its_page_shows_no_template_syntax(
+    tmp_path: Path, hostile_model: FakeOpenAI
+) -> None:
+    site = from_snapshot(hostile_site(tmp_path, "http://127.0.0.1:9/never", hostile_model, STACKS["generic"]))
+    records = [
+        {**PLAIN_RECORD, "id": f"2501.{index:05d}", "title": title} for index, title in enumerate(BIB_TITLES, start=10)
+    ]
+    (site.root / "snap.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    site.page("en.md", {"ids": [r["id"] for r in records]}, "English digest.\n")
+    site.page("zh.md", {"ids": [r["id"] for r in records], "language": "zh"}, "Chinese digest.\n")
+    site.plugins_after.append({"macros": {"on_error_fail": True}})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    titles = assert_bib_parses((site.root / "site" / "en.bib").read_text(encoding="utf-8"), len(records))
+    assert r"{\it Ab initio} calculations of $\mathrm{H_2O}$" in titles.values()
+    code = " ".join(html.unescape(c) for c in re.findall(r"<code>(.*?)</code>", site.html("en.md"), re.S))
+    assert "title = { {\\it Ab initio}" in code, "the page's copy cannot open a template"
+    assert "5439" not in site.html("en.md")
