@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import html
 import json
+import logging
+import os
+import pickle
 import random
 import re
 from collections.abc import Iterator
@@ -21,12 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import bibtexparser
+import diskcache
 import jinja2
+import jinja2.bccache
 import markdown
 import pybtex.database
 import pybtex.errors
 import pytest
 
+import mkdocs_arxiv_digest
 from conftest import Site
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI, paper_of
@@ -440,3 +446,67 @@ def test_a_site_bib_file_parses_and_its_page_shows_no_template_syntax(
     code = " ".join(html.unescape(c) for c in re.findall(r"<code>(.*?)</code>", site.html("en.md"), re.S))
     assert "title = { {\\it Ab initio}" in code, "the page's copy cannot open a template"
     assert "5439" not in site.html("en.md")
+
+
+# A poisoned cache
+
+
+class _Planted:
+    """Unpickled, it makes the folder `marker`: proof that code from the cache ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.mkdir, (str(self.marker),))
+
+
+def plant(cache_dir: Path, marker: Path) -> int:
+    """Replace every row of the cache with a pickle that runs code when read,
+    add a row under a pickled key, and leave compiled templates (a pickle,
+    then marshalled code) where Jinja's bytecode cache would read them."""
+    with diskcache.Cache(str(cache_dir)) as store:  # diskcache's default Disk: it pickles
+        keys = list(store.iterkeys())
+        for key in keys:
+            store.set(key, _Planted(marker))
+        store.set(("a", "pickled", "key"), "x")
+    folder = cache_dir / "templates"
+    folder.mkdir(exist_ok=True)
+    for template in (Path(mkdocs_arxiv_digest.__file__).parent / "templates").glob("*.j2"):
+        key = jinja2.BytecodeCache().get_cache_key(template.name, str(template))
+        payload = jinja2.bccache.bc_magic + pickle.dumps(_Planted(marker))
+        (folder / f"__jinja2_{key}.cache").write_bytes(payload)
+    return len(keys)
+
+
+def test_a_poisoned_cache_runs_nothing_and_the_build_goes_on(tmp_path: Path, hostile_model: FakeOpenAI) -> None:
+    (tmp_path / "site").mkdir()
+    site = from_snapshot(hostile_site(tmp_path / "site", "http://127.0.0.1:9/never", hostile_model, STACKS["generic"]))
+    assert site.build(strict=True).error is None
+    marker = tmp_path / "code-ran"
+    planted = plant(site.root / ".cache" / "plugin" / "arxiv-digest", marker)
+    assert planted > 5, "papers, summaries, digests and front matter were cached"
+
+    result = site.build()
+    assert not marker.exists(), "a pickle from the cache was loaded"
+    assert result.error is None
+    damaged = [w for w in result.warnings if "is not data" in w]
+    assert damaged and all("check who can write to 'cache_dir'" in w for w in damaged), result.warnings
+    assert "the cache now holds only data" in "\n".join(result.messages(logging.INFO))
+    assert not (site.root / ".cache" / "plugin" / "arxiv-digest" / "templates").exists()
+    content = site.content("en.md")
+    assert "An ordinary paper" in content and 'id="arxiv-2501-00001"' in content, "rebuilt from the snapshot"
+
+    # The damaged rows were removed: the next build is clean, and --strict passes again.
+    again = site.build(strict=True)
+    assert again.error is None, again.warnings
+    assert not marker.exists()
+
+
+def test_a_poisoned_cache_fails_a_strict_build(tmp_path: Path, hostile_model: FakeOpenAI) -> None:
+    (tmp_path / "site").mkdir()
+    site = from_snapshot(hostile_site(tmp_path / "site", "http://127.0.0.1:9/never", hostile_model, STACKS["generic"]))
+    assert site.build().error is None
+    plant(site.root / ".cache" / "plugin" / "arxiv-digest", tmp_path / "code-ran")
+    result = site.build(strict=True)
+    assert result.error is not None and not (tmp_path / "code-ran").exists()
