@@ -228,12 +228,27 @@ def spec_to_dict(spec: PageSpec) -> dict[str, Any] | None:
     }
 
 
-def spec_from_dict(data: dict[str, Any]) -> PageSpec:
-    return PageSpec(
-        entries=[Entry(ArxivId(base, version)) for base, version in data["ids"]],
-        options=dict(data["options"]),
-        problems=list(data["problems"]),
-    )
+def spec_from_dict(data: Any) -> PageSpec | None:
+    """A spec read back from the cache; `None` unless every value is of its
+    kind and every ID valid (the cache is data, and data can be damaged)."""
+    try:
+        ids = [ArxivId(str(base), version) for base, version in data["ids"]]
+        options, problems = data["options"], data["problems"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    for arxiv_id in ids:
+        if arxiv_id.version is not None and (type(arxiv_id.version) is not int or arxiv_id.version < 1):
+            return None
+        try:
+            if parse_id(arxiv_id.base).base != arxiv_id.base:
+                return None
+        except ValueError:
+            return None
+    if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
+        return None
+    if not isinstance(problems, list) or not all(isinstance(p, str) for p in problems):
+        return None
+    return PageSpec(entries=[Entry(i) for i in ids], options=dict(options), problems=list(problems))
 
 
 def read_front_matter(source: str) -> dict[str, Any]:

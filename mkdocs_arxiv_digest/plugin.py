@@ -248,9 +248,10 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         """The spec of a front matter; the same text read before is not parsed again."""
         assert self._cache is not None
         key = "spec:" + hashlib.sha256(front.encode()).hexdigest()
-        known = self._cache.get_json(key)
-        if isinstance(known, dict):
-            return spec_from_dict(known)
+        stored = self._cache.get_json(key)
+        known = spec_from_dict(stored) if stored is not None else None
+        if known is not None:
+            return known
         self.front_matter_parsed += 1
         try:
             meta = read_front_matter(f"---\n{front}---\n")

@@ -510,3 +510,25 @@ def test_a_poisoned_cache_fails_a_strict_build(tmp_path: Path, hostile_model: Fa
     plant(site.root / ".cache" / "plugin" / "arxiv-digest", tmp_path / "code-ran")
     result = site.build(strict=True)
     assert result.error is not None and not (tmp_path / "code-ran").exists()
+
+
+def test_hostile_data_planted_in_the_cache_is_refused(tmp_path: Path, hostile_model: FakeOpenAI) -> None:
+    # Valid JSON, wrong content: an ID that is markup, values of the wrong kind.
+    (tmp_path / "site").mkdir()
+    site = from_snapshot(hostile_site(tmp_path / "site", "http://127.0.0.1:9/never", hostile_model, STACKS["generic"]))
+    assert site.build(strict=True).error is None
+    evil_id = f"<img src=x onerror={JS}>"
+    with diskcache.Cache(str(site.root / ".cache" / "plugin" / "arxiv-digest")) as store:
+        for key in list(store.iterkeys()):
+            if key.startswith("spec:"):
+                store.set(key, json.dumps({"ids": [[evil_id, None], [PLAIN_ID, "1"]], "options": {}, "problems": []}))
+            elif key.startswith(("paper:", "latest:")):
+                record = json.loads(store.get(key))
+                paper = record.get("paper", record)
+                paper.update(id=evil_id, authors=[{"name": "not text"}])
+                store.set(key, json.dumps(record))
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.html("en.md")
+    assert live_payloads(content) == [] and "img" not in {tag for tag, _ in parse(content).elements}
+    assert 'id="arxiv-2501-00001"' in content and "An ordinary paper" in content
