@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import diskcache
 
@@ -48,6 +48,74 @@ class DataOnlyDisk(diskcache.Disk):  # type: ignore[misc]
         return super().fetch(mode, filename, value, read)
 
 
+_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_CORRUPT_WORDS = ("malformed", "not a database", "file is encrypted")
+
+
+def _looks_corrupt(error: BaseException) -> bool:
+    """What SQLite says of a damaged file, as opposed to a full disk, a lock,
+    an I/O error or a read-only folder, which pass or are the machine's."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _CORRUPT_CODES
+    return any(word in str(error) for word in _CORRUPT_WORDS)
+
+
+def _integrity(directory: Path) -> str:
+    """SQLite's own verdict on the cache database: `ok`, or what is wrong."""
+    try:
+        with contextlib.closing(_connect_read_only(directory / "cache.db")) as db:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as error:
+        return str(error) if _looks_corrupt(error) else "ok"
+    return "ok" if rows == [("ok",)] else "; ".join(str(row[0]) for row in rows[:3])
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that writes nothing, not even SQLite's shared-memory file:
+    `mode=ro` where the folder allows it, else `immutable=1`."""
+    if not path.is_file():
+        raise sqlite3.OperationalError(f"no database at {path}")
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        return sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True, check_same_thread=False)
+
+
+class ReadOnlyStore:
+    """The rows of a diskcache folder this process cannot write to (restored
+    by another user, a read-only mount, a full disk at start), read without
+    writing anything there."""
+
+    def __init__(self, directory: Path) -> None:
+        self._db = _connect_read_only(directory / "cache.db")
+        self._db.execute("SELECT count(*) FROM Cache").fetchone()
+        self._disk = DataOnlyDisk(str(directory))
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT mode, filename, value, expire_time FROM Cache WHERE key = ? AND raw = 1", (key,)
+            ).fetchone()
+        if row is None or (row[3] is not None and row[3] < time.time()):
+            return None
+        return self._disk.fetch(row[0], row[1], row[2], False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM Cache").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+Store: TypeAlias = Any
+"""A `diskcache.Cache`, or a `ReadOnlyStore`."""
+
+
 class Cache:
     """Papers by versioned ID, the latest version seen of each bare ID with
     when it was checked, IDs known to be unknown, and summaries.
@@ -56,6 +124,12 @@ class Cache:
     write while pages render, and `mkdocs serve` and a build may share it.
     What was read or written is also kept in memory, so the rebuilds of
     `mkdocs serve` (which keep this object) do not read the disk again.
+
+    Nothing here raises. A database that SQLite itself finds damaged is set
+    aside and a new one started; any other failure (a full disk, a
+    read-only folder, a lock held too long) leaves the cache in place: what
+    can be read is read, and new results are kept in memory for this build,
+    with one warning.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -63,42 +137,96 @@ class Cache:
         self._memory: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.problems: list[str] = []
-        """A cache found broken and set aside, to be reported (and cleared) by the caller."""
+        """What went wrong with the cache, to be reported (and cleared) by the caller."""
         self.notes: list[str] = []
         """What the caller may mention in the log (and clear)."""
+        self.writable = True
+        """False once a write has failed: new results then live in memory only."""
+        self._store: Store | None = None
         self._drop_compiled_templates()
+        self._store = self._open_any()
+
+    def _open_any(self) -> Store | None:
+        """The cache for reading and writing; else for reading only; else none."""
         try:
-            self._store = self._open(directory)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            return self._open(self.directory)
         except (sqlite3.DatabaseError, OSError) as error:
-            self._set_aside(error)
-            self._store = self._open(directory)
+            if isinstance(error, sqlite3.DatabaseError) and _integrity(self.directory) != "ok":
+                self._set_aside(error)
+                with contextlib.suppress(sqlite3.DatabaseError, OSError):
+                    return self._open(self.directory)
+                return None
+            self._cannot_write(error)
+            try:
+                return ReadOnlyStore(self.directory)
+            except (sqlite3.DatabaseError, OSError):
+                return None
 
     def _set_aside(self, error: Exception) -> None:
         aside = self.directory.with_name(f"{self.directory.name}.broken-{time.time_ns()}")
-        self.directory.rename(aside)
+        try:
+            self.directory.rename(aside)
+        except OSError as failure:
+            self._cannot_write(failure)
+            return
         self.problems.append(
-            f"the cache in {self.directory} could not be read ({error}); it was moved to {aside} and a new one started"
+            f"the cache in {self.directory} is damaged ({error}); it was moved to {aside} and a new one started"
         )
 
-    def _recover(self, error: sqlite3.DatabaseError, broken: diskcache.Cache) -> None:
+    def _cannot_write(self, error: BaseException) -> None:
+        """Go on with what can be read; say so once."""
+        if not self.writable:
+            return
+        self.writable = False
+        self.problems.append(
+            f"the cache in {self.directory} cannot be written ({error}). This build reads what the cache "
+            "holds and keeps new papers and summaries in memory only, so they will be fetched again next "
+            "time; make 'cache_dir' writable (or free disk space) to keep them."
+        )
+
+    def _recover(self, error: sqlite3.DatabaseError, broken: Store) -> None:
         """Replace a cache found corrupt mid-build with a new one holding all
         this process has read or written, so nothing known is lost."""
         with self._lock:
-            if self._store is not broken:
+            if self._store is not broken or broken is None:
                 return  # another thread has done it
             broken.close()
+            self._store = None
             self._set_aside(error)
-            self._store = self._open(self.directory)
-            for key, value in list(self._memory.items()):
-                self._write(key, value.to_dict() if isinstance(value, (Paper, Summary)) else value)
+            with contextlib.suppress(sqlite3.DatabaseError, OSError):
+                self._store = self._open(self.directory)
+        for key, value in list(self._memory.items()):
+            self._write(key, value.to_dict() if isinstance(value, (Paper, Summary)) else value)
 
-    def _guarded(self, operation: Callable[[diskcache.Cache], _T]) -> _T:
+    def _guarded(self, operation: Callable[[Store], _T], default: _T, write: bool = False) -> _T:
+        """`operation` on the store; `default` when it fails for a reason other than damage."""
         store = self._store
+        if store is None or (write and not self.writable):
+            return default
         try:
             return operation(store)
+        except DamagedEntry:
+            raise
         except sqlite3.DatabaseError as error:
-            self._recover(error, store)
-            return operation(self._store)
+            if _looks_corrupt(error) and _integrity(self.directory) != "ok":
+                self._recover(error, store)
+                if self._store is not None and self._store is not store:
+                    with contextlib.suppress(sqlite3.DatabaseError, OSError):
+                        return operation(self._store)
+                return default
+            if write or isinstance(error, sqlite3.OperationalError):
+                self._cannot_write(error) if write else self._unreadable(error)
+            return default
+        except OSError as error:  # a value file: a full disk, a missing or unreadable file
+            if write:
+                self._cannot_write(error)
+            return default
+
+    def _unreadable(self, error: BaseException) -> None:
+        message = f"the cache in {self.directory} could not be read ({error}); entries it holds may be fetched again"
+        if message not in self.problems:
+            self.problems.append(message)
 
     def _drop_compiled_templates(self) -> None:
         """Versions before 0.2 kept compiled templates (marshalled code) in the
@@ -106,7 +234,8 @@ class Cache:
         folder = self.directory / "templates"
         if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)
-            self.notes.append(f"removed compiled templates from {folder} unread: the cache now holds only data")
+            if not folder.exists():
+                self.notes.append(f"removed compiled templates from {folder} unread: the cache now holds only data")
 
     @staticmethod
     def _open(directory: Path) -> diskcache.Cache:
@@ -116,21 +245,22 @@ class Cache:
         return store
 
     def close(self) -> None:
-        self._store.close()
+        if self._store is not None:
+            with contextlib.suppress(sqlite3.Error, OSError):
+                self._store.close()
         self._memory.clear()
 
     def _fetch(self, key: str) -> Any:
         """The stored value of `key` as diskcache gives it; `None` for a damaged
         entry, which is reported and removed."""
         try:
-            return self._guarded(lambda store: store.get(key))
+            return self._guarded(lambda store: store.get(key), None)
         except DamagedEntry as damage:
             self.problems.append(
                 f"the cache entry {key!r} in {self.directory} is not data ({damage}); it was ignored and removed. "
                 "This plugin never writes such entries: check who can write to 'cache_dir'."
             )
-            with contextlib.suppress(sqlite3.Error, OSError):
-                self._guarded(lambda store: store.delete(key))
+            self._guarded(lambda store: store.delete(key), None, write=True)
             return None
 
     def _read(self, key: str) -> Any:
@@ -145,7 +275,7 @@ class Cache:
 
     def _write(self, key: str, value: Any, expire: float | None = None) -> None:
         text = json.dumps(value, ensure_ascii=False)
-        self._guarded(lambda store: store.set(key, text, expire=expire))
+        self._guarded(lambda store: store.set(key, text, expire=expire), None, write=True)
 
     def _get(self, key: str) -> Any:
         if key in self._memory:
@@ -156,11 +286,11 @@ class Cache:
         return value
 
     def _set(self, key: str, value: Any) -> None:
-        self._write(key, value)
         self._memory[key] = value
+        self._write(key, value)
 
     def __len__(self) -> int:
-        return self._guarded(len)
+        return self._guarded(len, 0)
 
     # Papers
 
@@ -213,26 +343,35 @@ class Cache:
         }
         stale = [f"unknown:{arxiv_id}" for arxiv_id in found]
 
-        def write(store: diskcache.Cache) -> None:
+        def write(store: Store) -> None:
+            assert isinstance(store, diskcache.Cache)
             with store.transact():
                 for key, text in texts.items():
                     store.set(key, text)
                 for key in stale:
                     store.delete(key)
 
-        self._guarded(write)
         self._memory.update(values)
+        for key in stale:
+            self._memory.pop(key, None)
+        self._guarded(write, None, write=True)
 
     def is_unknown(self, arxiv_id: ArxivId) -> bool:
-        return self._fetch(f"unknown:{arxiv_id}") is not None
+        key = f"unknown:{arxiv_id}"
+        if key in self._memory:
+            return bool(self._memory[key])
+        return self._fetch(key) is not None
 
     def mark_unknown(self, ids: list[ArxivId]) -> None:
-        def write(store: diskcache.Cache) -> None:
+        def write(store: Store) -> None:
+            assert isinstance(store, diskcache.Cache)
             with store.transact():
                 for arxiv_id in ids:
                     store.set(f"unknown:{arxiv_id}", "1", expire=UNKNOWN_SECONDS)
 
-        self._guarded(write)
+        for arxiv_id in ids:
+            self._memory[f"unknown:{arxiv_id}"] = True
+        self._guarded(write, None, write=True)
 
     # Summaries
 
@@ -244,8 +383,8 @@ class Cache:
         return self._record(key, Summary)
 
     def store_summary(self, key: str, summary: Summary) -> None:
-        self._write(key, summary.to_dict())
         self._memory[key] = summary
+        self._write(key, summary.to_dict())
 
     # Finished digests, by a hash of everything they were made of
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
+
+import mkdocs_arxiv_digest as package
 
 from .bibtex import bibliography
 from .cache import Cache
@@ -13,6 +16,32 @@ from .ids import PageSpec
 from .pipeline import Pipeline
 from .records import Paper, Summary
 from .render import Item, Renderer
+
+MARKER = re.compile(r"^[ \t]*<!--\s*arxiv-digest\s*-->[ \t]*$")
+"""Where a page wants its digest; without it the digest follows the page's text."""
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+
+
+def place(markdown: str, digest: str) -> str:
+    """The page's Markdown with the digest at its marker, or after its text.
+    A marker shown inside a fenced code block (documentation of the marker
+    itself) is left alone."""
+    fence = ""
+    offset = 0
+    for line in markdown.splitlines(keepends=True):
+        opening = _FENCE.match(line)
+        if fence:
+            # A closing fence: the same character, at least as many, nothing after it.
+            closing = opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence)
+            if closing and not line.strip().lstrip(fence[0]):
+                fence = ""
+        elif opening:
+            fence = opening.group(1)
+        elif MARKER.match(line.rstrip("\r\n")):
+            end = offset + len(line.rstrip("\r\n"))
+            return markdown[:offset] + digest + markdown[end:]
+        offset += len(line)
+    return markdown.rstrip("\n") + "\n\n" + digest
 
 
 @dataclass(frozen=True)
@@ -65,7 +94,7 @@ class Digests:
             return PageDigest("", problems, papers, [])
         key = None
         if len(papers) == len(lookups):
-            key = self._key(spec, layout, [paper.versioned_id for paper in papers], bib_file)
+            key = self._key(spec, layout, papers, bib_file)
             made = self.cache.digest(key)
             if made is not None and (not bib_file or "bib" in made):
                 return PageDigest(made["markdown"], problems, papers, made["keywords"], made.get("bib", ""))
@@ -105,15 +134,20 @@ class Digests:
             self.cache.store_digest(key, {"markdown": markdown, "keywords": keywords, "bib": bib})
         return PageDigest(markdown, problems, papers, keywords, bib)
 
-    def _key(self, spec: PageSpec, layout: Layout, versions: list[str], bib_file: str) -> str:
+    def _key(self, spec: PageSpec, layout: Layout, papers: list[Paper], bib_file: str) -> str:
+        """A hash of everything the digest is made of. The papers count with all
+        their metadata (`repr` is cheap and stable): a DOI or journal reference
+        added to the same version makes a new digest."""
         entries = [[str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items())] for e in spec.entries]
-        made_of = [self._layout_hash(layout), entries, versions, bib_file]
-        return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
+        made_of = [self._layout_hash(layout), entries, bib_file]
+        digest = hashlib.sha256(json.dumps(made_of, sort_keys=True).encode())
+        digest.update(repr(papers).encode())
+        return digest.hexdigest()
 
     def _layout_hash(self, layout: Layout) -> str:
-        """The templates' and the layout's part of a digest's key, worked out once per build."""
+        """The code's, templates' and layout's part of a digest's key, worked out once per build."""
         known = self._layouts.get(layout)
         if known is None:
-            made_of = [self.renderer.fingerprint, list(layout.__dict__.values())]
+            made_of = [package.__version__, self.renderer.fingerprint, list(layout.__dict__.values())]
             known = self._layouts[layout] = hashlib.sha256(json.dumps(made_of).encode()).hexdigest()
         return known

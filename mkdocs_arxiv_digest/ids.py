@@ -216,6 +216,35 @@ def front_matter_text(source: str) -> str | None:
     return match.group(1) if match else None
 
 
+_NEAR_MISSES = {"arxiv_ids", "arxiv_id", "arxiv-ids", "arxiv-id", "arxivids", "arxiv_papers", "papers", "paper_ids"}
+
+
+def near_misses(meta: dict[Any, Any]) -> list[str]:
+    """Keys that are probably a misspelt `arxiv:` (`arXiv`, `papers`,
+    `arxiv_ids`…): those that hold something that reads as arXiv IDs."""
+    found = []
+    for key, value in meta.items():
+        name = str(key)
+        if name != "arxiv" and (name.lower() == "arxiv" or name.lower() in _NEAR_MISSES) and _holds_ids(value):
+            found.append(name)
+    return found
+
+
+def _holds_ids(value: Any) -> bool:
+    if isinstance(value, dict):
+        value = value.get("ids", value.get("id"))
+    items = value if isinstance(value, list) else [value]
+    for item in items[:5]:
+        raw = item.get("id") if isinstance(item, dict) else item
+        for part in re.split(r"[,\s]+", str(raw)) if raw is not None else []:
+            try:
+                parse_id(part)
+            except ValueError:
+                continue
+            return True
+    return False
+
+
 def spec_to_dict(spec: PageSpec) -> dict[str, Any] | None:
     """A spec as JSON-able data, for the cache; `None` for one with hand-written
     fields (they may hold values JSON cannot keep, such as dates)."""

@@ -100,6 +100,7 @@ class Pipeline:
         """Resolve what the cache has now for each ID (and the languages its
         pages want); `start` does the rest."""
         self._languages = needs
+        self._take_new_snapshot(list(needs))
         for arxiv_id in needs:
             paper = self.cache.paper(arxiv_id, self.refresh_seconds)
             if paper is not None:
@@ -112,6 +113,36 @@ class Pipeline:
                 self._lookups[arxiv_id] = Future()
                 self._todo.append(arxiv_id)
         self.stats.wanted = len(self._lookups)
+
+    def _take_new_snapshot(self, ids: list[ArxivId]) -> None:
+        """When the snapshot file has changed since it was last read, let it
+        update the cache: a newer version, or new metadata for the same one,
+        wins over what is cached (offline too). An unchanged file costs a `stat`."""
+        if self.snapshot is None or not ids:
+            return
+        try:
+            info = self.snapshot.path.stat()
+        except OSError:
+            return  # reported when the file is read
+        stamp = [info.st_size, info.st_mtime_ns]
+        key = f"snapshot-read:{self.snapshot.path.resolve()}"
+        if self.cache.get_json(key) == stamp:
+            return
+        # Papers not cached are looked for in the snapshot by the fetch worker anyway.
+        cached = {arxiv_id: paper for arxiv_id in ids if (paper := self.cache.paper(arxiv_id, max_age=None))}
+        try:
+            found = self.snapshot.lookup(cached) if cached else {}
+        except (OSError, ValueError):
+            return
+        newer: dict[ArxivId, Paper] = {}
+        for arxiv_id, paper in found.items():
+            old = cached[arxiv_id]
+            if paper.version > old.version or (paper.version == old.version and paper != old):
+                newer[arxiv_id] = paper
+        if newer:
+            self.cache.store_papers(newer)
+            self.log(f"The snapshot has changed: {len(newer)} cached paper(s) updated from it")
+        self.cache.set_json(key, stamp)
 
     def start(self) -> None:
         """Summarize the cached papers and fetch the rest, both in the background."""

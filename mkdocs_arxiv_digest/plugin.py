@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,25 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils.meta import get_data
+
+import mkdocs_arxiv_digest as package
 
 from .cache import Cache
 from .config import ArxivDigestConfig
-from .digest import Digests, Layout
+from .digest import Digests, Layout, place
 from .escape import TEMPLATE_OPENERS, Math
 from .fetch import ArxivApi, Snapshot
-from .ids import ArxivId, PageSpec, front_matter_text, parse_spec, read_front_matter, spec_from_dict, spec_to_dict
+from .ids import (
+    ArxivId,
+    PageSpec,
+    front_matter_text,
+    near_misses,
+    parse_spec,
+    read_front_matter,
+    spec_from_dict,
+    spec_to_dict,
+)
 from .pipeline import Pipeline, Stats
 from .records import Paper
 from .render import LABELS, LAYOUTS, Renderer, merge_labels
@@ -31,9 +42,10 @@ from .summarize import Summarizer, make_summarizer
 
 log = get_plugin_logger("arxiv-digest")
 
-MARKER = re.compile(r"^[ \t]*<!--\s*arxiv-digest\s*-->[ \t]*$", re.MULTILINE)
-"""Where a page wants its digest; without it the digest follows the page's text."""
-_ARXIV_KEY = re.compile(r"^arxiv[ \t]*:", re.MULTILINE)
+# A cheap test before YAML is parsed: the key in any spelling YAML allows
+# (quoted, in a flow mapping), and the near misses that get a warning.
+_MENTIONS = re.compile(r"arxiv|papers|paper_ids", re.IGNORECASE)
+_MULTIMARKDOWN = re.compile(r"\A(?:[ ]{0,3}[A-Za-z0-9_-]+:.*\n(?:(?:[ ]{4}|\t).*\n)*)*?[ ]{0,3}arxiv:", re.IGNORECASE)
 _TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
 
 
@@ -84,17 +96,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._cache is None or self._cache_for != cache_dir:
             self._close_cache()
             self._cache_for = cache_dir
-            try:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                self._cache = Cache(cache_dir)
-            except OSError as error:
-                # The build goes on with a cache of its own; what it fetches is not kept.
-                fallback = Path(tempfile.mkdtemp(prefix="arxiv-digest-"))
-                log.warning(
-                    f"'cache_dir' ({cache_dir}) cannot be used ({error}); this build uses a temporary cache "
-                    f"in {fallback}. Point 'cache_dir' at a writable folder to keep what is fetched."
-                )
-                self._cache = Cache(fallback)
+            # A cache that cannot be written is read, and new results are kept in memory.
+            self._cache = Cache(cache_dir)
             self._report_cache_problems()
         if self.config.snapshot and not (root / self.config.snapshot).is_file():
             raise PluginError(
@@ -238,8 +241,13 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         except (OSError, UnicodeDecodeError):
             return None
         front = front_matter_text(source) if source.startswith("---") else None
-        if front is not None and _ARXIV_KEY.search(front):
+        if front is not None and _MENTIONS.search(front):
             spec = self._parse_front_matter(front, file)
+        elif front is None and _MULTIMARKDOWN.match(source):
+            # MkDocs also reads MultiMarkdown-style meta-data (`arxiv: 2403.10045, …`
+            # in the first lines, no `---`), with keys in lowercase.
+            meta = get_data(source)[1]
+            spec = parse_spec(meta["arxiv"]) if "arxiv" in meta else None
         if stamp is not None and path:
             self._seen[path] = (stamp, spec)
         return spec
@@ -247,7 +255,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def _parse_front_matter(self, front: str, file: File) -> PageSpec | None:
         """The spec of a front matter; the same text read before is not parsed again."""
         assert self._cache is not None
-        key = "spec:" + hashlib.sha256(front.encode()).hexdigest()
+        # Keyed by the plugin's version too: a reading fixed in an upgrade shows at once.
+        key = "spec:" + hashlib.sha256(f"{package.__version__}\n{front}".encode()).hexdigest()
         stored = self._cache.get_json(key)
         known = spec_from_dict(stored) if stored is not None else None
         if known is not None:
@@ -260,6 +269,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 f"Page '{file.src_uri}': its front matter is not valid YAML, so its papers are skipped: {error}"
             )
             return None
+        for key in near_misses(meta):
+            log.warning(
+                f"Page '{file.src_uri}': front matter key '{key}' is not read, so its papers are not shown; "
+                "the key is 'arxiv' (lowercase)."
+            )
         if "arxiv" not in meta:
             return None
         spec = parse_spec(meta["arxiv"])
@@ -311,10 +325,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         digest = made.markdown
         if not digest:
             return markdown
-        marker = MARKER.search(markdown)
-        if marker:
-            return markdown[: marker.start()] + digest + markdown[marker.end() :]
-        return markdown.rstrip("\n") + "\n\n" + digest
+        return place(markdown, digest)
 
     def _report_cache_problems(self) -> None:
         if self._cache is not None:
