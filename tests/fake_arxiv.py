@@ -349,7 +349,7 @@ _SYNTHETIC_TEMPLATE = """\
     <summary>{summary}</summary>
 {categories}
     <published>{published}</published>
-    <arxiv:comment>{comment}</arxiv:comment>
+    <arxiv:comment>{comment}</arxiv:comment>{extra}
     <arxiv:primary_category term={primary}/>
 {authors}
   </entry>"""
@@ -357,7 +357,8 @@ _SYNTHETIC_TEMPLATE = """\
 
 def _synthetic_entry(base: str, version: int, **texts: Any) -> _Entry:
     """Deterministic, plausible metadata for ``base`` + ``vN`` (seeded by the id);
-    ``texts`` (title, summary, authors, comment) replaces what would be made up."""
+    ``texts`` (title, summary, authors, comment) replaces what would be made up;
+    ``doi`` and ``journal_ref`` add those elements."""
     vid = f"{base}v{version}"
     rng = random.Random(hashlib.sha256(base.encode()).digest())
     # The id encodes year and month of the first version: YYMM.NNNNN or arch/YYMMNNN.
@@ -390,6 +391,11 @@ def _synthetic_entry(base: str, version: int, **texts: Any) -> _Entry:
         published=published.strftime(fmt),
         summary=escape(summary),
         comment=escape(comment),
+        extra="".join(
+            f"\n    <arxiv:{tag}>{escape(texts[key])}</arxiv:{tag}>"
+            for key, tag in (("doi", "doi"), ("journal_ref", "journal_ref"))
+            if texts.get(key)
+        ),
         primary=quoteattr(primary),
         categories="\n".join(f'    <category term={quoteattr(c)} scheme="{ARXIV_NS}"/>' for c in categories),
         authors="\n".join(f"    <author>\n      <name>{escape(a)}</name>\n    </author>" for a in authors),
