@@ -290,6 +290,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             self._cache.set_json(key, data)
         return spec
 
+    # Early, so that the tags added here are in `page.meta` whatever the plugin
+    # order: Material's tags plugin reads them in its `on_page_markdown`, at
+    # priority 0 up to 9.5 and -50 from 9.6. mkdocs-macros (priority 0) thus
+    # always renders the page after the digest is in it.
+    @event_priority(10)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         spec = self._specs.get(page.file.src_uri)
         if spec is None or self._pipeline is None:

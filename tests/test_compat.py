@@ -102,6 +102,35 @@ def test_pages_exclude_docs_leaves_out_are_not_fetched_and_get_no_bib(site: Site
     assert [p.name for p in (site.root / "site").rglob("*.bib")] == ["index.bib"]
 
 
+@BEFORE_AND_AFTER
+def test_material_tags_index_lists_the_categories(site: Site, before: bool) -> None:
+    site.page("index.md", None, "# Home\n")
+    site.page("papers.md", ["1707.08567", "astro-ph/0601001"], "# Papers\n")
+    site.page("tags.md", None, "# Tags\n\n<!-- material/tags -->\n")
+    site.configure(tags=["categories"])
+    site.extra = {"theme": {"name": "material"}}
+    use(site, "tags", before)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    index = (site.root / "site/tags/index.html").read_text(encoding="utf-8")
+    for category in ("cs.IT", "astro-ph"):
+        section = re.search(rf'<h2 id="[^"]*">.*?{re.escape(category)}.*?</h2>(.*?)(?=<h2|</article>)', index, re.S)
+        assert section is not None, f"the tags index has no section for {category}"
+        assert 'href="../papers/"' in section.group(1)
+
+
+@BEFORE_AND_AFTER
+def test_mkdocs_macros_renders_the_page_and_the_digest_shows(site: Site, before: bool) -> None:
+    site.page("index.md", ["1707.08567"], "# Home\n\nSix times seven is {{ 6 * 7 }}.\n")
+    use(site, "macros", before)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert "Six times seven is 42." in content
+    assert 'id="arxiv-1707-08567"' in content and "Proceedings of Workshop AEW10" in content
+    assert "eprint = {1707.08567}" in linked_bib(site, "index.html")
+
+
 def test_material_blog_post_gets_its_digest_and_bib_file(site: Site, arxiv_api: FakeArxiv) -> None:
     site.page("index.md", None, "# Home\n")
     site.page("blog/index.md", None, "# Daily digests\n")
