@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -174,15 +175,26 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._summarizer = None
         self._summarizer_settings = None
 
+    # Last: after mkdocs-exclude (priority 0) has dropped files and
+    # mkdocs-static-i18n (-100) has picked each language's pages, so only the
+    # pages of this build are read and fetched for, whatever the plugin order.
+    # i18n rebuilds every file from its path in `docs_dir`, which a generated
+    # `.bib` file lacks: added after it, the `.bib` files are left alone.
+    # Material's blog (-50) has hidden its posts by then: see `_blog_posts`.
+    @event_priority(-110)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self._specs = {}
         self._bib_files = {}
-        for file in files.documentation_pages():
+        built = {file.src_uri for file in files.documentation_pages()} | _blog_posts(config)
+        taken = {file.dest_uri for file in files}
+        for file in files.documentation_pages(inclusion=lambda _: True):
+            if file.src_uri not in built:
+                continue
             spec = self._read_spec(file)
             if spec is not None:
                 self._specs[file.src_uri] = spec
                 if self.config.bibtex and spec.entries:
-                    self._add_bib_file(file, files, config)
+                    self._add_bib_file(file, files, config, taken)
         needs: dict[ArxivId, set[str]] = {}
         for spec in self._specs.values():
             language = self._language(spec)
@@ -212,13 +224,23 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._pipeline.start()
         return files
 
-    def _add_bib_file(self, page: File, files: Files, config: MkDocsConfig) -> None:
+    def _add_bib_file(self, page: File, files: Files, config: MkDocsConfig, taken: set[str]) -> None:
         """A `.bib` file beside the page, filled in when the page's digest is made."""
         src_uri = page.src_uri.rsplit(".", 1)[0] + ".bib"
         if files.get_file_from_path(src_uri) is not None:
             log.warning(f"Page '{page.src_uri}': '{src_uri}' exists already, so the page's BibTeX file is not written.")
             return
         bib = File.generated(config, src_uri, content="")
+        # In the folder the page is built into, which plugins may have moved
+        # (i18n puts a language's pages under its folder): `page.bib` beside
+        # `page/index.html`, `fr/page.fr.bib` beside `fr/page/index.html`.
+        folder = posixpath.dirname(page.dest_uri)
+        if config.use_directory_urls and page.name != "index" and page.dest_uri.endswith("/index.html"):
+            folder = posixpath.dirname(folder)
+        beside = posixpath.join(folder, posixpath.basename(src_uri))
+        if beside not in taken:
+            bib.dest_uri = beside
+        taken.add(bib.dest_uri)
         files.append(bib)
         self._bib_files[page.src_uri] = bib
 
@@ -282,6 +304,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             self._cache.set_json(key, data)
         return spec
 
+    # Early, so that the tags added here are in `page.meta` whatever the plugin
+    # order: Material's tags plugin reads them in its `on_page_markdown`, at
+    # priority 0 up to 9.5 and -50 from 9.6. mkdocs-macros (priority 0) thus
+    # always renders the page after the digest is in it.
+    @event_priority(10)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         spec = self._specs.get(page.file.src_uri)
         if spec is None or self._pipeline is None:
@@ -411,6 +438,17 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._api is not None:
             self._api.close()
             self._api = None
+
+
+def _blog_posts(config: MkDocsConfig) -> set[str]:
+    """The posts of Material's blog plugins: each hides its posts (as excluded)
+    from its `on_files` (priority -50) until its `on_nav`."""
+    posts: set[str] = set()
+    for plugin in config.plugins.values():
+        if type(plugin).__module__.startswith("material.plugins.blog"):
+            blog = getattr(plugin, "blog", None)
+            posts.update(post.file.src_uri for post in getattr(blog, "posts", None) or ())
+    return posts
 
 
 def _has_math(extensions: set[Any]) -> bool:
