@@ -62,6 +62,9 @@ class Layout:
     """The summarizer's cache key, or `none`."""
 
 
+_TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
+
+
 @dataclass(frozen=True)
 class PageDigest:
     markdown: str
@@ -72,6 +75,17 @@ class PageDigest:
     """The keywords of the papers' summaries, for the page's tags."""
     bib: str = ""
     """The page's `.bib` file, when one was asked for."""
+
+    def tags(self, existing: object, kinds: tuple[str, ...]) -> list[str]:
+        """The page's tags with its papers' `categories` and `keywords` added
+        (as `kinds` asks). Material writes tag names into pages as they are:
+        only plain words go in."""
+        tags = list(existing) if isinstance(existing, list) else []
+        added = [paper.primary_category for paper in self.papers] if "categories" in kinds else []
+        if "keywords" in kinds:
+            added += self.keywords
+        tags += [tag for tag in (_TAG_UNSAFE.sub("", " ".join(str(t).split()))[:60].strip() for t in added) if tag]
+        return list(dict.fromkeys(tags))
 
 
 class Digests:

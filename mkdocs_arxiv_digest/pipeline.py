@@ -54,6 +54,34 @@ class Stats:
     summaries_deferred: int = 0
     problems: list[str] = field(default_factory=list)
 
+    def planned(self, pages: int) -> str:
+        """The log line when the build starts."""
+        line = f"{self.wanted} paper(s) on {pages} page(s): {self.cached} in the cache"
+        return line + (f", {self.unknown} known to be missing" if self.unknown else "")
+
+    def report(self) -> str:
+        """The log line when the build ends."""
+        parts = [f"{self.cached} from the cache"]
+        if self.from_snapshot:
+            parts.append(f"{self.from_snapshot} from the snapshot")
+        if self.requests:
+            parts.append(f"{self.fetched} fetched in {self.requests} request(s) ({self.seconds:.1f} s)")
+        if self.unknown:
+            parts.append(f"{self.unknown} unknown to arXiv")
+        if self.failed:
+            parts.append(f"{self.failed} not fetched")
+        if self.summaries_made or self.summaries_cached or self.summaries_failed:
+            parts.append(
+                f"summaries: {self.summaries_cached} cached, {self.summaries_made} new"
+                + (f", {self.summaries_failed} failed" if self.summaries_failed else "")
+            )
+        if self.summaries_deferred:
+            parts.append(
+                f"{self.summaries_deferred} left for a later build by 'llm.max_summaries' "
+                "(shown with the extractive summary)"
+            )
+        return f"{self.wanted} paper(s): " + ", ".join(parts)
+
 
 class Pipeline:
     """One build's worth of work. `plan` resolves what the cache has, `start`
@@ -147,9 +175,9 @@ class Pipeline:
     def start(self) -> None:
         """Summarize the cached papers and fetch the rest, both in the background."""
         if self.executor is not None:
-            warm_up = getattr(self.summarizer, "warm_up", None)
-            if warm_up is not None and self._todo:
-                warm_up()
+            assert self.summarizer is not None
+            if self._todo:
+                self.summarizer.warm_up()
             missing = sum(
                 1
                 for arxiv_id, known in self._lookups.items()
@@ -161,8 +189,8 @@ class Pipeline:
             if self.max_summaries is not None:
                 self._expected = min(self._expected, self.max_summaries)
             if self._expected:
-                name = getattr(self.summarizer, "model", "the model")
-                concurrency = self.summarizer.concurrency if self.summarizer else 1
+                name = self.summarizer.model or "the model"
+                concurrency = self.summarizer.concurrency
                 cap = f", at most {self.max_summaries} this build" if self.max_summaries is not None else ""
                 self.log(f"Writing up to {self._expected} summaries with {name}, {concurrency} at a time{cap}")
             for arxiv_id, known in list(self._lookups.items()):

@@ -13,6 +13,7 @@ from mkdocs.exceptions import Abort
 
 from conftest import Site, ids_requested
 from fake_arxiv import FakeArxiv
+from mkdocs_arxiv_digest.render import Renderer
 
 # Papers the fake arXiv knows (recorded responses).
 KNOWN = [
@@ -337,7 +338,9 @@ def test_build_log_says_what_it_does(site: Site) -> None:
     assert "4 paper(s) on 1 page(s): 4 in the cache" in "\n".join(second.messages(20))
 
 
-def test_a_serve_rebuild_does_no_work_for_unchanged_pages(site: Site, arxiv_api: FakeArxiv) -> None:
+def test_a_serve_rebuild_does_no_work_for_unchanged_pages(
+    site: Site, arxiv_api: FakeArxiv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for n in range(5):
         site.page(f"p{n}.md", KNOWN[n : n + 3])
     config = site.load()
@@ -347,8 +350,8 @@ def test_a_serve_rebuild_does_no_work_for_unchanged_pages(site: Site, arxiv_api:
         assert site.build(config=config, startup=None).error is None
         parsed = plugin.front_matter_parsed
         renders = []
-        original = plugin._renderer.render
-        plugin._renderer.render = lambda *args, **kwargs: renders.append(1) or original(*args, **kwargs)
+        original = Renderer.render
+        monkeypatch.setattr(Renderer, "render", lambda *args, **kwargs: renders.append(1) or original(*args, **kwargs))
         site.page("p2.md", KNOWN[2:5], "Edited text.\n")
         assert site.build(config=site.load(), startup=None).error is None
         assert plugin.front_matter_parsed == parsed, "an edit below the front matter does not parse it again"

@@ -1,18 +1,13 @@
-"""Summarizer backends behind one small interface.
-
-A backend has a `key` naming it and every setting that changes what it
-writes (it is part of the cache key), `background` (true for slow backends,
-which work in a thread pool while the build goes on, as soon as each paper
-arrives), a `concurrency` (how many papers it may work on at once), and
-`summarize(paper, language)`, which returns a `Summary` or raises
-`SummaryError`. Backends know nothing of MkDocs.
-"""
+"""Summarizer backends behind one small interface, `Summarizer`. Backends
+know nothing of MkDocs."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Protocol
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 from ..records import Paper, Summary
 
@@ -21,12 +16,60 @@ class SummaryError(Exception):
     """A backend could not summarize a paper; the message says why."""
 
 
-class Summarizer(Protocol):
-    key: str
-    background: bool
-    concurrency: int
+class Summarizer:
+    """What every backend is to the pipeline."""
 
-    def summarize(self, paper: Paper, language: str) -> Summary: ...
+    key: str = ""
+    """Names the backend and every setting that changes what it writes: part of the cache key."""
+    background: bool = False
+    """True for slow backends: they work in a thread pool while the build goes
+    on, on each paper as soon as it arrives."""
+    concurrency: int = 1
+    """How many papers it may work on at once."""
+    model: str = ""
+    """What writes the summaries, for the build log."""
+
+    def summarize(self, paper: Paper, language: str) -> Summary:
+        """The paper's summary in `language`; raises `SummaryError` saying why not."""
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Start slow preparations (imports, connections) before the first paper arrives."""
+
+    def close(self) -> None:
+        """Let go of connections and threads."""
+
+
+@dataclass
+class Summarizers:
+    """The configured backend, the extractive one that stands in when it
+    fails, and the threads a background backend works in."""
+
+    main: Summarizer | None
+    fallback: Summarizer | None = None
+    executor: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def make(
+        cls, name: str, llm: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ
+    ) -> Summarizers:
+        """Raises `ValueError` or `ImportError` naming the option or extra to fix."""
+        main = make_summarizer(name, llm, environ)
+        fallback = make_summarizer("extractive") if name == "openai" else None
+        executor = None
+        if main is not None and main.background:
+            executor = ThreadPoolExecutor(main.concurrency, thread_name_prefix="arxiv-digest-summary")
+        return cls(main, fallback, executor)
+
+    @property
+    def key(self) -> str:
+        return self.main.key if self.main else "none"
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.main is not None:
+            self.main.close()
 
 
 def make_summarizer(

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timezone
 
 from ..records import Paper, Summary
+from . import Summarizer
 
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -98,13 +99,12 @@ def score(sentence: str, position: int, count: int) -> float:
     return value - 0.05 * position
 
 
-class ExtractiveSummarizer:
+class ExtractiveSummarizer(Summarizer):
     """TL;DR: the sentence that best states the contribution. Takeaways: the
     3-5 best sentences, in the abstract's order."""
 
     key = f"extractive-{VERSION}"
-    concurrency = 1
-    background = False
+    model = "extractive"
 
     def summarize(self, paper: Paper, language: str) -> Summary:
         found = sentences(paper.abstract)

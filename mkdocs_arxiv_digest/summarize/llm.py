@@ -12,7 +12,7 @@ from typing import Any
 
 from ..ids import parse_id
 from ..records import Paper, Summary
-from . import SummaryError
+from . import Summarizer, SummaryError
 
 PROMPT_VERSION = 2
 """Bumped when the prompt changes in a way that changes answers: cached summaries are then redone."""
@@ -213,7 +213,7 @@ def _about_format(error: Exception) -> bool:
     return any(word in text for word in ("response_format", "response format", "json", "schema"))
 
 
-class LlmSummarizer:
+class LlmSummarizer(Summarizer):
     """One chat-completions request per paper, through the official `openai` SDK,
     which retries 429, 5xx and timeouts with backoff and honours `Retry-After`."""
 

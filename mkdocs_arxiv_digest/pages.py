@@ -1,0 +1,135 @@
+"""The site's pages that list papers: their `arxiv:` front matter, read once
+per version of each file, and the `.bib` file beside each of them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import re
+from collections.abc import Callable
+
+import yaml
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.utils.meta import get_data
+
+import mkdocs_arxiv_digest as package
+
+from .cache import Cache
+from .ids import PageSpec, front_matter_text, near_misses, parse_spec, read_front_matter, spec_from_dict, spec_to_dict
+
+# A cheap test before YAML is parsed: the key in any spelling YAML allows
+# (quoted, in a flow mapping), and the near misses that get a warning.
+_MENTIONS = re.compile(r"arxiv|papers|paper_ids", re.IGNORECASE)
+_MULTIMARKDOWN = re.compile(r"\A(?:[ ]{0,3}[A-Za-z0-9_-]+:.*\n(?:(?:[ ]{4}|\t).*\n)*)*?[ ]{0,3}arxiv:", re.IGNORECASE)
+
+Warn = Callable[[str], None]
+
+
+class PageReader:
+    """Reads pages' front matter. A file unchanged since the last read (serve
+    rebuilds) is not read again, and a front matter read in an earlier build
+    comes from the cache."""
+
+    def __init__(self, warn: Warn) -> None:
+        self.warn = warn
+        self.parsed = 0
+        """How many front matters were parsed (the benchmark and tests read it)."""
+        self._seen: dict[str, tuple[tuple[float, int], PageSpec | None]] = {}
+
+    def forget(self) -> None:
+        self._seen.clear()
+
+    def read(self, file: File, cache: Cache) -> PageSpec | None:
+        """The page's papers and options; `None` for a page without `arxiv:`."""
+        stamp: tuple[float, int] | None = None
+        path = file.abs_src_path
+        if path and not file.generated_by:
+            try:
+                info = os.stat(path)
+                stamp = (info.st_mtime, info.st_size)
+            except OSError:
+                stamp = None
+            seen = self._seen.get(path)
+            if stamp is not None and seen is not None and seen[0] == stamp:
+                return seen[1]
+        spec: PageSpec | None = None
+        try:
+            source = file.content_string
+        except (OSError, UnicodeDecodeError):
+            return None
+        front = front_matter_text(source) if source.startswith("---") else None
+        if front is not None and _MENTIONS.search(front):
+            spec = self._parse(front, file, cache)
+        elif front is None and _MULTIMARKDOWN.match(source):
+            # MkDocs also reads MultiMarkdown-style meta-data (`arxiv: 2403.10045, …`
+            # in the first lines, no `---`), with keys in lowercase.
+            meta = get_data(source)[1]
+            spec = parse_spec(meta["arxiv"]) if "arxiv" in meta else None
+        if stamp is not None and path:
+            self._seen[path] = (stamp, spec)
+        return spec
+
+    def _parse(self, front: str, file: File, cache: Cache) -> PageSpec | None:
+        # Keyed by the plugin's version too: a reading fixed in an upgrade shows at once.
+        key = "spec:" + hashlib.sha256(f"{package.__version__}\n{front}".encode()).hexdigest()
+        stored = cache.get_json(key)
+        known = spec_from_dict(stored) if stored is not None else None
+        if known is not None:
+            return known
+        self.parsed += 1
+        try:
+            meta = read_front_matter(f"---\n{front}---\n")
+        except yaml.YAMLError as error:
+            self.warn(f"Page '{file.src_uri}': its front matter is not valid YAML, so its papers are skipped: {error}")
+            return None
+        for name in near_misses(meta):
+            self.warn(
+                f"Page '{file.src_uri}': front matter key '{name}' is not read, so its papers are not shown; "
+                "the key is 'arxiv' (lowercase)."
+            )
+        if "arxiv" not in meta:
+            return None
+        spec = parse_spec(meta["arxiv"])
+        data = spec_to_dict(spec)
+        if data is not None:
+            cache.set_json(key, data)
+        return spec
+
+
+def built_pages(files: Files, config: MkDocsConfig) -> list[File]:
+    """The pages this build renders: not those other plugins excluded, but
+    the posts of Material's blog, which hides them until its `on_nav`."""
+    built = {file.src_uri for file in files.documentation_pages()} | _blog_posts(config)
+    return [file for file in files.documentation_pages(inclusion=lambda _: True) if file.src_uri in built]
+
+
+def _blog_posts(config: MkDocsConfig) -> set[str]:
+    posts: set[str] = set()
+    for plugin in config.plugins.values():
+        if type(plugin).__module__.startswith("material.plugins.blog"):
+            blog = getattr(plugin, "blog", None)
+            posts.update(post.file.src_uri for post in getattr(blog, "posts", None) or ())
+    return posts
+
+
+def add_bib_file(page: File, files: Files, config: MkDocsConfig, taken: set[str], warn: Warn) -> File | None:
+    """A `.bib` file beside the page, filled in when the page's digest is made."""
+    src_uri = page.src_uri.rsplit(".", 1)[0] + ".bib"
+    if files.get_file_from_path(src_uri) is not None:
+        warn(f"Page '{page.src_uri}': '{src_uri}' exists already, so the page's BibTeX file is not written.")
+        return None
+    bib = File.generated(config, src_uri, content="")
+    # In the folder the page is built into, which plugins may have moved
+    # (i18n puts a language's pages under its folder): `page.bib` beside
+    # `page/index.html`, `fr/page.fr.bib` beside `fr/page/index.html`.
+    folder = posixpath.dirname(page.dest_uri)
+    if config.use_directory_urls and page.name != "index" and page.dest_uri.endswith("/index.html"):
+        folder = posixpath.dirname(folder)
+    beside = posixpath.join(folder, posixpath.basename(src_uri))
+    if beside not in taken:
+        bib.dest_uri = beside
+    taken.add(bib.dest_uri)
+    files.append(bib)
+    return bib

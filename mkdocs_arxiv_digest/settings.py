@@ -1,0 +1,185 @@
+"""The plugin's settings for one build, read once from `mkdocs.yml` and handed
+down: to the cache, the arXiv client, the summarizers, the renderer and each
+page's digest. Nothing below this module reads MkDocs' config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+
+from .config import ArxivDigestConfig
+from .digest import Layout
+from .escape import TEMPLATE_OPENERS, Math
+from .ids import PageSpec
+from .render import LAYOUTS, merge_labels
+
+FEATURES = {"details": "pymdownx.details", "tabbed": "pymdownx.tabbed", "admonition": "admonition"}
+"""What the templates use when the site has it, by the Markdown extension that provides it."""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    url: str
+    delay_seconds: float
+    timeout: float
+    retries: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a build needs from the plugin's options and the site's config."""
+
+    root: Path
+    """The folder of `mkdocs.yml`: relative paths in the options start there."""
+    cache_dir: Path
+    snapshot: Path | None
+    offline: bool
+    api: ApiSettings
+    batch_size: int
+    refresh_seconds: float | None
+    """How old a bare ID's cached version may be; `None` (offline): any age."""
+    language: str
+    layout: str
+    labels: Mapping[str, Mapping[str, str]]
+    features: tuple[tuple[str, bool], ...]
+    math: Math | None
+    avoid: tuple[str, ...]
+    """The delimiters of template passes that read pages after this plugin."""
+    custom_templates: str | None
+    heading_level: int
+    max_authors: int
+    model_note: bool
+    bibtex: bool
+    tags: tuple[str, ...]
+    summarizer: str
+    llm: tuple[tuple[str, Any], ...]
+    """The `llm` options, sorted; with the API key's environment value they decide the model client."""
+    api_key: str | None = field(default=None, repr=False)
+    max_summaries: int | None = None
+
+    @classmethod
+    def load(cls, options: ArxivDigestConfig, config: MkDocsConfig) -> Settings:
+        """Settings from the validated options; raises `PluginError` naming the
+        option and the fix for what MkDocs' own checks do not cover."""
+        root = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        cache_dir = (root / options.cache_dir).resolve()
+        for name in ("docs_dir", "site_dir"):
+            folder = Path(config[name]).resolve()
+            if cache_dir == folder or folder in cache_dir.parents:
+                raise PluginError(
+                    f"arxiv-digest: 'cache_dir' ({cache_dir}) is inside '{name}' ({folder}). "
+                    "Choose a folder outside it, e.g. the default '.cache/plugin/arxiv-digest'."
+                )
+        snapshot = root / options.snapshot if options.snapshot else None
+        if snapshot is not None and not snapshot.is_file():
+            raise PluginError(
+                f"arxiv-digest: 'snapshot' file {snapshot} does not exist. "
+                "Give the path of a JSON-lines file relative to mkdocs.yml, or remove the option."
+            )
+        if not options.api_url.startswith(("http://", "https://")):
+            raise PluginError(
+                f"arxiv-digest: 'api_url' must be an http(s) URL, got {options.api_url!r}. "
+                "The default is https://export.arxiv.org/api/query."
+            )
+        try:
+            labels = merge_labels(options.labels)
+        except ValueError as error:
+            raise PluginError(f"arxiv-digest: 'labels': {error}") from None
+        if options.language not in labels:
+            raise PluginError(
+                f"arxiv-digest: 'language' is {options.language!r}, which has no labels. "
+                f"Use one of {', '.join(sorted(labels))}, or add its labels under 'labels'."
+            )
+        extensions = set(config.markdown_extensions)
+        avoid = template_delimiters(config)
+        math = Math.of_site(config.markdown_extensions, config.mdx_configs, avoid) if _has_math(extensions) else None
+        llm = dict(options.llm)
+        return cls(
+            root=root,
+            cache_dir=cache_dir,
+            snapshot=snapshot,
+            offline=options.offline,
+            api=ApiSettings(options.api_url, options.delay_seconds, options.timeout, options.retries),
+            batch_size=options.batch_size,
+            refresh_seconds=None if options.offline else options.refresh_days * 86400,
+            language=options.language,
+            layout=options.layout,
+            labels=labels,
+            features=tuple((name, extension in extensions) for name, extension in sorted(FEATURES.items())),
+            math=math,
+            avoid=avoid,
+            custom_templates=options.custom_templates,
+            heading_level=options.heading_level,
+            max_authors=options.max_authors,
+            model_note=options.model_note,
+            bibtex=options.bibtex,
+            tags=tuple(options.tags),
+            summarizer=options.summarizer,
+            llm=tuple(sorted(llm.items())),
+            api_key=os.environ.get(llm.get("api_key_env") or ""),
+            max_summaries=llm.get("max_summaries"),
+        )
+
+    @property
+    def summarizer_key(self) -> tuple[Any, ...]:
+        """What the summarizers are made from: a change makes new ones."""
+        return (self.summarizer, self.llm, self.api_key)
+
+    @property
+    def renderer_key(self) -> tuple[Any, ...]:
+        return (self.math.key if self.math else None, self.custom_templates, self.avoid)
+
+    def page_language(self, spec: PageSpec) -> tuple[str, str]:
+        """The page's language, and a problem to report when it asked for one without labels."""
+        asked = spec.options.get("language", self.language)
+        if asked in self.labels:
+            return asked, ""
+        return (
+            self.language,
+            f"language {asked!r} is not one of {', '.join(sorted(self.labels))}; using {self.language!r}",
+        )
+
+    def page_layout(self, spec: PageSpec, summarizer: str) -> tuple[Layout, list[str]]:
+        """The page's layout settings, and the problems of its options."""
+        language, problem = self.page_language(spec)
+        problems = [problem] if problem else []
+        name = spec.options.get("layout", self.layout)
+        if name not in LAYOUTS:
+            problems.append(f"layout {name!r} is not one of {', '.join(LAYOUTS)}; using {self.layout!r}")
+            name = self.layout
+        layout = Layout(
+            name=name,
+            labels=tuple(sorted(self.labels[language].items())),
+            features=self.features,
+            bibtex=self.bibtex,
+            language=language,
+            heading_level=self.heading_level,
+            max_authors=self.max_authors,
+            model_note=self.model_note,
+            summarizer=summarizer,
+        )
+        return layout, problems
+
+
+def _has_math(extensions: set[Any]) -> bool:
+    return any(e == "pymdownx.arithmatex" or type(e).__module__ == "pymdownx.arithmatex" for e in extensions)
+
+
+def template_delimiters(config: MkDocsConfig) -> tuple[str, ...]:
+    """The delimiters of template passes that read pages' Markdown after this
+    plugin: Jinja's, and those mkdocs-macros is configured with."""
+    found = list(TEMPLATE_OPENERS)
+    for name, plugin in config.plugins.items():
+        if name == "macros" or name.endswith("/macros"):
+            options = getattr(plugin, "config", {}) or {}
+            for option in ("j2_block_start_string", "j2_variable_start_string", "j2_comment_start_string"):
+                value = options.get(option) if hasattr(options, "get") else None
+                if isinstance(value, str) and value:
+                    found.append(value)
+    return tuple(dict.fromkeys(found))
