@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from .escape import one_line
+from .escape import one_line, split_math
 from .records import Paper
 
 _SPECIAL = re.compile(r"(?<!\\)([&%#_])")
@@ -67,8 +67,8 @@ def _value(text: str) -> str:
     if not math:
         text = text.replace("$", r"\$")
     # Outside math, `_` `&` `%` `#` are TeX commands; inside `$…$` they are left alone.
-    parts = re.split(r"(\$[^$]*\$)", text) if math else [text]
-    text = "".join(part if part.startswith("$") else _SPECIAL.sub(r"\\\1", part) for part in parts)
+    parts = split_math(text) if math else [text]
+    text = "".join(part if index % 2 else _SPECIAL.sub(r"\\\1", part) for index, part in enumerate(parts))
     if text.endswith("\\") and not text.endswith("\\\\"):
         text = text[:-1] + r"\textbackslash{}"
     return _balance(text)

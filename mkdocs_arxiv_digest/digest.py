@@ -12,6 +12,7 @@ import mkdocs_arxiv_digest as package
 
 from .bibtex import bibliography
 from .cache import Cache
+from .escape import one_line
 from .ids import PageSpec
 from .pipeline import Pipeline
 from .records import Paper, Summary
@@ -84,7 +85,7 @@ class PageDigest:
         added = [paper.primary_category for paper in self.papers] if "categories" in kinds else []
         if "keywords" in kinds:
             added += self.keywords
-        tags += [tag for tag in (_TAG_UNSAFE.sub("", " ".join(str(t).split()))[:60].strip() for t in added) if tag]
+        tags += [tag for tag in (_TAG_UNSAFE.sub("", one_line(str(t)))[:60].strip() for t in added) if tag]
         return list(dict.fromkeys(tags))
 
 

@@ -47,6 +47,15 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub("", text).split())
 
 
+_DOLLARS = re.compile(r"(\$[^$]*\$)")
+
+
+def split_math(text: str) -> list[str]:
+    """The text in pieces: the odd ones are `$…$` spans (as TeX, not as a
+    site's math extension, sees them), the even ones the text between."""
+    return _DOLLARS.split(text)
+
+
 def escape_plain(text: str) -> str:
     """Outside text as inert Markdown on one line: every ASCII punctuation mark
     becomes a character reference, so nothing in it is syntax to anything."""

@@ -8,7 +8,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .escape import one_line, split_math
 from .ids import ArxivId
+
+STRUCTURED_FIELDS = ("background", "prior_work", "method", "results", "conclusion")
+"""The parts of a structured summary, in the order they are shown."""
 
 SCHEMA = 1
 """Bumped when a record's fields change meaning; older cached records are then ignored."""
@@ -29,11 +33,11 @@ def clean(text: str | None) -> str:
     """Collapse the hard line breaks and runs of spaces that arXiv keeps in its
     text, and write TeX accents outside math as the letters they stand for
     (`Bal\\'azs` is Balázs)."""
-    text = re.sub(r"\s+", " ", text or "").strip()
+    text = one_line(text or "")
     if "\\" not in text:
         return text
-    parts = re.split(r"(\$[^$]*\$)", text)
-    return "".join(part if part.startswith("$") else _untex(part) for part in parts)
+    parts = split_math(text)
+    return "".join(part if index % 2 else _untex(part) for index, part in enumerate(parts))
 
 
 def _untex(text: str) -> str:

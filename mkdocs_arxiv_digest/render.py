@@ -17,7 +17,7 @@ from markupsafe import Markup
 from . import bibtex as bib
 from .escape import TEMPLATE_OPENERS, Math, break_openers, escape_plain, escape_text
 from .ids import Entry
-from .records import Paper, Summary
+from .records import STRUCTURED_FIELDS, Paper, Summary
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -224,6 +224,7 @@ class Renderer:
             bibtex=bibtex,
             bib_file=Markup(urllib.parse.quote(bib_file)) if bib_file else "",
             cite_keys=bib.cite_keys([item.paper for item in items if item.paper]),
+            structured_fields=STRUCTURED_FIELDS,
         )
 
 

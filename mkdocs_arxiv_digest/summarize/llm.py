@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..ids import parse_id
-from ..records import Paper, Summary
+from ..records import STRUCTURED_FIELDS, Paper, Summary
 from . import Summarizer, SummaryError
 
 PROMPT_VERSION = 2
@@ -31,7 +31,6 @@ LANGUAGE_NAMES = {
     "it": "Italian",
 }
 
-STRUCTURED_FIELDS = ("background", "prior_work", "method", "results", "conclusion")
 
 _SYSTEM = """You write reading-list summaries of research papers for researchers.
 Answer with a single JSON object and nothing else: no Markdown fences, no remarks before or after it.
