@@ -16,6 +16,7 @@ from typing import Any
 
 import arxiv
 import requests
+import urllib3
 
 from .ids import ArxivId, parse_id
 from .records import Paper, clean
@@ -88,30 +89,70 @@ def match_results(requested: Iterable[ArxivId], papers: Iterable[Paper]) -> dict
     return found
 
 
+class _Late(requests.Timeout):
+    """An answer that did not arrive whole before its deadline."""
+
+
 class _Session(requests.Session):
-    """A session that gives every request a timeout and refuses cut-off feeds."""
+    """A session that gives every answer a deadline and refuses cut-off feeds.
+
+    `timeout` bounds the whole answer, not each read: the body is streamed, and
+    every read may only wait for what is left of the `timeout` seconds since
+    the request began, so an answer trickling in a few bytes at a time is cut
+    at the deadline instead of holding the build."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
         self.timeout = timeout
         self.last: requests.Response | None = None
         self.count = 0
-        self.hooks["response"].append(self._check)
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        deadline = time.monotonic() + self.timeout
         kwargs.setdefault("timeout", self.timeout)
+        kwargs["stream"] = True
         self.count += 1
-        return super().request(*args, **kwargs)
-
-    def _check(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        response = super().request(*args, **kwargs)
         self.last = response
+        try:
+            response._content = _read_until(response, deadline)
+            response._content_consumed = True  # type: ignore[attr-defined]
+        finally:
+            response.close()  # back to the pool when read whole, else closed
         if response.status_code == 200 and not response.content.rstrip().endswith(b"</feed>"):
             raise _Garbled(f"the answer was not a complete Atom feed ({len(response.content)} bytes)")
+        return response
+
+
+def _read_until(response: requests.Response, deadline: float) -> bytes:
+    """The body of a streamed `response`, read whole before `deadline` (`time.monotonic()`) or `_Late`."""
+    raw = response.raw
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Late("the answer did not arrive whole in time", response=response)
+            if sock is not None:
+                sock.settimeout(left)  # no single read may wait past the deadline
+            chunk = raw.read1(1 << 16, decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except urllib3.exceptions.ReadTimeoutError as error:
+        raise _Late(str(error), response=response) from error
+    except urllib3.exceptions.SSLError as error:
+        raise requests.exceptions.SSLError(error, response=response) from error
+    except urllib3.exceptions.DecodeError as error:
+        raise requests.exceptions.ContentDecodingError(error, response=response) from error
+    except (urllib3.exceptions.ProtocolError, OSError) as error:
+        raise requests.exceptions.ChunkedEncodingError(error, response=response) from error
 
 
 class ArxivApi:
     """The arXiv query API, asked politely: one connection, `delay_seconds`
-    between requests, a timeout on each, retries with backoff."""
+    between requests, `timeout` seconds for each whole answer, retries with backoff."""
 
     def __init__(
         self,

@@ -1,0 +1,33 @@
+"""`timeout` bounds a whole answer, retries included: an answer that trickles in
+a few bytes at a time (every read succeeds) cannot hold a build longer than the
+documented sum, for arXiv and for the model."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import Site
+from fake_arxiv import FakeArxiv
+
+IDS = ["1605.08386", "1707.08567"]
+TRICKLE = (8, 0.1)
+"""8 bytes every 0.1 s: a feed of a few KB takes minutes, yet no read waits long."""
+
+
+def test_a_trickling_arxiv_answer_is_cut_at_the_deadline(site: Site, arxiv_api: FakeArxiv) -> None:
+    body = len(arxiv_api.entry_xml(IDS[0]) or "") + len(arxiv_api.entry_xml(IDS[1]) or "")
+    trickle_takes = body / TRICKLE[0] * TRICKLE[1]
+    assert trickle_takes > 30
+    arxiv_api.fail(trickle=TRICKLE, times=2)
+    site.page("index.md", arxiv=IDS)
+    site.configure(timeout=1, retries=1, delay_seconds=0, summarizer="none")
+    started = time.monotonic()
+    result = site.build()
+    took = time.monotonic() - started
+    # Documented: timeout × (retries + 1) + at most 1.2 × max(delay_seconds, 0.5) × (2^retries − 1) of backoff.
+    bound = 1 * 2 + 1.2 * 0.5 * 1
+    assert took < bound + 1.5, f"the build took {took:.1f} s"
+    assert len(arxiv_api.requests) == 2
+    for arxiv_id in IDS:
+        warned = [w for w in result.warnings if arxiv_id in w]
+        assert warned and "no answer within 1 s after 2 tries" in warned[0], result.warnings
