@@ -8,10 +8,11 @@ import time
 
 from conftest import Site
 from fake_arxiv import FakeArxiv
+from fake_openai import FakeOpenAI, default_content
 
 IDS = ["1605.08386", "1707.08567"]
-TRICKLE = (8, 0.1)
-"""8 bytes every 0.1 s: a feed of a few KB takes minutes, yet no read waits long."""
+TRICKLE = (8, 0.5)
+"""8 bytes every 0.5 s, as in the report: a few KB take minutes, yet no read waits long."""
 
 
 def test_a_trickling_arxiv_answer_is_cut_at_the_deadline(site: Site, arxiv_api: FakeArxiv) -> None:
@@ -31,3 +32,31 @@ def test_a_trickling_arxiv_answer_is_cut_at_the_deadline(site: Site, arxiv_api: 
     for arxiv_id in IDS:
         warned = [w for w in result.warnings if arxiv_id in w]
         assert warned and "no answer within 1 s after 2 tries" in warned[0], result.warnings
+
+
+def test_a_trickling_model_answer_is_cut_at_the_deadline(site: Site, model: FakeOpenAI) -> None:
+    model.fail(trickle=TRICKLE, times=4)  # two papers, two tries each
+    site.page("index.md", arxiv=IDS)
+    site.configure(summarizer="openai", llm=llm(model, timeout=1, retries=1))
+    started = time.monotonic()
+    result = site.build()
+    took = time.monotonic() - started
+    # Documented: timeout × (retries + 1) + the SDK's waits between tries (0.5 s, then doubling, at most 8 s each).
+    bound = 1 * 2 + 0.5
+    assert took < bound + 1.5, f"the build took {took:.1f} s"
+    assert model.calls == 4
+    answer = min(len(default_content(request.json).encode()) for request in model.requests)
+    trickle_takes = answer / TRICKLE[0] * TRICKLE[1]
+    assert trickle_takes > 30
+    for arxiv_id in IDS:
+        warned = [w for w in result.warnings if arxiv_id in w]
+        assert warned and "the summarizer failed (Request timed out.)" in warned[0], result.warnings
+
+
+def llm(server: FakeOpenAI, **options: object) -> dict[str, object]:
+    return {
+        "base_url": server.url,
+        "model": "fake-model",
+        "api_key_env": "ARXIV_DIGEST_TEST_KEY",
+        **options,
+    }
