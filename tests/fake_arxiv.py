@@ -127,7 +127,7 @@ class Fault:
 
     ``hang`` is waited first; then either the connection is closed (``close``)
     or the normal answer is built and altered by ``empty``/``body``/``status``/
-    ``retry_after``/``truncate``, and sent ``trickle`` bytes at a time. A
+    ``retry_after``/``truncate``, and sent a few bytes at a time (``trickle``). A
     `Fault()` with no field set answers normally.
     """
 
@@ -722,9 +722,9 @@ class FakeArxiv:
           body is the first half of the feed: garbled XML.
         * ``close=True`` — close the connection without answering: ``requests``
           raises ``ConnectionError``.
-        * ``trickle=(8, 0.5)`` — send the answer's body 8 bytes at a time, 0.5 s
-          apart: every read succeeds, the whole takes long (until the client
-          hangs up or the server stops).
+        * ``trickle=(8, 0.5)`` — send the whole answer (status line, headers and
+          body) 8 bytes at a time, 0.5 s apart: every read succeeds, the whole
+          takes long (until the client hangs up or the server stops).
         """
         fault = Fault(
             status=status,
@@ -849,23 +849,20 @@ class FakeArxiv:
         self._write(handler, response, None if fault is None else fault.truncate_mode)
 
     def _trickle(self, handler: _Handler, response: _Response, trickle: tuple[int, float]) -> None:
-        """Send the whole answer's headers, then its body `size` bytes every `delay` seconds."""
+        """Send the whole answer, status line and headers included, `size` bytes every `delay` seconds."""
         size, delay = trickle
-        handler.send_response(response.status)
-        handler.send_header("Content-Type", response.content_type)
-        handler.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers:
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.flush()
-        for start in range(0, len(response.body), size):
+        head = [f"HTTP/1.1 {response.status} {handler.responses.get(response.status, ('',))[0]}"]
+        head += [f"Content-Type: {response.content_type}", f"Content-Length: {len(response.body)}"]
+        head += [f"{name}: {value}" for name, value in response.headers]
+        raw = "\r\n".join([*head, "", ""]).encode("latin-1") + response.body
+        handler.close_connection = True
+        for start in range(0, len(raw), size):
             if start and self._stopping.wait(delay):
                 return self._drop(handler)
             try:
-                handler.wfile.write(response.body[start : start + size])
+                handler.wfile.write(raw[start : start + size])
                 handler.wfile.flush()
             except OSError:  # the client hung up
-                handler.close_connection = True
                 return None
         return None
 

@@ -4,11 +4,15 @@ documented sum, for arXiv and for the model."""
 
 from __future__ import annotations
 
+import socket
 import time
+
+import pytest
 
 from conftest import Site
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI, default_content
+from mkdocs_arxiv_digest.deadline import Deadline
 
 IDS = ["1605.08386", "1707.08567"]
 TRICKLE = (8, 0.5)
@@ -35,6 +39,7 @@ def test_a_trickling_arxiv_answer_is_cut_at_the_deadline(site: Site, arxiv_api: 
 
 
 def test_a_trickling_model_answer_is_cut_at_the_deadline(site: Site, model: FakeOpenAI) -> None:
+    pytest.importorskip("openai")  # imported now: the second it takes is not the model's
     model.fail(trickle=TRICKLE, times=4)  # two papers, two tries each
     site.page("index.md", arxiv=IDS)
     site.configure(summarizer="openai", llm=llm(model, timeout=1, retries=1))
@@ -60,3 +65,25 @@ def llm(server: FakeOpenAI, **options: object) -> dict[str, object]:
         "api_key_env": "ARXIV_DIGEST_TEST_KEY",
         **options,
     }
+
+
+def test_a_deadline_wakes_a_read_that_waits_and_a_cancelled_one_does_not() -> None:
+    for cancel in (False, True):
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            deadline = Deadline(0.2)
+            deadline.watch(lambda sock=ours: sock)
+            if cancel:
+                deadline.cancel()
+                ours.settimeout(0.5)
+            started = time.monotonic()
+            try:
+                got: bytes | None = ours.recv(10)
+            except TimeoutError:
+                got = None
+            took = time.monotonic() - started
+            assert deadline.fired is not cancel
+            if cancel:
+                assert got is None and took >= 0.45, "a cancelled deadline leaves the socket alone"
+            else:
+                assert got == b"" and 0.15 < took < 0.5, "the shut socket reads as closed at the deadline"

@@ -3,11 +3,9 @@ chat-completions API (OpenAI, DeepSeek, Qwen, Ollama, vLLM, llama.cpp)."""
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import re
-import socket
 import sys
 import threading
 import urllib.request
@@ -15,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..deadline import Deadline
 from ..ids import parse_id
 from ..records import Paper, Summary
 from . import SummaryError
@@ -218,54 +217,17 @@ def _about_format(error: Exception) -> bool:
     return any(word in text for word in ("response_format", "response format", "json", "schema"))
 
 
-class _Deadline:
-    """Cuts one HTTP exchange at a wall-clock deadline: a timer shuts its socket
-    down, which wakes whatever read or write is waiting on it. The socket is
-    learnt from httpcore's `trace` extension when the connection is made."""
-
-    def __init__(self, seconds: float) -> None:
-        self.fired = False
-        self._socket: Any = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def trace(self, name: str, info: dict[str, Any]) -> None:
-        if not name.endswith((".connect_tcp.complete", ".connect_unix_socket.complete", ".start_tls.complete")):
-            return
-        stream = info.get("return_value")
-        with self._lock:
-            self._socket = stream.get_extra_info("socket") if stream is not None else None
-            if self.fired:
-                self._shut()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            self._shut()
-
-    def _shut(self) -> None:
-        if self._socket is not None:
-            # The plain socket's shutdown, also under TLS: it only wakes the waiting thread.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
-
-
 def _deadline_client(openai: Any, base_url: str, timeout: float) -> Any:
     """An HTTP client for the SDK in which every request, its answer read whole,
-    ends within `timeout` seconds of wall clock; past that it fails as a read
-    timeout, which the SDK retries like any other. Connections are not kept
-    alive, so every request's socket is known from the moment it is made."""
+    ends within `timeout` seconds of wall clock (see `Deadline`); past that it
+    fails as a read timeout, which the SDK retries like any other. Connections
+    are not kept alive, so every request's socket is seen being made."""
     # The SDK's own HTTP library: httpx2 for openai 2.x and later, httpx before.
     base = next(kind for kind in openai.DefaultHttpxClient.__mro__ if kind.__name__ == "Client")
     http = sys.modules[base.__module__.split(".")[0]]
 
     class Body(http.SyncByteStream):  # type: ignore[misc,name-defined]
-        def __init__(self, stream: Any, deadline: _Deadline, request: Any) -> None:
+        def __init__(self, stream: Any, deadline: Deadline, request: Any) -> None:
             self._stream, self._deadline, self._request = stream, deadline, request
 
         def __iter__(self) -> Any:
@@ -282,14 +244,25 @@ def _deadline_client(openai: Any, base_url: str, timeout: float) -> Any:
 
     class Transport(http.HTTPTransport):  # type: ignore[misc,name-defined]
         def handle_request(self, request: Any) -> Any:
-            deadline = _Deadline(timeout)
-            request.extensions = {**request.extensions, "trace": deadline.trace}
+            deadline = Deadline(timeout)
+
+            def trace(name: str, info: dict[str, Any]) -> None:
+                # httpcore names each new connection's stream, plain or TLS, once made.
+                stream = info.get("return_value")
+                if stream is not None and name.endswith((".connect_tcp.complete", ".start_tls.complete")):
+                    sock = stream.get_extra_info("socket")
+                    deadline.watch(lambda: sock)
+
+            request.extensions = {**request.extensions, "trace": trace}
             try:
                 response = super().handle_request(request)
             except http.TransportError as error:
                 deadline.cancel()
                 if deadline.fired and not isinstance(error, http.TimeoutException):
                     raise http.ReadTimeout(f"no answer within {timeout:g} s", request=request) from error
+                raise
+            except BaseException:
+                deadline.cancel()
                 raise
             response.stream = Body(response.stream, deadline, request)
             return response
