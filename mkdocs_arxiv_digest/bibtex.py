@@ -14,7 +14,8 @@ _SPECIAL = re.compile(r"(?<!\\)([&%#_])")
 
 def cite_key(paper: Paper) -> str:
     """`lastnameYYYYfirstword`, in ASCII: `gould2006frequency`."""
-    last = paper.authors[0].split()[-1] if paper.authors else "anon"
+    names = paper.authors[0].split() if paper.authors else []
+    last = names[-1] if names else "anon"
     words = [w for w in re.findall(r"[A-Za-z]+", _ascii(paper.title)) if len(w) > 3] or ["paper"]
     year = paper.published[:4] or "0000"
     return str(re.sub(r"[^a-z0-9]", "", _ascii(last).lower()) + year + words[0].lower())

@@ -58,7 +58,11 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     """How many papers are summarized at once."""
 
     timeout = Number(float, 60.0, minimum=1)
-    """Seconds to wait for one answer before the try counts as failed."""
+    """Seconds for one whole answer, from connecting to its last byte, before
+    the try counts as failed. A request takes at most `timeout × (retries + 1)`
+    plus the waits between tries: 0.5 s, doubling, at most 8 s each (or the
+    server's `Retry-After`, at most 120 s). A summary makes at most 3 requests,
+    plus one per JSON mode the server refuses."""
 
     retries = Number(int, 3, minimum=0, maximum=10)
     """How often a request that failed with 429, 5xx, a timeout or a broken
@@ -95,7 +99,11 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     """Seconds between two requests to the arXiv API. arXiv's terms ask for 3."""
 
     timeout = Number(float, 30.0, minimum=0.1)
-    """Seconds to wait for one API response before giving up on that try."""
+    """Seconds for one whole API answer, from connecting to its last byte,
+    before that try counts as failed. A request takes at most
+    `timeout × (retries + 1)` plus the waits between tries, which add up to at
+    most `1.2 × max(delay_seconds, 0.5) × (2^retries − 1)` (a `Retry-After`
+    wait counts instead, at most 60 s each)."""
 
     retries = Number(int, 3, minimum=0, maximum=20)
     """How often a request that failed with 429, 5xx, a timeout or a broken

@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,7 +17,10 @@ from typing import Any
 
 import arxiv
 import requests
+import requests.adapters
+import urllib3
 
+from .deadline import Deadline
 from .ids import ArxivId, parse_id
 from .records import Paper, clean
 
@@ -88,30 +92,106 @@ def match_results(requested: Iterable[ArxivId], papers: Iterable[Paper]) -> dict
     return found
 
 
+class _Late(requests.Timeout):
+    """An answer that did not arrive whole before its deadline."""
+
+
+_current = threading.local()
+"""`deadline`: the `Deadline` of the request this thread is sending."""
+
+
+class _Watched(urllib3.HTTPConnectionPool):
+    """A pool that shows the request's deadline which connection it is sent on."""
+
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        deadline: Deadline | None = getattr(_current, "deadline", None)
+        if deadline is not None:
+            deadline.watch(lambda: conn.sock)
+        return super()._make_request(conn, *args, **kwargs)
+
+
+class _WatchedHTTPS(_Watched, urllib3.HTTPSConnectionPool):
+    pass
+
+
+_POOLS = {"http": _Watched, "https": _WatchedHTTPS}
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
 class _Session(requests.Session):
-    """A session that gives every request a timeout and refuses cut-off feeds."""
+    """A session that gives every answer a deadline and refuses cut-off feeds.
+
+    `timeout` bounds the whole answer, from connecting to its last byte, not
+    each read: at the deadline the request's socket is shut down, so an
+    answer trickling in a few bytes at a time fails as a timeout instead of
+    holding the build."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
         self.timeout = timeout
         self.last: requests.Response | None = None
         self.count = 0
-        self.hooks["response"].append(self._check)
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, _Adapter())
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
+        kwargs["stream"] = True
         self.count += 1
-        return super().request(*args, **kwargs)
-
-    def _check(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.last = response
+        deadline = _current.deadline = Deadline(self.timeout)
+        try:
+            response = super().request(*args, **kwargs)
+            self.last = response
+            try:
+                response._content = _read_whole(response)
+                response._content_consumed = True  # type: ignore[attr-defined]
+            finally:
+                response.close()  # back to the pool when read whole, else closed
+        except requests.RequestException as error:
+            if deadline.fired:
+                raise _Late(f"no whole answer within {self.timeout:g} s") from error
+            raise
+        finally:
+            deadline.cancel()
+            _current.deadline = None
+        if deadline.fired:
+            raise _Late(f"no whole answer within {self.timeout:g} s")
         if response.status_code == 200 and not response.content.rstrip().endswith(b"</feed>"):
             raise _Garbled(f"the answer was not a complete Atom feed ({len(response.content)} bytes)")
+        return response
+
+
+def _read_whole(response: requests.Response) -> bytes:
+    """The body of a streamed `response`, with urllib3's errors as `requests` raises them."""
+    raw = response.raw
+    chunks: list[bytes] = []
+    try:
+        while chunk := raw.read1(1 << 16, decode_content=True):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except urllib3.exceptions.ReadTimeoutError as error:
+        raise requests.exceptions.ReadTimeout(error, response=response) from error
+    except urllib3.exceptions.SSLError as error:
+        raise requests.exceptions.SSLError(error, response=response) from error
+    except urllib3.exceptions.DecodeError as error:
+        raise requests.exceptions.ContentDecodingError(error, response=response) from error
+    except (urllib3.exceptions.ProtocolError, OSError) as error:
+        raise requests.exceptions.ChunkedEncodingError(error, response=response) from error
 
 
 class ArxivApi:
     """The arXiv query API, asked politely: one connection, `delay_seconds`
-    between requests, a timeout on each, retries with backoff."""
+    between requests, `timeout` seconds for each whole answer, retries with backoff."""
 
     def __init__(
         self,

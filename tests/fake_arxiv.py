@@ -127,7 +127,8 @@ class Fault:
 
     ``hang`` is waited first; then either the connection is closed (``close``)
     or the normal answer is built and altered by ``empty``/``body``/``status``/
-    ``retry_after``/``truncate``. A `Fault()` with no field set answers normally.
+    ``retry_after``/``truncate``, and sent a few bytes at a time (``trickle``). A
+    `Fault()` with no field set answers normally.
     """
 
     status: int | None = None
@@ -137,10 +138,13 @@ class Fault:
     body: bytes | None = None
     truncate: bool | Literal["incomplete", "cut"] = False
     close: bool = False
+    trickle: tuple[int, float] | None = None
 
     def __post_init__(self) -> None:
         if self.hang < 0:
             raise ValueError("hang must be >= 0")
+        if self.trickle is not None and (self.trickle[0] < 1 or self.trickle[1] < 0):
+            raise ValueError("trickle is (bytes >= 1, seconds >= 0)")
         if self.truncate not in (False, True, "incomplete", "cut"):
             raise ValueError("truncate must be a bool, 'incomplete' or 'cut'")
         altered = (
@@ -149,6 +153,7 @@ class Fault:
             or self.empty
             or self.body is not None
             or bool(self.truncate)
+            or self.trickle is not None
         )
         if self.close and altered:
             raise ValueError("close=True sends no answer; it only combines with hang")
@@ -706,6 +711,7 @@ class FakeArxiv:
         body: bytes | None = None,
         truncate: bool | Literal["incomplete", "cut"] = False,
         close: bool = False,
+        trickle: tuple[int, float] | None = None,
     ) -> None:
         """Queue ``times`` copies of a fault; each request consumes one, in order.
 
@@ -722,9 +728,19 @@ class FakeArxiv:
           body is the first half of the feed: garbled XML.
         * ``close=True`` — close the connection without answering: ``requests``
           raises ``ConnectionError``.
+        * ``trickle=(8, 0.5)`` — send the whole answer (status line, headers and
+          body) 8 bytes at a time, 0.5 s apart: every read succeeds, the whole
+          takes long (until the client hangs up or the server stops).
         """
         fault = Fault(
-            status=status, retry_after=retry_after, hang=hang, empty=empty, body=body, truncate=truncate, close=close
+            status=status,
+            retry_after=retry_after,
+            hang=hang,
+            empty=empty,
+            body=body,
+            truncate=truncate,
+            close=close,
+            trickle=trickle,
         )
         if fault == Fault():
             raise ValueError("fail() needs at least one fault; use ok() for a normal answer")
@@ -834,7 +850,27 @@ class FakeArxiv:
         if fault is not None:
             response = self._apply_fault(response, fault)
         record.status = response.status  # set before the client can see the answer
+        if fault is not None and fault.trickle is not None:
+            return self._trickle(handler, response, fault.trickle)
         self._write(handler, response, None if fault is None else fault.truncate_mode)
+
+    def _trickle(self, handler: _Handler, response: _Response, trickle: tuple[int, float]) -> None:
+        """Send the whole answer, status line and headers included, `size` bytes every `delay` seconds."""
+        size, delay = trickle
+        head = [f"HTTP/1.1 {response.status} {handler.responses.get(response.status, ('',))[0]}"]
+        head += [f"Content-Type: {response.content_type}", f"Content-Length: {len(response.body)}"]
+        head += [f"{name}: {value}" for name, value in response.headers]
+        raw = "\r\n".join([*head, "", ""]).encode("latin-1") + response.body
+        handler.close_connection = True
+        for start in range(0, len(raw), size):
+            if start and self._stopping.wait(delay):
+                return self._drop(handler)
+            try:
+                handler.wfile.write(raw[start : start + size])
+                handler.wfile.flush()
+            except OSError:  # the client hung up
+                return None
+        return None
 
     @staticmethod
     def _drop(handler: _Handler) -> None:

@@ -98,15 +98,20 @@ class Fault:
     body: bytes | None = None
     content_type: str = "application/json"
     close: bool = False
+    trickle: tuple[int, float] | None = None
 
     def __post_init__(self) -> None:
         if self.hang < 0:
             raise ValueError("hang must be >= 0")
+        if self.trickle is not None and (self.trickle[0] < 1 or self.trickle[1] < 0):
+            raise ValueError("trickle is (bytes >= 1, seconds >= 0)")
         if self.cut and self.content is not None:
             raise ValueError("cut=True makes its own content")
         if self.body is not None and (self.content is not None or self.cut or self.finish_reason):
             raise ValueError("body replaces the whole answer; it excludes content/cut/finish_reason")
-        if self.close and (self.status or self.retry_after or self.headers or self.content or self.cut or self.body):
+        if self.close and (
+            self.status or self.retry_after or self.headers or self.content or self.cut or self.body or self.trickle
+        ):
             raise ValueError("close=True sends no answer; it only combines with hang")
 
 
@@ -323,6 +328,7 @@ class FakeOpenAI:
         body: bytes | None = None,
         content_type: str = "application/json",
         close: bool = False,
+        trickle: tuple[int, float] | None = None,
     ) -> None:
         """Queue ``times`` copies of a fault; each request consumes one, in order.
 
@@ -335,6 +341,9 @@ class FakeOpenAI:
           as ``application/json``, and returns the body as a plain ``str`` from
           ``create()`` for any other content type.
         * ``hang=5`` — wait first (cut short by `stop`); ``close=True`` — drop the connection.
+        * ``trickle=(8, 0.5)`` — send the whole answer (status line, headers and
+          body) 8 bytes at a time, 0.5 s apart: every read succeeds, the whole
+          takes long (until the client hangs up or the server stops).
         """
         fault = Fault(
             status=status,
@@ -347,6 +356,7 @@ class FakeOpenAI:
             body=body,
             content_type=content_type,
             close=close,
+            trickle=trickle,
         )
         if fault == Fault():
             raise ValueError("fail() needs at least one fault; use ok() for a normal answer")
@@ -398,10 +408,12 @@ class FakeOpenAI:
             if fault.body is not None:
                 status, payload = fault.status or 200, fault.body
             record.status = status
+            content_type = fault.content_type if fault.body is not None else "application/json"
+            headers[:0] = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
+            headers.insert(2, ("x-request-id", f"req_fake_{next(self._ids)}"))
+            if fault.trickle is not None:
+                return self._trickle(handler, status, headers, payload, fault.trickle)
             handler.send_response(status)
-            handler.send_header("Content-Type", fault.content_type if fault.body is not None else "application/json")
-            handler.send_header("Content-Length", str(len(payload)))
-            handler.send_header("x-request-id", f"req_fake_{next(self._ids)}")
             for name, value in headers:
                 handler.send_header(name, value)
             handler.end_headers()
@@ -409,6 +421,24 @@ class FakeOpenAI:
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def _trickle(
+        self, handler: _Handler, status: int, headers: list[tuple[str, str]], payload: bytes, trickle: tuple[int, float]
+    ) -> None:
+        """Send the whole answer, status line and headers included, `size` bytes every `delay` seconds."""
+        size, delay = trickle
+        head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}"]
+        head += [f"{name}: {value}" for name, value in headers]
+        raw = "\r\n".join([*head, "", ""]).encode() + payload
+        handler.close_connection = True
+        for start in range(0, len(raw), size):
+            if start and self._stopping.wait(delay):
+                return
+            try:
+                handler.wfile.write(raw[start : start + size])
+                handler.wfile.flush()
+            except OSError:  # the client hung up
+                return
 
     def _respond(self, handler: _Handler, body: Any, fault: Fault) -> tuple[int, dict[str, Any]]:
         if fault.status is not None and fault.status >= 400 and fault.body is None:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import sys
 import threading
+import urllib.request
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
+from ..deadline import Deadline
 from ..ids import parse_id
 from ..records import STRUCTURED_FIELDS, Paper, Summary
 from . import Summarizer, SummaryError
@@ -212,9 +216,71 @@ def _about_format(error: Exception) -> bool:
     return any(word in text for word in ("response_format", "response format", "json", "schema"))
 
 
+def _deadline_client(openai: Any, base_url: str, timeout: float) -> Any:
+    """An HTTP client for the SDK in which every request, its answer read whole,
+    ends within `timeout` seconds of wall clock (see `Deadline`); past that it
+    fails as a read timeout, which the SDK retries like any other. Connections
+    are not kept alive, so every request's socket is seen being made."""
+    # The SDK's own HTTP library: httpx2 for openai 2.x and later, httpx before.
+    base = next(kind for kind in openai.DefaultHttpxClient.__mro__ if kind.__name__ == "Client")
+    http = sys.modules[base.__module__.split(".")[0]]
+
+    class Body(http.SyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, stream: Any, deadline: Deadline, request: Any) -> None:
+            self._stream, self._deadline, self._request = stream, deadline, request
+
+        def __iter__(self) -> Any:
+            try:
+                yield from self._stream
+            except http.TransportError as error:
+                if self._deadline.fired:
+                    raise http.ReadTimeout(f"no whole answer within {timeout:g} s", request=self._request) from error
+                raise
+
+        def close(self) -> None:
+            self._deadline.cancel()
+            self._stream.close()
+
+    class Transport(http.HTTPTransport):  # type: ignore[misc,name-defined]
+        def handle_request(self, request: Any) -> Any:
+            deadline = Deadline(timeout)
+
+            def trace(name: str, info: dict[str, Any]) -> None:
+                # httpcore names each new connection's stream, plain or TLS, once made.
+                stream = info.get("return_value")
+                if stream is not None and name.endswith((".connect_tcp.complete", ".start_tls.complete")):
+                    sock = stream.get_extra_info("socket")
+                    deadline.watch(lambda: sock)
+
+            request.extensions = {**request.extensions, "trace": trace}
+            try:
+                response = super().handle_request(request)
+            except http.TransportError as error:
+                deadline.cancel()
+                if deadline.fired and not isinstance(error, http.TimeoutException):
+                    raise http.ReadTimeout(f"no answer within {timeout:g} s", request=request) from error
+                raise
+            except BaseException:
+                deadline.cancel()
+                raise
+            response.stream = Body(response.stream, deadline, request)
+            return response
+
+    # A client given its transport ignores proxy variables: the transport honours them.
+    url = urlsplit(base_url)
+    proxies = urllib.request.getproxies()
+    proxy = None
+    if url.hostname and not urllib.request.proxy_bypass(url.hostname):
+        proxy = proxies.get(url.scheme) or proxies.get("all")
+    limits = http.Limits(max_connections=100, max_keepalive_connections=0)
+    transport = Transport(limits=limits, proxy=proxy)
+    return http.Client(transport=transport, timeout=http.Timeout(timeout), follow_redirects=True)
+
+
 class LlmSummarizer(Summarizer):
     """One chat-completions request per paper, through the official `openai` SDK,
-    which retries 429, 5xx and timeouts with backoff and honours `Retry-After`."""
+    which retries 429, 5xx and timeouts with backoff and honours `Retry-After`.
+    `timeout` bounds each try's whole answer (see `_deadline_client`)."""
 
     def __init__(
         self,
@@ -271,7 +337,9 @@ class LlmSummarizer(Summarizer):
                 import openai
 
                 self._openai = openai
-                self._client = openai.OpenAI(**self._client_settings)
+                settings = self._client_settings
+                http_client = _deadline_client(openai, settings["base_url"], settings["timeout"])
+                self._client = openai.OpenAI(**self._client_settings, http_client=http_client)
             return self._client
 
     def summarize(self, paper: Paper, language: str) -> Summary:

@@ -1,0 +1,89 @@
+"""`timeout` bounds a whole answer, retries included: an answer that trickles in
+a few bytes at a time (every read succeeds) cannot hold a build longer than the
+documented sum, for arXiv and for the model."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from conftest import Site
+from fake_arxiv import FakeArxiv
+from fake_openai import FakeOpenAI, default_content
+from mkdocs_arxiv_digest.deadline import Deadline
+
+IDS = ["1605.08386", "1707.08567"]
+TRICKLE = (8, 0.5)
+"""8 bytes every 0.5 s, as in the report: a few KB take minutes, yet no read waits long."""
+
+
+def test_a_trickling_arxiv_answer_is_cut_at_the_deadline(site: Site, arxiv_api: FakeArxiv) -> None:
+    body = len(arxiv_api.entry_xml(IDS[0]) or "") + len(arxiv_api.entry_xml(IDS[1]) or "")
+    trickle_takes = body / TRICKLE[0] * TRICKLE[1]
+    assert trickle_takes > 30
+    arxiv_api.fail(trickle=TRICKLE, times=2)
+    site.page("index.md", arxiv=IDS)
+    site.configure(timeout=1, retries=1, delay_seconds=0, summarizer="none")
+    started = time.monotonic()
+    result = site.build()
+    took = time.monotonic() - started
+    # Documented: timeout × (retries + 1) + at most 1.2 × max(delay_seconds, 0.5) × (2^retries − 1) of backoff.
+    bound = 1 * 2 + 1.2 * 0.5 * 1
+    assert took < bound + 1.5, f"the build took {took:.1f} s"
+    assert len(arxiv_api.requests) == 2
+    for arxiv_id in IDS:
+        warned = [w for w in result.warnings if arxiv_id in w]
+        assert warned and "no answer within 1 s after 2 tries" in warned[0], result.warnings
+
+
+def test_a_trickling_model_answer_is_cut_at_the_deadline(site: Site, model: FakeOpenAI) -> None:
+    pytest.importorskip("openai")  # imported now: the second it takes is not the model's
+    model.fail(trickle=TRICKLE, times=4)  # two papers, two tries each
+    site.page("index.md", arxiv=IDS)
+    site.configure(summarizer="openai", llm=llm(model, timeout=1, retries=1))
+    started = time.monotonic()
+    result = site.build()
+    took = time.monotonic() - started
+    # Documented: timeout × (retries + 1) + the SDK's waits between tries (0.5 s, then doubling, at most 8 s each).
+    bound = 1 * 2 + 0.5
+    assert took < bound + 1.5, f"the build took {took:.1f} s"
+    assert model.calls == 4
+    answer = min(len(default_content(request.json).encode()) for request in model.requests)
+    trickle_takes = answer / TRICKLE[0] * TRICKLE[1]
+    assert trickle_takes > 30
+    for arxiv_id in IDS:
+        warned = [w for w in result.warnings if arxiv_id in w]
+        assert warned and "the summarizer failed (Request timed out.)" in warned[0], result.warnings
+
+
+def llm(server: FakeOpenAI, **options: object) -> dict[str, object]:
+    return {
+        "base_url": server.url,
+        "model": "fake-model",
+        "api_key_env": "ARXIV_DIGEST_TEST_KEY",
+        **options,
+    }
+
+
+def test_a_deadline_wakes_a_read_that_waits_and_a_cancelled_one_does_not() -> None:
+    for cancel in (False, True):
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            deadline = Deadline(0.2)
+            deadline.watch(lambda sock=ours: sock)
+            if cancel:
+                deadline.cancel()
+                ours.settimeout(0.5)
+            started = time.monotonic()
+            try:
+                got: bytes | None = ours.recv(10)
+            except TimeoutError:
+                got = None
+            took = time.monotonic() - started
+            assert deadline.fired is not cancel
+            if cancel:
+                assert got is None and took >= 0.45, "a cancelled deadline leaves the socket alone"
+            else:
+                assert got == b"" and 0.15 < took < 0.5, "the shut socket reads as closed at the deadline"
