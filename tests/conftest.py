@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,36 +16,19 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, PluginError
 
+import browser
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI
 
 KEY = "sk-test-8f3a1c9e7d2b4a6f"
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-"""Headless Chromium on this machine: no sandbox as root, and no calls home."""
 """The API key tests put in the environment, to look for it where it must never be."""
-
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """Debian's Chromium; CI must have it (`.ci/run` installs it)."""
-    if not CHROMIUM.is_file():
-        message = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must run the browser tests")
-        pytest.skip(message)
-    return CHROMIUM
+    return browser.chromium()
 
 
 @pytest.fixture(scope="session")

@@ -34,19 +34,19 @@ import hashlib
 import random
 import re
 import socket
-import sys
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
+
+from fake_server import LocalServer
 
 __all__ = ["FIXTURES_DIR", "FakeArxiv", "Fault", "RecordedRequest", "is_valid_arxiv_id"]
 
@@ -474,80 +474,10 @@ def _relevance_key(entry: _Entry) -> str:
 # HTTP plumbing
 # --------------------------------------------------------------------------- #
 
+
 # Errors that only mean "the client went away"; never worth reporting.
-_DISCONNECT_ERRORS = (ConnectionError, TimeoutError, socket.timeout)
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer that tracks its connections and threads for a clean stop."""
-
-    daemon_threads = True
-    # socketserver's default backlog of 5 makes bursts of concurrent clients
-    # overflow it and wait ~1 s for a SYN retransmit.
-    request_queue_size = 128
-    fake: FakeArxiv
-
-    def __init__(self, address: tuple[str, int], fake: FakeArxiv) -> None:
-        self.fake = fake
-        self._conn_lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        self._workers: set[threading.Thread] = set()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        worker = threading.Thread(
-            target=self._work,
-            args=(request, client_address),
-            name=f"fake-arxiv-conn-{client_address[1]}",
-            daemon=True,
-        )
-        with self._conn_lock:
-            self._connections.add(request)
-            self._workers.add(worker)
-        worker.start()
-
-    def _work(self, request: Any, client_address: Any) -> None:
-        try:
-            self.process_request_thread(request, client_address)
-        finally:
-            with self._conn_lock:
-                self._workers.discard(threading.current_thread())
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._conn_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Quiet: the default prints a traceback to stderr. Keep real bugs for inspection.
-        exc = sys.exc_info()[1]
-        if exc is not None and not isinstance(exc, _DISCONNECT_ERRORS):
-            with self.fake._lock:
-                self.fake._errors.append(exc)
-
-    def abort_connections(self) -> None:
-        """Wake every handler blocked on a client socket (keep-alive reads, writes)."""
-        with self._conn_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):  # already closed by the peer
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def join_workers(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._conn_lock:
-                workers = list(self._workers)
-            if not workers:
-                return
-            for worker in workers:
-                worker.join(max(0.0, deadline - time.monotonic()))
-            if time.monotonic() >= deadline:
-                return
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _HTTPServer
+    server: Any
     protocol_version = "HTTP/1.1"  # keep-alive, like the real service
     server_version = "FakeArxiv/1.0"
     timeout = 15  # idle keep-alive connections are dropped after this many seconds
@@ -574,7 +504,7 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------- #
 
 
-class FakeArxiv:
+class FakeArxiv(LocalServer):
     """A fake arXiv ``/api/query`` endpoint on ``127.0.0.1`` (see module docstring).
 
     Args:
@@ -585,6 +515,9 @@ class FakeArxiv:
         host, port: where to listen; port 0 picks a free ephemeral port.
     """
 
+    name = "fake-arxiv"
+    handler = _Handler
+
     def __init__(
         self,
         *,
@@ -593,81 +526,21 @@ class FakeArxiv:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(host, port)
         self.latency = latency
-        self._host = host
-        self._port = port
-        self._lock = threading.RLock()
         self._requests: list[RecordedRequest] = []
         self._faults: collections.deque[Fault] = collections.deque()
-        self._errors: list[BaseException] = []
         # base id -> {version -> entry}
         self._index: dict[str, dict[int, _Entry]] = {}
         self._error_template = (FIXTURES_DIR / ERROR_FIXTURE).read_bytes()
         if load_fixtures:
             for entry in _load_fixture_entries(FIXTURES_DIR):
                 self._add(entry)  # the first file wins for repeated ids
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-
-    # -- lifecycle ---------------------------------------------------------- #
-
-    def start(self) -> FakeArxiv:
-        """Bind and serve in a daemon thread. Returns ``self``."""
-        if self._httpd is not None:
-            raise RuntimeError("FakeArxiv is already running")
-        self._stopping = threading.Event()
-        httpd = _HTTPServer((self._host, self._port), self)
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-arxiv",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop serving, drop open connections, join all threads. Idempotent."""
-        httpd, thread = self._httpd, self._thread
-        if httpd is None:
-            return
-        self._stopping.set()  # interrupts hangs and latency waits
-        httpd.shutdown()  # no new connections
-        if thread is not None:
-            thread.join(timeout)
-        httpd.abort_connections()
-        httpd.join_workers(timeout)
-        httpd.server_close()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> FakeArxiv:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._httpd is not None
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("FakeArxiv is not running; call start() first")
-        return int(self._httpd.server_address[1])
 
     @property
     def url(self) -> str:
         """The query endpoint, e.g. ``http://127.0.0.1:PORT/api/query``."""
-        return f"http://{self._host}:{self.port}{QUERY_PATH}"
-
-    @property
-    def errors(self) -> list[BaseException]:
-        """Unexpected exceptions raised inside handlers (should stay empty)."""
-        with self._lock:
-            return list(self._errors)
+        return f"http://{self._address[0]}:{self.port}{QUERY_PATH}"
 
     # -- inspection and control -------------------------------------------- #
 

@@ -24,13 +24,13 @@ import itertools
 import json
 import re
 import socket
-import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from fake_server import LocalServer
 
 __all__ = ["FakeOpenAI", "Fault", "RecordedRequest", "default_content", "default_summary", "paper_of"]
 
@@ -144,42 +144,8 @@ def _error(message: str, type_: str, code: str | None = None, param: str | None 
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True  # server_close() still joins them (block_on_close)
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], fake: FakeOpenAI) -> None:
-        self.fake = fake
-        self.connections: set[Any] = set()
-        self.conn_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.conn_lock:
-            self.connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.conn_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # quiet; keep real bugs
-        exc = sys.exc_info()[1]
-        if exc is not None and not isinstance(exc, (ConnectionError, TimeoutError)):
-            with self.fake._lock:
-                self.fake._errors.append(exc)
-
-    def abort_connections(self) -> None:
-        with self.conn_lock:
-            connections = list(self.connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _HTTPServer
+    server: Any
     protocol_version = "HTTP/1.1"
     timeout = 15
     disable_nagle_algorithm = True
@@ -195,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.fake._serve(self, self.rfile.read(length) if length else b"")
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalServer):
     """A fake OpenAI-compatible endpoint; ``url`` is the SDK's ``base_url``.
 
     Args:
@@ -207,6 +173,9 @@ class FakeOpenAI:
             default `default_content`.
         model: the id listed by ``GET /v1/models``.
     """
+
+    name = "fake-openai"
+    handler = _Handler
 
     def __init__(
         self,
@@ -229,54 +198,11 @@ class FakeOpenAI:
         }
         self.latency, self.json_schema, self.json_object = latency, json_schema, json_object
         self.require_key, self.responder, self.model = require_key, responder, model
-        self._address = (host, port)
-        self._lock = threading.Lock()
+        super().__init__(host, port)
         self._requests: list[RecordedRequest] = []
         self._faults: collections.deque[Fault] = collections.deque()
-        self._errors: list[BaseException] = []
         self._ids = itertools.count(1)
         self.in_flight = self.max_in_flight = 0
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-
-    # -- lifecycle ------------------------------------------------------------ #
-
-    def start(self) -> FakeOpenAI:
-        if self._httpd is not None:
-            raise RuntimeError("FakeOpenAI is already running")
-        self._stopping = threading.Event()
-        self._httpd = _HTTPServer(self._address, self)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, cut hangs and open connections, join all threads. Idempotent."""
-        httpd, thread = self._httpd, self._thread
-        if httpd is None:
-            return
-        self._stopping.set()
-        httpd.shutdown()
-        if thread is not None:
-            thread.join()
-        httpd.abort_connections()
-        httpd.server_close()  # joins the handler threads
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("FakeOpenAI is not running")
-        return int(self._httpd.server_address[1])
 
     @property
     def url(self) -> str:
@@ -294,11 +220,6 @@ class FakeOpenAI:
         """Number of chat-completion requests received."""
         with self._lock:
             return sum(1 for r in self._requests if r.path.split("?")[0].rstrip("/") == CHAT_PATH)
-
-    @property
-    def errors(self) -> list[BaseException]:
-        with self._lock:
-            return list(self._errors)
 
     @property
     def pending_faults(self) -> list[Fault]:

@@ -7,12 +7,8 @@ the `mathjax` package's files, served in place of the CDN the site names.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,31 +17,16 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from conftest import CHROMIUM_FLAGS
+import browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def _need(what: str) -> None:
-    message = f"{what}; install it to run the browser tests (CI installs it: see .ci/run)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+_need = browser.need
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need("Playwright is not installed (pip install -e '.[test]')")
-    if not Path(CHROMIUM).exists():
-        _need(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+def browser_instance() -> Iterator[Any]:
+    with browser.playwright_chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
@@ -61,19 +42,8 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         build(config)
     finally:
         config.plugins.on_shutdown()
-    handler = functools.partial(_QuietHandler, directory=str(work / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    with browser.serve(work / "site") as url:
+        yield url.rstrip("/")
 
 
 def _mathjax_files() -> Path:
@@ -85,11 +55,11 @@ def _mathjax_files() -> Path:
 
 
 @pytest.fixture
-def page(browser: Any, example_site: str) -> Iterator[Any]:
+def page(browser_instance: Any, example_site: str) -> Iterator[Any]:
     """A page with MathJax served locally, everything else outside 127.0.0.1 refused,
     and every console error and uncaught exception collected in `page.errors`."""
     files = _mathjax_files()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser_instance.new_context(viewport={"width": 1280, "height": 900})
 
     def route(request_route: Any) -> None:
         url = request_route.request.url

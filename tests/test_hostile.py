@@ -5,22 +5,19 @@ API key never reaches the site, the cache or the log."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import html
 import json
 import re
-import subprocess
-import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import CHROMIUM_FLAGS, Site
+import browser
+from conftest import Site
 from fake_openai import FakeOpenAI, paper_of
 
 
@@ -275,40 +272,12 @@ def test_a_valid_answer_quoting_a_code_fence_is_accepted(tmp_path: Path) -> None
 # In a real browser
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def http_server(folder: Path) -> Iterator[str]:
-    """`folder` served on 127.0.0.1; yields its base URL."""
-    with ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder))) as server:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/"
-        finally:
-            server.shutdown()
-            thread.join(10)
+def http_server(folder: Path) -> contextlib.AbstractContextManager[str]:
+    return browser.serve(folder)
 
 
 def dump_dom(chromium: Path, url: str, profile: Path) -> str:
-    """The page's DOM once it has loaded and its scripts have run."""
-    command = [
-        str(chromium),
-        "--headless",
-        *CHROMIUM_FLAGS,
-        "--disable-extensions",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",  # nowhere but this machine
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=3000",  # let timers and late events (ontoggle, onerror) fire
-        "--dump-dom",
-        url,
-    ]
-    done = subprocess.run(command, capture_output=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
-    return done.stdout.decode()
+    return browser.dump_dom(url, profile)
 
 
 def body_marks(dom: str) -> list[str]:

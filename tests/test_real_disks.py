@@ -22,11 +22,11 @@ from pathlib import Path
 
 import diskcache
 import pytest
-from test_durability import CACHE, PAPERS, rendered
 
 import mkdocs_arxiv_digest
 from conftest import Site, ids_requested
 from fake_arxiv import FakeArxiv
+from test_durability import CACHE, PAPERS, rendered
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:

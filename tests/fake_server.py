@@ -1,0 +1,151 @@
+"""What the fake servers share: an HTTP server on 127.0.0.1 in a thread of its
+own, which can be stopped at any moment (hangs and open connections cut, every
+thread joined) and which keeps its handlers' unexpected errors for the tests
+to look at instead of printing them."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+
+_DISCONNECTS = (ConnectionError, TimeoutError, BrokenPipeError)
+
+_S = TypeVar("_S", bound="LocalServer")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """A threading server that knows its connections and threads, to stop cleanly."""
+
+    daemon_threads = True
+    # socketserver's default backlog of 5 makes bursts of concurrent clients
+    # overflow it and wait ~1 s for a SYN retransmit.
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: LocalServer) -> None:
+        self.fake = fake
+        self._conn_lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._workers: set[threading.Thread] = set()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        worker = threading.Thread(
+            target=self._work,
+            args=(request, client_address),
+            name=f"{self.fake.name}-conn-{client_address[1]}",
+            daemon=True,
+        )
+        with self._conn_lock:
+            self._connections.add(request)
+            self._workers.add(worker)
+        worker.start()
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._conn_lock:
+                self._workers.discard(threading.current_thread())
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Quiet: the default prints a traceback. Real bugs are kept for the tests.
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, _DISCONNECTS):
+            self.fake._record_error(error)
+
+    def abort_connections(self) -> None:
+        """Wake every handler blocked on a client socket (keep-alive reads, writes)."""
+        with self._conn_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by the peer
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def join_workers(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._conn_lock:
+                workers = list(self._workers)
+            if not workers or time.monotonic() >= deadline:
+                return
+            for worker in workers:
+                worker.join(max(0.0, deadline - time.monotonic()))
+
+
+class LocalServer:
+    """A fake server's life: `start`, `stop`, or use it as a context manager.
+    Subclasses give the `handler` class, whose requests reach them through
+    `self.server.fake`, and a `name` for their threads."""
+
+    name = "fake"
+    handler: type[BaseHTTPRequestHandler]
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._address = (host, port)
+        self._lock = threading.RLock()
+        self._errors: list[BaseException] = []
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def start(self: _S) -> _S:
+        """Bind and serve in a daemon thread. Returns the server."""
+        if self._httpd is not None:
+            raise RuntimeError(f"{type(self).__name__} is already running")
+        self._stopping = threading.Event()
+        self._httpd = _HTTPServer(self._address, self.handler, self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving, cut hangs and open connections, join all threads. Idempotent."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        self._stopping.set()  # interrupts hangs and latency waits
+        httpd.shutdown()  # no new connections
+        if thread is not None:
+            thread.join(timeout)
+        httpd.abort_connections()
+        httpd.join_workers(timeout)
+        httpd.server_close()
+        self._httpd = self._thread = None
+
+    def __enter__(self: _S) -> _S:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError(f"{type(self).__name__} is not running; call start() first")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Unexpected exceptions raised inside handlers (should stay empty)."""
+        with self._lock:
+            return list(self._errors)
+
+    def _record_error(self, error: BaseException) -> None:
+        with self._lock:
+            self._errors.append(error)
