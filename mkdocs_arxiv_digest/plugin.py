@@ -22,6 +22,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from . import guard
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
@@ -67,6 +68,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     @event_priority(-50)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        guard.plugin_ran()
         settings = self._settings = Settings.load(self.config, config)
         # A cache that cannot be written is read, and new results are kept in memory.
         cache = self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir), Cache.close)
