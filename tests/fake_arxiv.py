@@ -27,7 +27,6 @@ Only the standard library and lxml (a dependency of ``arxiv``) are used.
 from __future__ import annotations
 
 import base64
-import collections
 import contextlib
 import copy
 import hashlib
@@ -504,7 +503,7 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------- #
 
 
-class FakeArxiv(LocalServer):
+class FakeArxiv(LocalServer["Fault", "RecordedRequest"]):
     """A fake arXiv ``/api/query`` endpoint on ``127.0.0.1`` (see module docstring).
 
     Args:
@@ -517,6 +516,7 @@ class FakeArxiv(LocalServer):
 
     name = "fake-arxiv"
     handler = _Handler
+    fault_kind = Fault
 
     def __init__(
         self,
@@ -528,8 +528,6 @@ class FakeArxiv(LocalServer):
     ) -> None:
         super().__init__(host, port)
         self.latency = latency
-        self._requests: list[RecordedRequest] = []
-        self._faults: collections.deque[Fault] = collections.deque()
         # base id -> {version -> entry}
         self._index: dict[str, dict[int, _Entry]] = {}
         self._error_template = (FIXTURES_DIR / ERROR_FIXTURE).read_bytes()
@@ -543,17 +541,6 @@ class FakeArxiv(LocalServer):
         return f"http://{self._address[0]}:{self.port}{QUERY_PATH}"
 
     # -- inspection and control -------------------------------------------- #
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the request log, in order of arrival."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def pending_faults(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
 
     @property
     def known_ids(self) -> list[str]:
@@ -615,19 +602,7 @@ class FakeArxiv(LocalServer):
             close=close,
             trickle=trickle,
         )
-        if fault == Fault():
-            raise ValueError("fail() needs at least one fault; use ok() for a normal answer")
-        self._queue(fault, times)
-
-    def ok(self, times: int = 1) -> None:
-        """Queue ``times`` normal answers (to script e.g. "ok, then 503")."""
-        self._queue(Fault(), times)
-
-    def _queue(self, fault: Fault, times: int) -> None:
-        if times < 1:
-            raise ValueError("times must be >= 1")
-        with self._lock:
-            self._faults.extend([fault] * times)
+        self._script(fault, times)
 
     def add_synthetic(self, ids: Iterable[str]) -> list[str]:
         """Index synthetic papers for well-formed ids; returns their versioned ids.
@@ -702,7 +677,7 @@ class FakeArxiv(LocalServer):
             headers=dict(handler.headers.items()),
         )
         with self._lock:
-            record.fault = self._faults.popleft() if self._faults else None
+            record.fault = self._next_fault()
             self._requests.append(record)
         fault = record.fault
 
@@ -724,26 +699,11 @@ class FakeArxiv(LocalServer):
             response = self._apply_fault(response, fault)
         record.status = response.status  # set before the client can see the answer
         if fault is not None and fault.trickle is not None:
-            return self._trickle(handler, response, fault.trickle)
+            head = [f"HTTP/1.1 {response.status} {handler.responses.get(response.status, ('',))[0]}"]
+            head += [f"Content-Type: {response.content_type}", f"Content-Length: {len(response.body)}"]
+            head += [f"{name}: {value}" for name, value in response.headers]
+            return self._trickle(handler, head, response.body, fault.trickle)
         self._write(handler, response, None if fault is None else fault.truncate_mode)
-
-    def _trickle(self, handler: _Handler, response: _Response, trickle: tuple[int, float]) -> None:
-        """Send the whole answer, status line and headers included, `size` bytes every `delay` seconds."""
-        size, delay = trickle
-        head = [f"HTTP/1.1 {response.status} {handler.responses.get(response.status, ('',))[0]}"]
-        head += [f"Content-Type: {response.content_type}", f"Content-Length: {len(response.body)}"]
-        head += [f"{name}: {value}" for name, value in response.headers]
-        raw = "\r\n".join([*head, "", ""]).encode("latin-1") + response.body
-        handler.close_connection = True
-        for start in range(0, len(raw), size):
-            if start and self._stopping.wait(delay):
-                return self._drop(handler)
-            try:
-                handler.wfile.write(raw[start : start + size])
-                handler.wfile.flush()
-            except OSError:  # the client hung up
-                return None
-        return None
 
     @staticmethod
     def _drop(handler: _Handler) -> None:

@@ -18,7 +18,6 @@ requests and replays a queue of scripted faults. Standard library only.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import itertools
 import json
@@ -161,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.fake._serve(self, self.rfile.read(length) if length else b"")
 
 
-class FakeOpenAI(LocalServer):
+class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
     """A fake OpenAI-compatible endpoint; ``url`` is the SDK's ``base_url``.
 
     Args:
@@ -176,6 +175,7 @@ class FakeOpenAI(LocalServer):
 
     name = "fake-openai"
     handler = _Handler
+    fault_kind = Fault
 
     def __init__(
         self,
@@ -199,8 +199,6 @@ class FakeOpenAI(LocalServer):
         self.latency, self.json_schema, self.json_object = latency, json_schema, json_object
         self.require_key, self.responder, self.model = require_key, responder, model
         super().__init__(host, port)
-        self._requests: list[RecordedRequest] = []
-        self._faults: collections.deque[Fault] = collections.deque()
         self._ids = itertools.count(1)
         self.in_flight = self.max_in_flight = 0
 
@@ -211,20 +209,10 @@ class FakeOpenAI(LocalServer):
     # -- inspection and control ----------------------------------------------- #
 
     @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    @property
     def calls(self) -> int:
         """Number of chat-completion requests received."""
         with self._lock:
             return sum(1 for r in self._requests if r.path.split("?")[0].rstrip("/") == CHAT_PATH)
-
-    @property
-    def pending_faults(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
 
     def reset(self) -> None:
         """Clear log, faults and concurrency stats; restore constructor settings."""
@@ -279,19 +267,7 @@ class FakeOpenAI(LocalServer):
             close=close,
             trickle=trickle,
         )
-        if fault == Fault():
-            raise ValueError("fail() needs at least one fault; use ok() for a normal answer")
-        self._queue(fault, times)
-
-    def ok(self, times: int = 1) -> None:
-        """Queue ``times`` normal answers (to script e.g. "ok, then 500")."""
-        self._queue(Fault(), times)
-
-    def _queue(self, fault: Fault, times: int) -> None:
-        if times < 1:
-            raise ValueError("times must be >= 1")
-        with self._lock:
-            self._faults.extend([fault] * times)
+        self._script(fault, times)
 
     # -- request handling ----------------------------------------------------- #
 
@@ -302,7 +278,7 @@ class FakeOpenAI(LocalServer):
             body = None
         record = RecordedRequest(handler.command, handler.path, body, dict(handler.headers.items()), time.monotonic())
         with self._lock:
-            record.fault = self._faults.popleft() if self._faults else None
+            record.fault = self._next_fault()
             self._requests.append(record)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -333,7 +309,9 @@ class FakeOpenAI(LocalServer):
             headers[:0] = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
             headers.insert(2, ("x-request-id", f"req_fake_{next(self._ids)}"))
             if fault.trickle is not None:
-                return self._trickle(handler, status, headers, payload, fault.trickle)
+                head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}"]
+                head += [f"{name}: {value}" for name, value in headers]
+                return self._trickle(handler, head, payload, fault.trickle)
             handler.send_response(status)
             for name, value in headers:
                 handler.send_header(name, value)
@@ -342,24 +320,6 @@ class FakeOpenAI(LocalServer):
         finally:
             with self._lock:
                 self.in_flight -= 1
-
-    def _trickle(
-        self, handler: _Handler, status: int, headers: list[tuple[str, str]], payload: bytes, trickle: tuple[int, float]
-    ) -> None:
-        """Send the whole answer, status line and headers included, `size` bytes every `delay` seconds."""
-        size, delay = trickle
-        head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}"]
-        head += [f"{name}: {value}" for name, value in headers]
-        raw = "\r\n".join([*head, "", ""]).encode() + payload
-        handler.close_connection = True
-        for start in range(0, len(raw), size):
-            if start and self._stopping.wait(delay):
-                return
-            try:
-                handler.wfile.write(raw[start : start + size])
-                handler.wfile.flush()
-            except OSError:  # the client hung up
-                return
 
     def _respond(self, handler: _Handler, body: Any, fault: Fault) -> tuple[int, dict[str, Any]]:
         if fault.status is not None and fault.status >= 400 and fault.body is None:

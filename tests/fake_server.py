@@ -5,13 +5,18 @@ to look at instead of printing them."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
+
+_F = TypeVar("_F")
+_R = TypeVar("_R")
 
 _DISCONNECTS = (ConnectionError, TimeoutError, BrokenPipeError)
 
@@ -82,18 +87,23 @@ class _HTTPServer(ThreadingHTTPServer):
                 worker.join(max(0.0, deadline - time.monotonic()))
 
 
-class LocalServer:
-    """A fake server's life: `start`, `stop`, or use it as a context manager.
-    Subclasses give the `handler` class, whose requests reach them through
-    `self.server.fake`, and a `name` for their threads."""
+class LocalServer(Generic[_F, _R]):
+    """A fake server's life (`start`, `stop`, or use it as a context manager),
+    its log of requests and its queue of scripted faults. Subclasses give the
+    `handler` class, whose requests reach them through `self.server.fake`,
+    and a `name` for their threads."""
 
     name = "fake"
     handler: type[BaseHTTPRequestHandler]
+    fault_kind: Callable[[], _F]
+    """Makes a blank fault: a normal answer."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._address = (host, port)
         self._lock = threading.RLock()
         self._errors: list[BaseException] = []
+        self._requests: list[_R] = []
+        self._faults: collections.deque[_F] = collections.deque()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -149,3 +159,53 @@ class LocalServer:
     def _record_error(self, error: BaseException) -> None:
         with self._lock:
             self._errors.append(error)
+
+    @property
+    def requests(self) -> list[_R]:
+        """A snapshot of the request log, in order of arrival."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def pending_faults(self) -> list[_F]:
+        with self._lock:
+            return list(self._faults)
+
+    def ok(self, times: int = 1) -> None:
+        """Queue ``times`` normal answers (to script e.g. "ok, then 503")."""
+        self._queue(self.fault_kind(), times)
+
+    def _script(self, fault: _F, times: int) -> None:
+        """Queue a fault for the next ``times`` requests."""
+        if fault == self.fault_kind():
+            raise ValueError("fail() needs at least one fault; use ok() for a normal answer")
+        self._queue(fault, times)
+
+    def _queue(self, fault: _F, times: int) -> None:
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    def _next_fault(self) -> _F | None:
+        """The fault scripted for the request now arriving (call under `_lock`)."""
+        return self._faults.popleft() if self._faults else None
+
+    def _trickle(
+        self, handler: BaseHTTPRequestHandler, head: list[str], body: bytes, trickle: tuple[int, float]
+    ) -> None:
+        """Send a whole answer, its status line (`head[0]`) and headers included,
+        `size` bytes every `delay` seconds: every read succeeds, the whole takes long."""
+        size, delay = trickle
+        raw = "\r\n".join([*head, "", ""]).encode("latin-1") + body
+        handler.close_connection = True
+        for start in range(0, len(raw), size):
+            if start and self._stopping.wait(delay):
+                with contextlib.suppress(OSError):
+                    handler.connection.shutdown(socket.SHUT_RDWR)
+                return
+            try:
+                handler.wfile.write(raw[start : start + size])
+                handler.wfile.flush()
+            except OSError:  # the client hung up
+                return
