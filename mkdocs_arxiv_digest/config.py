@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
-from .render import LAYOUTS
+from .render import LABELS, LAYOUTS, check_labels
 
 
 class Number(c.Type):  # type: ignore[type-arg]
@@ -40,10 +41,79 @@ class Number(c.Type):  # type: ignore[type-arg]
         return number
 
 
+class HttpUrl(c.URL):
+    """An `http://` or `https://` URL (MkDocs' `URL` takes any scheme, and an empty string)."""
+
+    def run_validation(self, value: object) -> str:
+        if isinstance(value, str):
+            try:
+                parts = urlsplit(value)
+                usable = parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+            except ValueError:
+                usable = False
+            if not usable:
+                raise ValidationError(
+                    f"Expected an http:// or https:// URL, got {value!r}. The default is {self.default}."
+                )
+        url: str = super().run_validation(value)
+        return url
+
+
+class ExistingFile(c.File):
+    """A file that must exist, as an absolute path (a relative one starts at the
+    folder of `mkdocs.yml`); the error says how to fix it."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__(exists=True)
+        self.hint = hint
+
+    def run_validation(self, value: object) -> str:
+        try:
+            path: str = super().run_validation(value)
+        except ValidationError as error:
+            raise ValidationError(f"{error} {self.hint}") from None
+        return path
+
+
+class Labels(c.DictOfItems):  # type: ignore[type-arg]
+    """Labels by language, then by label name: the names must exist and a label
+    may hold only the `{placeholders}` it takes (see `render.check_labels`)."""
+
+    def __init__(self) -> None:
+        super().__init__(c.Type(dict), default={})
+
+    def run_validation(self, value: object) -> dict[str, dict[str, str]]:
+        if isinstance(value, dict):
+            try:
+                check_labels(value)
+            except ValueError as error:
+                raise ValidationError(str(error)) from None
+        labels: dict[str, dict[str, str]] = super().run_validation(value)
+        return labels
+
+
+class Language(c.Type):  # type: ignore[type-arg]
+    """A language that has labels: a built-in one or one given in `labels`.
+
+    This is checked in `post_validation`, which MkDocs runs only once every
+    option, `labels` among them, has passed `run_validation`: the check needs
+    the validated `labels`, and its error still names `language`."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(str, default=default)
+
+    def post_validation(self, config: base.Config, key_name: str) -> None:
+        known = sorted({*LABELS, *config["labels"]})
+        if config[key_name] not in known:
+            raise ValidationError(
+                f"{config[key_name]!r} has no labels. Use one of {', '.join(known)}, or add its labels under 'labels'."
+            )
+
+
 class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     """How to reach a model behind an OpenAI-compatible chat-completions API."""
 
-    base_url = c.Type(str, default="https://api.openai.com/v1")
+    base_url = HttpUrl(default="https://api.openai.com/v1")
     """The API's base URL: `https://api.deepseek.com/v1`, `http://localhost:11434/v1`
     (Ollama), `http://localhost:8000/v1` (vLLM), `http://localhost:8080/v1` (llama.cpp)…"""
 
@@ -85,11 +155,11 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
 
 
 class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
-    cache_dir = c.Type(str, default=".cache/plugin/arxiv-digest")
+    cache_dir = c.Dir(default=".cache/plugin/arxiv-digest")
     """Where fetched metadata and summaries are kept between builds, relative to
     the directory of `mkdocs.yml`. Keep it out of `docs_dir` and `site_dir`."""
 
-    api_url = c.Type(str, default="https://export.arxiv.org/api/query")
+    api_url = HttpUrl(default="https://export.arxiv.org/api/query")
     """The arXiv query API endpoint: change it for a mirror, a proxy or a test server."""
 
     batch_size = Number(int, 100, minimum=1, maximum=2000)
@@ -119,16 +189,18 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     about papers found in neither. (A model set with `summarizer: openai` is
     still asked for summaries the cache lacks.)"""
 
-    snapshot = c.Optional(c.Type(str))
+    snapshot = c.Optional(
+        ExistingFile("Give the path of a JSON-lines file relative to mkdocs.yml, or remove the option.")
+    )
     """A JSON-lines file in the arXiv bulk-metadata format (the fields of the
     Kaggle arXiv dataset), relative to the directory of `mkdocs.yml`. It is
     consulted before the API."""
 
-    language = c.Type(str, default="en")
+    language = Language(default="en")
     """The language of the digest's headings and labels, and of summaries from
     a model: `en`, `zh`, or a language given in `labels`."""
 
-    labels = c.Type(dict, default={})
+    labels = Labels()
     """Headings and labels by language, over the built-in `en` and `zh` ones,
     e.g. `{zh: {tldr: 速览}}`; a new language (`fr: {...}`) starts from the
     English labels. The label names are listed in the configuration reference."""
