@@ -1,15 +1,19 @@
-"""The plugin's options. Each attribute docstring is its entry in the options reference."""
+"""The plugin's options. Each attribute docstring is its entry in the options
+reference: docs/configuration.md is generated from the options, their order,
+`SECTIONS` and their docstrings (Markdown, with links relative to that page)
+by scripts/options_reference.py."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
-from .render import LAYOUTS
+from .render import LABELS, LAYOUTS, check_labels
 
 
 class Number(c.Type):  # type: ignore[type-arg]
@@ -40,133 +44,346 @@ class Number(c.Type):  # type: ignore[type-arg]
         return number
 
 
+class HttpUrl(c.URL):
+    """An `http://` or `https://` URL (MkDocs' `URL` takes any scheme, and an empty string)."""
+
+    def run_validation(self, value: object) -> str:
+        if isinstance(value, str):
+            try:
+                parts = urlsplit(value)
+                usable = parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+            except ValueError:
+                usable = False
+            if not usable:
+                raise ValidationError(
+                    f"Expected an http:// or https:// URL, got {value!r}. The default is {self.default}."
+                )
+        url: str = super().run_validation(value)
+        return url
+
+
+class ExistingFile(c.File):
+    """A file that must exist, as an absolute path (a relative one starts at the
+    folder of `mkdocs.yml`); the error says how to fix it."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__(exists=True)
+        self.hint = hint
+
+    def run_validation(self, value: object) -> str:
+        try:
+            path: str = super().run_validation(value)
+        except ValidationError as error:
+            raise ValidationError(f"{error} {self.hint}") from None
+        return path
+
+
+class Labels(c.DictOfItems):  # type: ignore[type-arg]
+    """Labels by language, then by label name: the names must exist and a label
+    may hold only the `{placeholders}` it takes (see `render.check_labels`)."""
+
+    def __init__(self) -> None:
+        super().__init__(c.Type(dict), default={})
+
+    def run_validation(self, value: object) -> dict[str, dict[str, str]]:
+        if isinstance(value, dict):
+            try:
+                check_labels(value)
+            except ValueError as error:
+                raise ValidationError(str(error)) from None
+        labels: dict[str, dict[str, str]] = super().run_validation(value)
+        return labels
+
+
+class Language(c.Type):  # type: ignore[type-arg]
+    """A language that has labels: a built-in one or one given in `labels`.
+
+    This is checked in `post_validation`, which MkDocs runs only once every
+    option, `labels` among them, has passed `run_validation`: the check needs
+    the validated `labels`, and its error still names `language`."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(str, default=default)
+
+    def post_validation(self, config: base.Config, key_name: str) -> None:
+        known = sorted({*LABELS, *config["labels"]})
+        if config[key_name] not in known:
+            raise ValidationError(
+                f"{config[key_name]!r} has no labels. Use one of {', '.join(known)}, or add its labels under 'labels'."
+            )
+
+
 class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     """How to reach a model behind an OpenAI-compatible chat-completions API."""
 
-    base_url = c.Type(str, default="https://api.openai.com/v1")
-    """The API's base URL: `https://api.deepseek.com/v1`, `http://localhost:11434/v1`
-    (Ollama), `http://localhost:8000/v1` (vLLM), `http://localhost:8080/v1` (llama.cpp)…"""
+    base_url = HttpUrl(default="https://api.openai.com/v1")
+    """The API's base URL, the part before `/chat/completions`, an `http://` or
+    `https://` URL: for example `https://api.deepseek.com/v1`,
+    `http://localhost:11434/v1` (Ollama), `http://localhost:8000/v1` (vLLM) or
+    `http://localhost:8080/v1` (llama.cpp). It is part of the key that
+    summaries are cached under."""
 
     model = c.Type(str, default="gpt-4o-mini")
-    """The model's name as the server knows it, e.g. `deepseek-chat`, `qwen2.5:7b`."""
+    """The model's name as the server knows it, such as `deepseek-chat`,
+    `qwen-plus` or `qwen2.5:7b`. It is recorded with every summary, shown in the
+    [note](#model_note) on the page, and part of the key that summaries are
+    cached under."""
 
     api_key_env = c.Type(str, default="OPENAI_API_KEY")
-    """The name of the environment variable that holds the API key (never the key
-    itself). Set it to `""` for a local server that needs no key."""
+    """The **name** of the environment variable that holds the API key, never the
+    key itself. When the variable is not set, the build stops with an error
+    that names it. Set `""` for a local server that needs no key."""
 
     concurrency = Number(int, 8, minimum=1, maximum=64)
-    """How many papers are summarized at once."""
+    """How many papers are summarized at once. Summaries start in the background
+    as soon as each paper's metadata is known, while the build goes on. Lower it
+    for a server on your own machine, or when the provider limits your requests
+    per minute."""
 
     timeout = Number(float, 60.0, minimum=1)
-    """Seconds for one whole answer, from connecting to its last byte, before
-    the try counts as failed. A request takes at most `timeout × (retries + 1)`
-    plus the waits between tries: 0.5 s, doubling, at most 8 s each (or the
-    server's `Retry-After`, at most 120 s). A summary makes at most 3 requests,
-    plus one per JSON mode the server refuses."""
+    """How many seconds one whole answer may take, from connecting to its last
+    byte, before that try counts as failed and is retried; an answer that
+    trickles in is cut at the deadline. One request therefore takes at most
+    `timeout × (retries + 1)` plus the waits between tries: 0.5 s before the
+    first retry, doubling, at most 8 s each, or what the server's `Retry-After`
+    asks, up to 120 s (a longer one is not waited for: the request fails). With
+    the defaults: 4 × 60 s + 3.5 s. A summary makes at most 3 requests (the
+    second and third only when an answer is unusable), plus one for each JSON
+    mode the server refuses; `llm.concurrency` papers are summarized at a time.
+    To be cut at its deadline, each request opens its own connection (none is
+    kept alive)."""
 
     retries = Number(int, 3, minimum=0, maximum=10)
-    """How often a request that failed with 429, 5xx, a timeout or a broken
-    connection is tried again, with exponential backoff and jitter, honouring `Retry-After`."""
+    """How many more times a request is tried when it fails with HTTP 429, a 5xx
+    error, a timeout or a broken connection. The waits between tries grow
+    exponentially, with some randomness, and a `Retry-After` header from the
+    server is honoured."""
 
     temperature = Number(float, 0.2, minimum=0, maximum=2)
-    """Sampling temperature; low values give steadier summaries."""
+    """The sampling temperature. Low values give steadier summaries. It is part of
+    the key that summaries are cached under."""
 
     max_tokens = Number(int, 4096, minimum=256)
-    """The longest answer asked for. An answer cut off at this length is asked
-    again with twice the room."""
+    """The longest answer asked for, in tokens. An answer cut off at this length is
+    asked for again with twice the room."""
 
     response_format = c.Choice(("auto", "json_schema", "json_object", "text"), default="auto")
-    """How JSON is asked for. `auto` sends a JSON schema and steps down to JSON
-    mode, then to plain text, when the server refuses it."""
+    """How the answer is asked to be JSON. `json_schema` sends the schema of the
+    [summary's fields](summaries.md#the-fields-of-a-summary), `json_object`
+    asks for JSON mode, `text` relies on the instructions alone. `auto` starts
+    with `json_schema` and steps down to `json_object`, then to `text`, when the
+    server refuses with HTTP 400. Set it when you know what your server supports."""
 
     max_summaries = c.Optional(Number(int, None, minimum=0))
-    """The most papers sent to the model in one build, to cap spending; the rest
-    show the extractive summary and are sent in a later build. No limit by default."""
+    """The most papers sent to the model in one build, to cap spending; by default
+    there is no limit. The rest show the extractive summary for now and are sent
+    in a later build. A paper shown in two languages counts twice. See
+    [what it costs](summaries.md#what-it-costs)."""
+
+
+SECTIONS: dict[str, tuple[str, str]] = {
+    "cache_dir": ("Fetching and caching", ""),
+    "language": ("What the digest shows", ""),
+    "layout": (
+        "Layouts, Material and BibTeX",
+        "These options are described at length in [layouts, Material and BibTeX](layouts.md) "
+        "and [custom templates](templates.md).",
+    ),
+    "llm": ("Summaries from a model", ""),
+}
+"""The sections of the options reference, by the first option in each: its
+title and an opening paragraph. An option belongs to the section of the
+nearest of these above it in `ArxivDigestConfig`."""
 
 
 class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
-    cache_dir = c.Type(str, default=".cache/plugin/arxiv-digest")
-    """Where fetched metadata and summaries are kept between builds, relative to
-    the directory of `mkdocs.yml`. Keep it out of `docs_dir` and `site_dir`."""
+    """The options under `arxiv-digest:` in `mkdocs.yml`, in the order of the reference."""
 
-    api_url = c.Type(str, default="https://export.arxiv.org/api/query")
-    """The arXiv query API endpoint: change it for a mirror, a proxy or a test server."""
+    cache_dir = c.Dir(default=".cache/plugin/arxiv-digest")
+    """The folder where fetched metadata and summaries are kept from one build to
+    the next, relative to the directory of `mkdocs.yml`. Keep it outside
+    `docs_dir` (or MkDocs would copy it into the site) and outside `site_dir`
+    (which MkDocs may empty): the build stops when it is inside either. It is
+    safe to delete: the next build fetches again. See [caching](caching.md)."""
+
+    api_url = HttpUrl(default="https://export.arxiv.org/api/query")
+    """The arXiv query API endpoint, an `http://` or `https://` URL. Point it at a
+    mirror, a caching proxy, or a local test server."""
 
     batch_size = Number(int, 100, minimum=1, maximum=2000)
-    """How many IDs go in one API request. arXiv answers up to 2000 per request."""
+    """How many IDs go into one request. The plugin collects the IDs of every page
+    before it fetches, so a site that lists 250 uncached papers makes three
+    requests with the default. arXiv answers at most 2000 IDs per request."""
 
     delay_seconds = Number(float, 3.0, minimum=0)
-    """Seconds between two requests to the arXiv API. arXiv's terms ask for 3."""
+    """The pause in seconds between two requests to the arXiv API. arXiv's terms
+    of use ask for three seconds; lower it only for your own mirror or test server."""
 
     timeout = Number(float, 30.0, minimum=0.1)
-    """Seconds for one whole API answer, from connecting to its last byte,
-    before that try counts as failed. A request takes at most
-    `timeout × (retries + 1)` plus the waits between tries, which add up to at
-    most `1.2 × max(delay_seconds, 0.5) × (2^retries − 1)` (a `Retry-After`
-    wait counts instead, at most 60 s each)."""
+    """How many seconds one whole answer may take, from connecting to its last
+    byte, before that try counts as failed and is retried. It bounds the answer,
+    not each read: an answer that trickles in is cut at the deadline. One request
+    therefore takes at most `timeout × (retries + 1)` plus the waits between
+    tries, which add up to at most `1.2 × max(delay_seconds, 0.5) × (2^retries − 1)`
+    seconds; a `Retry-After` header replaces a wait, and is followed up to 60 s.
+    With the defaults: 4 × 30 s + 25.2 s ≈ 2.5 minutes (5 minutes if the server
+    asks for 60 s each time)."""
 
     retries = Number(int, 3, minimum=0, maximum=20)
-    """How often a request that failed with 429, 5xx, a timeout or a broken
-    connection is tried again, with exponential backoff, before its IDs are
-    reported as not fetched."""
+    """How many more times a request is tried when it fails with HTTP 429 (too many
+    requests), a 5xx error, a timeout or a broken connection. The waits between
+    tries grow exponentially. When the last try fails, the IDs of that request
+    are reported as not fetched and their entries say so; the rest of the site
+    still builds."""
 
     refresh_days = Number(float, 7.0, minimum=0)
-    """How long a bare ID (no `vN`) trusts the latest version it has cached
-    before asking arXiv whether there is a newer one. Versioned IDs never expire."""
+    """How many days an ID written without a version (`1605.08386`) trusts the
+    latest version in the cache. After that the plugin asks arXiv whether a newer
+    version has appeared. `0` asks on every build that is not offline. IDs with
+    a version (`1605.08386v1`) never expire: a version never changes."""
 
     offline = c.Type(bool, default=False)
-    """Make no request to arXiv: render from the cache and `snapshot`, and warn
-    about papers found in neither. (A model set with `summarizer: openai` is
-    still asked for summaries the cache lacks.)"""
+    """Make no request to arXiv. Papers are taken from the cache and the
+    [`snapshot`](#snapshot); a paper found in neither is a warning and its entry
+    says it is not available. Use it for reproducible builds and for building
+    without network. See [offline builds](caching.md#offline-builds).
 
-    snapshot = c.Optional(c.Type(str))
-    """A JSON-lines file in the arXiv bulk-metadata format (the fields of the
-    Kaggle arXiv dataset), relative to the directory of `mkdocs.yml`. It is
-    consulted before the API."""
+    `offline` does not cover the model of [`summarizer: openai`](#summarizer):
+    summaries missing from the cache are still asked for. With `extractive` or
+    `none`, an offline build makes no network request at all."""
 
-    language = c.Type(str, default="en")
-    """The language of the digest's headings and labels, and of summaries from
-    a model: `en`, `zh`, or a language given in `labels`."""
+    snapshot = c.Optional(
+        ExistingFile("Give the path of a JSON-lines file relative to mkdocs.yml, or remove the option.")
+    )
+    """A JSON-lines file of paper metadata in the arXiv bulk-metadata format: one
+    JSON object per line with the fields of the public arXiv metadata dataset
+    (`id`, `title`, `authors`, `abstract`, `categories`, `versions`, ...), relative
+    to the directory of `mkdocs.yml`. The file must exist. Papers found in it are
+    not asked for. See [snapshots](caching.md#snapshots)."""
 
-    labels = c.Type(dict, default={})
-    """Headings and labels by language, over the built-in `en` and `zh` ones,
-    e.g. `{zh: {tldr: 速览}}`; a new language (`fr: {...}`) starts from the
-    English labels. The label names are listed in the configuration reference."""
+    language = Language(default="en")
+    """The language of the digest's headings and labels: English, Chinese, or a
+    language you have given labels for. With
+    [`summarizer: openai`](#summarizer) it is also the language the model writes
+    in. A page can choose its own with the [mapping form](usage.md#listing-papers)
+    of its front matter (`language: zh` next to `ids:`).
 
-    layout = c.Choice(LAYOUTS, default="digest")
-    """`digest`: a summary table, then an entry per paper. `chatpaper`: per
-    paper its abstract, summary, key takeaways and structured summary. A page
-    can choose its own with `arxiv: {layout: …, ids: […]}`."""
+    A site `language` with no labels stops the build with an error that lists
+    the languages there are; a page's is a warning, and the page gets the site's
+    language. See [labels and languages](layouts.md#labels-and-languages)."""
 
-    custom_templates = c.Optional(c.Dir(exists=True))
-    """A folder of Jinja2 templates that replace the built-in ones of the same
-    name (`digest.md.j2`, `chatpaper.md.j2`, `_blocks.md.j2`), relative to
-    `mkdocs.yml`. `mkdocs serve` rebuilds when they change."""
+    labels = Labels()
+    """Headings and labels of your own, by language and then by label name. Under
+    `en` or `zh` they replace the built-in ones; a new language code starts from
+    the English labels and can then be used as a `language`:
 
-    bibtex = c.Type(bool, default=True)
-    """Show each paper's BibTeX as a copyable block, and write a `.bib` file of
-    each digest page next to it in the site, linked from the page."""
+    ```yaml title="mkdocs.yml"
+    plugins:
+      - search
+      - arxiv-digest:
+          labels:
+            en:
+              tldr: In short
+            fr:
+              summary: Résumé
+              details: Détails
+    ```
 
-    tags = c.ListOfItems(c.Choice(("categories", "keywords")), default=[])
-    """Add the papers' primary categories and/or a model's keywords to the
-    page's `tags`, for Material's tags plugin."""
+    A label name that does not exist stops the build with an error that lists
+    the names there are, and so does a `{placeholder}` a label does not take
+    (`more_authors` takes `{n}`, `missing` takes `{reason}`, `model_note` takes
+    `{model}`; the others none). Labels are text, used as written, as Markdown:
+    quote one that YAML would read as something else (`"Yes"`). Every label,
+    with its English and Chinese text, is listed in
+    [all labels](layouts.md#all-labels)."""
 
     summarizer = c.Choice(("extractive", "openai", "none"), default="extractive")
-    """`extractive` picks a one-sentence TL;DR and key takeaways from the
-    abstract, offline and without a model; `openai` asks a model behind an
-    OpenAI-compatible API (see `llm`) for TL;DRs, translations and structured
-    summaries; `none` shows abstracts only."""
+    """How each paper's TL;DR is made, and on Chinese pages whether titles and
+    abstracts are translated. See [summaries and translation](summaries.md).
 
-    llm = c.SubConfig(LlmConfig)
-    """The model used by `summarizer: openai`."""
+    `extractive`
+    :   Reads each abstract and picks the sentence that best states what the
+        paper contributes as its TL;DR, along with three to five key sentences
+        as takeaways. It runs locally, needs no model and no network, and always
+        gives the same result for the same abstract. Its sentences are the
+        authors' own, in the abstract's language.
+
+    `openai`
+    :   Asks a language model behind an OpenAI-compatible chat-completions API,
+        set up under [`llm`](#llm), for each paper's TL;DR in the page's
+        language. On Chinese pages it also translates the title and the complete
+        abstract; the originals stay on the page. It needs the `llm` extra
+        (`pip install "mkdocs-arxiv-digest[llm]"`). A paper the model cannot
+        summarize shows the extractive summary, with a warning.
+
+    `none`
+    :   No summaries: the table lists the papers and each entry shows its
+        abstract.
+
+    Summaries are cached too, so changing this option does not refetch anything."""
 
     model_note = c.Type(bool, default=True)
-    """Say on each digest that its summaries are machine-written, and by which model."""
+    """Say at the top of each digest that its summaries were written by a language
+    model, and by which one. The note appears only on digests that show at least
+    one summary from a model; set `false` to leave it out everywhere. On a site
+    with the `admonition` extension the note is an info box, otherwise a line in
+    italics. See
+    [trusting what a model wrote](summaries.md#trusting-what-a-model-wrote)."""
 
     heading_level = Number(int, 2, minimum=1, maximum=5)
-    """The level of the digest's Summary and Details headings; each paper's
-    heading is one level below."""
+    """In the `digest` [layout](#layout), the level of the digest's two headings,
+    Summary and Details; each paper's heading is one level lower. With the
+    default, the page's own title is the only level-1 heading, and the papers
+    appear in the table of contents under Details. In the `chatpaper` layout,
+    which has no Summary and Details headings, it is the level of each paper's
+    heading."""
 
     max_authors = Number(int, 10, minimum=0)
-    """How many authors an entry names before it says how many more there are;
-    0 names them all."""
+    """How many authors an entry names. Past that it says how many more there are
+    ("and 24 more"). `0` names them all."""
+
+    layout = c.Choice(LAYOUTS, default="digest")
+    """How the digest is laid out. `digest` is a summary table followed by a short
+    entry per paper. `chatpaper` has no table: each paper gets a long entry with
+    its abstract, links, one-sentence summary, key takeaways and, where the
+    summary has them, a structured summary and keywords. A page can choose its
+    own with the [mapping form](usage.md#listing-papers) (`layout: chatpaper`
+    next to `ids:`). See [two layouts](layouts.md#two-layouts)."""
+
+    custom_templates = c.Optional(c.Dir(exists=True))
+    """A folder of Jinja2 templates, relative to the directory of `mkdocs.yml`,
+    whose `digest.md.j2`, `chatpaper.md.j2` and `_blocks.md.j2` replace the
+    built-in templates of the same name. The folder must exist. `mkdocs serve`
+    watches it and rebuilds when a template changes. See
+    [custom templates](templates.md)."""
+
+    bibtex = c.Type(bool, default=True)
+    """Show each paper's BibTeX as a code block in its entry, and write a `.bib`
+    file with the entries of all a page's papers into the site beside the page,
+    linked from the end of its digest. `false` leaves out both. See
+    [BibTeX](layouts.md#bibtex)."""
+
+    tags = c.ListOfItems(c.Choice(("categories", "keywords")), default=[])
+    """Add to each digest page's `tags`, for Material's tags plugin, the primary
+    categories of its papers (`categories`), the keywords of their summaries
+    (`keywords`), or both. The extractive summarizer writes no keywords; a
+    model does, and so can you by hand. See [tags](layouts.md#tags)."""
+
+    llm = c.SubConfig(LlmConfig)
+    """How to reach the model used by [`summarizer: openai`](#summarizer): a server
+    that speaks the OpenAI chat-completions API. The options go one level down,
+    under `llm:`. With any other summarizer they are not used.
+
+    ```yaml title="mkdocs.yml"
+    plugins:
+      - search
+      - arxiv-digest:
+          summarizer: openai
+          llm:
+            base_url: https://api.deepseek.com/v1
+            model: deepseek-chat
+            api_key_env: DEEPSEEK_API_KEY
+    ```
+
+    [Summaries and translation](summaries.md#servers) has settings for other
+    servers, hosted and local."""

@@ -97,10 +97,10 @@ PLACEHOLDERS = {"more_authors": {"n"}, "missing": {"reason"}, "model_note": {"mo
 """The `{…}` each label may hold; the others are plain text."""
 
 
-def merge_labels(extra: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-    """The built-in labels with a site's `labels:` over them; a new language
-    starts from the English labels. Raises `ValueError` for an unknown label."""
-    merged = {language: dict(texts) for language, texts in LABELS.items()}
+def check_labels(extra: dict[Any, Any]) -> None:
+    """Raise `ValueError` saying what is wrong with a site's `labels:`: a
+    language that is not a mapping, a label name that does not exist, a label
+    that is not text or holds a `{placeholder}` it cannot take."""
     for language, texts in extra.items():
         if not isinstance(texts, dict):
             raise ValueError(f"labels for {language!r} must be a mapping of label names to text")
@@ -108,12 +108,24 @@ def merge_labels(extra: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         if unknown:
             raise ValueError(f"unknown label(s) {', '.join(unknown)}; known: {', '.join(sorted(LABELS['en']))}")
         for name, value in texts.items():
-            fields = {field for _, field, _, _ in string.Formatter().parse(str(value)) if field is not None}
+            if not isinstance(value, str):
+                raise ValueError(f"label {name!r} of {language!r} must be text, got {value!r} (quote it in YAML)")
+            try:
+                fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+            except ValueError as error:  # a lone brace
+                raise ValueError(f"label {name!r} of {language!r}: {value!r}: {error}") from None
             allowed = PLACEHOLDERS.get(str(name), set())
             if fields - allowed:
                 takes = f"takes only {{{', '.join(sorted(allowed))}}}" if allowed else "takes no {placeholder}"
                 raise ValueError(f"label {name!r} of {language!r}: {value!r} {takes}")
-        merged.setdefault(str(language), dict(LABELS["en"])).update({str(k): str(v) for k, v in texts.items()})
+
+
+def merge_labels(extra: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The built-in labels with a site's `labels:` (checked by `check_labels`)
+    over them; a new language starts from the English labels."""
+    merged = {language: dict(texts) for language, texts in LABELS.items()}
+    for language, texts in extra.items():
+        merged.setdefault(language, dict(LABELS["en"])).update(texts)
     return merged
 
 

@@ -36,8 +36,9 @@ class Settings:
     """Everything a build needs from the plugin's options and the site's config."""
 
     root: Path
-    """The folder of `mkdocs.yml`: relative paths in the options start there."""
+    """The folder of `mkdocs.yml`."""
     cache_dir: Path
+    """Absolute, as MkDocs resolves the path options against `root`."""
     snapshot: Path | None
     offline: bool
     api: ApiSettings
@@ -65,10 +66,15 @@ class Settings:
 
     @classmethod
     def load(cls, options: ArxivDigestConfig, config: MkDocsConfig) -> Settings:
-        """Settings from the validated options; raises `PluginError` naming the
-        option and the fix for what MkDocs' own checks do not cover."""
+        """Settings from the validated options. MkDocs' config types have
+        checked each option alone (paths are absolute, `snapshot` exists,
+        `api_url` is http(s), `labels` and `language` fit); what they cannot
+        see is the rest of the site's config, so `cache_dir` is checked against
+        `docs_dir` and `site_dir` here, raising `PluginError` with the fix."""
         root = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
-        cache_dir = (root / options.cache_dir).resolve()
+        cache_dir = Path(options.cache_dir).resolve()
+        # Not an option type: a plugin's options are validated without the site's
+        # config, so the option cannot know `docs_dir` and `site_dir`.
         for name in ("docs_dir", "site_dir"):
             folder = Path(config[name]).resolve()
             if cache_dir == folder or folder in cache_dir.parents:
@@ -76,26 +82,8 @@ class Settings:
                     f"arxiv-digest: 'cache_dir' ({cache_dir}) is inside '{name}' ({folder}). "
                     "Choose a folder outside it, e.g. the default '.cache/plugin/arxiv-digest'."
                 )
-        snapshot = root / options.snapshot if options.snapshot else None
-        if snapshot is not None and not snapshot.is_file():
-            raise PluginError(
-                f"arxiv-digest: 'snapshot' file {snapshot} does not exist. "
-                "Give the path of a JSON-lines file relative to mkdocs.yml, or remove the option."
-            )
-        if not options.api_url.startswith(("http://", "https://")):
-            raise PluginError(
-                f"arxiv-digest: 'api_url' must be an http(s) URL, got {options.api_url!r}. "
-                "The default is https://export.arxiv.org/api/query."
-            )
-        try:
-            labels = merge_labels(options.labels)
-        except ValueError as error:
-            raise PluginError(f"arxiv-digest: 'labels': {error}") from None
-        if options.language not in labels:
-            raise PluginError(
-                f"arxiv-digest: 'language' is {options.language!r}, which has no labels. "
-                f"Use one of {', '.join(sorted(labels))}, or add its labels under 'labels'."
-            )
+        snapshot = Path(options.snapshot) if options.snapshot else None
+        labels = merge_labels(options.labels)
         extensions = set(config.markdown_extensions)
         avoid = template_delimiters(config)
         math = Math.of_site(config.markdown_extensions, config.mdx_configs, avoid) if _has_math(extensions) else None

@@ -148,6 +148,23 @@ class Site:
             logger.setLevel(level)
         return result
 
+    def build_or_refuse(self, startup: str | None = "build") -> Build:
+        """Load the config and build, as `mkdocs build` and each rebuild of
+        `mkdocs serve` do: an option MkDocs refuses ends it with `Abort` at load
+        time, before any plugin event; that error and its log are the result."""
+        result = Build()
+        handler = _Collect(result.logs)
+        logger = logging.getLogger("mkdocs")
+        logger.addHandler(handler)
+        try:
+            config = self.load()
+        except Abort as error:
+            result.error = error
+            return result
+        finally:
+            logger.removeHandler(handler)
+        return self.build(config=config, startup=startup)
+
     def html(self, page: str = "index.md") -> str:
         name = page.removesuffix(".md")
         path = self.root / "site" / ("index.html" if name == "index" else f"{name}/index.html")

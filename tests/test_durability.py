@@ -278,7 +278,7 @@ def test_serve_survives_a_failed_rebuild_and_keeps_its_cache(site: Site, arxiv_a
         assert len(arxiv_api.requests) == 1
 
         site.configure(snapshot="missing.jsonl")  # a typo while editing mkdocs.yml
-        broken = site.build(config=site.load(), startup=None)
+        broken = site.build_or_refuse(startup=None)
         assert broken.error is not None
         assert any("'snapshot'" in m and "missing.jsonl" in m for m in broken.messages(logging.ERROR))
 

@@ -235,6 +235,6 @@ def test_repeated_cite_keys_match_between_page_and_file() -> None:
 def test_labels_with_unknown_placeholders_are_refused(site: Site) -> None:
     site.page("index.md", PAPERS[:1])
     site.configure(labels={"en": {"more_authors": "+{count}"}})
-    result = site.build()
+    result = site.build_or_refuse()
     assert result.error is not None
     assert any("'labels'" in m and "more_authors" in m and "{n}" in m for m in result.messages(logging.ERROR))
