@@ -34,20 +34,63 @@ _ABBREVIATIONS = frozenset(
         "ca",
         "dr",
         "prof",
+        # months, as in "Aug. 10, 2025"
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
     ]
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[$\\]?[A-Z0-9])")
 
-_CONTRIBUTION = re.compile(
-    r"\b(?:we|this (?:paper|work|study|article|letter|note|thesis)|here,? we|in this (?:paper|work))\b", re.I
+# What a paper says it does: "In this paper ...", "This work ...", "Here we ...", "The aim of this study ...".
+_DOCUMENT = r"(?:paper|work|study|article|letter|note|chapter|thesis|review|survey|research|report)"
+_FRAME = re.compile(
+    rf"\b(?:in|of) (?:this|the present|our)(?: \w+)? {_DOCUMENT}\b"
+    rf"|^(?:this|the present|our)(?: \w+)? {_DOCUMENT}\b"
+    rf"|\bthis {_DOCUMENT}(?: \w+ly)? \w{{2,}}s\b"
+    r"|^here,? we\b",
+    re.I,
 )
-_ACTION = re.compile(
-    r"\b(?:propose|introduce|present|develop|design|show|demonstrate|prove|derive|establish|"
-    r"find|report|achieve|obtain|provide|describe|study|investigate|construct)\w*",
+# Verbs that announce something new, with "we" (or "our ...") or in the passive.
+_NEW = r"(?:propos|introduc|present|develop|design|construct|devis|formulat|creat|build|buil[dt]|defin|describ|report|provid|deriv|establish|curat)\w*"
+# "we also propose", "we further show", "we explicitly confirm"
+_ADVERB = r"(?: (?:\w+ly|also|further|then|first|next|now|thus|hence|therefore|additionally))?"
+_ANNOUNCE = re.compile(
+    rf"\b(?:we|(?:this|our) {_DOCUMENT}){_ADVERB} (?:have |has )?(?:\w+ to )?{_NEW}"
+    rf"|\b(?:is|are) (?:\w+ly )?{_NEW}",
+    re.I,
+)
+# "We show ...", "We find ...": a result, said with "we".
+_WE_FIND = re.compile(
+    rf"\bwe{_ADVERB} (?:have |had )?(?:show|prove|demonstrat|characteri[sz]|find|found|obtain|derive|improve|unify|"
+    r"argue|solve|confirm|identif|lift|formali[sz])\w*",
+    re.I,
+)
+# "We study ...", "We consider ...": the paper's subject, said with "we".
+_WE_STUDY = re.compile(
+    rf"\bwe{_ADVERB} (?:have |had )?(?:stud|consider|investigat|examin|explor|analy[sz]|perform|conduct|revisit|use|"
+    r"appl|aim|focus|address|tackle|discuss)\w*",
+    re.I,
+)
+# A sentence that only names a problem says less than one that says what was done about it.
+_PROBLEM = re.compile(r"\bthe (?:problem|question|task|challenge)s? of\b", re.I)
+# Sentences about checking, illustrating or discussing the contribution rather than stating it.
+_DETAIL = re.compile(
+    r"^(?:we|our)\b.{0,30}?\b(?:evaluat|validat|illustrat|speculat|includ|compar|recommend|outline|match|select|"
+    r"sampl|collect|train|implement|execut|apply|applied)\w*",
     re.I,
 )
 _RESULT = re.compile(
-    r"\b(?:outperform\w*|state[- ]of[- ]the[- ]art|significant\w*|improv\w*|results? (?:show|indicate|suggest|demonstrate)\w*|"
+    r"\b(?:outperform\w*|state[- ]of[- ]the[- ]art|significant\w*|improv\w*|(?:results?|findings?|experiments?|evaluation|analysis) (?:show|indicate|suggest|demonstrate|reveal)\w*|"
     r"we find|achiev\w*|reduc\w*|faster|accura\w*)",
     re.I,
 )
@@ -56,9 +99,26 @@ _BACKGROUND = re.compile(
     r"is (?:a|an) (?:key|fundamental|important|challenging))\b",
     re.I,
 )
+# Words that tie a sentence to the one before it ("Moreover", "We also", "First,", "To this end"):
+# such a sentence does not stand alone, so it is never the TL;DR.
+_CONNECTIVE = re.compile(
+    r"^(?:moreover|furthermore|further|finally|lastly|additionally|also|besides|thus|hence|therefore|consequently|"
+    r"accordingly|then|next|first(?:ly)?|second(?:ly)?|third(?:ly)?|however|nevertheless|nonetheless|still|"
+    r"instead(?! of)|rather(?! than)|similarly|likewise|meanwhile|specifically|notably|interestingly|surprisingly|crucially|importantly|"
+    r"indeed|in addition|in particular|in turn|in contrast|in summary|in conclusion|in short|in total|overall|"
+    r"on the other hand|on top of (?:this|that)|as such|as a result|as a consequence|as a byproduct|to this end|"
+    r"to (?:achieve|do) (?:this|so|that)|for this|with (?:this|these)|based on (?:this|these|that|our)|"
+    r"(?:we|our \w+|it|this|these|they) (?:also|then|first|further|furthermore|additionally|finally|next|thus|hence|therefore))\b(?!-)",
+    re.I,
+)
+# Sentences that lean on an earlier one for their subject ("This allows ...", "These results ...").
+_ANAPHORA = re.compile(
+    r"^(?:this|these|those|such|it|they|the latter|the former)\b(?! (?:paper|work|study|article|letter|note|chapter|thesis|review|survey)\b)",
+    re.I,
+)
 _BOILERPLATE = re.compile(r"\b(?:code|data|models?|implementation)\b.{0,40}\bavailable\b|https?://|github", re.I)
 
-VERSION = 1
+VERSION = 2
 """Bumped when the choice of sentences changes, so cached summaries are redone."""
 
 
@@ -76,16 +136,30 @@ def sentences(text: str) -> list[str]:
     return [sentence.strip() for sentence in merged if sentence.strip()]
 
 
+def opens_on_connective(sentence: str) -> bool:
+    """Whether a sentence starts by tying itself to the one before it ("Moreover", "We also")."""
+    return bool(_CONNECTIVE.match(sentence.lstrip("\"'([")))
+
+
 def score(sentence: str, position: int, count: int) -> float:
-    """How much a sentence says what the paper contributes."""
+    """How much a sentence says, on its own, what the paper contributes."""
     value = 0.0
-    contribution = bool(_CONTRIBUTION.search(sentence))
-    if contribution:
+    framed = bool(_FRAME.search(sentence))
+    if framed:
+        value += 3.0
+    if _ANNOUNCE.search(sentence):
+        value += 3.5
+    elif _WE_FIND.search(sentence):
         value += 2.0
-        if _ACTION.search(sentence):
-            value += 1.5
-    value += 1.0 * min(len(_RESULT.findall(sentence)), 2)
-    value -= 1.0 * min(len(_BACKGROUND.findall(sentence)), 2)
+    elif _WE_STUDY.search(sentence):
+        value += 1.0
+    if _PROBLEM.search(sentence):
+        value -= 1.0
+    if _DETAIL.search(sentence):
+        value -= 2.0
+    value += 0.5 * min(len(_RESULT.findall(sentence)), 2)
+    if not framed:  # "In this paper, we ... what has been missing" is still the contribution
+        value -= 1.0 * min(len(_BACKGROUND.findall(sentence)), 2)
     if _BOILERPLATE.search(sentence):
         value -= 4.0
     words = len(sentence.split())
@@ -93,15 +167,14 @@ def score(sentence: str, position: int, count: int) -> float:
         value -= 2.0
     elif words > 60:
         value -= 1.0
-    # Abstracts state their purpose early and their findings late.
-    if count > 1 and position == count - 1:
-        value += 0.3
-    return value - 0.05 * position
+    # Of two equally good sentences, the earlier: abstracts state their contribution before its details.
+    return value - 0.1 * position / max(count, 1)
 
 
 class ExtractiveSummarizer(Summarizer):
-    """TL;DR: the sentence that best states the contribution. Takeaways: the
-    3-5 best sentences, in the abstract's order."""
+    """TL;DR: the sentence that best states the contribution, never one that
+    opens on a connective. Takeaways: the next best sentences, 3-5 of them
+    when the abstract has enough, in the abstract's order, without the TL;DR."""
 
     key = f"extractive-{VERSION}"
     model = "extractive"
@@ -110,12 +183,23 @@ class ExtractiveSummarizer(Summarizer):
         found = sentences(paper.abstract)
         if not found:
             return Summary(backend="extractive", created=_now())
-        ranked = sorted(range(len(found)), key=lambda i: -score(found[i], i, len(found)))
-        wanted = min(len(found), max(3, min(5, math.ceil(len(found) / 2))))
-        useful = [i for i in ranked if not _BOILERPLATE.search(found[i])] or ranked
-        takeaways = tuple(found[i] for i in sorted(useful[:wanted]))
-        tldr = found[useful[0]]
+        scores = [score(sentence, i, len(found)) for i, sentence in enumerate(found)]
+        useful = [i for i in range(len(found)) if not _BOILERPLATE.search(found[i])] or list(range(len(found)))
+        # The TL;DR must stand alone: not open on a connective, and better not lean on "This ..." or "It ...".
+        standalone = [i for i in useful if not opens_on_connective(found[i])]
+        best = max(standalone or useful, key=lambda i: scores[i] - (1.0 if _ANAPHORA.match(found[i]) else 0.0))
+        tldr = found[best] if standalone else _drop_connective(found[best])
+        # Takeaways: the best of the rest; what comes before the contribution is mostly background.
+        rest = sorted((i for i in useful if i != best), key=lambda i: -(scores[i] - (1.5 if i < best else 0.0)))
+        wanted = min(len(rest), max(3, min(5, math.ceil(len(found) / 2))))
+        takeaways = tuple(found[i] for i in sorted(rest[:wanted]))
         return Summary(tldr=tldr, tldr_en=tldr, takeaways=takeaways, backend="extractive", created=_now())
+
+
+def _drop_connective(sentence: str) -> str:
+    """The sentence without its opening connective, for abstracts where every sentence has one."""
+    rest = _CONNECTIVE.sub("", sentence.lstrip("\"'(["), count=1).lstrip(" ,;:")
+    return rest[:1].upper() + rest[1:] if rest else sentence
 
 
 def _now() -> str:
