@@ -1,18 +1,16 @@
-"""Where paper metadata comes from: the arXiv API (through the `arxiv` package) and snapshot files."""
+"""The arXiv API, through the `arxiv` package: batched, polite, retried, and
+bounded in time. Imported only when a build has papers to fetch."""
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 
 import arxiv
@@ -319,72 +317,3 @@ def _describe(error: requests.RequestException) -> str:
     if isinstance(error, requests.ConnectionError):
         return "could not connect to arXiv"
     return type(error).__name__
-
-
-_SNAPSHOT_ID = re.compile(r'"id"\s*:\s*"([^"]+)"')
-
-
-class Snapshot:
-    """A JSON-lines file in the arXiv bulk-metadata format, read one line at a
-    time so a large dump never sits in memory."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def lookup(self, ids: Iterable[ArxivId]) -> dict[ArxivId, Paper]:
-        wanted: dict[str, list[ArxivId]] = {}
-        for arxiv_id in ids:
-            wanted.setdefault(arxiv_id.base, []).append(arxiv_id)
-        found: dict[ArxivId, Paper] = {}
-        if not wanted:
-            return found
-        with self.path.open(encoding="utf-8") as lines:
-            for line in lines:
-                # Most lines of a dump are not wanted: read the id before parsing the line.
-                match = _SNAPSHOT_ID.search(line)
-                if match is None or match.group(1) not in wanted:
-                    continue
-                record = json.loads(line)
-                asked = wanted.get(str(record.get("id", "")))
-                if not asked:
-                    continue
-                paper = paper_from_snapshot(record)
-                for arxiv_id in asked:
-                    if arxiv_id.version in (None, paper.version):
-                        found[arxiv_id] = paper
-        return found
-
-
-def paper_from_snapshot(record: dict[str, Any]) -> Paper:
-    """Our record of one line of the bulk-metadata format (its latest version)."""
-    versions = record.get("versions") or [{"version": "v1", "created": ""}]
-    latest = versions[-1]
-    if record.get("authors_parsed"):
-        authors = tuple(
-            clean(" ".join(part for part in (first, last, *rest) if part))
-            for last, first, *rest in record["authors_parsed"]
-        )
-    else:
-        authors = tuple(clean(name) for name in str(record.get("authors", "")).split(","))
-    categories = tuple(str(record.get("categories", "")).split())
-    return Paper(
-        id=parse_id(str(record["id"])).base,
-        version=int(str(latest.get("version", "v1")).lstrip("v") or 1),
-        title=clean(record.get("title")),
-        abstract=clean(record.get("abstract")),
-        authors=tuple(a for a in authors if a),
-        comment=clean(record.get("comments")),
-        primary_category=categories[0] if categories else "",
-        categories=categories,
-        published=_date(versions[0].get("created", "")),
-        updated=_date(latest.get("created", "")) or str(record.get("update_date") or ""),
-        doi=clean(record.get("doi")),
-        journal_ref=clean(record.get("journal-ref")),
-    )
-
-
-def _date(created: str) -> str:
-    try:
-        return parsedate_to_datetime(created).date().isoformat()
-    except (TypeError, ValueError):
-        return ""

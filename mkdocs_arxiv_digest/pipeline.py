@@ -8,12 +8,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .cache import Cache
-from .fetch import ArxivApi, Snapshot
 from .ids import ArxivId
 from .records import Paper, Summary
+from .snapshot import Snapshot
 from .summarize import Summarizer, SummaryError
+
+if TYPE_CHECKING:
+    from .fetch import ArxivApi
 
 Log = Callable[[str], None]
 
@@ -43,6 +47,7 @@ class Stats:
     wanted: int = 0
     cached: int = 0
     from_snapshot: int = 0
+    snapshot_scans: int = 0
     fetched: int = 0
     requests: int = 0
     unknown: int = 0
@@ -92,7 +97,7 @@ class Pipeline:
     def __init__(
         self,
         cache: Cache,
-        api: ArxivApi | None,
+        api: Callable[[], ArxivApi] | None,
         snapshot: Snapshot | None,
         summarizer: Summarizer | None,
         batch_size: int = 100,
@@ -103,7 +108,9 @@ class Pipeline:
         max_summaries: int | None = None,
     ) -> None:
         self.cache = cache
-        self.api = api
+        self._make_api = api
+        self.api: ArxivApi | None = None
+        """The arXiv client, made (and the network libraries imported) only when a paper must be fetched."""
         self.snapshot = snapshot
         self.summarizer = summarizer
         self.batch_size = batch_size
@@ -122,6 +129,9 @@ class Pipeline:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._todo: list[ArxivId] = []
+        self._from_new_snapshot: set[ArxivId] = set()
+        self._stale: set[ArxivId] = set()
+        """Bare IDs cached but due for a check with arXiv."""
         self._stop = threading.Event()
 
     def plan(self, needs: dict[ArxivId, set[str]]) -> None:
@@ -131,9 +141,11 @@ class Pipeline:
         self._take_new_snapshot(list(needs))
         for arxiv_id in needs:
             paper = self.cache.paper(arxiv_id, self.refresh_seconds)
+            if paper is None and self._make_api is not None and self.cache.paper(arxiv_id, None) is not None:
+                self._stale.add(arxiv_id)
             if paper is not None:
                 self._lookups[arxiv_id] = Lookup(paper)
-                self.stats.cached += 1
+                self.stats.cached += arxiv_id not in self._from_new_snapshot
             elif self.cache.is_unknown(arxiv_id):
                 self._lookups[arxiv_id] = Lookup(None, "arXiv has no paper with this ID (checked within the last day)")
                 self.stats.unknown += 1
@@ -143,33 +155,37 @@ class Pipeline:
         self.stats.wanted = len(self._lookups)
 
     def _take_new_snapshot(self, ids: list[ArxivId]) -> None:
-        """When the snapshot file has changed since it was last read, let it
-        update the cache: a newer version, or new metadata for the same one,
-        wins over what is cached (offline too). An unchanged file costs a `stat`."""
+        """When the snapshot file is new or has changed since it was last read,
+        read it once for every paper wanted: it fills the cache with the papers
+        it has, a newer version or new metadata for the same one winning over
+        what is cached (offline too), and the IDs it lacks are remembered. An
+        unchanged file costs a `stat`."""
         if self.snapshot is None or not ids:
             return
         try:
-            info = self.snapshot.path.stat()
+            stamp = self.snapshot.stamp()
         except OSError:
             return  # reported when the file is read
-        stamp = [info.st_size, info.st_mtime_ns]
         key = f"snapshot-read:{self.snapshot.path.resolve()}"
         if self.cache.get_json(key) == stamp:
             return
-        # Papers not cached are looked for in the snapshot by the fetch worker anyway.
-        cached = {arxiv_id: paper for arxiv_id in ids if (paper := self.cache.paper(arxiv_id, max_age=None))}
         try:
-            found = self.snapshot.lookup(cached) if cached else {}
+            found = self.snapshot.lookup(ids)
         except (OSError, ValueError):
-            return
+            return  # reported when the file is read
+        finally:
+            self.stats.snapshot_scans = self.snapshot.scans
         newer: dict[ArxivId, Paper] = {}
         for arxiv_id, paper in found.items():
-            old = cached[arxiv_id]
-            if paper.version > old.version or (paper.version == old.version and paper != old):
+            old = self.cache.paper(arxiv_id, max_age=None)
+            if old is None or paper.version > old.version or (paper.version == old.version and paper != old):
                 newer[arxiv_id] = paper
         if newer:
             self.cache.store_papers(newer)
-            self.log(f"The snapshot has changed: {len(newer)} cached paper(s) updated from it")
+            self.stats.from_snapshot += len(newer)
+            self._from_new_snapshot.update(newer)
+        lacked = sorted({i.base for i in ids} - {i.base for i in found})
+        self.cache.set_json(f"snapshot-missing:{self.snapshot.path.resolve()}", {"stamp": stamp, "ids": lacked})
         self.cache.set_json(key, stamp)
 
     def start(self) -> None:
@@ -322,8 +338,11 @@ class Pipeline:
     def _work(self, todo: list[ArxivId]) -> None:
         started = time.monotonic()
         try:
-            todo = self._from_snapshot(todo)
-            if todo and self.api is not None:
+            # A paper due for a check is asked of arXiv: the snapshot would only
+            # give back what it gave when the paper was first met.
+            todo = [*self._from_snapshot([i for i in todo if i not in self._stale]), *self._stale.intersection(todo)]
+            if todo and self._make_api is not None:
+                self.api = self._make_api()
                 self._from_api(todo)
         except Exception as error:  # never leave a page waiting on a dead worker
             self.stats.problems.append(f"fetching stopped: {error!r}")
@@ -335,11 +354,23 @@ class Pipeline:
     def _from_snapshot(self, todo: list[ArxivId]) -> list[ArxivId]:
         if self.snapshot is None:
             return todo
+        key = f"snapshot-missing:{self.snapshot.path.resolve()}"
         try:
-            found = self.snapshot.lookup(todo)
+            stamp = self.snapshot.stamp()
+            remembered = self.cache.get_json(key)
+            missing = (
+                set(remembered["ids"]) if isinstance(remembered, dict) and remembered.get("stamp") == stamp else set()
+            )
+            found = self.snapshot.lookup(todo, missing)
         except (OSError, ValueError) as error:
             self.stats.problems.append(f"the snapshot {self.snapshot.path} could not be read: {error}")
             return todo
+        finally:
+            self.stats.snapshot_scans = self.snapshot.scans
+        lacked = {i.base for i in todo} - {i.base for i in found}
+        if lacked - missing:
+            # Not scanned for again while the file stays the same.
+            self.cache.set_json(key, {"stamp": stamp, "ids": sorted(missing | lacked)})
         if found:
             self.cache.store_papers(found)
             for arxiv_id, paper in found.items():
@@ -382,7 +413,7 @@ class Pipeline:
             return
         later = "; it will be fetched on the next build"
         if not reason:
-            if self.api is None:
+            if self._make_api is None:
                 where = "the cache or the snapshot" if self.snapshot else "the cache"
                 reason, later = f"not in {where}, and `offline` is on", " (turn `offline` off to fetch it)"
             else:

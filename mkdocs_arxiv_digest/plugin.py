@@ -13,7 +13,7 @@ Event priorities, where the order among plugins matters:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from mkdocs.config.defaults import MkDocsConfig
@@ -26,14 +26,17 @@ from . import guard
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
-from .fetch import ArxivApi, Snapshot
 from .ids import ArxivId, PageSpec
 from .pages import PageReader, add_bib_file, built_pages
 from .pipeline import Pipeline, Stats
 from .render import Renderer
 from .resources import Resources
 from .settings import Settings
+from .snapshot import Snapshot
 from .summarize import Summarizers
+
+if TYPE_CHECKING:
+    from .fetch import ArxivApi
 
 log = get_plugin_logger("arxiv-digest")
 
@@ -73,11 +76,6 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         # A cache that cannot be written is read, and new results are kept in memory.
         cache = self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir), Cache.close)
         self._report(cache)
-        if not settings.offline:
-            api = settings.api
-            self._kept.get(
-                "api", api, lambda: ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries), ArxivApi.close
-            )
         try:
             self._kept.get("summarizers", settings.summarizer_key, lambda: _summarizers(settings), Summarizers.close)
         except (ValueError, ImportError) as error:
@@ -110,7 +108,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         summarizers = self._summarizers()
         self._pipeline = Pipeline(
             cache,
-            None if settings.offline else self._kept.peek("api"),
+            None if settings.offline else self._api,
             Snapshot(settings.snapshot) if settings.snapshot else None,
             summarizers.main,
             batch_size=settings.batch_size,
@@ -173,6 +171,17 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._kept.close()
         self._serving = False
         self._reader.forget()
+
+    def _api(self) -> ArxivApi:
+        """The arXiv client, made when a build first has papers to fetch: a warm
+        build imports nothing network-related."""
+        from .fetch import ArxivApi
+
+        assert self._settings is not None
+        api = self._settings.api
+        return self._kept.get(
+            "api", api, lambda: ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries), ArxivApi.close
+        )
 
     def _ready(self) -> tuple[Settings, Cache]:
         assert self._settings is not None and self._kept.peek("cache") is not None, "on_config runs first"

@@ -1,0 +1,126 @@
+"""What keeps warm builds cheap at scale: nothing network-related imported
+when nothing is fetched, a snapshot never scanned twice for the IDs it lacks,
+refreshes spread over time, and papers first met in a snapshot refreshed from
+arXiv."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import Site, ids_requested
+from fake_arxiv import FakeArxiv
+from mkdocs_arxiv_digest.cache import Cache
+from mkdocs_arxiv_digest.ids import ArxivId
+from mkdocs_arxiv_digest.records import Paper
+
+RECORD = {
+    "id": "2501.00002",
+    "title": "An ordinary paper",
+    "abstract": "We show that ordinary papers are ordinary. The proof is short.",
+    "authors_parsed": [["Doe", "Jane", ""]],
+    "categories": "cs.DL",
+    "versions": [{"version": "v1", "created": "Thu, 2 Jan 2025 00:00:00 GMT"}],
+}
+
+CHECK = """
+import sys
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+config = load_config(sys.argv[1])
+config.plugins.on_startup(command="build", dirty=False)
+build(config)
+config.plugins.on_shutdown()
+network = sorted(name for name in ("arxiv", "requests", "urllib3", "openai", "httpx") if name in sys.modules)
+print("NETWORK", ",".join(network))
+"""
+
+
+def imported_by_a_build(site: Site) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK, str(site.write_config())],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},  # this checkout's code
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=site.root,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split("NETWORK", 1)[1].strip()
+
+
+def test_a_warm_build_imports_nothing_network_related(site: Site) -> None:
+    site.page("index.md", ["1605.08386", "astro-ph/0601001"])
+    assert site.build(strict=True).error is None, "the cold build fetches"
+    assert imported_by_a_build(site) == "", "the warm build has everything in the cache"
+
+
+def test_an_offline_build_imports_nothing_network_related(site: Site) -> None:
+    (site.root / "snap.jsonl").write_text(json.dumps(RECORD) + "\n")
+    site.page("index.md", ["2501.00002"])
+    site.configure(offline=True, snapshot="snap.jsonl")
+    assert imported_by_a_build(site) == ""
+
+
+def test_a_snapshot_is_not_scanned_again_for_ids_it_lacks(site: Site) -> None:
+    snapshot = site.root / "snap.jsonl"
+    snapshot.write_text(json.dumps(RECORD) + "\n")
+    site.page("index.md", ["2501.00002", "2501.00003"])  # the second is in no snapshot
+    site.configure(offline=True, snapshot="snap.jsonl")
+
+    def scans() -> int:
+        config = site.load()
+        site.build(config=config)
+        stats = config.plugins["arxiv-digest"].last_stats
+        assert stats is not None
+        return stats.snapshot_scans
+
+    assert scans() == 1
+    assert scans() == 0, "the missing ID is remembered for this version of the file"
+    assert scans() == 0
+    snapshot.write_text(json.dumps(RECORD) + "\n" + json.dumps({**RECORD, "id": "2501.00003"}) + "\n")
+    assert scans() == 1, "a changed file is read again"
+    assert "2501.00003" in site.content()
+
+
+def test_refreshes_are_spread_over_time(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    ids = [ArxivId(f"2501.{n:05d}") for n in range(1, 401)]
+    cache.store_papers({i: Paper(id=i.base, version=1, title="T", abstract="A.") for i in ids})
+    week = 7 * 86400
+    day = 86400
+
+    def due(age: float) -> int:
+        """How many papers a build `age` seconds after they were cached asks arXiv about."""
+        real = time.time
+        try:
+            time.time = lambda: real() + age  # type: ignore[assignment]
+            return sum(cache.paper(i, week) is None for i in ids)
+        finally:
+            time.time = real  # type: ignore[assignment]
+
+    assert due(5 * day) == 0, "none before three quarters of refresh_days"
+    assert due(9 * day) == len(ids), "all after one and a quarter"
+    assert due(6 * day) < len(ids) * 0.5 < due(8 * day), "in between, spread over the days"
+    week_of_builds = [due(d * day) - due((d - 1) * day) for d in range(6, 10)]
+    assert max(week_of_builds) < len(ids) * 0.4, f"no day checks most of the site: {week_of_builds}"
+    cache.close()
+
+
+def test_a_paper_first_met_in_a_snapshot_is_refreshed_from_arxiv(site: Site, arxiv_api: FakeArxiv) -> None:
+    snapshot = site.root / "snap.jsonl"
+    snapshot.write_text(json.dumps({**RECORD, "id": "1605.08386", "title": "Title from the snapshot"}) + "\n")
+    site.page("index.md", ["1605.08386"])
+    site.configure(snapshot="snap.jsonl", refresh_days=7)
+    assert site.build(strict=True).error is None
+    assert ids_requested(arxiv_api) == [] and "Title from the snapshot" in site.content()
+
+    site.configure(snapshot="snap.jsonl", refresh_days=0)  # every bare ID is due
+    assert site.build(strict=True).error is None
+    assert ids_requested(arxiv_api) == [["1605.08386"]], "asked of arXiv, not of the snapshot again"
+    assert "Heat-bath random walks" in site.content()
