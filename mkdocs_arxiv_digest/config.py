@@ -239,8 +239,12 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     refresh_days = Number(float, 7.0, minimum=0)
     """How many days an ID written without a version (`1605.08386`) trusts the
     latest version in the cache. After that the plugin asks arXiv whether a newer
-    version has appeared. `0` asks on every build that is not offline. IDs with
-    a version (`1605.08386v1`) never expire: a version never changes."""
+    version has appeared. Each ID gets a day of its own, from 0.75 to 1.25 times
+    this many days after it was last checked, so papers cached together are not
+    all asked again in the same build. A paper first found in the
+    [`snapshot`](#snapshot) is checked with arXiv too, when the build is not
+    offline. `0` asks on every build that is not offline. IDs with a version
+    (`1605.08386v1`) never expire: a version never changes."""
 
     offline = c.Type(bool, default=False)
     """Make no request to arXiv. Papers are taken from the cache and the
