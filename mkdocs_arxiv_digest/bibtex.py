@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -34,9 +35,11 @@ def cite_keys(papers: Iterable[Paper]) -> dict[str, str]:
     return keys
 
 
+@functools.lru_cache(maxsize=4096)
 def entry(paper: Paper, key: str | None = None) -> str:
     """One `@misc` entry. Outside text cannot end a field early: braces are
-    balanced or escaped, and TeX's special characters are escaped."""
+    balanced or escaped, and TeX's special characters are escaped. Made once
+    per paper and key: the page's BibTeX block and its `.bib` file share it."""
     fields = [
         ("title", paper.title),
         ("author", " and ".join(paper.authors)),
