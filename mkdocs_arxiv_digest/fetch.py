@@ -30,6 +30,11 @@ MAX_RETRY_AFTER = 60.0
 """The longest wait a `Retry-After` header can impose, in seconds."""
 
 
+def backoff_sleep(seconds: float) -> None:
+    """The wait between two tries of a request; tests put a recorder in its place."""
+    time.sleep(seconds)
+
+
 class FetchError(Exception):
     """A batch could not be fetched: the network or the API failed after all retries."""
 
@@ -197,11 +202,11 @@ class ArxivApi:
         delay_seconds: float = 3.0,
         timeout: float = 30.0,
         retries: int = 3,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.delay_seconds = delay_seconds
         self.retries = retries
-        self._sleep = sleep
+        self._sleep = sleep or (lambda seconds: backoff_sleep(seconds))
         self._session = _Session(timeout)
         self._client = arxiv.Client(delay_seconds=delay_seconds, num_retries=0)
         self._client.query_url_format = api_url + "?{}"

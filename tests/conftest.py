@@ -31,6 +31,17 @@ def chromium() -> Path:
     return browser.chromium()
 
 
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The arXiv client's waits between tries, taken without waiting: no test
+    spends time in backoff (tests of the waits themselves read this list)."""
+    import mkdocs_arxiv_digest.fetch
+
+    waits: list[float] = []
+    monkeypatch.setattr(mkdocs_arxiv_digest.fetch, "backoff_sleep", waits.append)
+    return waits
+
+
 @pytest.fixture(scope="session")
 def _fake_arxiv() -> Iterator[FakeArxiv]:
     with FakeArxiv() as server:
