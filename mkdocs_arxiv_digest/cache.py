@@ -83,11 +83,14 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     `mode=ro` where the folder allows it, else `immutable=1`."""
     if not path.is_file():
         raise sqlite3.OperationalError(f"no database at {path}")
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
     try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
-    except sqlite3.OperationalError:
+    except sqlite3.Error as error:
+        db.close()
+        if not isinstance(error, sqlite3.OperationalError):
+            raise
         return sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True, check_same_thread=False)
 
 
@@ -98,7 +101,11 @@ class ReadOnlyStore:
 
     def __init__(self, directory: Path) -> None:
         self._db = _connect_read_only(directory / "cache.db")
-        self._db.execute("SELECT count(*) FROM Cache").fetchone()
+        try:
+            self._db.execute("SELECT count(*) FROM Cache").fetchone()
+        except sqlite3.Error:
+            self._db.close()
+            raise
         self._disk = DataOnlyDisk(str(directory))
         self._lock = threading.Lock()
 
@@ -117,6 +124,18 @@ class ReadOnlyStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+class _Store(diskcache.Cache):  # type: ignore[misc]
+    """diskcache's cache, which closes the connection it opened when opening fails."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.close()
+            raise
 
 
 Store: TypeAlias = Any
@@ -247,9 +266,22 @@ class Cache:
     @staticmethod
     def _open(directory: Path) -> diskcache.Cache:
         # Values are stored as JSON text: readable, and never unpickled.
-        store = diskcache.Cache(str(directory), timeout=60, disk=DataOnlyDisk)
-        store.get("probe")  # reading once shows a corrupt database now, not mid-build
+        store = _Store(str(directory), timeout=60, disk=DataOnlyDisk)
+        try:
+            store.get("probe")  # reading once shows a corrupt database now, not mid-build
+        except BaseException:
+            store.close()
+            raise
         return store
+
+    def release_thread(self) -> None:
+        """Close the connection the calling thread opened, if any: SQLite
+        connections belong to their thread, and a worker's must not be left
+        for the garbage collector when its work is done."""
+        store = self._store
+        if isinstance(store, diskcache.Cache):
+            with contextlib.suppress(sqlite3.Error):
+                store.close()
 
     def close(self) -> None:
         if self._store is not None:

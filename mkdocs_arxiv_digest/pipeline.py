@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 Log = Callable[[str], None]
 
+SUMMARY_THREADS = "arxiv-digest-summary"
+"""The name of the threads background summarizers work in."""
+
 
 @dataclass(frozen=True)
 class Lookup:
@@ -294,6 +297,13 @@ class Pipeline:
                 self._summaries[(paper.versioned_id, language)] = future
 
     def _summarize(self, paper: Paper, language: str) -> Written:
+        try:
+            return self._write_summary(paper, language)
+        finally:
+            if threading.current_thread().name.startswith(SUMMARY_THREADS):
+                self.cache.release_thread()  # the pool's threads outlive the build
+
+    def _write_summary(self, paper: Paper, language: str) -> Written:
         assert self.summarizer is not None
         try:
             made = self.summarizer.summarize(paper, language)
@@ -350,6 +360,7 @@ class Pipeline:
             for arxiv_id in todo:
                 self._resolve_missing(arxiv_id)
             self.stats.seconds = time.monotonic() - started
+            self.cache.release_thread()
 
     def _from_snapshot(self, todo: list[ArxivId]) -> list[ArxivId]:
         if self.snapshot is None:

@@ -58,6 +58,7 @@ class Summarizers:
         fallback = make_summarizer("extractive") if name == "openai" else None
         executor = None
         if main is not None and main.background:
+            # The prefix is pipeline.SUMMARY_THREADS: the pipeline knows its threads by it.
             executor = ThreadPoolExecutor(main.concurrency, thread_name_prefix="arxiv-digest-summary")
         return cls(main, fallback, executor)
 
