@@ -25,6 +25,8 @@ class Lookup:
     paper: Paper | None
     reason: str = ""
     note: str = ""
+    unknown: bool = False
+    """arXiv has no paper with this ID (rather than: it could not be had)."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,9 @@ class Pipeline:
                 self._lookups[arxiv_id] = Lookup(paper)
                 self.stats.cached += 1
             elif self.cache.is_unknown(arxiv_id):
-                self._lookups[arxiv_id] = Lookup(None, "arXiv has no paper with this ID (checked within the last day)")
+                self._lookups[arxiv_id] = Lookup(
+                    None, "arXiv has no paper with this ID (checked within the last day)", unknown=True
+                )
                 self.stats.unknown += 1
             else:
                 self._lookups[arxiv_id] = Future()
@@ -362,7 +366,7 @@ class Pipeline:
             for arxiv_id, paper in batch.found.items():
                 self._resolve(arxiv_id, Lookup(paper))
             for arxiv_id in batch.unknown:
-                self._resolve(arxiv_id, Lookup(None, "arXiv has no paper with this ID"))
+                self._resolve(arxiv_id, Lookup(None, "arXiv has no paper with this ID", unknown=True))
             self.stats.fetched += len(batch.found)
             self.stats.unknown += len(batch.unknown)
             if batch.error:

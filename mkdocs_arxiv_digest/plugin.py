@@ -3,7 +3,9 @@
 Event priorities, where the order among plugins matters:
 
 - `on_config` at -50: after plugins that add Markdown extensions, since the
-  math written into digests is checked against the final list.
+  math written into digests is checked against the final list. It adds
+  `HeadingIds` (see `headings.py`), which gives each paper's heading its
+  arXiv ID as id and a plain-text label for the table of contents.
 - `on_files` at -110: after mkdocs-exclude (0), Material's blog (-50) and
   mkdocs-static-i18n (-100), so only the pages of this build are read and
   fetched for, and the `.bib` files added here are left alone by i18n.
@@ -27,6 +29,7 @@ from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
 from .fetch import ArxivApi, Snapshot
+from .headings import HeadingIds
 from .ids import ArxivId, PageSpec
 from .pages import PageReader, add_bib_file, built_pages
 from .pipeline import Pipeline, Stats
@@ -85,6 +88,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         renderer = self._kept.get("renderer", settings.renderer_key, lambda: _renderer(settings))
         renderer.refresh()  # the site's templates may have been edited
         self._digests = Digests(renderer, cache)
+        if not any(isinstance(extension, HeadingIds) for extension in config.markdown_extensions):
+            config.markdown_extensions.append(HeadingIds())
         return config
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
