@@ -12,7 +12,9 @@ all use the arXiv ID; this needs neither `attr_list` nor any option of `toc`.
 
 It also gives the heading a `data-toc-label` (which `toc` reads and removes)
 holding the title as plain text, math reduced by `tex_to_text`: the table of
-contents and the search index, which take the label, show no TeX.
+contents and the search index, which take the label, show no TeX. MkDocs
+takes a page's title from its first `h1` before that: `page_title` gives the
+plugin's `on_page_content` the plain one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as etree
+from typing import Any
 
 import markdown
 from markdown.extensions import Extension
@@ -81,3 +84,13 @@ class _HeadingIds(Treeprocessor):  # type: ignore[misc]
                 parts.append(self._plain(child))
             parts.append(self._text(child.tail))
         return " ".join("".join(parts).split())
+
+
+def page_title(content: str, toc: Any) -> str | None:
+    """The plain-text title for a page whose first element is a paper's `h1`
+    (MkDocs took the title from that heading's HTML, math and all); `None`
+    for any other page. `toc` is the page's table of contents."""
+    items = list(toc or [])
+    if not content.lstrip().startswith('<h1 id="arxiv-') or not items or not items[0].id.startswith("arxiv-"):
+        return None
+    return str(items[0].title)

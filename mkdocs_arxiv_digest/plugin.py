@@ -29,7 +29,7 @@ from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
 from .fetch import ArxivApi, Snapshot
-from .headings import HeadingIds
+from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
 from .pages import PageReader, add_bib_file, built_pages
 from .pipeline import Pipeline, Stats
@@ -152,6 +152,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._settings.tags and made.papers:
             page.meta["tags"] = made.tags(page.meta.get("tags"), self._settings.tags)
         return place(markdown, made.markdown) if made.markdown else markdown
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if "title" not in page.meta and (title := page_title(html, page.toc)) is not None:
+            page.title = title  # the paper's title as plain text, not its TeX
+        return html
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self._pipeline is not None:

@@ -114,3 +114,15 @@ def test_a_missing_paper_is_explained_to_readers_and_the_fix_to_the_builder(
     assert "offline" not in text and "cache" not in text and "fetch" not in text
     assert any("1905.00001" in w and "index.md" in w and "turn `offline` off" in w for w in result.warnings)
     assert any("2312.99999" in w and "arXiv has no paper" in w for w in result.warnings)
+
+
+def test_a_page_titled_by_a_papers_heading_has_a_plain_title(site: Site) -> None:
+    site.extra = {"markdown_extensions": EXTENSIONS}
+    site.configure(layout="chatpaper", heading_level=1)
+    site.page("paper.md", [PAPERS[3]], body="")
+    site.page("other.md", [PAPERS[3]], body="# My reading\n")
+    assert site.build(strict=True).error is None
+    titles = {d["location"]: d["title"] for d in search_index(site)}
+    assert titles["paper/"] == "ωTest: WebView-Oriented Testing for Android Applications"
+    assert "<title>ωTest: WebView-Oriented Testing for Android Applications - Test</title>" in site.html("paper.md")
+    assert "<title>My reading - Test</title>" in site.html("other.md")
