@@ -114,10 +114,13 @@ class Digests:
             if made is not None and (not bib_file or "bib" in made):
                 return PageDigest(made["markdown"], problems, papers, made["keywords"], made.get("bib", ""))
         items = []
+        labels = dict(layout.labels)
         final = key is not None
         for number, (entry, lookup) in enumerate(lookups, start=1):
             if lookup.paper is None:
-                items.append(Item(number, entry, None, None, missing=lookup.reason))
+                # Readers get the label; the builder's reason (and its fix) is in the log.
+                reason = labels["missing_unknown" if lookup.unknown else "missing_unavailable"]
+                items.append(Item(number, entry, None, None, missing=reason))
                 continue
             written = pipeline.summary(lookup.paper, layout.language)
             if written.problem:

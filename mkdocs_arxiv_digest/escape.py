@@ -182,3 +182,179 @@ def escape_text(text: str, math: Math | None = None) -> str:
                 index += 1
             kept.append((source, written))
         pieces = kept
+
+
+# TeX commands read aloud as the character they draw; any other command is dropped.
+_TEX_SYMBOLS = {
+    **{
+        name: chr(code)
+        for code, name in enumerate(
+            [
+                "alpha",
+                "beta",
+                "gamma",
+                "delta",
+                "epsilon",
+                "zeta",
+                "eta",
+                "theta",
+                "iota",
+                "kappa",
+                "lambda",
+                "mu",
+                "nu",
+                "xi",
+                "omicron",
+                "pi",
+                "rho",
+                "varsigma",
+                "sigma",
+                "tau",
+                "upsilon",
+                "phi",
+                "chi",
+                "psi",
+                "omega",
+            ],
+            start=0x3B1,
+        )
+    },
+    **{
+        name: chr(0x391 + index)
+        for index, name in enumerate(
+            [
+                "Alpha",
+                "Beta",
+                "Gamma",
+                "Delta",
+                "Epsilon",
+                "Zeta",
+                "Eta",
+                "Theta",
+                "Iota",
+                "Kappa",
+                "Lambda",
+                "Mu",
+                "Nu",
+                "Xi",
+                "Omicron",
+                "Pi",
+                "Rho",
+                "_",
+                "Sigma",
+                "Tau",
+                "Upsilon",
+                "Phi",
+                "Chi",
+                "Psi",
+                "Omega",
+            ]
+        )
+        if name != "_"
+    },
+    "varepsilon": "ε",
+    "vartheta": "ϑ",
+    "varphi": "φ",
+    "varpi": "ϖ",
+    "varrho": "ϱ",
+    "ell": "ℓ",
+    "hbar": "ℏ",
+    "partial": "∂",
+    "nabla": "∇",
+    "infty": "∞",
+    "le": "≤",
+    "leq": "≤",
+    "ge": "≥",
+    "geq": "≥",
+    "ne": "≠",
+    "neq": "≠",
+    "lt": "<",
+    "gt": ">",
+    "approx": "≈",
+    "sim": "∼",
+    "simeq": "≃",
+    "equiv": "≡",
+    "propto": "∝",
+    "ll": "≪",
+    "gg": "≫",
+    "pm": "±",
+    "mp": "∓",
+    "times": "×",
+    "cdot": "·",
+    "cdots": "⋯",
+    "ldots": "…",
+    "dots": "…",
+    "div": "÷",
+    "to": "→",
+    "rightarrow": "→",
+    "leftarrow": "←",
+    "Rightarrow": "⇒",
+    "mapsto": "↦",
+    "in": "∈",
+    "notin": "∉",
+    "subset": "⊂",
+    "subseteq": "⊆",
+    "cup": "∪",
+    "cap": "∩",
+    "emptyset": "∅",
+    "forall": "∀",
+    "exists": "∃",
+    "neg": "¬",
+    "wedge": "∧",
+    "vee": "∨",
+    "sum": "∑",
+    "prod": "∏",
+    "int": "∫",
+    "sqrt": "√",
+    "circ": "∘",
+    "deg": "°",
+    "prime": "′",
+    "vert": "|",
+    "Vert": "‖",
+    "mid": "|",
+    "log": "log",
+    "ln": "ln",
+    "exp": "exp",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "max": "max",
+    "min": "min",
+    "lim": "lim",
+    "det": "det",
+    ",": " ",
+    ";": " ",
+    " ": " ",
+    "quad": " ",
+    "qquad": " ",
+    "{": "{",
+    "}": "}",
+    "%": "%",
+    "&": "&",
+    "$": "$",
+    "#": "#",
+    "_": "_",
+}
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_TEX_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+
+
+def tex_to_text(tex: str) -> str:
+    """TeX as readable plain text: the commonest commands as the characters
+    they draw (`\\le` as ≤, `\\omega` as ω), other commands, braces, `^` and
+    `_` dropped. Not a TeX renderer: a label for where math is not drawn."""
+    text = _TEX_COMMAND.sub(lambda m: _TEX_SYMBOLS.get(m.group(1), ""), tex)
+    text = re.sub(r"[{}^]", "", text)
+    text = re.sub(r"(?<=\S)_(?=\S)", "", text)
+    return " ".join(text.split())
+
+
+def plain_text(text: str) -> str:
+    """Outside text for where math is not drawn (a tooltip, the table of
+    contents, the search index): each `$…$`, `\\(…\\)` span reduced by
+    `tex_to_text`, on one line. Still to be escaped for where it lands."""
+
+    def reduce(match: re.Match[str]) -> str:
+        return tex_to_text(next(group for group in match.groups() if group is not None))
+
+    return one_line(_TEX_SPAN.sub(reduce, one_line(text)))

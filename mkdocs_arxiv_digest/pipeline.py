@@ -32,6 +32,8 @@ class Lookup:
     paper: Paper | None
     reason: str = ""
     note: str = ""
+    unknown: bool = False
+    """arXiv has no paper with this ID (rather than: it could not be had)."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,9 @@ class Pipeline:
                 self._lookups[arxiv_id] = Lookup(paper)
                 self.stats.cached += arxiv_id not in self._from_new_snapshot
             elif self.cache.is_unknown(arxiv_id):
-                self._lookups[arxiv_id] = Lookup(None, "arXiv has no paper with this ID (checked within the last day)")
+                self._lookups[arxiv_id] = Lookup(
+                    None, "arXiv has no paper with this ID (checked within the last day)", unknown=True
+                )
                 self.stats.unknown += 1
             else:
                 self._lookups[arxiv_id] = Future()
@@ -404,7 +408,7 @@ class Pipeline:
             for arxiv_id, paper in batch.found.items():
                 self._resolve(arxiv_id, Lookup(paper))
             for arxiv_id in batch.unknown:
-                self._resolve(arxiv_id, Lookup(None, "arXiv has no paper with this ID"))
+                self._resolve(arxiv_id, Lookup(None, "arXiv has no paper with this ID", unknown=True))
             self.stats.fetched += len(batch.found)
             self.stats.unknown += len(batch.unknown)
             if batch.error:

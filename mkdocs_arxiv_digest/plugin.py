@@ -3,7 +3,9 @@
 Event priorities, where the order among plugins matters:
 
 - `on_config` at -50: after plugins that add Markdown extensions, since the
-  math written into digests is checked against the final list.
+  math written into digests is checked against the final list. It adds
+  `HeadingIds` (see `headings.py`), which gives each paper's heading its
+  arXiv ID as id and a plain-text label for the table of contents.
 - `on_files` at -110: after mkdocs-exclude (0), Material's blog (-50) and
   mkdocs-static-i18n (-100), so only the pages of this build are read and
   fetched for, and the `.bib` files added here are left alone by i18n.
@@ -26,6 +28,7 @@ from . import guard
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
+from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
 from .pages import PageReader, add_bib_file, built_pages
 from .pipeline import Pipeline, Stats
@@ -83,6 +86,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         renderer = self._kept.get("renderer", settings.renderer_key, lambda: _renderer(settings))
         renderer.refresh()  # the site's templates may have been edited
         self._digests = Digests(renderer, cache)
+        if not any(isinstance(extension, HeadingIds) for extension in config.markdown_extensions):
+            config.markdown_extensions.append(HeadingIds())
         return config
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
@@ -145,6 +150,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._settings.tags and made.papers:
             page.meta["tags"] = made.tags(page.meta.get("tags"), self._settings.tags)
         return place(markdown, made.markdown) if made.markdown else markdown
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if "title" not in page.meta and (title := page_title(html, page.toc)) is not None:
+            page.title = title  # the paper's title as plain text, not its TeX
+        return html
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self._pipeline is not None:

@@ -15,7 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import bibtex as bib
-from .escape import TEMPLATE_OPENERS, Math, break_openers, escape_plain, escape_text
+from .escape import TEMPLATE_OPENERS, Math, break_openers, escape_plain, escape_text, plain_text
 from .ids import Entry
 from .records import STRUCTURED_FIELDS, Paper, Summary
 
@@ -43,6 +43,8 @@ LABELS: dict[str, dict[str, str]] = {
         "updated": "updated",
         "pdf": "PDF",
         "missing": "Not available: {reason}",
+        "missing_unknown": "arXiv has no paper with this ID",
+        "missing_unavailable": "its details could not be retrieved when this page was built",
         "model_note": "The summaries on this page were written by a language model ({model}) and may contain mistakes.",
         "paper_summary": "Summary",
         "takeaways": "Key takeaways",
@@ -77,6 +79,8 @@ LABELS: dict[str, dict[str, str]] = {
         "updated": "更新",
         "pdf": "PDF",
         "missing": "暂无：{reason}",
+        "missing_unknown": "arXiv 上没有这个编号的论文",
+        "missing_unavailable": "生成本页时未能获取该论文的信息",
         "model_note": "本页的摘要由语言模型（{model}）生成，可能有误，请以原文为准。",
         "paper_summary": "总结",
         "takeaways": "要点",
@@ -138,7 +142,9 @@ class Item:
     paper: Paper | None
     summary: Summary | None
     missing: str = ""
-    """Why the paper could not be shown, when `paper` is None."""
+    """Why the paper could not be shown, when `paper` is None, for readers: the
+    `missing_unknown` or `missing_unavailable` label. The build log has the
+    builder's reason."""
 
     @property
     def anchor(self) -> Markup:
@@ -178,8 +184,8 @@ class Renderer:
         )
         self.math = math
         self.env.filters["md"] = lambda value: Markup(self._finalize(value))
-        # For a link's title (a tooltip): text only, no math.
-        self.env.filters["plain"] = lambda value: Markup(escape_plain(str(value)))
+        # For a link's title (a tooltip): text only, math reduced to text.
+        self.env.filters["plain"] = lambda value: Markup(escape_plain(plain_text(str(value))))
         self.env.filters["url"] = _url
         # BibTeX goes into indented code blocks, where Markdown shows it as written.
         self.env.filters["bibtex"] = lambda paper, key=None: Markup(break_openers(bib.entry(paper, key), self.avoid))

@@ -54,12 +54,10 @@ def _mathjax_files() -> Path:
     return Path(mathjax.__file__).parent / "static" / "mathjax"
 
 
-@pytest.fixture
-def page(browser_instance: Any, example_site: str) -> Iterator[Any]:
-    """A page with MathJax served locally, everything else outside 127.0.0.1 refused,
-    and every console error and uncaught exception collected in `page.errors`."""
+def _context(browser_instance: Any, example_site: str, width: int) -> Any:
+    """A browser context `width` px wide that serves MathJax locally and refuses other hosts."""
     files = _mathjax_files()
-    context = browser_instance.new_context(viewport={"width": 1280, "height": 900})
+    context = browser_instance.new_context(viewport={"width": width, "height": 900})
 
     def route(request_route: Any) -> None:
         url = request_route.request.url
@@ -71,6 +69,14 @@ def page(browser_instance: Any, example_site: str) -> Iterator[Any]:
             request_route.abort()
 
     context.route("**/*", route)
+    return context
+
+
+@pytest.fixture
+def page(browser_instance: Any, example_site: str) -> Iterator[Any]:
+    """A page with MathJax served locally, everything else outside 127.0.0.1 refused,
+    and every console error and uncaught exception collected in `page.errors`."""
+    context = _context(browser_instance, example_site, 1280)
     tab = context.new_page()
     tab.errors = []
     tab.on("console", lambda message: message.type == "error" and tab.errors.append(message.text))
@@ -122,3 +128,41 @@ def test_bibtex_is_downloadable_from_the_page(page: Any, example_site: str) -> N
     response = page.request.get(link.evaluate("a => a.href"))
     assert response.ok
     assert response.text().count("@misc{") == 8
+
+
+SITE_PAGES = [
+    "", "usage/", "summaries/", "layouts/", "templates/", "configuration/", "caching/", "reliability/",
+    "benchmarks/", "examples/", "examples/reading-list/", "examples/marker/", "examples/chinese/",
+    "examples/chatpaper/",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [390, 1280, 1920])
+def test_no_page_is_wider_than_the_screen_and_every_tab_shows(
+    browser_instance: Any, example_site: str, width: int
+) -> None:
+    context = _context(browser_instance, example_site, width)
+    tab = context.new_page()
+    too_wide = []
+    try:
+        for path in SITE_PAGES:
+            tab.goto(f"{example_site}/{path}", wait_until="networkidle")
+            if "examples/" in path and path != "examples/":
+                tab.wait_for_selector("mjx-container", timeout=15000)  # the math is typeset: its real width
+            scroll, inner = tab.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            if scroll > inner:
+                too_wide.append(f"{path or '/'}: {scroll} px")
+            if path == "examples/reading-list/" and width == 390:
+                ref = tab.locator("article table td").first.bounding_box()
+                assert ref is not None and ref["width"] <= 48, "the Ref column is as narrow as its number"
+        assert not too_wide, f"wider than {width} px: {too_wide}"
+        if width >= 1280:  # below 1220 px Material moves the tabs into the drawer
+            tabs = tab.evaluate(
+                """() => [...document.querySelectorAll('.md-tabs__item')].map(item => {
+                    const box = item.getBoundingClientRect();
+                    return [item.innerText.trim(), box.width > 0 && box.left >= 0 && box.right <= innerWidth];
+                })"""
+            )
+            assert len(tabs) == 10 and all(shown for _, shown in tabs), tabs
+    finally:
+        context.close()

@@ -38,7 +38,7 @@ def entry(content: str, arxiv_id: str) -> str:
     """The HTML of one paper's entry in the Details section."""
     anchor = "arxiv-" + re.sub(r"[^0-9A-Za-z-]", "-", arxiv_id)
     start = content.index(f'id="{anchor}"')
-    following = content.find('<a id="arxiv-', start + 10)
+    following = content.find('id="arxiv-', start + 10)
     return content[start : following if following > 0 else len(content)]
 
 

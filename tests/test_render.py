@@ -85,7 +85,9 @@ def test_digest_escapes_every_field_and_only_lets_http_links_through() -> None:
     page = to_html(out, math=True)
     tags = re.sub(r' title="[^"]*"', "", re.sub(r">[^<]*<", "><", page))  # a tooltip's text is text
     assert "<script" not in page and "javascript:" not in tags
-    assert re.search(r'<a href="#arxiv-2403-10045" title="[^"<>]*&#60;script&#62;', page), "the TL;DR is the tooltip"
+    assert re.search(r'<a href="#arxiv-2403-10045" title="[^"<>]*&#60;script&#62;', page), (
+        "the translated title is the tooltip"
+    )
     assert page.count("<td>") == 3
     assert visible(page).count("<script>alert(1)</script>") >= 8
 
@@ -125,9 +127,9 @@ def test_tex_accents_outside_math_become_letters() -> None:
 
 
 def test_a_tooltip_cannot_break_its_link() -> None:
-    tldr = """It's "quoted" (with parentheses) and 'single' ones) "x" ("""
+    title = """It's "quoted" (with parentheses) and 'single' ones) "x" ("""
     paper = Paper(id="2403.10045", version=1, title="T", abstract="A.", published="2024-01-01")
-    out = Renderer().render([Item(1, Entry(ArxivId("2403.10045")), paper, Summary(tldr=tldr))], "en")
+    out = Renderer().render([Item(1, Entry(ArxivId("2403.10045")), paper, Summary(title=title))], "en")
     link = re.search(r'<a href="([^"]*)" title="([^"]*)">1</a>', to_html(out))
     assert link is not None and link.group(1) == "#arxiv-2403-10045"
-    assert html.unescape(link.group(2)) == tldr
+    assert html.unescape(link.group(2)) == title

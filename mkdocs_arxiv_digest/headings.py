@@ -1,0 +1,96 @@
+"""A Markdown extension that gives each paper's heading a stable id and a plain-text label.
+
+A digest writes each entry's heading with an inline anchor,
+`<a id="arxiv-2403-10045"></a>`. Without this extension the anchor is a
+target of its own and Python-Markdown's `toc` gives the heading a slug of its
+text (`#4-heat-bath-…`), which changes when the list is reordered or
+translated. The tree processor here runs after the inline patterns (the
+anchor is in the HTML stash by then) and before `toc` (priority 5): it moves
+the anchor's id onto the heading and drops the anchor. `toc` keeps an id it
+finds, so the table of contents, the permalink and MkDocs' anchor validation
+all use the arXiv ID; this needs neither `attr_list` nor any option of `toc`.
+
+It also gives the heading a `data-toc-label` (which `toc` reads and removes)
+holding the title as plain text, math reduced by `tex_to_text`: the table of
+contents and the search index, which take the label, show no TeX. MkDocs
+takes a page's title from its first `h1` before that: `page_title` gives the
+plugin's `on_page_content` the plain one.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as etree
+from typing import Any
+
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from .escape import tex_to_text
+
+_HEADING = re.compile(r"h[1-6]\Z")
+_STASHED = re.compile("\x02wzxhzdk:(\\d+)\x03")
+_ESCAPED = re.compile("\x02(\\d+)\x03")
+_ANCHOR = re.compile(r'<a id="(arxiv-[0-9A-Za-z-]+)">\Z')
+_OPENER = re.compile("\x02wzxhzdk:(\\d+)\x03\x02wzxhzdk:(\\d+)\x03")
+_TAG = re.compile(r"<[^>]*>")
+_MATH_WRAP = re.compile(r"\A\s*(?:\\\(|\\\[|\$\$?)(.*?)(?:\\\)|\\\]|\$\$?)\s*\Z", re.S)
+
+
+class HeadingIds(Extension):  # type: ignore[misc]
+    """Registered by the plugin in `on_config`; harmless on any other heading."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_HeadingIds(md), "arxiv_digest_headings", 6)
+
+
+class _HeadingIds(Treeprocessor):  # type: ignore[misc]
+    def run(self, root: etree.Element) -> None:
+        has_toc = "toc" in self.md.treeprocessors
+        for heading in root.iter():
+            if not isinstance(heading.tag, str) or not _HEADING.match(heading.tag):
+                continue
+            # Inline HTML is stashed a tag at a time: `<a id="…">`, then `</a>`.
+            found = _OPENER.match(heading.text or "")
+            anchor = found and _ANCHOR.match(self._stashed(int(found.group(1))))
+            if not found or not anchor or self._stashed(int(found.group(2))) != "</a>":
+                continue
+            heading.text = (heading.text or "")[found.end() :]
+            heading.set("id", anchor.group(1))
+            if has_toc and "data-toc-label" not in heading.attrib:
+                heading.set("data-toc-label", html.escape(self._plain(heading)))
+
+    def _stashed(self, index: int) -> str:
+        blocks = self.md.htmlStash.rawHtmlBlocks
+        return str(blocks[index]) if 0 <= index < len(blocks) else ""
+
+    def _text(self, text: str | None) -> str:
+        """Text with the stash's placeholders as what they show: tags dropped, references read."""
+        text = _STASHED.sub(lambda m: html.unescape(_TAG.sub("", self._stashed(int(m.group(1))))), text or "")
+        return _ESCAPED.sub(lambda m: chr(int(m.group(1))), text)
+
+    def _plain(self, element: etree.Element) -> str:
+        parts = [self._text(element.text)]
+        for child in element:
+            classes = str(child.get("class", "")).split()
+            if "arithmatex" in classes:
+                scripts = [s.text or "" for s in child.iter("script")]
+                tex = html.unescape(scripts[0]) if scripts else "".join(child.itertext())
+                wrapped = _MATH_WRAP.match(tex)
+                parts.append(tex_to_text(wrapped.group(1) if wrapped else tex))
+            elif "headerlink" not in classes:
+                parts.append(self._plain(child))
+            parts.append(self._text(child.tail))
+        return " ".join("".join(parts).split())
+
+
+def page_title(content: str, toc: Any) -> str | None:
+    """The plain-text title for a page whose first element is a paper's `h1`
+    (MkDocs took the title from that heading's HTML, math and all); `None`
+    for any other page. `toc` is the page's table of contents."""
+    items = list(toc or [])
+    if not content.lstrip().startswith('<h1 id="arxiv-') or not items or not items[0].id.startswith("arxiv-"):
+        return None
+    return str(items[0].title)
