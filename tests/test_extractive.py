@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_arxiv_digest.snapshot import paper_from_snapshot
 from mkdocs_arxiv_digest.records import Paper
+from mkdocs_arxiv_digest.snapshot import paper_from_snapshot
 from mkdocs_arxiv_digest.summarize.extractive import ExtractiveSummarizer, opens_on_connective, sentences
 
 ROOT = Path(__file__).resolve().parent.parent
