@@ -284,7 +284,9 @@ def test_a_refused_format_is_found_out_once_per_server(site: Site, model: FakeOp
     assert len(refused) == (3 if refusal == 500 else 1)  # the SDK retries a 500
     rest = model.requests[len(refused) :]
     assert len(rest) == 6
-    assert all(r.response_format == {"type": "json_object", "schema": rest[0].response_format["schema"]} for r in rest)
+    for request in rest:  # the schema, which pins the ID to the paper's
+        assert request.response_format["type"] == "json_object"
+        assert request.response_format["schema"]["properties"]["id"]["enum"] == [f"{request.paper_id}"]
     assert all(f"TLDR of {i}" in site.content() for i in PAPERS[:6])
 
     # The next build (a new paper) starts from what worked; `probe` finds out again.

@@ -177,7 +177,7 @@ def summary_from_answer(data: dict[str, Any], paper: Paper, language: str, model
     if not tldr:
         raise ValueError("the answer has no `tldr`")
     # An answer about another paper (a mixed-up context, a confused model) is refused.
-    answered = _text(data.get("id"))
+    answered = re.sub(r"^arxiv\s*[:/-]?\s*", "", _text(data.get("id")), flags=re.IGNORECASE)
     if answered:
         try:
             same = parse_id(answered).base == paper.id
@@ -420,11 +420,18 @@ class LlmSummarizer(Summarizer):
 
     def summarize(self, paper: Paper, language: str) -> Summary:
         messages = build_messages(paper, language)
+        # Where the server enforces the schema, the ID can only be this paper's, and
+        # an English title (shown as the original anyway) only its own: SmolLM2-135M
+        # otherwise writes `arXiv-0804.0970v1` or rewrites the title.
+        pinned: dict[str, Any] = {"id": {"type": "string", "enum": [paper.versioned_id]}}
+        if language == "en":
+            pinned["title"] = {"type": "string", "enum": [paper.title]}
+        schema = {**_SCHEMA, "properties": {**_SCHEMA["properties"], **pinned}}
         max_tokens = self.max_tokens
         problem = ""
         for _attempt in range(3):
             try:
-                content, finish = self._complete(messages, max_tokens)
+                content, finish = self._complete(messages, max_tokens, schema)
             except _Unreadable as error:
                 problem = str(error)
                 continue
@@ -440,7 +447,7 @@ class LlmSummarizer(Summarizer):
                 max_tokens = max(max_tokens, min(2 * max_tokens, MAX_TOKENS_CAP))
         raise SummaryError(problem)
 
-    def _complete(self, messages: list[dict[str, str]], max_tokens: int) -> tuple[str, str]:
+    def _complete(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
         """One answer's text and finish reason. Until the server has answered
         one request with anything but a refusal of its format (or the format
         is known from an earlier build), one paper at a time asks, stepping
@@ -455,14 +462,14 @@ class LlmSummarizer(Summarizer):
                 raise SummaryError(self._unreachable[1])
             else:
                 try:
-                    return self._ask(messages, max_tokens)
+                    return self._ask(messages, max_tokens, schema)
                 except SummaryError as error:
                     if getattr(error, "unreachable", False):
                         self._unreachable = (time.monotonic(), str(error))
                     raise
-        return self._ask(messages, max_tokens)
+        return self._ask(messages, max_tokens, schema)
 
-    def _ask(self, messages: list[dict[str, str]], max_tokens: int) -> tuple[str, str]:
+    def _ask(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
         client = self._connect()
         openai = self._openai
         while True:
@@ -472,10 +479,10 @@ class LlmSummarizer(Summarizer):
             if mode == "json_schema":
                 extra["response_format"] = {
                     "type": "json_schema",
-                    "json_schema": {"name": "paper_summary", "strict": True, "schema": _SCHEMA},
+                    "json_schema": {"name": "paper_summary", "strict": True, "schema": schema},
                 }
             elif mode == "json_object_schema":
-                extra["response_format"] = {"type": "json_object", "schema": _SCHEMA}
+                extra["response_format"] = {"type": "json_object", "schema": schema}
             elif mode == "json_object":
                 extra["response_format"] = {"type": "json_object"}
             try:
