@@ -287,6 +287,8 @@ def test_a_refused_format_is_found_out_once_per_server(site: Site, model: FakeOp
     for request in rest:  # the schema, which pins the ID to the paper's
         assert request.response_format["type"] == "json_object"
         assert request.response_format["schema"]["properties"]["id"]["enum"] == [f"{request.paper_id}"]
+        title = request.response_format["schema"]["properties"]["title"]["enum"]
+        assert len(title) == 1 and title[0].split()[0] in json.dumps(request.json["messages"])  # an English page
     assert all(f"TLDR of {i}" in site.content() for i in PAPERS[:6])
 
     # The next build (a new paper) starts from what worked; `probe` finds out again.
