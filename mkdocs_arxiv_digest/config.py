@@ -163,22 +163,42 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     """The sampling temperature. Low values give steadier summaries. It is part of
     the key that summaries are cached under."""
 
-    max_tokens = Number(int, 4096, minimum=256)
-    """The longest answer asked for, in tokens. An answer cut off at this length is
-    asked for again with twice the room."""
+    max_tokens = Number(int, 1536, minimum=256)
+    """The longest answer asked for, in tokens. A summary's fields (a title, two
+    one-sentence TL;DRs, the abstract in the page's language, up to 7 takeaways,
+    5 short structured parts and 6 keywords) come to about 600–1,300 tokens, the
+    most for a long abstract translated; 1,536 leaves room without letting a
+    runaway answer go on. An answer cut off at this length is asked for once
+    more with twice the room, but never more than 4,096 tokens."""
 
-    response_format = c.Choice(("auto", "json_schema", "json_object", "text"), default="auto")
+    response_format = c.Choice(
+        ("auto", "probe", "json_schema", "json_object_schema", "json_object", "text"), default="auto"
+    )
     """How the answer is asked to be JSON. `json_schema` sends the schema of the
-    [summary's fields](summaries.md#the-fields-of-a-summary), `json_object`
-    asks for JSON mode, `text` relies on the instructions alone. `auto` starts
-    with `json_schema` and steps down to `json_object`, then to `text`, when the
-    server refuses with HTTP 400. Set it when you know what your server supports."""
+    [summary's fields](summaries.md#the-fields-of-a-summary) the OpenAI way
+    (OpenAI, vLLM, Ollama, llama.cpp's `llama-server`), `json_object_schema`
+    asks for JSON mode with the schema alongside (llama-cpp-python's server
+    enforces it), `json_object` asks for JSON mode, `text` relies on the
+    instructions alone. `auto` starts with `json_schema` and steps down, in
+    that order, when the server refuses a format (HTTP 400, 422 or 500 naming
+    it); the first paper finds out, the others wait for its answer, and what worked is
+    remembered in the cache for each server and model for 30 days. `probe`
+    forgets what was remembered and finds out again (set it once after
+    changing the server, then go back to `auto`). Set a format when you know
+    what your server supports."""
 
     max_summaries = c.Optional(Number(int, None, minimum=0))
     """The most papers sent to the model in one build, to cap spending; by default
     there is no limit. The rest show the extractive summary for now and are sent
     in a later build. A paper shown in two languages counts twice. See
     [what it costs](summaries.md#what-it-costs)."""
+
+    budget_seconds = c.Optional(Number(float, None, minimum=1))
+    """How many seconds one build may spend on summaries, counted from the
+    start of the build's summaries; by default there is no limit. Papers not
+    yet sent to the model when it runs out show the extractive summary and are
+    sent in a later build, as with `max_summaries`; those under way are
+    finished, each within [`timeout`](#llmtimeout)."""
 
 
 SECTIONS: dict[str, tuple[str, str]] = {

@@ -3,6 +3,7 @@ summaries, while the build goes on; hand each page its papers when it asks."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -44,7 +45,10 @@ class Written:
     problem: str = ""
     """A failure worth a warning; the summary shown is the fallback's."""
     deferred: bool = False
-    """Left for a later build by `max_summaries`; the fallback's summary is shown."""
+    """Not written this build: left for a later build by `max_summaries` or
+    `budget_seconds`, or failed (the pipeline then warns once per cause, at the
+    end, with the papers: see `Pipeline.finish`). The fallback's summary is
+    shown, and the next build asks again."""
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Stats:
     summaries_made: int = 0
     summaries_failed: int = 0
     summaries_deferred: int = 0
+    summaries_over_budget: int = 0
     problems: list[str] = field(default_factory=list)
 
     def planned(self, pages: int) -> str:
@@ -90,6 +95,11 @@ class Stats:
                 f"{self.summaries_deferred} left for a later build by 'llm.max_summaries' "
                 "(shown with the extractive summary)"
             )
+        if self.summaries_over_budget:
+            parts.append(
+                f"{self.summaries_over_budget} left for a later build by 'llm.budget_seconds' "
+                "(shown with the extractive summary)"
+            )
         return f"{self.wanted} paper(s): " + ", ".join(parts)
 
 
@@ -111,6 +121,7 @@ class Pipeline:
         executor: Executor | None = None,
         fallback: Summarizer | None = None,
         max_summaries: int | None = None,
+        budget_seconds: float | None = None,
     ) -> None:
         self.cache = cache
         self._make_api = api
@@ -124,6 +135,11 @@ class Pipeline:
         self.executor = executor if summarizer is not None and summarizer.background else None
         self.fallback = fallback
         self.max_summaries = max_summaries
+        self.budget_seconds = budget_seconds
+        self._budget_ends = float("inf")
+        self._failures: dict[str, list[tuple[str, str]]] = {}
+        """Failed summaries by cause: (the problem in full, the paper and language)."""
+        self._recalled: object = None
         self.stats = Stats()
         # A Lookup when known at once, a Future while it is being fetched.
         self._lookups: dict[ArxivId, Lookup | Future[Lookup]] = {}
@@ -197,6 +213,11 @@ class Pipeline:
 
     def start(self) -> None:
         """Summarize the cached papers and fetch the rest, both in the background."""
+        if self.summarizer is not None and self.summarizer.memory_key:
+            self._recalled = self.cache.get_json(self.summarizer.memory_key)
+            self.summarizer.recall(self._recalled)
+        if self.budget_seconds is not None and self.executor is not None:
+            self._budget_ends = time.monotonic() + self.budget_seconds
         if self.executor is not None:
             assert self.summarizer is not None
             if self._todo:
@@ -261,7 +282,29 @@ class Pipeline:
         for future in futures:
             if not future.cancelled():
                 future.exception()
+        if self.summarizer is not None and self.summarizer.memory_key:
+            learned = self.summarizer.memory()
+            if learned is not None and learned != self._recalled:
+                self.cache.set_json(self.summarizer.memory_key, learned)
+                self._recalled = learned
+        with self._lock:
+            failures, self._failures = self._failures, {}
+        for cause, papers in failures.items():
+            self.stats.problems.append(self._failure_warning(cause, papers))
         return self.stats
+
+    def _failure_warning(self, cause: str, papers: list[tuple[str, str]]) -> str:
+        """One warning for the papers that failed for one cause."""
+        assert self.summarizer is not None
+        names = sorted({paper for _, paper in papers})
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        example = papers[0][0]
+        detail = f" ({example})" if example != cause else ""
+        origin = self.summarizer.origin or self.summarizer.model or "the summarizer"
+        return (
+            f"Summaries from {origin} failed for {len(papers)} paper(s): {cause}{detail}. "
+            f"Papers: {shown}. They show the extractive summary and are asked for again on the next build."
+        )
 
     def stop(self) -> None:
         """Stop after the batch and the summaries under way (a failed build)."""
@@ -309,6 +352,10 @@ class Pipeline:
 
     def _write_summary(self, paper: Paper, language: str) -> Written:
         assert self.summarizer is not None
+        if time.monotonic() >= self._budget_ends:
+            with self._lock:
+                self.stats.summaries_over_budget += 1
+            return Written(self._fallback(paper, language), deferred=True)
         try:
             made = self.summarizer.summarize(paper, language)
         except SummaryError as error:
@@ -322,11 +369,16 @@ class Pipeline:
                 done = self.stats.summaries_made + self.stats.summaries_failed
             self._progress(done)
             return Written(made)
+        problem = " ".join(problem.split())[:300]
+        # Grouped by cause, the details (a character position, a count) aside.
+        cause = re.sub(r"\s*\([^()]*\)", "", problem).strip() or problem
+        name = paper.versioned_id + (f" ({language})" if len(set().union(*self._languages.values())) > 1 else "")
         with self._lock:
             self.stats.summaries_failed += 1
+            self._failures.setdefault(cause, []).append((problem, name))
             done = self.stats.summaries_made + self.stats.summaries_failed
         self._progress(done)
-        return Written(self._fallback(paper, language), problem=problem)
+        return Written(self._fallback(paper, language), deferred=True)
 
     def _fallback(self, paper: Paper, language: str) -> Summary | None:
         if self.fallback is None:
@@ -339,7 +391,9 @@ class Pipeline:
     def _progress(self, done: int) -> None:
         total = max(self._expected, done)
         if self.executor is not None and total > 1 and (done == total or done % max(1, total // 10) == 0):
-            self.log(f"Summaries written: {done}/{total}")
+            with self._lock:
+                made, failed = self.stats.summaries_made, self.stats.summaries_failed
+            self.log(f"Summaries: {made} written, {failed} failed, {done} of {total} done")
 
     # The fetch worker
 

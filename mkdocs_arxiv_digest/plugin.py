@@ -122,6 +122,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             executor=summarizers.executor,
             fallback=summarizers.fallback,
             max_summaries=settings.max_summaries,
+            budget_seconds=settings.budget_seconds,
         )
         self._pipeline.plan(needs)
         if needs:

@@ -63,6 +63,7 @@ class Settings:
     """The `llm` options, sorted; with the API key's environment value they decide the model client."""
     api_key: str | None = field(default=None, repr=False)
     max_summaries: int | None = None
+    budget_seconds: float | None = None
 
     @classmethod
     def load(cls, options: ArxivDigestConfig, config: MkDocsConfig) -> Settings:
@@ -112,6 +113,7 @@ class Settings:
             llm=tuple(sorted(llm.items())),
             api_key=os.environ.get(llm.get("api_key_env") or ""),
             max_summaries=llm.get("max_summaries"),
+            budget_seconds=llm.get("budget_seconds"),
         )
 
     @property

@@ -166,7 +166,12 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
     Args:
         latency: seconds slept before each answer (attribute, changeable while running).
         json_schema / json_object: whether ``response_format`` of that type is
-            accepted; when off such a request gets an OpenAI-style HTTP 400.
+            accepted; when off such a request is refused with ``refusal``.
+        refusal: how a refused ``response_format`` is answered: 400 (OpenAI's
+            error, ``param: response_format``), 422 (FastAPI's validation
+            error, ``{"detail": [{"loc": ["body", "response_format", "type"], ...}]}``)
+            or 500 (llama-cpp-python's server: pydantic's multi-line
+            validation error as an internal server error).
         require_key: if set, any other bearer token gets HTTP 401.
         responder: ``(request_json) -> content str | full response dict``;
             default `default_content`.
@@ -183,6 +188,7 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         latency: float = 0.0,
         json_schema: bool = True,
         json_object: bool = True,
+        refusal: int = 400,
         require_key: str | None = None,
         responder: Responder | None = None,
         model: str = "fake-model",
@@ -193,10 +199,12 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             "latency": latency,
             "json_schema": json_schema,
             "json_object": json_object,
+            "refusal": refusal,
             "require_key": require_key,
             "responder": responder,
         }
         self.latency, self.json_schema, self.json_object = latency, json_schema, json_object
+        self.refusal = refusal
         self.require_key, self.responder, self.model = require_key, responder, model
         super().__init__(host, port)
         self._ids = itertools.count(1)
@@ -346,6 +354,21 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         kind = rf.get("type") if isinstance(rf, dict) else None if rf is None else "?"
         allowed = {None: True, "text": True, "json_schema": self.json_schema, "json_object": self.json_object}
         if not allowed.get(kind, False):
+            if self.refusal == 422:
+                detail = {
+                    "type": "literal_error",
+                    "loc": ["body", "response_format", "type"],
+                    "msg": "Input should be 'text' or 'json_object'",
+                    "input": kind,
+                }
+                return 422, {"detail": [detail]}
+            if self.refusal == 500:
+                msg = (
+                    "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n"
+                    f"  Input should be 'text' or 'json_object' [type=literal_error, input_value={kind!r}, "
+                    "input_type=str]\n    For further information visit https://errors.pydantic.dev/2.12/v/literal_error"
+                )
+                return 500, _error(msg, "internal_server_error")
             msg = f"response_format type {kind!r} is not supported by this model."
             return 400, _error(msg, "invalid_request_error", "unsupported_response_format", "response_format")
 

@@ -46,16 +46,17 @@ def test_a_trickling_model_answer_is_cut_at_the_deadline(site: Site, model: Fake
     started = time.monotonic()
     result = site.build()
     took = time.monotonic() - started
-    # Documented: timeout × (retries + 1) + the SDK's waits between tries (0.5 s, then doubling, at most 8 s each).
+    # Documented: timeout × (retries + 1) + the SDK's waits between tries (0.5 s, then doubling, at most 8 s each);
+    # the first paper asks alone until the server has answered it (it may refuse the response format).
     bound = 1 * 2 + 0.5
-    assert took < bound + 1.5, f"the build took {took:.1f} s"
+    assert took < 2 * bound + 1.5, f"the build took {took:.1f} s"
     assert model.calls == 4
     answer = min(len(default_content(request.json).encode()) for request in model.requests)
     trickle_takes = answer / TRICKLE[0] * TRICKLE[1]
     assert trickle_takes > 30
-    for arxiv_id in IDS:
-        warned = [w for w in result.warnings if arxiv_id in w]
-        assert warned and "the summarizer failed (Request timed out.)" in warned[0], result.warnings
+    warned = [w for w in result.warnings if "Summaries from" in w]
+    assert len(warned) == 1 and f"failed for {len(IDS)} paper(s): Request timed out" in warned[0], result.warnings
+    assert all(arxiv_id in warned[0] for arxiv_id in IDS)
 
 
 def llm(server: FakeOpenAI, **options: object) -> dict[str, object]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import json
 import re
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,7 +64,7 @@ def test_papers_are_summarized_concurrently_each_on_its_own_paper(site: Site, mo
     assert "written by a language model (fake-model)" in content
     log = "\n".join(result.messages(20))
     assert "Writing up to 16 summaries with fake-model, 8 at a time" in log
-    assert "Summaries written: 16/16" in log
+    assert "Summaries: 16 written, 0 failed, 16 of 16 done" in log
 
     again = site.build(strict=True)
     assert again.error is None
@@ -134,14 +136,32 @@ def test_a_cut_off_answer_is_asked_again_with_more_room(site: Site, model: FakeO
     assert [r.json["max_tokens"] for r in model.requests] == [1000, 2000]
 
 
+def test_cut_off_answers_never_get_more_than_the_cap(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model, max_tokens=3000)
+    model.fail(cut=True, times=3)
+    result = site.build()
+    assert [r.json["max_tokens"] for r in model.requests] == [3000, 4096, 4096]
+    assert any("cut off at 4096 tokens" in w for w in result.warnings)
+
+
+def test_the_default_answer_length_fits_a_summary_not_a_runaway(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model)
+    assert site.build(strict=True).error is None
+    assert [r.json["max_tokens"] for r in model.requests] == [1536]
+
+
 def test_unusable_answers_fall_back_warn_and_are_retried_next_build(site: Site, model: FakeOpenAI) -> None:
     site.page("index.md", PAPERS[:2])
     use_model(site, model, concurrency=1)
     model.fail(content="not JSON, sorry", times=3)
     result = site.build()
-    warned = [w for w in result.warnings if "index.md" in w and "extractive" in w]
+    warned = [w for w in result.warnings if "extractive" in w]
     assert len(warned) == 1
+    assert f"fake-model at {model.url} failed for 1 paper(s): the answer holds no JSON object" in warned[0]
     failed_id = PAPERS[0] if PAPERS[0] in warned[0] else PAPERS[1]
+    assert "Summaries: 1 written, 1 failed, 2 of 2 done" in "\n".join(result.messages(20))
     content = site.content()
     assert f"TLDR of {failed_id}" not in content
     assert entry(content, failed_id).count("<strong>TL;DR</strong>") == 1  # the extractive one
@@ -158,8 +178,9 @@ def test_servers_without_json_schema_get_json_mode_or_plain_text(site: Site, mod
     model.json_object = False
     assert site.build(strict=True).error is None
     formats = [(r.response_format or {}).get("type") for r in model.requests]
-    assert formats[:3] == ["json_schema", "json_object", None]
-    assert formats[3:] == [None, None], "the step down is remembered"
+    assert formats[:4] == ["json_schema", "json_object", "json_object", None]
+    assert "schema" in model.requests[1].response_format and "schema" not in model.requests[2].response_format
+    assert formats[4:] == [None, None], "the step down is remembered"
     assert all(f"TLDR of {i}" in site.content() for i in PAPERS[:3])
 
 
@@ -245,3 +266,104 @@ def test_cached_summaries_record_model_date_and_prompt(site: Site, model: FakeOp
         cache.close()
     assert len(stored) == 1
     assert stored[0]["backend"] == "fake-model" and stored[0]["prompt_version"] >= 1 and stored[0]["created"]
+
+
+@pytest.mark.parametrize("refusal", [400, 422, 500])
+def test_a_refused_format_is_found_out_once_per_server(site: Site, model: FakeOpenAI, refusal: int) -> None:
+    """llama-cpp-python's server refuses `json_schema` with a 500 (FastAPI
+    servers with a 422) but enforces a schema sent with JSON mode."""
+    model.json_schema = False
+    model.refusal = refusal
+    site.page("index.md", PAPERS[:6])
+    use_model(site, model, concurrency=4)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    refused = [r for r in model.requests if r.response_format["type"] == "json_schema"]
+    assert {r.status for r in refused} == {refusal}
+    assert len({r.paper_id for r in refused}) == 1, "only the first paper meets the refusal"
+    assert len(refused) == (3 if refusal == 500 else 1)  # the SDK retries a 500
+    rest = model.requests[len(refused) :]
+    assert len(rest) == 6
+    for request in rest:  # the schema, which pins the ID to the paper's
+        assert request.response_format["type"] == "json_object"
+        assert request.response_format["schema"]["properties"]["id"]["enum"] == [f"{request.paper_id}"]
+        title = request.response_format["schema"]["properties"]["title"]["enum"]
+        assert len(title) == 1 and title[0].split()[0] in json.dumps(request.json["messages"])  # an English page
+    assert all(f"TLDR of {i}" in site.content() for i in PAPERS[:6])
+
+    # The next build (a new paper) starts from what worked; `probe` finds out again.
+    site.page("index.md", PAPERS[:7])
+    assert site.build(strict=True).error is None
+    assert model.requests[-1].response_format["type"] == "json_object" and model.calls == len(refused) + 7
+    site.page("index.md", PAPERS[:8])
+    use_model(site, model, concurrency=4, response_format="probe")
+    assert site.build(strict=True).error is None
+    assert [r.response_format["type"] for r in model.requests[len(refused) + 7 :]][-2:] == [
+        "json_schema",
+        "json_object",
+    ]
+
+
+def test_a_short_placeholder_key_is_not_masked_out_of_answers(
+    site: Site, model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ollama`, `EMPTY` or `k` are no secrets: "masking" them mangled field
+    names (`takeaways` with key `k`) and dropped takeaways and keywords."""
+    monkeypatch.setenv("ARXIV_DIGEST_TEST_KEY", "k")
+    site.page("index.md", PAPERS[:1])
+    site.configure(layout="chatpaper", tags=["keywords"])
+    use_model(site, model)
+    assert site.build(strict=True).error is None
+    assert model.requests[0].authorization == "Bearer k"
+    one = entry(site.content(), PAPERS[0])
+    assert "Takeaway 2 of" in one and "***" not in one
+    assert f"kw-{PAPERS[0]}" in one
+
+
+def test_an_unreachable_server_gets_one_warning_naming_it_and_the_papers(site: Site, model: FakeOpenAI) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    site.page("index.md", PAPERS[:5])
+    use_model(site, model, base_url=f"http://127.0.0.1:{port}/v1", retries=1)
+    started = time.monotonic()
+    result = site.build()
+    assert time.monotonic() - started < 20, "queued papers do not each wait for a dead server"
+    warned = [w for w in result.warnings if "Summaries from" in w]
+    assert len(warned) == 1, result.warnings
+    assert f"fake-model at http://127.0.0.1:{port}/v1 failed for 5 paper(s): Connection error" in warned[0]
+    assert all(i in warned[0] for i in PAPERS[:5])
+    assert not any("\n" in w or "Traceback" in w for w in result.warnings)
+    log = "\n".join(result.messages(20))
+    assert "Summaries: 0 written, 5 failed, 5 of 5 done" in log and "summaries: 0 cached, 0 new, 5 failed" in log
+
+
+def test_a_server_error_body_is_one_line_in_one_warning(site: Site, model: FakeOpenAI) -> None:
+    """A server that answers every request with its traceback (llama-cpp-python's 500s)."""
+    site.page("index.md", PAPERS[:3])
+    use_model(site, model, retries=0, concurrency=1)
+    traceback = {"error": {"message": "Traceback (most recent call last):\n  File x\nValueError: boom", "type": "e"}}
+    model.fail(status=500, body=json.dumps(traceback).encode(), times=3)
+    result = site.build()
+    warned = [w for w in result.warnings if "Summaries from" in w]
+    assert len(warned) == 1 and "failed for 3 paper(s): HTTP 500: ValueError: boom." in warned[0]
+    assert "\n" not in warned[0] and "Traceback" not in warned[0]
+
+
+def test_the_budget_leaves_the_rest_for_the_next_build(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:6])
+    use_model(site, model, concurrency=1, budget_seconds=2)
+    assert site.build().error is None  # the SDK's import and the fetch start the clock too
+    model.latency = 1.5
+    site.page("index.md", PAPERS[:12])
+    started = time.monotonic()
+    result = site.build(strict=True)
+    took = time.monotonic() - started
+    assert result.error is None, result.warnings
+    sent = model.calls - 6
+    assert 1 <= sent <= 2, "papers started within 2 s, each answered in 1.5 s"
+    assert f"{6 - sent} left for a later build by 'llm.budget_seconds'" in "\n".join(result.messages(20))
+    assert took < 2 + 1.5 + 5
+    model.latency = 0
+    assert site.build(strict=True).error is None
+    assert model.calls == 12

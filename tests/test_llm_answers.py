@@ -99,5 +99,5 @@ def test_answers_about_another_paper_are_refused(answer: dict[str, str], languag
 
 
 def test_the_id_may_come_back_with_prefix_or_version() -> None:
-    for answered in ("2403.10045", "arXiv:2403.10045v2", "2403.10045v1"):
+    for answered in ("2403.10045", "arXiv:2403.10045v2", "2403.10045v1", "arXiv-2403.10045v2", "arxiv 2403.10045"):
         assert summary_from_answer({"id": answered, "tldr": "Fine."}, PAPER, "zh", "m").tldr == "Fine."

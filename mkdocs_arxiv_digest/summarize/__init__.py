@@ -28,6 +28,18 @@ class Summarizer:
     """How many papers it may work on at once."""
     model: str = ""
     """What writes the summaries, for the build log."""
+    origin: str = ""
+    """What writes the summaries and where, for warnings: the model and the server's URL."""
+    memory_key: str = ""
+    """The cache key under which the backend keeps what it learned about its
+    server from one build to the next (see `memory`); empty when it keeps nothing."""
+
+    def recall(self, memory: Any) -> None:
+        """Take back what `memory` returned in an earlier build (or `None`)."""
+
+    def memory(self) -> Any:
+        """What the backend learned about its server, as JSON, to be kept; `None` for nothing."""
+        return None
 
     def summarize(self, paper: Paper, language: str) -> Summary:
         """The paper's summary in `language`; raises `SummaryError` saying why not."""
@@ -92,6 +104,7 @@ def make_summarizer(
         settings = dict(llm or {})
         variable = settings.pop("api_key_env", "") or ""
         settings.pop("max_summaries", None)
+        settings.pop("budget_seconds", None)
         api_key = None
         if variable:
             api_key = (environ.get(variable) or "").strip()  # a .env file may end a line with CR LF

@@ -3,11 +3,13 @@ chat-completions API (OpenAI, DeepSeek, Qwen, Ollama, vLLM, llama.cpp)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import re
 import sys
 import threading
+import time
 import urllib.request
 from datetime import datetime, timezone
 from typing import Any
@@ -74,7 +76,27 @@ _SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-RESPONSE_FORMATS = ("json_schema", "json_object", "text")
+RESPONSE_FORMATS = ("json_schema", "json_object_schema", "json_object", "text")
+"""How an answer can be asked to be JSON, from the most to the least enforced:
+OpenAI's JSON schema (OpenAI, vLLM, Ollama, llama.cpp's server), JSON mode
+with the schema alongside (llama-cpp-python's server enforces it with a
+grammar; others read JSON mode alone), JSON mode, the instructions alone."""
+
+MAX_TOKENS_CAP = 4096
+"""A cut-off answer is asked again once with twice `max_tokens`, never with more than this."""
+
+MEMORY_DAYS = 30
+"""How long the format a server took is remembered before it is probed again."""
+
+PLACEHOLDER_KEYS = frozenset({"sk-no-key-required", "no-key", "none", "empty", "ollama", "lm-studio", "token-abc123"})
+"""Keys that local servers' documentation tells users to send: never secrets."""
+
+
+def looks_secret(key: str) -> bool:
+    """Whether a key is worth masking where it might show: long enough to be a
+    secret (16 characters or more) and not a placeholder. Masking a short
+    placeholder would rewrite every word holding its letters."""
+    return len(key) >= 16 and key.lower() not in PLACEHOLDER_KEYS
 
 
 class _Unreadable(SummaryError):
@@ -155,7 +177,7 @@ def summary_from_answer(data: dict[str, Any], paper: Paper, language: str, model
     if not tldr:
         raise ValueError("the answer has no `tldr`")
     # An answer about another paper (a mixed-up context, a confused model) is refused.
-    answered = _text(data.get("id"))
+    answered = re.sub(r"^arxiv\s*[:/-]?\s*", "", _text(data.get("id")), flags=re.IGNORECASE)
     if answered:
         try:
             same = parse_id(answered).base == paper.id
@@ -209,11 +231,33 @@ def _texts(value: Any, most: int) -> tuple[str, ...]:
 
 
 def _about_format(error: Exception) -> bool:
-    """Whether a 400 refuses the `response_format` (rather than, say, a too-long prompt)."""
+    """Whether an HTTP error refuses the `response_format` (rather than, say, a
+    too-long prompt). A 400 may say so in any words; a 422 or a 500 (a server's
+    validation error) counts only when it names the option or a format."""
+    status = getattr(error, "status_code", None)
+    if status not in (400, 422, 500):
+        return False
     if getattr(error, "param", None) == "response_format":
         return True
-    text = str(error).lower()
-    return any(word in text for word in ("response_format", "response format", "json", "schema"))
+    text = f"{error} {getattr(error, 'body', '')}".lower()
+    named = ("response_format", "response format", "json_schema", "json_object")
+    return any(word in text for word in (*named, *(("json", "schema") if status == 400 else ())))
+
+
+def _first_line(value: Any) -> str:
+    """An error's message on one line: a server may send a traceback or a
+    validation report, of which the first line says what went wrong."""
+    if isinstance(value, dict):
+        value = value.get("message") or value.get("detail") or value
+    if isinstance(value, list) and value and isinstance(value[0], dict):  # FastAPI's validation errors
+        value = " ".join(str(part) for part in value[0].get("loc", ())) + ": " + str(value[0].get("msg", ""))
+    lines = [line.strip() for line in str(value).splitlines() if line.strip()]
+    if lines and lines[0].startswith("Traceback"):  # a Python traceback says what went wrong last
+        lines = lines[-1:]
+    text = lines[0] if lines else ""
+    if len(lines) > 1 and re.search(r"validation errors? for \w+$|:$", text):
+        text += " " + " ".join(lines[1:3])  # pydantic: "1 validation error for X" / field / message
+    return text[:200]
 
 
 def _deadline_client(openai: Any, base_url: str, timeout: float) -> Any:
@@ -291,7 +335,7 @@ class LlmSummarizer(Summarizer):
         timeout: float = 60.0,
         retries: int = 3,
         temperature: float = 0.2,
-        max_tokens: int = 4096,
+        max_tokens: int = 1536,
         response_format: str = "auto",
     ) -> None:
         # Found now, imported by the first summary: importing the SDK takes about a
@@ -311,7 +355,7 @@ class LlmSummarizer(Summarizer):
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.key = f"llm:{model}@{base_url.rstrip('/')}:t{temperature:g}:p{PROMPT_VERSION}"
-        self._secret = api_key or ""
+        self._secret = api_key if api_key and looks_secret(api_key) else ""
         self._client_settings: dict[str, Any] = {
             "base_url": base_url,
             "api_key": api_key or "no-key",
@@ -319,9 +363,41 @@ class LlmSummarizer(Summarizer):
             "max_retries": retries,
         }
         self._client: Any = None
-        # "auto" starts with a JSON schema and steps down when the server refuses it.
-        self._formats = list(RESPONSE_FORMATS) if response_format == "auto" else [response_format]
+        # "auto" starts with a JSON schema and steps down when the server refuses
+        # it; the first request that works settles the format, for every paper.
+        self._formats = list(RESPONSE_FORMATS) if response_format in ("auto", "probe") else [response_format]
         self._lock = threading.Lock()
+        self._probing = threading.Lock()
+        self._settled = threading.Event()
+        if response_format not in ("auto", "probe"):
+            self._settled.set()
+        self._worked_at = 0.0
+        """When a request in the current format was first answered (0: not yet)."""
+        self._recalls = response_format == "auto"
+        self._unreachable: tuple[float, str] | None = None
+        # `probe` ignores what was remembered, and remembers what it finds.
+        self.memory_key = f"llm-format:{model}@{base_url.rstrip('/')}" if response_format in ("auto", "probe") else ""
+        self.origin = f"{model} at {base_url}"
+
+    def recall(self, memory: Any) -> None:
+        """Start from the format this server took before (see `memory`)."""
+        if not self._recalls or self._settled.is_set() or not isinstance(memory, dict):
+            return
+        mode, when = memory.get("format"), memory.get("when")
+        if not isinstance(when, (int, float)) or not 0 <= time.time() - when < MEMORY_DAYS * 86400:
+            return
+        if mode in RESPONSE_FORMATS:
+            with self._lock:
+                self._formats = list(RESPONSE_FORMATS[RESPONSE_FORMATS.index(mode) :])
+                self._worked_at = float(when)
+            self._settled.set()
+
+    def memory(self) -> Any:
+        """The format this server took, once a request in it has worked: JSON for the cache."""
+        if not self._worked_at or not self.memory_key:
+            return None
+        with self._lock:
+            return {"format": self._formats[0], "when": self._worked_at}
 
     def close(self) -> None:
         if self._client is not None:
@@ -344,11 +420,18 @@ class LlmSummarizer(Summarizer):
 
     def summarize(self, paper: Paper, language: str) -> Summary:
         messages = build_messages(paper, language)
+        # Where the server enforces the schema, the ID can only be this paper's, and
+        # an English title (shown as the original anyway) only its own: SmolLM2-135M
+        # otherwise writes `arXiv-0804.0970v1` or rewrites the title.
+        pinned: dict[str, Any] = {"id": {"type": "string", "enum": [paper.versioned_id]}}
+        if language == "en":
+            pinned["title"] = {"type": "string", "enum": [paper.title]}
+        schema = {**_SCHEMA, "properties": {**_SCHEMA["properties"], **pinned}}
         max_tokens = self.max_tokens
         problem = ""
         for _attempt in range(3):
             try:
-                content, finish = self._complete(messages, max_tokens)
+                content, finish = self._complete(messages, max_tokens, schema)
             except _Unreadable as error:
                 problem = str(error)
                 continue
@@ -361,11 +444,32 @@ class LlmSummarizer(Summarizer):
                 problem = str(error)
             if finish == "length":
                 problem = f"the answer was cut off at {max_tokens} tokens ({problem})"
-                max_tokens *= 2
+                max_tokens = max(max_tokens, min(2 * max_tokens, MAX_TOKENS_CAP))
         raise SummaryError(problem)
 
-    def _complete(self, messages: list[dict[str, str]], max_tokens: int) -> tuple[str, str]:
-        """One answer's text and finish reason; steps down the response format on HTTP 400."""
+    def _complete(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
+        """One answer's text and finish reason. Until the server has answered
+        one request with anything but a refusal of its format (or the format
+        is known from an earlier build), one paper at a time asks, stepping
+        down the response format on a refusal, so the others never send a
+        format the server has refused."""
+        with self._probing if not self._settled.is_set() else contextlib.nullcontext():
+            if self._settled.is_set():
+                pass  # settled while this paper waited: ask below, with the others, at once
+            # A server that could not be reached a moment ago (after its retries)
+            # is not waited for again by every paper queued behind the probe.
+            elif self._unreachable and time.monotonic() - self._unreachable[0] < 30:
+                raise SummaryError(self._unreachable[1])
+            else:
+                try:
+                    return self._ask(messages, max_tokens, schema)
+                except SummaryError as error:
+                    if getattr(error, "unreachable", False):
+                        self._unreachable = (time.monotonic(), str(error))
+                    raise
+        return self._ask(messages, max_tokens, schema)
+
+    def _ask(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
         client = self._connect()
         openai = self._openai
         while True:
@@ -375,8 +479,10 @@ class LlmSummarizer(Summarizer):
             if mode == "json_schema":
                 extra["response_format"] = {
                     "type": "json_schema",
-                    "json_schema": {"name": "paper_summary", "strict": True, "schema": _SCHEMA},
+                    "json_schema": {"name": "paper_summary", "strict": True, "schema": schema},
                 }
+            elif mode == "json_object_schema":
+                extra["response_format"] = {"type": "json_object", "schema": schema}
             elif mode == "json_object":
                 extra["response_format"] = {"type": "json_object"}
             try:
@@ -387,8 +493,9 @@ class LlmSummarizer(Summarizer):
                     max_tokens=max_tokens,
                     **extra,
                 )
-            except openai.BadRequestError as error:
+            except openai.APIStatusError as error:
                 if mode == "text" or not _about_format(error):
+                    self._settled.set()  # whatever failed, it was not the format
                     raise SummaryError(self._say(error)) from None
                 with self._lock:
                     if len(self._formats) > 1 and self._formats[0] == mode:
@@ -397,10 +504,20 @@ class LlmSummarizer(Summarizer):
                     if self._formats[0] != mode:
                         continue  # another thread stepped down meanwhile
                 raise SummaryError(self._say(error)) from None
+            except openai.APIConnectionError as error:  # timeouts too
+                failure = SummaryError(self._say(error))
+                if isinstance(error, openai.APITimeoutError):
+                    self._settled.set()  # the server took the request and was slow with it
+                else:
+                    failure.unreachable = True  # type: ignore[attr-defined]
+                raise failure from None
             except openai.APIError as error:
                 raise SummaryError(self._say(error)) from None
             except ValueError as error:  # a body that is not JSON escapes the SDK as it is
                 raise _Unreadable(f"the server's answer could not be read ({type(error).__name__})") from None
+            if not self._worked_at:
+                self._worked_at = time.time()
+            self._settled.set()
             choices = getattr(response, "choices", None)
             if not choices:
                 raise _Unreadable("the server's answer holds no completion")
@@ -408,9 +525,15 @@ class LlmSummarizer(Summarizer):
             return choice.message.content or "", choice.finish_reason or ""
 
     def _say(self, error: Exception) -> str:
-        """What went wrong, never with the key in it."""
+        """What went wrong, on one line, never with the key in it."""
         status = getattr(error, "status_code", None)
-        text = f"HTTP {status}: {error}" if status else str(error) or type(error).__name__
+        if status:
+            text = f"HTTP {status}: {_first_line(getattr(error, 'body', None) or getattr(error, 'message', ''))}"
+        else:
+            text = _first_line(error) or type(error).__name__
+            cause = error.__cause__ or error.__context__
+            if cause is not None and text in ("Connection error.", "Request timed out."):
+                text = f"{text[:-1]}: {_first_line(cause) or type(cause).__name__}"
         if self._secret:
             text = text.replace(self._secret, "***")
-        return text[:300]
+        return text
