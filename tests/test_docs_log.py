@@ -21,6 +21,7 @@ from fake_openai import FakeOpenAI
 DOCS = Path(__file__).parent.parent / "docs"
 QUOTED = re.compile(r"^\s*((?:INFO|WARNING|ERROR)\s+-\s+arxiv-digest: .*)$", re.M)
 PAPERS = ["0804.0970", "0807.2873", "1005.5383", "1009.3186", "1106.3680", "1201.4869"]
+MORE_PAPERS = [*PAPERS, "1202.4527", "1205.1866", "1303.6954", "1306.4664", "1309.0683", "1312.6177"]
 
 
 def shape(line: str) -> str:
@@ -89,6 +90,16 @@ def test_every_quoted_log_line_is_one_a_build_prints(
     (templates / "digest.md.j2").write_text("{% for item in items %}{{ item.paper.titel }}{% endfor %}\n")
     site.configure(custom_templates="templates")
     lines += printed(site.build())
+    # A local model server that is not running.
+    site.configure(
+        summarizer="openai",
+        llm={"base_url": "http://127.0.0.1:9/v1", "model": "qwen2.5:7b", "api_key_env": "", "retries": 0},
+        cache_dir="unreachable",
+    )
+    (templates / "digest.md.j2").unlink()
+    site.page("index.md", MORE_PAPERS)
+    lines += printed(site.build())
+    site.configure(custom_templates="templates")
     monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
     site.configure(summarizer="openai", llm={**llm, "api_key_env": "DEEPSEEK_API_KEY"})
     lines += printed(site.build())
