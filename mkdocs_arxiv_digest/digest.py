@@ -123,13 +123,9 @@ class Digests:
                 items.append(Item(number, entry, None, None, missing=reason))
                 continue
             written = pipeline.summary(lookup.paper, layout.language)
-            if written.problem:
-                problems.append(
-                    f"{entry.id}: the summarizer failed ({written.problem}); "
-                    "showing the extractive summary. It will be tried again on the next build."
-                )
-            # A stand-in summary will be replaced next build: do not keep its digest.
-            final = final and not written.problem and not written.deferred
+            # A stand-in summary (failed or deferred) is replaced next build: do
+            # not keep its digest. The pipeline warns once per cause of failure.
+            final = final and not written.deferred
             summary = written.summary
             if entry.overrides:
                 summary = (summary or Summary()).with_overrides(entry.overrides)

@@ -42,8 +42,6 @@ class Written:
     """A summary, and why it is not the configured backend's when it is not."""
 
     summary: Summary | None
-    problem: str = ""
-    """A failure worth a warning; the summary shown is the fallback's."""
     deferred: bool = False
     """Not written this build: left for a later build by `max_summaries` or
     `budget_seconds`, or failed (the pipeline then warns once per cause, at the

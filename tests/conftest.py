@@ -31,6 +31,17 @@ def chromium() -> Path:
     return browser.chromium()
 
 
+ORDINARY_RECORD: dict[str, Any] = {
+    "id": "2501.00002",
+    "title": "An ordinary paper",
+    "abstract": "We show that ordinary papers are ordinary. The proof is short.",
+    "authors_parsed": [["Doe", "Jane", ""]],
+    "categories": "cs.DL",
+    "versions": [{"version": "v1", "created": "Thu, 2 Jan 2025 00:00:00 GMT"}],
+}
+"""One line of a snapshot, for tests that need a paper the fake arXiv lacks."""
+
+
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The arXiv client's waits between tries, taken without waiting: no test

@@ -13,16 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Site
+from conftest import ORDINARY_RECORD, Site
 
-RECORD = {
-    "id": "2501.00002",
-    "title": "An ordinary paper",
-    "abstract": "We show that ordinary papers are ordinary. The proof is short.",
-    "authors_parsed": [["Doe", "Jane", ""]],
-    "categories": "cs.DL",
-    "versions": [{"version": "v1", "created": "Thu, 2 Jan 2025 00:00:00 GMT"}],
-}
+RECORD = ORDINARY_RECORD
 
 
 def offline_site(root: Path, guard: bool) -> Path:

@@ -12,20 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import Site, ids_requested
+from conftest import ORDINARY_RECORD, Site, ids_requested
 from fake_arxiv import FakeArxiv
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.ids import ArxivId
 from mkdocs_arxiv_digest.records import Paper
 
-RECORD = {
-    "id": "2501.00002",
-    "title": "An ordinary paper",
-    "abstract": "We show that ordinary papers are ordinary. The proof is short.",
-    "authors_parsed": [["Doe", "Jane", ""]],
-    "categories": "cs.DL",
-    "versions": [{"version": "v1", "created": "Thu, 2 Jan 2025 00:00:00 GMT"}],
-}
+RECORD = ORDINARY_RECORD
 
 CHECK = """
 import sys

@@ -34,7 +34,7 @@ import pybtex.errors
 import pytest
 
 import mkdocs_arxiv_digest
-from conftest import Site
+from conftest import ORDINARY_RECORD, Site
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI, paper_of
 from mkdocs_arxiv_digest.bibtex import bibliography
@@ -165,14 +165,7 @@ def hostile_record(arxiv_id: str) -> dict[str, Any]:
     }
 
 
-PLAIN_RECORD = {
-    "id": PLAIN_ID,
-    "title": "An ordinary paper",
-    "abstract": "We show that ordinary papers are ordinary. The proof is short.",
-    "authors_parsed": [["Doe", "Jane", ""]],
-    "categories": "cs.DL",
-    "versions": [{"version": "v1", "created": "Thu, 2 Jan 2025 00:00:00 GMT"}],
-}
+PLAIN_RECORD = ORDINARY_RECORD
 
 
 def hostile_answer(request: dict[str, Any]) -> str:
