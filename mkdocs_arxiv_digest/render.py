@@ -106,6 +106,12 @@ def check_labels(extra: dict[Any, Any]) -> None:
     language that is not a mapping, a label name that does not exist, a label
     that is not text or holds a `{placeholder}` it cannot take."""
     for language, texts in extra.items():
+        if not isinstance(language, str):
+            # YAML 1.1 reads `no:` (Norwegian), `on:`, `yes:` as booleans.
+            raise ValueError(
+                f"the language key {language!r} is not text: YAML reads no, yes, on, off as true/false; "
+                "quote it, for example 'no':"
+            )
         if not isinstance(texts, dict):
             raise ValueError(f"labels for {language!r} must be a mapping of label names to text")
         unknown = sorted(set(map(str, texts)) - set(LABELS["en"]))

@@ -170,6 +170,7 @@ def test_a_thousand_ids_on_one_page_take_one_request_per_hundred_and_all_render(
         ({"labels": {"en": {"tl_dr": "In short"}}}, ("'labels'", "tl_dr", "known: ", "tldr")),
         ({"labels": {"en": {"more_authors": "and {count} more"}}}, ("'labels'", "more_authors", "{n}")),
         ({"labels": {"en": {"tldr": True}}}, ("'labels'", "tldr", "quote it")),
+        ({"labels": {False: {"tldr": "Kort"}}}, ("'labels'", "False", "quote it, for example 'no'")),
         ({"labels": "zh"}, "'labels'"),
         ({"labels": {"fr": "Résumé"}}, ("'labels'", "'fr'", "mapping")),
         ({"language": "fr"}, ("'language'", "'fr'", "en, zh")),
