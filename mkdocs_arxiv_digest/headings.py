@@ -12,7 +12,10 @@ all use the arXiv ID; this needs neither `attr_list` nor any option of `toc`.
 
 It also gives the heading a `data-toc-label` (which `toc` reads and removes)
 holding the title as plain text, math reduced by `tex_to_text`: the table of
-contents and the search index, which take the label, show no TeX. MkDocs
+contents and MkDocs' search index, which take the label, show no TeX.
+Material's search plugin reads the heading's own text instead: each math
+span there is marked `data-search-exclude` and followed by a `hidden` span
+with its plain text, which only that index reads. MkDocs
 takes a page's title from its first `h1` before that: `page_title` gives the
 plugin's `on_page_content` the plain one.
 """
@@ -61,6 +64,7 @@ class _HeadingIds(Treeprocessor):  # type: ignore[misc]
             heading.set("id", anchor.group(1))
             if has_toc and "data-toc-label" not in heading.attrib:
                 heading.set("data-toc-label", html.escape(self._plain(heading)))
+            _search_text(heading)
 
     def _stashed(self, index: int) -> str:
         blocks = self.md.htmlStash.rawHtmlBlocks
@@ -76,14 +80,33 @@ class _HeadingIds(Treeprocessor):  # type: ignore[misc]
         for child in element:
             classes = str(child.get("class", "")).split()
             if "arithmatex" in classes:
-                scripts = [s.text or "" for s in child.iter("script")]
-                tex = html.unescape(scripts[0]) if scripts else "".join(child.itertext())
-                wrapped = _MATH_WRAP.match(tex)
-                parts.append(tex_to_text(wrapped.group(1) if wrapped else tex))
+                parts.append(_math_text(child))
             elif "headerlink" not in classes:
                 parts.append(self._plain(child))
             parts.append(self._text(child.tail))
         return " ".join("".join(parts).split())
+
+
+def _math_text(math: etree.Element) -> str:
+    """An arithmatex span's TeX as plain text (generic mode writes `\\(…\\)`,
+    the other a `<script type="math/tex">`)."""
+    scripts = [s.text or "" for s in math.iter("script")]
+    tex = html.unescape(scripts[0]) if scripts else "".join(math.itertext())
+    wrapped = _MATH_WRAP.match(tex)
+    return tex_to_text(wrapped.group(1) if wrapped else tex)
+
+
+def _search_text(heading: etree.Element) -> None:
+    """Give Material's search index the math of a heading as plain text."""
+    for parent in list(heading.iter()):
+        for index, child in reversed(list(enumerate(parent))):
+            if "arithmatex" not in str(child.get("class", "")).split():
+                continue
+            child.set("data-search-exclude", "")
+            plain = etree.Element("span", {"hidden": ""})
+            plain.text = _math_text(child)
+            plain.tail, child.tail = child.tail, None
+            parent.insert(index + 1, plain)
 
 
 def page_title(content: str, toc: Any) -> str | None:

@@ -126,3 +126,18 @@ def test_a_page_titled_by_a_papers_heading_has_a_plain_title(site: Site) -> None
     assert titles["paper/"] == "ωTest: WebView-Oriented Testing for Android Applications"
     assert "<title>ωTest: WebView-Oriented Testing for Android Applications - Test</title>" in site.html("paper.md")
     assert "<title>My reading - Test</title>" in site.html("other.md")
+
+
+def test_materials_search_index_has_the_titles_math_as_text(site: Site) -> None:
+    # Material's search plugin reads the heading's markup, not the table of contents' label.
+    site.extra = {"theme": {"name": "material"}, "markdown_extensions": EXTENSIONS}
+    site.page("index.md", [PAPERS[3], {"id": PAPERS[0], "title": r"On $\alpha \le \omega$ bounds"}])
+    assert site.build(strict=True).error is None
+    page = site.html()
+    assert re.search(
+        r'<span class="arithmatex" data-search-exclude="">\\\(ω\\\)</span><span hidden="">ω</span>Test', page
+    )
+    sections = {d["location"].split("#")[-1]: d["title"] for d in search_index(site) if "#" in d["location"]}
+    assert sections[anchor(PAPERS[3])] == "1. ωTest: WebView-Oriented Testing for Android Applications"
+    assert sections[anchor(PAPERS[0])] == "2. On α ≤ ω bounds"
+    assert not [t for t in sections.values() if TEX.search(t)], "no TeX in the search index's titles"

@@ -119,7 +119,20 @@ ALLOWED_TAGS = {
     "span", "div", "details", "summary", "pre", "code", "input", "label", "hr", "h1",
     "script",  # only arithmatex's `math/tex`, checked below
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"class", "id", "href", "title", "type", "name", "checked", "for", "data-tabs", "open"}
+ALLOWED_ATTRIBUTES = {
+    "class",
+    "id",
+    "href",
+    "title",
+    "type",
+    "name",
+    "checked",
+    "for",
+    "data-tabs",
+    "open",
+    "hidden",
+    "data-search-exclude",
+}
 OUR_LINKS = re.compile(r"#[\w-]+|https://arxiv\.org/(abs|pdf)/[\w./-]+|https://doi\.org/\S+|(\.\./)?[\w.-]+\.bib")
 
 
