@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _daily(args: argparse.Namespace) -> int:
     from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.exceptions import ConfigurationError, PluginError
 
     try:
         config = load_config(args.config_file)
@@ -78,7 +78,10 @@ def _daily(args: argparse.Namespace) -> int:
     from .settings import Settings
     from .sources import Sources, select
 
-    settings = Settings.load(plugin.config, config)
+    try:
+        settings = Settings.load(plugin.config, config)
+    except PluginError as error:
+        raise CommandError(str(error).removeprefix("arxiv-digest: ")) from None
     cache = Cache(settings.cache_dir)
     try:
         sources = Sources(cache, lambda: _api(settings), settings.listing_url, 0, log=lambda line: None)

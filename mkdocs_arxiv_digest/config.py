@@ -332,7 +332,8 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     A label name that does not exist stops the build with an error that lists
     the names there are, and so does a `{placeholder}` a label does not take
     (`more_authors` takes `{n}`, `missing` takes `{reason}`, `model_note` takes
-    `{model}`; the others none). Labels are text, used as written, as Markdown:
+    `{model}`; the notices of [daily digests](daily.md) take `{source}`, and
+    `{date}` and `{day}` where their English text has them; the others none). Labels are text, used as written, as Markdown:
     quote one that YAML would read as something else (`"Yes"`). Every label,
     with its English and Chinese text, is listed in
     [all labels](layouts.md#all-labels)."""

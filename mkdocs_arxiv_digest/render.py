@@ -63,6 +63,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_announcement_yet": "arXiv made no announcement in {source} on {day}, and none before it has been read yet.",
         "not_resolved": "The papers of {source} could not be read from arXiv when this page was built.",
         "searched": "The newest papers of the arXiv search {source}, up to {date}.",
+        "searched_none": "The arXiv search {source} found no papers.",
     },
     "zh": {
         "summary": "摘要",
@@ -105,6 +106,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_announcement_yet": "arXiv 在 {day} 没有在 {source} 公布新论文，之前的公布也尚未读取。",
         "not_resolved": "生成本页时未能从 arXiv 读取 {source} 的论文。",
         "searched": "arXiv 检索 {source} 的最新论文，截至 {date}。",
+        "searched_none": "arXiv 检索 {source} 没有找到论文。",
     },
 }
 
@@ -118,6 +120,7 @@ PLACEHOLDERS = {
     "no_announcement_yet": {"source", "day"},
     "not_resolved": {"source"},
     "searched": {"source", "date"},
+    "searched_none": {"source"},
 }
 """The `{…}` each label may hold; the others are plain text."""
 

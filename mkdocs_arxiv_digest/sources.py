@@ -243,10 +243,14 @@ class Sources:
             held = " (showing what the cache holds)" if resolved.shown else ""
             problems.append(f"{source.describe()} could not be read: {resolved.problem}{held}")
         shown, latest = resolved.shown, resolved.latest
+        if source.query:
+            shown = latest  # a search's older results are not today's
         notice: tuple[str, dict[str, str]]
-        if shown is None:
+        if shown is None or not shown.papers:
             if latest is None:
                 notice = ("not_resolved", {"source": _name(source)})
+            elif source.query:
+                notice = ("searched_none", {"source": _name(source)})
             else:
                 notice = ("no_announcement_yet", {"source": _name(source), "day": latest.date or "?"})
             return dataclasses.replace(spec, problems=problems, notice=notice)

@@ -141,6 +141,12 @@ def test_a_page_gives_the_source_and_a_blog_post_is_written(
     assert front(post)["date"] == TUESDAY
     assert not (daily_site.docs / "blog" / "posts" / "index.md").exists()
     assert "1 new and 0 updated paper(s) written to" in capsys.readouterr().out
+    # Material's blog takes it as a post, and the plugin gives it its digest.
+    (daily_site.docs / "blog" / "index.md").write_text("# Blog\n", encoding="utf-8")
+    result = daily_site.build(strict=True)
+    assert result.error is None, result.warnings
+    built = (daily_site.root / "site" / "blog" / "2024" / "01" / "23" / "cscv-2024-01-23" / "index.html").read_text()
+    assert 'id="arxiv-2401-12001v1"' in built
 
 
 def test_errors_name_what_to_fix(daily_site: Site, feed: FakeFeed, capsys: pytest.CaptureFixture[str]) -> None:

@@ -198,3 +198,37 @@ def test_a_query_page_shows_the_newest_results_without_asking_for_them_again(
     assert "The newest papers of the arXiv search all:testing AND cat:cs.SE, up to " in site.content()
     assert site.build(strict=True).error is None
     assert len(arxiv_api.requests) == 1
+
+
+def test_an_offline_build_shows_what_the_cache_holds(site: Site, arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY[:2])
+    listing_site(site, feed, listing_refresh_hours=0)
+    site.page("index.md", {"listing": "cs.CV"})
+    assert site.build(strict=True).error is None
+    feed.today = SATURDAY
+    arxiv_api.reset()
+    listing_site(site, feed, offline=True)
+
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert len(feed.requests) == 1 and arxiv_api.requests == []
+    assert table_ids(site.content()) == ["2401-13001v1", "2401-13002v1"]
+
+
+def test_outside_text_in_a_feed_or_a_query_stays_text(site: Site, arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+    hostile = FeedItem("2401.13009v1", "new", "<script>alert(1)</script> {{ 7 * 7 }}", "<img src=x onerror=alert(1)>")
+    announce(feed, arxiv_api, THURSDAY, [hostile])
+    listing_site(site, feed)
+    site.page("feed.md", {"listing": "cs.CV"})
+    site.page("query.md", {"query": 'ti:"<b>bold</b>"'})
+
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    for page in ("feed.md", "query.md"):
+        article = site.content(page)
+        assert "<script>alert" not in article and "<img" not in article and "<b>" not in article
+        assert "49" not in article
+    assert "The arXiv search ti:&#34;&#60;b&#62;bold&#60;/b&#62;&#34; found no papers." in site.content("query.md")
+    assert "&#60;script&#62;alert(1)&#60;/script&#62;" in site.content("feed.md")
