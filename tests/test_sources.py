@@ -232,3 +232,37 @@ def test_outside_text_in_a_feed_or_a_query_stays_text(site: Site, arxiv_api: Fak
         assert "49" not in article
     assert "The arXiv search ti:&#34;&#60;b&#62;bold&#60;/b&#62;&#34; found no papers." in site.content("query.md")
     assert "&#60;script&#62;alert(1)&#60;/script&#62;" in site.content("feed.md")
+
+
+def test_several_categories_are_one_request_and_each_paper_is_shown_once(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    both = FeedItem("2401.13010v1", "new", "Images and signals", "Both.", categories=("cs.CV", "eess.IV"))
+    announce(feed, arxiv_api, THURSDAY, [*DAY[:2], both])
+    listing_site(site, feed)
+    site.page("index.md", {"listing": ["cs.CV", "eess.IV"], "max": 2})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert [request.path for request in feed.requests] == ["/rss/cs.CV+eess.IV"]
+    # `max` caps what the page shows, in the announcement's order.
+    assert table_ids(site.content()) == ["2401-13001v1", "2401-13002v1"]
+    assert "The papers announced on arXiv in cs.CV, eess.IV on 2024-01-25." in site.content()
+
+
+def test_a_busy_feed_is_asked_again_and_a_dead_one_leaves_the_cached_list(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY[:1])
+    listing_site(site, feed, listing_refresh_hours=0)
+    site.page("index.md", {"listing": "cs.CV"})
+    feed.fail(503)
+    assert site.build(strict=True).error is None
+    assert [request.status for request in feed.requests] == [503, 200]
+
+    feed.fail(503, times=2)
+    result = site.build()
+    assert result.warnings == [
+        "arxiv-digest: Page 'index.md': arxiv: listing cs.CV could not be read: HTTP 503 after 2 tries "
+        "(showing what the cache holds)"
+    ]
+    assert table_ids(site.content()) == ["2401-13001v1"]
