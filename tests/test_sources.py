@@ -65,13 +65,16 @@ def test_listing_pages_take_one_feed_request_and_one_batch_of_metadata(
     site.page("all.md", {"listing": "cs.CV"})
     site.page("diffusion.md", {"listing": "cs.CV", "keywords": ["diffusion"], "exclude": ["survey"]})
     site.page("own.md", {"listing": "cs.CV", "cross_lists": False, "keywords": ["diffusion"]})
+    site.page("search.md", {"query": "all:testing AND cat:cs.SE", "max": 3})
 
     result = site.build(strict=True)
 
     assert result.error is None, result.warnings
     assert [request.path for request in feed.requests] == ["/rss/cs.CV"]
-    assert len(arxiv_api.requests) == 1
-    assert sorted(ids_requested(arxiv_api)[0]) == sorted(item.id for item in DAY)
+    # The search, then the metadata of every listed paper in one batch.
+    assert [bool(request.params.get("search_query")) for request in arxiv_api.requests] == [True, False]
+    assert sorted(ids_requested(arxiv_api)[1]) == sorted(item.id for item in DAY)
+    assert len(table_ids(site.content("search.md"))) == 3
     content = site.content("all.md")
     assert "The papers announced on arXiv in cs.CV on 2024-01-25." in content
     # New papers and cross-lists in the first table, the replacement under "Updated".
