@@ -15,12 +15,16 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .escape import escape_plain
 from .ids import Source, parse_spec, read_front_matter
+
+if TYPE_CHECKING:
+    from .fetch import ArxivApi
+    from .settings import Settings
 
 INDEX = "index.md"
 
@@ -71,7 +75,7 @@ def _daily(args: argparse.Namespace) -> int:
     plugin = config.plugins.get("arxiv-digest")
     if plugin is None:
         raise CommandError(f"{args.config_file} does not use the plugin: add `- arxiv-digest` under `plugins:`")
-    source = _source(args, Path(config.config_file_path).parent)
+    source = _source(args)
     folder = _folder(args, config)
 
     from .cache import Cache
@@ -83,25 +87,31 @@ def _daily(args: argparse.Namespace) -> int:
     except PluginError as error:
         raise CommandError(str(error).removeprefix("arxiv-digest: ")) from None
     cache = Cache(settings.cache_dir)
+    clients: list[ArxivApi] = []
     try:
-        sources = Sources(cache, lambda: _api(settings), settings.listing_url, 0, log=lambda line: None)
+        sources = Sources(cache, lambda: _api(settings, clients), settings.listing_url, 0, log=lambda line: None)
         resolved = sources.resolve(source, force=True)
     finally:
+        for client in clients:
+            client.close()
         cache.close()
     latest = resolved.latest
     if resolved.problem or latest is None:
         raise CommandError(f"{source.describe()} could not be read: {resolved.problem}")
     name = ", ".join(source.listing) or source.query
     if not latest.papers or latest.date is None:
-        print(f"No announcement in {name} on {latest.date or 'the day arXiv gave'}: nothing written.")
+        if source.query:
+            print(f"The search {name} found no papers: nothing written.")
+        else:
+            print(f"No announcement in {name} on {latest.date or 'the day the feed gave'}: nothing written.")
         return 0
     day = latest.date
     earlier = _earlier_ids(folder, day)
     new, updated = select(latest.papers, source, earlier)
     if not new and not updated:
         print(
-            f"{name}, {day}: {len(latest.papers)} paper(s) announced, none kept "
-            "(the filters left none out of those not on earlier pages): nothing written."
+            f"{name}, {day}: none of the {len(latest.papers)} paper(s) is kept by the filters "
+            "and not on an earlier page: nothing written."
         )
         return 0
     path = folder / f"{day}.md"
@@ -113,14 +123,16 @@ def _daily(args: argparse.Namespace) -> int:
     return 0
 
 
-def _api(settings: Any) -> Any:
+def _api(settings: Settings, made: list[ArxivApi]) -> ArxivApi:
+    """The arXiv client, kept in `made` to be closed."""
     from .fetch import ArxivApi
 
     api = settings.api
-    return ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries)
+    made.append(ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries))
+    return made[-1]
 
 
-def _source(args: argparse.Namespace, root: Path) -> Source:
+def _source(args: argparse.Namespace) -> Source:
     if args.page:
         path = Path(args.page)
         try:

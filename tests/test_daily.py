@@ -175,3 +175,24 @@ def test_the_console_script_runs_as_a_program(daily_site: Site, feed: FakeFeed) 
         "No announcement in cs.CV on 2024-01-27: nothing written.\n",
         "",
     )
+
+
+def test_a_query_makes_a_page_of_its_newest_results_and_filters_can_leave_nothing(
+    daily_site: Site, feed: FakeFeed, arxiv_api: FakeArxiv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(daily_site, "--query", "all:testing AND cat:cs.SE", "--max", "2") == 0
+    pages = [path for path in (daily_site.docs / "daily").iterdir() if path.name != "index.md"]
+    assert len(pages) == 1
+    meta = front(pages[0])
+    assert meta["arxiv"]["source"]["query"] == "all:testing AND cat:cs.SE"  # type: ignore[index]
+    assert len(meta["arxiv"]["ids"]) == 2  # type: ignore[index]
+    assert str(meta["date"]) == pages[0].stem == meta["arxiv"]["source"]["announced"]  # type: ignore[index]
+    assert arxiv_api.requests[0].params["sortBy"] == "submittedDate"
+    capsys.readouterr()
+
+    feed.today = TUESDAY
+    assert run(daily_site, "--listing", "cs.CV", "--keyword", "no such words") == 0
+    assert capsys.readouterr().out == (
+        "cs.CV, 2024-01-23: none of the 2 paper(s) is kept by the filters and not on an earlier page: nothing written.\n"
+    )
+    assert not (daily_site.docs / "daily" / "2024-01-23.md").exists()
