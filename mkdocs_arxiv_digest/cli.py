@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 INDEX = "index.md"
+_FRONT = re.compile(r"\A---\r?\n.*?\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+"""The front matter this command writes, to keep what follows it."""
 
 
 class CommandError(Exception):
@@ -116,7 +119,8 @@ def _daily(args: argparse.Namespace) -> int:
         return 0
     path = folder / f"{day}.md"
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(_page(source, day, [str(p.id) for p in new], [str(p.id) for p in updated]), encoding="utf-8")
+    page = _page(source, day, [str(p.id) for p in new], [str(p.id) for p in updated])
+    path.write_text(page + _body(path), encoding="utf-8")
     if not args.blog:
         _write_index(folder, source)
     print(f"{name}, {day}: {len(new)} new and {len(updated)} updated paper(s) written to {path}")
@@ -213,6 +217,16 @@ def _page(source: Source, day: str, new: list[str], updated: list[str]) -> str:
     }
     text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return f"---\n{text}---\n"
+
+
+def _body(path: Path) -> str:
+    """What follows the front matter of the page already there, kept when it is written again."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    front = _FRONT.match(text)
+    return text[front.end() :] if front else ""
 
 
 def _write_index(folder: Path, source: Source) -> None:

@@ -96,11 +96,14 @@ def test_a_rerun_on_the_same_day_writes_the_same_page(daily_site: Site, feed: Fa
     feed.today = WEDNESDAY
     assert run(daily_site, "--listing", "cs.CV") == 0
     folder = daily_site.docs / "daily"
+    with (folder / "2024-01-24.md").open("a", encoding="utf-8") as page:
+        page.write("\nOur notes on the day.\n")
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
 
     assert run(daily_site, "--listing", "cs.CV") == 0
 
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert (folder / "2024-01-24.md").read_text(encoding="utf-8").endswith("---\n\nOur notes on the day.\n")
     assert front(folder / "2024-01-24.md")["arxiv"]["ids"] == ["2401.12101v1"]  # type: ignore[index]
 
 
