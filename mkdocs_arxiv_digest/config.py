@@ -266,6 +266,22 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     offline. `0` asks on every build that is not offline. IDs with a version
     (`1605.08386v1`) never expire: a version never changes."""
 
+    listing_url = HttpUrl(default="https://rss.arxiv.org/rss/")
+    """Where arXiv's announcement feeds are read, for pages with a
+    [`listing:`](daily.md#a-page-of-the-days-announcement): the categories
+    joined by `+` are added to it (`https://rss.arxiv.org/rss/cs.CV+eess.IV`).
+    The answer is an RSS 2.0 feed with the papers arXiv announced that day:
+    new ones, cross-lists from other categories and replacements (new
+    versions). Point it at a mirror or a local test server."""
+
+    listing_refresh_hours = Number(float, 12.0, minimum=0)
+    """How many hours the papers a [`listing:` or `query:`](daily.md) gave are
+    trusted before the feed or the search is asked again. arXiv announces once
+    a day, Sunday to Thursday at 20:00 US Eastern time, so a build more often
+    than that would only see the same list; a rebuild under `mkdocs serve`
+    costs no request. `0` asks on every build that is not offline. A listing
+    or query is asked once per build however many pages use it."""
+
     offline = c.Type(bool, default=False)
     """Make no request to arXiv. Papers are taken from the cache and the
     [`snapshot`](#snapshot); a paper found in neither is a warning and its entry
@@ -316,7 +332,8 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     A label name that does not exist stops the build with an error that lists
     the names there are, and so does a `{placeholder}` a label does not take
     (`more_authors` takes `{n}`, `missing` takes `{reason}`, `model_note` takes
-    `{model}`; the others none). Labels are text, used as written, as Markdown:
+    `{model}`; the notices of [daily digests](daily.md) take `{source}`, and
+    `{date}` and `{day}` where their English text has them; the others none). Labels are text, used as written, as Markdown:
     quote one that YAML would read as something else (`"Yes"`). Every label,
     with its English and Chinese text, is listed in
     [all labels](layouts.md#all-labels)."""

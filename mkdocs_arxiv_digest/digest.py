@@ -3,6 +3,7 @@ renderer, and the finished Markdown kept so an unchanged page costs one lookup."
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -96,7 +97,33 @@ class Digests:
         self._layouts: dict[Layout, str] = {}
 
     def page(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str = "") -> PageDigest:
-        """The page's digest: its Markdown, what to warn about, its papers."""
+        """The page's digest: its Markdown, what to warn about, its papers.
+        A page from a listing says which announcement it shows, and its
+        replacements follow under "Updated", one heading level lower."""
+        if spec.notice is None and not spec.updated:
+            return self._digest(spec, layout, pipeline, bib_file)
+        labels = dict(layout.labels)
+        plain = dataclasses.replace(spec, updated=[], notice=None)
+        main = self._digest(plain, layout, pipeline, "" if spec.updated else bib_file)
+        parts = [self.renderer.notice(labels[spec.notice[0]], spec.notice[1])] if spec.notice else []
+        parts += [main.markdown] if main.markdown else []
+        made = [main]
+        if spec.updated:
+            level = layout.heading_level
+            below = dataclasses.replace(layout, heading_level=min(level + 1, 5))
+            updated = self._digest(PageSpec(entries=spec.updated), below, pipeline, bib_file)
+            parts.append(f"{'#' * level} {labels['updated_part']}\n\n{updated.markdown}")
+            made.append(updated)
+        papers = [paper for part in made for paper in part.papers]
+        return PageDigest(
+            "\n\n".join(part.rstrip("\n") for part in parts) + "\n",
+            [problem for part in made for problem in part.problems],
+            papers,
+            [keyword for part in made for keyword in part.keywords],
+            bibliography(papers) if bib_file and papers else "",
+        )
+
+    def _digest(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str) -> PageDigest:
         problems: list[str] = []
         lookups = [(entry, pipeline.paper(entry.id)) for entry in spec.entries]
         for entry, lookup in lookups:

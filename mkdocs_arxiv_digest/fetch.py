@@ -1,5 +1,6 @@
-"""The arXiv API, through the `arxiv` package: batched, polite, retried, and
-bounded in time. Imported only when a build has papers to fetch."""
+"""The arXiv API, through the `arxiv` package, and arXiv's announcement feeds:
+batched, polite, retried, and bounded in time. Imported only when a build has
+papers or a listing to fetch."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import arxiv
 import requests
@@ -25,6 +26,8 @@ from .records import Paper, clean
 # The arxiv package logs skipped error entries and retries through its own
 # loggers; what matters to users is reported by this plugin instead.
 logging.getLogger("arxiv").setLevel(logging.ERROR)
+
+_T = TypeVar("_T")
 
 MAX_RETRY_AFTER = 60.0
 """The longest wait a `Retry-After` header can impose, in seconds."""
@@ -40,7 +43,11 @@ class FetchError(Exception):
 
 
 class _Garbled(requests.RequestException):
-    """A 200 answer that is not a whole Atom feed (cut off, or not XML)."""
+    """A 200 answer that is not a whole Atom or RSS feed (cut off, or not XML)."""
+
+
+class FeedRefused(Exception):
+    """The feed service refused the request and said why (an unknown category)."""
 
 
 @dataclass
@@ -147,7 +154,8 @@ class _Session(requests.Session):
         for prefix in ("https://", "http://"):
             self.mount(prefix, _Adapter())
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, *args: Any, ending: bytes = b"</feed>", **kwargs: Any) -> requests.Response:
+        """`ending`: how a whole answer ends (`</rss>` for an announcement feed)."""
         kwargs.setdefault("timeout", self.timeout)
         kwargs["stream"] = True
         self.count += 1
@@ -169,8 +177,9 @@ class _Session(requests.Session):
             _current.deadline = None
         if deadline.fired:
             raise _Late(f"no whole answer within {self.timeout:g} s")
-        if response.status_code == 200 and not response.content.rstrip().endswith(b"</feed>"):
-            raise _Garbled(f"the answer was not a complete Atom feed ({len(response.content)} bytes)")
+        if response.status_code == 200 and not response.content.rstrip().endswith(ending):
+            kind = "Atom" if ending == b"</feed>" else "RSS"
+            raise _Garbled(f"the answer was not a complete {kind} feed ({len(response.content)} bytes)")
         return response
 
 
@@ -212,6 +221,7 @@ class ArxivApi:
         self._client.query_url_format = api_url + "?{}"
         self._client._session.close()
         self._client._session = self._session  # the package has no parameter for it
+        self._last_feed = 0.0
 
     @property
     def requests(self) -> int:
@@ -268,11 +278,55 @@ class ArxivApi:
         """One request (plus retries) for `ids`; raises `arxiv.HTTPError` for a 400."""
         search = arxiv.Search(id_list=[str(i) for i in ids], max_results=len(ids))
         self._client.page_size = max(len(ids), 1)
+        return self._retrying(lambda: _papers(self._client.results(search)))
+
+    def search(self, query: str, most: int) -> list[Paper]:
+        """The newest `most` papers of an API search (`search_query`), newest
+        submission first, in one request (plus retries). Raises `FetchError`,
+        or `FeedRefused` when arXiv rejects the query."""
+        search = arxiv.Search(
+            query=query,
+            max_results=most,
+            sort_by=arxiv.SortCriterion.SubmittedDate,
+            sort_order=arxiv.SortOrder.Descending,
+        )
+        self._client.page_size = most
+        try:
+            return self._retrying(lambda: _papers(self._client.results(search)))
+        except arxiv.HTTPError as error:
+            raise FeedRefused(f"arXiv refused the search (HTTP {error.status})") from None
+
+    def listing(self, url: str) -> bytes:
+        """The RSS document of one announcement feed, asked for at most once
+        every `delay_seconds` like the API. Raises `FetchError`, or
+        `FeedRefused` with the service's reason (an unknown category)."""
+        wait = self._last_feed + self.delay_seconds - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+        def send() -> bytes:
+            try:
+                response = self._session.request("GET", url, ending=b"</rss>")
+            finally:
+                self._last_feed = time.monotonic()
+            if response.status_code != 200:
+                raise arxiv.HTTPError(url, 0, response.status_code)
+            return response.content
+
+        try:
+            return self._retrying(send)
+        except arxiv.HTTPError as error:
+            last = self._session.last
+            raise FeedRefused(_feed_error(last.content if last is not None else b"", error.status)) from None
+
+    def _retrying(self, send: Callable[[], _T]) -> _T:
+        """`send()`, tried again after a 429, a 5xx, a timeout or a broken
+        connection, with growing waits; other HTTP errors are raised as they are."""
         attempt = 0
         while True:
             wait: float | None = None
             try:
-                return _papers(self._client.results(search))
+                return send()
             except arxiv.HTTPError as error:
                 if error.status != 429 and error.status < 500:
                     raise
@@ -314,6 +368,20 @@ def _papers(results: Iterable[arxiv.Result]) -> list[Paper]:
         except ValueError:  # an entry whose id is not a paper's, e.g. an error entry
             continue
     return papers
+
+
+def _feed_error(body: bytes, status: int) -> str:
+    """What the feed service said in its error document, on one line."""
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+            raise ElementTree.ParseError("a document type declaration")
+        said = ElementTree.fromstring(body).findtext("channel/description") or ""
+    except ElementTree.ParseError:
+        said = ""
+    said = " ".join(said.split())[:300]
+    return f"the feed answered HTTP {status}" + (f": {said}" if said else "")
 
 
 def _describe(error: requests.RequestException) -> str:

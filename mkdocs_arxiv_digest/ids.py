@@ -82,6 +82,34 @@ class Entry:
     overrides: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+_CATEGORY = re.compile(r"[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?")
+"""An arXiv archive (`cs`, `astro-ph`) or category (`cs.CV`, `math.AG`)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a page's papers come from when it names no IDs: the day's
+    announcement of some categories (`listing`), or an API search (`query`)."""
+
+    listing: tuple[str, ...] = ()
+    query: str = ""
+    max: int | None = None
+    """The most papers the page shows (a query's newest first; 25 by default)."""
+    keywords: tuple[str, ...] = ()
+    """A paper's title or abstract must hold one of these (any case); none: every paper."""
+    exclude: tuple[str, ...] = ()
+    cross_lists: bool = True
+
+    def describe(self) -> str:
+        """The source as a reader or a log line names it."""
+        return f"listing {'+'.join(self.listing)}" if self.listing else f"query {self.query!r}"
+
+    @property
+    def key(self) -> str:
+        """What the resolved list is cached under: the request, not the filters."""
+        return "listing:" + "+".join(self.listing) if self.listing else f"query:{self.max}:{self.query}"
+
+
 @dataclass
 class PageSpec:
     """What a page's `arxiv:` front matter asks for."""
@@ -89,6 +117,13 @@ class PageSpec:
     entries: list[Entry] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    source: Source | None = None
+    """Set for a page whose papers come from a listing or a query."""
+    updated: list[Entry] = field(default_factory=list)
+    """Papers shown under "Updated": replacements of a listing, or an `updated:` list."""
+    notice: tuple[str, dict[str, str]] | None = None
+    """What the page says above its digest, as a label's name and its values
+    (the papers of which announcement, or that there was none)."""
 
     @property
     def ids(self) -> list[ArxivId]:
@@ -136,7 +171,11 @@ def _version(text: str | None) -> int | None:
     return int(text)
 
 
-PAGE_OPTIONS = frozenset({"ids", "language", "layout"})
+SOURCE_OPTIONS = frozenset({"listing", "query", "max", "keywords", "exclude", "cross_lists"})
+"""The keys of a page whose papers come from arXiv's announcements or a search."""
+PAGE_OPTIONS = frozenset({"ids", "language", "layout", "updated", "source"}) | SOURCE_OPTIONS
+"""`updated` lists papers shown under "Updated"; `source` records, for a page
+the `daily` command froze, which listing or query it came from (not read)."""
 
 
 def parse_spec(value: Any) -> PageSpec:
@@ -148,10 +187,27 @@ def parse_spec(value: Any) -> PageSpec:
             spec.problems.append(
                 f"unknown key(s) {', '.join(unknown)} (the mapping form takes: {', '.join(sorted(PAGE_OPTIONS))})"
             )
-        spec.options = {key: value[key] for key in PAGE_OPTIONS - {"ids"} if key in value}
+        spec.options = {key: value[key] for key in ("language", "layout") if key in value}
+        if "listing" in value or "query" in value:
+            if "ids" in value:
+                spec.problems.append(
+                    "`ids:` and `listing:`/`query:` cannot be used together; keep one "
+                    "(the `daily` command writes pages with `ids:` frozen from a listing)"
+                )
+                return spec
+            spec.source = _parse_source(value, spec.problems)
+            return spec
+        spec.notice = _frozen_notice(value.get("source"))
+        stray = sorted(SOURCE_OPTIONS & set(value))
+        if stray:
+            spec.problems.append(f"{', '.join(stray)} only go with `listing:` or `query:`; they are ignored")
+        if "updated" in value:
+            listed = parse_spec(value["updated"] or [])
+            spec.updated = listed.entries
+            spec.problems += [f"updated: {problem}" for problem in listed.problems]
         value = value.get("ids")
         if value is None:
-            spec.problems.append("the mapping form needs an `ids:` list")
+            spec.problems.append("the mapping form needs an `ids:` list (or `listing:` or `query:`)")
             return spec
     if isinstance(value, str) and ("," in value or " " in value.strip()):
         value = [part for part in re.split(r"[,\s]+", value) if part]
@@ -184,7 +240,78 @@ def parse_spec(value: Any) -> PageSpec:
         if arxiv_id not in seen:
             seen.add(arxiv_id)
             spec.entries.append(Entry(arxiv_id, overrides))
+    # A paper is shown once: among the page's papers if it is there too.
+    spec.updated = [entry for entry in spec.updated if entry.id not in seen]
     return spec
+
+
+def _frozen_notice(source: Any) -> tuple[str, dict[str, str]] | None:
+    """What a page the `daily` command wrote says of where its papers came from."""
+    if not isinstance(source, dict):
+        return None
+    day = str(source.get("announced") or "")
+    if isinstance(source.get("listing"), str) and day:
+        return ("announced", {"source": source["listing"].replace("+", ", "), "date": day})
+    if isinstance(source.get("query"), str) and day:
+        return ("searched", {"source": source["query"], "date": day})
+    return None
+
+
+def _parse_source(value: dict[Any, Any], problems: list[str]) -> Source | None:
+    """The `listing:` or `query:` of a page, or `None` (with the problem said) when it cannot be used."""
+    if "listing" in value and "query" in value:
+        problems.append("`listing:` and `query:` cannot be used together; keep one")
+        return None
+    listing: tuple[str, ...] = ()
+    query = ""
+    if "listing" in value:
+        raw = value["listing"]
+        names = raw if isinstance(raw, list) else re.split(r"[\s,+]+", raw) if isinstance(raw, str) else [raw]
+        names = [name for name in names if name != ""]
+        bad = [name for name in names if not isinstance(name, str) or not _CATEGORY.fullmatch(name)]
+        if bad or not names:
+            problems.append(
+                f"listing {_show(raw)} is not a list of arXiv categories "
+                "(write e.g. `listing: cs.CV` or `listing: [cs.CV, eess.IV]`)"
+            )
+            return None
+        listing = tuple(dict.fromkeys(names))
+    else:
+        query = value["query"]
+        if not isinstance(query, str) or not query.strip():
+            problems.append(
+                f"query {_show(query)} is not an arXiv search (write e.g. `query: 'cat:cs.CV AND abs:diffusion'`)"
+            )
+            return None
+        query = " ".join(query.split())
+    default = None if listing else 25
+    count = value.get("max", default)
+    if type(count) is str and count.isdigit():  # numbers are kept as written
+        count = int(count)
+    if count is not default and (type(count) is not int or not 1 <= count <= 2000):
+        problems.append(f"max {_show(count)} is not a whole number from 1 to 2000; using {default or 'no limit'}")
+        count = default
+    cross = value.get("cross_lists", True)
+    if not isinstance(cross, bool):
+        problems.append(f"cross_lists {_show(cross)} is not true or false; using true")
+        cross = True
+    return Source(
+        listing=listing,
+        query=query,
+        max=count,
+        keywords=_words(value, "keywords", problems),
+        exclude=_words(value, "exclude", problems),
+        cross_lists=cross,
+    )
+
+
+def _words(value: dict[Any, Any], key: str, problems: list[str]) -> tuple[str, ...]:
+    raw = value.get(key) or []
+    items = raw if isinstance(raw, list) else [raw]
+    words = [" ".join(item.split()) for item in items if isinstance(item, str) and item.strip()]
+    if len(words) != len(items):
+        problems.append(f"{key} {_show(raw)} must be a list of words or phrases; the others are ignored")
+    return tuple(words)
 
 
 def _show(value: Any) -> str:
@@ -248,7 +375,7 @@ def _holds_ids(value: Any) -> bool:
 def spec_to_dict(spec: PageSpec) -> dict[str, Any] | None:
     """A spec as JSON-able data, for the cache; `None` for one with hand-written
     fields (they may hold values JSON cannot keep, such as dates)."""
-    if any(entry.overrides for entry in spec.entries):
+    if any(entry.overrides for entry in spec.entries) or spec.source is not None or spec.updated or spec.notice:
         return None
     return {
         "ids": [[i.base, i.version] for i in spec.ids],

@@ -36,6 +36,7 @@ from .render import Renderer
 from .resources import Resources
 from .settings import Settings
 from .snapshot import Snapshot
+from .sources import Sources
 from .summarize import Summarizers
 
 if TYPE_CHECKING:
@@ -101,15 +102,28 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._specs, self._bib_files = {}, {}
         taken = {file.dest_uri for file in files}
         needs: dict[ArxivId, set[str]] = {}
+        sources: Sources | None = None
         for file in built_pages(files, config):
             spec = self._reader.read(file, cache)
             if spec is None:
                 continue
+            if spec.source is not None:
+                # A listing or query becomes IDs now, filtered: only the papers
+                # kept are fetched and summarized.
+                sources = sources or Sources(
+                    cache,
+                    None if settings.offline else self._api,
+                    settings.listing_url,
+                    settings.listing_refresh_seconds,
+                    log.info,
+                )
+                spec = sources.fill(spec)
             self._specs[file.src_uri] = spec
-            if settings.bibtex and spec.entries and (bib := add_bib_file(file, files, config, taken, log.warning)):
+            shown = [*spec.entries, *spec.updated]
+            if settings.bibtex and shown and (bib := add_bib_file(file, files, config, taken, log.warning)):
                 self._bib_files[file.src_uri] = bib
-            for arxiv_id in spec.ids:
-                needs.setdefault(arxiv_id, set()).add(settings.page_language(spec)[0])
+            for entry in shown:
+                needs.setdefault(entry.id, set()).add(settings.page_language(spec)[0])
         summarizers = self._summarizers()
         self._pipeline = Pipeline(
             cache,

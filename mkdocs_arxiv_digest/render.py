@@ -57,6 +57,13 @@ LABELS: dict[str, dict[str, str]] = {
         "keywords": "Keywords",
         "bibtex": "BibTeX",
         "bib_file": "BibTeX of all papers on this page",
+        "updated_part": "Updated",
+        "announced": "The papers announced on arXiv in {source} on {date}.",
+        "no_announcement": "arXiv made no announcement in {source} on {day}; these are the papers of its last one, on {date}.",
+        "no_announcement_yet": "arXiv made no announcement in {source} on {day}, and none before it has been read yet.",
+        "not_resolved": "The papers of {source} could not be read from arXiv when this page was built.",
+        "searched": "The newest papers of the arXiv search {source}, up to {date}.",
+        "searched_none": "The arXiv search {source} found no papers.",
     },
     "zh": {
         "summary": "摘要",
@@ -93,11 +100,28 @@ LABELS: dict[str, dict[str, str]] = {
         "keywords": "关键词",
         "bibtex": "BibTeX",
         "bib_file": "本页全部论文的 BibTeX",
+        "updated_part": "更新",
+        "announced": "arXiv 于 {date} 在 {source} 公布的论文。",
+        "no_announcement": "arXiv 在 {day} 没有在 {source} 公布新论文；以下是上一次（{date}）公布的论文。",
+        "no_announcement_yet": "arXiv 在 {day} 没有在 {source} 公布新论文，之前的公布也尚未读取。",
+        "not_resolved": "生成本页时未能从 arXiv 读取 {source} 的论文。",
+        "searched": "arXiv 检索 {source} 的最新论文，截至 {date}。",
+        "searched_none": "arXiv 检索 {source} 没有找到论文。",
     },
 }
 
 LAYOUTS = ("digest", "chatpaper")
-PLACEHOLDERS = {"more_authors": {"n"}, "missing": {"reason"}, "model_note": {"model"}}
+PLACEHOLDERS = {
+    "more_authors": {"n"},
+    "missing": {"reason"},
+    "model_note": {"model"},
+    "announced": {"source", "date"},
+    "no_announcement": {"source", "day", "date"},
+    "no_announcement_yet": {"source", "day"},
+    "not_resolved": {"source"},
+    "searched": {"source", "date"},
+    "searched_none": {"source"},
+}
 """The `{…}` each label may hold; the others are plain text."""
 
 
@@ -214,6 +238,12 @@ class Renderer:
         if isinstance(value, Markup) or value is None:
             return "" if value is None else value
         return escape_text(str(value), self.math)
+
+    @staticmethod
+    def notice(label: str, values: dict[str, str]) -> str:
+        """A line above a digest: the label as written, the values (a query,
+        dates) as inert text."""
+        return str(Markup(label).format(**{key: Markup(escape_plain(value)) for key, value in values.items()}))
 
     def render(
         self,

@@ -45,6 +45,8 @@ class Settings:
     batch_size: int
     refresh_seconds: float | None
     """How old a bare ID's cached version may be; `None` (offline): any age."""
+    listing_url: str
+    listing_refresh_seconds: float
     language: str
     layout: str
     labels: Mapping[str, Mapping[str, str]]
@@ -97,6 +99,8 @@ class Settings:
             api=ApiSettings(options.api_url, options.delay_seconds, options.timeout, options.retries),
             batch_size=options.batch_size,
             refresh_seconds=None if options.offline else options.refresh_days * 86400,
+            listing_url=options.listing_url,
+            listing_refresh_seconds=options.listing_refresh_hours * 3600,
             language=options.language,
             layout=options.layout,
             labels=labels,

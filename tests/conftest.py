@@ -18,6 +18,7 @@ from mkdocs.exceptions import Abort, PluginError
 
 import browser
 from fake_arxiv import FakeArxiv
+from fake_feed import FakeFeed
 from fake_openai import FakeOpenAI
 
 KEY = "sk-test-8f3a1c9e7d2b4a6f"
@@ -66,6 +67,20 @@ def arxiv_api(_fake_arxiv: FakeArxiv) -> Iterator[FakeArxiv]:
     _fake_arxiv.latency = 0.0
     yield _fake_arxiv
     _fake_arxiv.reset()
+
+
+@pytest.fixture(scope="session")
+def _fake_feed() -> Iterator[FakeFeed]:
+    with FakeFeed() as server:
+        yield server
+
+
+@pytest.fixture
+def feed(_fake_feed: FakeFeed) -> Iterator[FakeFeed]:
+    """The fake announcement feed, with nothing announced and an empty request log."""
+    _fake_feed.reset()
+    yield _fake_feed
+    _fake_feed.reset()
 
 
 @pytest.fixture(scope="session")

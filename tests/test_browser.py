@@ -112,7 +112,7 @@ def test_math_is_typeset(page: Any, example_site: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["", "usage/", "summaries/", "layouts/", "templates/", "configuration/", "examples/marker/",
+    ["", "usage/", "daily/", "examples/daily/", "examples/daily/2026-02-23/", "summaries/", "layouts/", "templates/", "configuration/", "examples/marker/",
      "examples/chinese/", "examples/chatpaper/"],
 )  # fmt: skip
 def test_pages_load_without_console_errors(page: Any, example_site: str, path: str) -> None:
@@ -131,7 +131,7 @@ def test_bibtex_is_downloadable_from_the_page(page: Any, example_site: str) -> N
 
 
 SITE_PAGES = [
-    "", "usage/", "summaries/", "layouts/", "templates/", "configuration/", "caching/", "reliability/",
+    "", "usage/", "daily/", "summaries/", "layouts/", "templates/", "configuration/", "caching/", "reliability/",
     "benchmarks/", "examples/", "examples/reading-list/", "examples/marker/", "examples/chinese/",
     "examples/chatpaper/",
 ]  # fmt: skip

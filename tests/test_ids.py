@@ -70,4 +70,6 @@ def test_spec_mapping_form_and_single_string() -> None:
     assert spec.ids == [ArxivId("2403.10045")] and spec.options == {"language": "zh"}
     assert "colour" in spec.problems[0]
     assert parse_spec("2403.10045, hep-th/9901001").ids == [ArxivId("2403.10045"), ArxivId("hep-th/9901001")]
-    assert parse_spec({"language": "zh"}).problems == ["the mapping form needs an `ids:` list"]
+    assert parse_spec({"language": "zh"}).problems == [
+        "the mapping form needs an `ids:` list (or `listing:` or `query:`)"
+    ]

@@ -1,0 +1,201 @@
+"""`mkdocs-arxiv-digest daily`, run as a user runs it, against the fake feed and API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import Site
+from fake_arxiv import FakeArxiv
+from fake_feed import FakeFeed, FeedItem
+from mkdocs_arxiv_digest.cli import main
+
+TUESDAY, WEDNESDAY, THURSDAY = dt.date(2024, 1, 23), dt.date(2024, 1, 24), dt.date(2024, 1, 25)
+SATURDAY = dt.date(2024, 1, 27)
+
+DAYS = {
+    TUESDAY: [
+        FeedItem("2401.12001v1", "new", "Diffusion for images", "A diffusion model."),
+        FeedItem("2401.12002v1", "new", "Sorting networks", "Faster sorting."),
+    ],
+    WEDNESDAY: [
+        FeedItem("2401.12101v1", "new", "Diffusion for video", "A video diffusion model."),
+        # Shown on Tuesday: a new version is not shown again.
+        FeedItem("2401.12001v2", "replace", "Diffusion for images", "A diffusion model, revised."),
+        FeedItem("2312.09003v2", "replace", "Old diffusion, revised", "A new version of an old paper."),
+    ],
+    THURSDAY: [
+        FeedItem("2401.12201v1", "new", "Diffusion for audio", "An audio diffusion model."),
+        FeedItem("2401.12202v1", "cross", "Diffusion for proteins", "Cross-listed.", categories=("q-bio", "cs.CV")),
+    ],
+}
+
+
+@pytest.fixture
+def daily_site(site: Site, feed: FakeFeed, arxiv_api: FakeArxiv) -> Site:
+    for day, items in DAYS.items():
+        feed.announce(day, items)
+        for item in items:
+            arxiv_api.add_paper(item.id, title=item.title, summary=item.abstract)
+    site.configure(listing_url=feed.url)
+    site.write_config()
+    return site
+
+
+def run(site: Site, *args: str) -> int:
+    return main(["daily", "-f", str(site.root / "mkdocs.yml"), *args])
+
+
+def front(path: Path) -> dict[str, object]:
+    text = path.read_text(encoding="utf-8")
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_three_days_make_three_pages_without_duplicates_and_none_on_a_weekend(
+    daily_site: Site, feed: FakeFeed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = daily_site.docs / "daily"
+    for day in (TUESDAY, WEDNESDAY, THURSDAY, SATURDAY):
+        feed.today = day
+        assert run(daily_site, "--listing", "cs.CV", "--keyword", "diffusion") == 0
+
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "2024-01-23.md",
+        "2024-01-24.md",
+        "2024-01-25.md",
+        "index.md",
+    ]
+    pages = {name: front(folder / f"{name}.md") for name in ("2024-01-23", "2024-01-24", "2024-01-25")}
+    assert pages["2024-01-23"]["date"] == TUESDAY
+    assert pages["2024-01-23"]["arxiv"] == {
+        "ids": ["2401.12001v1"],
+        "source": {"listing": "cs.CV", "keywords": ["diffusion"], "announced": "2024-01-23"},
+    }
+    # Wednesday: the revised Tuesday paper is left out, the other replacement is under `updated`.
+    assert pages["2024-01-24"]["arxiv"]["ids"] == ["2401.12101v1"]  # type: ignore[index]
+    assert pages["2024-01-24"]["arxiv"]["updated"] == ["2312.09003v2"]  # type: ignore[index]
+    assert pages["2024-01-25"]["arxiv"]["ids"] == ["2401.12201v1", "2401.12202v1"]  # type: ignore[index]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "No announcement in cs.CV on 2024-01-27: nothing written."
+    assert len(feed.requests) == 4
+
+    index = (folder / "index.md").read_text(encoding="utf-8")
+    assert index.index("[2024-01-25](2024-01-25.md): 2 papers") < index.index("[2024-01-24](2024-01-24.md): 2 papers")
+    assert index.index("[2024-01-24]") < index.index("[2024-01-23](2024-01-23.md): 1 paper\n")
+
+
+def test_a_rerun_on_the_same_day_writes_the_same_page(daily_site: Site, feed: FakeFeed) -> None:
+    feed.today = TUESDAY
+    assert run(daily_site, "--listing", "cs.CV") == 0
+    feed.today = WEDNESDAY
+    assert run(daily_site, "--listing", "cs.CV") == 0
+    folder = daily_site.docs / "daily"
+    with (folder / "2024-01-24.md").open("a", encoding="utf-8") as page:
+        page.write("\nOur notes on the day.\n")
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    assert run(daily_site, "--listing", "cs.CV") == 0
+
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert (folder / "2024-01-24.md").read_text(encoding="utf-8").endswith("---\n\nOur notes on the day.\n")
+    assert front(folder / "2024-01-24.md")["arxiv"]["ids"] == ["2401.12101v1"]  # type: ignore[index]
+
+
+def test_the_pages_build_into_digests_with_their_frozen_papers(
+    daily_site: Site, feed: FakeFeed, arxiv_api: FakeArxiv
+) -> None:
+    for day in (TUESDAY, WEDNESDAY):
+        feed.today = day
+        assert run(daily_site, "--listing", "cs.CV") == 0
+    arxiv_api.reset()
+
+    result = daily_site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert len(arxiv_api.requests) == 1  # every day's papers in one batch
+    content = daily_site.content("daily/2024-01-24.md")
+    assert "The papers announced on arXiv in cs.CV on 2024-01-24." in content
+    assert 'id="updated"' in content and 'id="arxiv-2312-09003v2"' in content
+    index = (daily_site.root / "site" / "daily" / "index.html").read_text(encoding="utf-8")
+    index = index[index.index("one page per day") :]
+    assert index.index('href="2024-01-24/"') < index.index('href="2024-01-23/"')
+
+
+def test_a_page_gives_the_source_and_a_blog_post_is_written(
+    daily_site: Site, feed: FakeFeed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    daily_site.plugins_before = ["blog"]
+    daily_site.extra = {"theme": {"name": "material"}}
+    daily_site.write_config()
+    source = daily_site.root / "source.md"
+    source.write_text("---\narxiv:\n  listing: cs.CV\n  exclude: [sorting]\n---\n", encoding="utf-8")
+    feed.today = TUESDAY
+
+    assert run(daily_site, "--page", str(source), "--blog") == 0
+
+    post = daily_site.docs / "blog" / "posts" / "2024-01-23.md"
+    assert front(post)["arxiv"]["ids"] == ["2401.12001v1"]  # type: ignore[index]
+    assert front(post)["date"] == TUESDAY
+    assert not (daily_site.docs / "blog" / "posts" / "index.md").exists()
+    assert "1 new and 0 updated paper(s) written to" in capsys.readouterr().out
+    # Material's blog takes it as a post, and the plugin gives it its digest.
+    (daily_site.docs / "blog" / "index.md").write_text("# Blog\n", encoding="utf-8")
+    result = daily_site.build(strict=True)
+    assert result.error is None, result.warnings
+    built = (daily_site.root / "site" / "blog" / "2024" / "01" / "23" / "cscv-2024-01-23" / "index.html").read_text()
+    assert 'id="arxiv-2401-12001v1"' in built
+
+
+def test_errors_name_what_to_fix(daily_site: Site, feed: FakeFeed, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(daily_site, "--listing", "cs.XY") == 1
+    assert (
+        "listing cs.XY could not be read: the feed answered HTTP 400: Bad subject class 'XY'" in capsys.readouterr().err
+    )
+    assert run(daily_site, "--listing", "cs CV!") == 1
+    assert "is not a list of arXiv categories" in capsys.readouterr().err
+    assert not (daily_site.docs / "daily").exists()
+
+
+def test_the_console_script_runs_as_a_program(daily_site: Site, feed: FakeFeed) -> None:
+    feed.today = SATURDAY
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs_arxiv_digest.cli", "daily", "--listing", "cs.CV"],
+        cwd=daily_site.root,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "No announcement in cs.CV on 2024-01-27: nothing written.\n",
+        "",
+    )
+
+
+def test_a_query_makes_a_page_of_its_newest_results_and_filters_can_leave_nothing(
+    daily_site: Site, feed: FakeFeed, arxiv_api: FakeArxiv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(daily_site, "--query", "all:testing AND cat:cs.SE", "--max", "2") == 0
+    pages = [path for path in (daily_site.docs / "daily").iterdir() if path.name != "index.md"]
+    assert len(pages) == 1
+    meta = front(pages[0])
+    assert meta["arxiv"]["source"]["query"] == "all:testing AND cat:cs.SE"  # type: ignore[index]
+    assert len(meta["arxiv"]["ids"]) == 2  # type: ignore[index]
+    assert str(meta["date"]) == pages[0].stem == meta["arxiv"]["source"]["announced"]  # type: ignore[index]
+    assert arxiv_api.requests[0].params["sortBy"] == "submittedDate"
+    capsys.readouterr()
+
+    feed.today = TUESDAY
+    assert run(daily_site, "--listing", "cs.CV", "--keyword", "no such words") == 0
+    assert capsys.readouterr().out == (
+        "cs.CV, 2024-01-23: none of the 2 paper(s) is kept by the filters and not on an earlier page: nothing written.\n"
+    )
+    assert not (daily_site.docs / "daily" / "2024-01-23.md").exists()

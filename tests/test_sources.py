@@ -1,0 +1,271 @@
+"""Pages whose papers come from arXiv's announcement feed (`listing:`) or an API
+search (`query:`), built against the fake feed and the fake API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from conftest import Site, ids_requested
+from fake_arxiv import FakeArxiv
+from fake_feed import FakeFeed, FeedItem, feed_document
+from fake_openai import FakeOpenAI, paper_of
+from mkdocs_arxiv_digest.sources import parse_feed
+
+THURSDAY = dt.date(2024, 1, 25)
+SATURDAY = dt.date(2024, 1, 27)
+
+DAY = [
+    FeedItem("2401.13001v1", "new", "Diffusion models for text-to-image synthesis", "We train a diffusion model."),
+    FeedItem("2401.13002v1", "new", "A survey of diffusion", "We survey diffusion models."),
+    FeedItem("2401.13003v1", "new", "Graph colouring", "We colour graphs quickly."),
+    FeedItem("2401.11004v1", "cross", "Latent DIFFUSION for audio", "Cross-listed from eess.AS.", categories=("eess.AS", "cs.CV")),
+    FeedItem("2312.01005v3", "replace", "Stable diffusion, revised", "A new version of an older paper."),
+]  # fmt: skip
+
+
+def announce(feed: FakeFeed, api: FakeArxiv, day: dt.date, items: list[FeedItem]) -> None:
+    """The papers announced on `day`, known to the fake API too (for their metadata)."""
+    feed.announce(day, items)
+    feed.today = day
+    for item in items:
+        api.add_paper(item.id, title=item.title, summary=item.abstract)
+
+
+def listing_site(site: Site, feed: FakeFeed, **options: object) -> None:
+    site.configure(listing_url=feed.url, **options)
+
+
+def table_ids(html: str) -> list[str]:
+    """The arXiv IDs of the table rows, in order (anchors of the Ref column)."""
+    return re.findall(r'<td><a href="#arxiv-([^"]+)"', html)
+
+
+def test_the_feed_in_arxivs_format_reads_as_its_papers() -> None:
+    document = feed_document("cs.CV", THURSDAY, DAY)
+    announcement = parse_feed(document)
+    assert announcement.date == "2024-01-25"
+    assert [(str(p.id), p.kind) for p in announcement.papers] == [
+        ("2401.13001v1", "new"),
+        ("2401.13002v1", "new"),
+        ("2401.13003v1", "new"),
+        ("2401.11004v1", "cross"),
+        ("2312.01005v3", "replace"),
+    ]
+    # The description's "arXiv:… Announce Type: new" preamble is not the abstract.
+    assert announcement.papers[0].abstract == "We train a diffusion model."
+    assert parse_feed(feed_document("cs.CV", SATURDAY, [])).papers == ()
+
+
+def test_listing_pages_take_one_feed_request_and_one_batch_of_metadata(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY)
+    listing_site(site, feed)
+    site.page("all.md", {"listing": "cs.CV"})
+    site.page("diffusion.md", {"listing": "cs.CV", "keywords": ["diffusion"], "exclude": ["survey"]})
+    site.page("own.md", {"listing": "cs.CV", "cross_lists": False, "keywords": ["diffusion"]})
+    site.page("search.md", {"query": "all:testing AND cat:cs.SE", "max": 3})
+
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert [request.path for request in feed.requests] == ["/rss/cs.CV"]
+    # The search, then the metadata of every listed paper in one batch.
+    assert [bool(request.params.get("search_query")) for request in arxiv_api.requests] == [True, False]
+    assert sorted(ids_requested(arxiv_api)[1]) == sorted(item.id for item in DAY)
+    assert len(table_ids(site.content("search.md"))) == 3
+    content = site.content("all.md")
+    assert "The papers announced on arXiv in cs.CV on 2024-01-25." in content
+    # New papers and cross-lists in the first table, the replacement under "Updated".
+    tables = content.split('id="updated"')
+    assert table_ids(tables[0]) == ["2401-13001v1", "2401-13002v1", "2401-13003v1", "2401-11004v1"]
+    assert table_ids(tables[1]) == ["2312-01005v3"]
+    # Keywords in any case, in title or abstract; exclude wins.
+    assert table_ids(site.content("diffusion.md")) == ["2401-13001v1", "2401-11004v1", "2312-01005v3"]
+    assert table_ids(site.content("own.md")) == ["2401-13001v1", "2401-13002v1", "2312-01005v3"]
+
+
+def test_only_the_papers_the_filters_keep_are_fetched_and_summarized(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed, model: FakeOpenAI
+) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY)
+    listing_site(site, feed)
+    site.options["summarizer"] = "openai"
+    site.options["llm"] = {"base_url": model.url, "model": "fake-model", "api_key_env": "ARXIV_DIGEST_TEST_KEY"}
+    site.page("index.md", {"listing": "cs.CV", "keywords": ["text-to-image", "graph"]})
+
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert ids_requested(arxiv_api) == [["2401.13001v1", "2401.13003v1"]]
+    assert sorted(paper_of(request.json)["id"] for request in model.requests) == ["2401.13001v1", "2401.13003v1"]
+
+
+def test_a_weekend_says_so_and_shows_the_last_announcement(site: Site, arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY[:2])
+    listing_site(site, feed, listing_refresh_hours=0)
+    site.page("index.md", {"listing": "cs.CV"})
+    assert site.build(strict=True).error is None
+
+    feed.today = SATURDAY
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert len(feed.requests) == 2
+    content = site.content()
+    assert (
+        "arXiv made no announcement in cs.CV on 2024-01-27; these are the papers of its last one, on 2024-01-25."
+        in content
+    )
+    assert table_ids(content) == ["2401-13001v1", "2401-13002v1"]
+
+
+def test_a_listing_is_asked_again_only_after_listing_refresh_hours(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY[:1])
+    listing_site(site, feed)
+    site.page("index.md", {"listing": "cs.CV"})
+    assert site.build(strict=True).error is None
+    assert site.build(strict=True).error is None
+    assert len(feed.requests) == 1
+    assert len(arxiv_api.requests) == 1
+
+
+def test_a_weekend_with_nothing_cached_is_not_an_error(site: Site, arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+    feed.today = SATURDAY
+    listing_site(site, feed)
+    site.page("index.md", {"listing": "cs.CV"})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert "arXiv made no announcement in cs.CV on 2024-01-27, and none before it has been read yet." in site.content()
+    assert arxiv_api.requests == []
+
+
+def test_offline_says_a_listing_was_never_read(site: Site, feed: FakeFeed) -> None:
+    listing_site(site, feed, offline=True)
+    site.page("index.md", {"listing": "cs.CV"})
+    result = site.build()
+    assert result.error is None
+    assert result.warnings == [
+        "arxiv-digest: Page 'index.md': arxiv: listing cs.CV could not be read: it has not been read yet, and `offline` is on "
+        "(turn `offline` off to read it)"
+    ]
+    assert "The papers of cs.CV could not be read from arXiv when this page was built." in site.content()
+    assert feed.requests == []
+    assert site.build(strict=True).error is not None
+
+
+def test_an_unknown_category_is_a_warning_with_arxivs_reason(site: Site, feed: FakeFeed) -> None:
+    listing_site(site, feed)
+    site.page("index.md", {"listing": "cs.XY"})
+    result = site.build()
+    assert result.error is None
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith(
+        "arxiv-digest: Page 'index.md': arxiv: listing cs.XY could not be read: the feed answered HTTP 400: "
+    )
+    assert "Bad subject class 'XY'" in result.warnings[0]
+
+
+def test_bad_source_values_are_warnings_naming_the_page(site: Site, feed: FakeFeed) -> None:
+    listing_site(site, feed)
+    site.page("a.md", {"listing": "cs CV!"})
+    site.page("b.md", {"query": "cat:cs.CV", "max": 0})
+    site.page("c.md", {"listing": "cs.CV", "ids": ["2401.13001"]})
+    result = site.build()
+    assert sorted(result.warnings)[:3] == [
+        "arxiv-digest: Page 'a.md': arxiv: listing 'cs CV!' is not a list of arXiv categories "
+        "(write e.g. `listing: cs.CV` or `listing: [cs.CV, eess.IV]`)",
+        "arxiv-digest: Page 'b.md': arxiv: max 0 is not a whole number from 1 to 2000; using 25",
+        "arxiv-digest: Page 'c.md': arxiv: `ids:` and `listing:`/`query:` cannot be used together; keep one "
+        "(the `daily` command writes pages with `ids:` frozen from a listing)",
+    ]
+    assert feed.requests == []
+
+
+def test_a_query_page_shows_the_newest_results_without_asking_for_them_again(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    site.page("index.md", {"query": "all:testing AND cat:cs.SE", "max": 3})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    # One search, newest submissions first; its results are whole records, fetched no more.
+    assert len(arxiv_api.requests) == 1
+    params = arxiv_api.requests[0].params
+    assert params["sortBy"] == "submittedDate" and params["sortOrder"] == "descending"
+    assert params["max_results"] == "3"
+    rows = table_ids(site.content())
+    assert len(rows) == 3
+    assert "The newest papers of the arXiv search all:testing AND cat:cs.SE, up to " in site.content()
+    assert site.build(strict=True).error is None
+    assert len(arxiv_api.requests) == 1
+
+
+def test_an_offline_build_shows_what_the_cache_holds(site: Site, arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY[:2])
+    listing_site(site, feed, listing_refresh_hours=0)
+    site.page("index.md", {"listing": "cs.CV"})
+    assert site.build(strict=True).error is None
+    feed.today = SATURDAY
+    arxiv_api.reset()
+    listing_site(site, feed, offline=True)
+
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert len(feed.requests) == 1 and arxiv_api.requests == []
+    assert table_ids(site.content()) == ["2401-13001v1", "2401-13002v1"]
+
+
+def test_outside_text_in_a_feed_or_a_query_stays_text(site: Site, arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+    hostile = FeedItem("2401.13009v1", "new", "<script>alert(1)</script> {{ 7 * 7 }}", "<img src=x onerror=alert(1)>")
+    announce(feed, arxiv_api, THURSDAY, [hostile])
+    listing_site(site, feed)
+    site.page("feed.md", {"listing": "cs.CV"})
+    site.page("query.md", {"query": 'ti:"<b>bold</b>"'})
+
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    for page in ("feed.md", "query.md"):
+        article = site.content(page)
+        assert "<script>alert" not in article and "<img" not in article and "<b>" not in article
+        assert "49" not in article
+    assert "The arXiv search ti:&#34;&#60;b&#62;bold&#60;/b&#62;&#34; found no papers." in site.content("query.md")
+    assert "&#60;script&#62;alert(1)&#60;/script&#62;" in site.content("feed.md")
+
+
+def test_several_categories_are_one_request_and_each_paper_is_shown_once(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    both = FeedItem("2401.13010v1", "new", "Images and signals", "Both.", categories=("cs.CV", "eess.IV"))
+    announce(feed, arxiv_api, THURSDAY, [*DAY[:2], both])
+    listing_site(site, feed)
+    site.page("index.md", {"listing": ["cs.CV", "eess.IV"], "max": 2})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert [request.path for request in feed.requests] == ["/rss/cs.CV+eess.IV"]
+    # `max` caps what the page shows, in the announcement's order.
+    assert table_ids(site.content()) == ["2401-13001v1", "2401-13002v1"]
+    assert "The papers announced on arXiv in cs.CV, eess.IV on 2024-01-25." in site.content()
+
+
+def test_a_busy_feed_is_asked_again_and_a_dead_one_leaves_the_cached_list(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY[:1])
+    listing_site(site, feed, listing_refresh_hours=0)
+    site.page("index.md", {"listing": "cs.CV"})
+    feed.fail(503)
+    assert site.build(strict=True).error is None
+    assert [request.status for request in feed.requests] == [503, 200]
+
+    feed.fail(503, times=2)
+    result = site.build()
+    assert result.warnings == [
+        "arxiv-digest: Page 'index.md': arxiv: listing cs.CV could not be read: HTTP 503 after 2 tries "
+        "(showing what the cache holds)"
+    ]
+    assert table_ids(site.content()) == ["2401-13001v1"]
