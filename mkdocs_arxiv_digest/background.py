@@ -102,7 +102,7 @@ class Background:
                 del self._running[key]
             if self._closed or future.cancelled():
                 return
-            if getattr(future.result(), "failed", False):
+            if future.exception() is not None or getattr(future.result(), "failed", False):
                 self._failed.add(key)
             self._landed += 1
             if not self._running or self._clock() - self._last >= self.interval:

@@ -157,7 +157,10 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     second and third only when an answer is unusable), plus one for each JSON
     mode the server refuses; `llm.concurrency` papers are summarized at a time.
     To be cut at its deadline, each request opens its own connection (none is
-    kept alive)."""
+    kept alive). While the plugin is still finding out how many requests the
+    server answers at once ([`concurrency`](#llmconcurrency)), a request sent
+    with others gets this many seconds for each request sent at once: a server
+    that answers one at a time keeps it waiting behind the others first."""
 
     retries = Number(int, 3, minimum=0, maximum=10)
     """How many more times a request is tried when it fails with HTTP 429, a 5xx

@@ -289,22 +289,29 @@ class _Live:
 
 
 def _deadline_client(
-    openai: Any, base_url: str, timeout: float, live: _Live | None = None, timed_out: Any = None
+    openai: Any,
+    base_url: str,
+    timeout: float,
+    live: _Live | None = None,
+    timed_out: Any = None,
+    seconds: Any = None,
 ) -> Any:
     """An HTTP client for the SDK in which every request, its answer read whole,
     ends within `timeout` seconds of wall clock (see `Deadline`); past that it
     fails as a read timeout, which the SDK retries like any other, and
     `timed_out` is called. Connections are not kept alive, so every request's
     socket is seen being made. Once `live` is closed, requests under way end
-    and new ones fail at once, with an error the SDK does not retry."""
+    and new ones fail at once, with an error the SDK does not retry.
+    `seconds()`, when given, is each request's deadline instead of `timeout`
+    (which then only bounds each read)."""
     under_way = live if live is not None else _Live()
     # The SDK's own HTTP library: httpx2 for openai 2.x and later, httpx before.
     base = next(kind for kind in openai.DefaultHttpxClient.__mro__ if kind.__name__ == "Client")
     http = sys.modules[base.__module__.split(".")[0]]
 
     class Body(http.SyncByteStream):  # type: ignore[misc,name-defined]
-        def __init__(self, stream: Any, deadline: Deadline, request: Any) -> None:
-            self._stream, self._deadline, self._request = stream, deadline, request
+        def __init__(self, stream: Any, deadline: Deadline, request: Any, allowed: float) -> None:
+            self._stream, self._deadline, self._request, self._allowed = stream, deadline, request, allowed
 
         def __iter__(self) -> Any:
             try:
@@ -315,7 +322,9 @@ def _deadline_client(
                 if self._deadline.fired:
                     if timed_out is not None:
                         timed_out()
-                    raise http.ReadTimeout(f"no whole answer within {timeout:g} s", request=self._request) from error
+                    raise http.ReadTimeout(
+                        f"no whole answer within {self._allowed:g} s", request=self._request
+                    ) from error
                 raise
 
         def close(self) -> None:
@@ -325,7 +334,8 @@ def _deadline_client(
 
     class Transport(http.HTTPTransport):  # type: ignore[misc,name-defined]
         def handle_request(self, request: Any) -> Any:
-            deadline = Deadline(timeout)
+            allowed = seconds() if seconds is not None else timeout
+            deadline = Deadline(allowed)
             if not under_way.add(deadline):
                 # An OpenAIError is not retried: the paper fails now, not after backoff.
                 raise openai.OpenAIError("stopped: the summarizer was closed")
@@ -348,13 +358,13 @@ def _deadline_client(
                 if deadline.fired and timed_out is not None:
                     timed_out()
                 if deadline.fired and not isinstance(error, http.TimeoutException):
-                    raise http.ReadTimeout(f"no answer within {timeout:g} s", request=request) from error
+                    raise http.ReadTimeout(f"no answer within {allowed:g} s", request=request) from error
                 raise
             except BaseException:
                 deadline.cancel()
                 under_way.discard(deadline)
                 raise
-            response.stream = Body(response.stream, deadline, request)
+            response.stream = Body(response.stream, deadline, request, allowed)
             return response
 
     # A client given its transport ignores proxy variables: the transport honours them.
@@ -399,6 +409,7 @@ class LlmSummarizer(Summarizer):
         self.base_url = base_url
         self.concurrency = concurrency
         self._ramp = Ramp(concurrency)
+        self._timeout = timeout
         self._live = _Live()
         self.background = True
         self.temperature = temperature
@@ -408,7 +419,9 @@ class LlmSummarizer(Summarizer):
         self._client_settings: dict[str, Any] = {
             "base_url": base_url,
             "api_key": api_key or "no-key",
-            "timeout": timeout,
+            # The SDK's and httpx's timeouts bound each read; the deadline (see
+            # `_connect`) bounds the whole answer, and may be longer than `timeout`.
+            "timeout": timeout * concurrency,
             "max_retries": retries,
         }
         self._client: Any = None
@@ -442,9 +455,9 @@ class LlmSummarizer(Summarizer):
             self._settled.set()
         level = memory.get("concurrency")
         if isinstance(level, int) and not isinstance(level, bool) and level >= 1:
-            # A level found at a lower `concurrency` setting is a floor to start from, not a ceiling.
-            settled = memory.get("settled") is True and level < self.concurrency
-            self._ramp = Ramp(self.concurrency, start=level, settled=settled)
+            # A level the ramp merely reached (the setting was lower then) is a
+            # floor to start from; one the server showed is kept.
+            self._ramp = Ramp(self.concurrency, start=level, settled=memory.get("settled") is True)
 
     def memory(self) -> Any:
         """The format this server took, once a request in it has worked, and
@@ -456,7 +469,7 @@ class LlmSummarizer(Summarizer):
                 "format": self._formats[0],
                 "when": self._worked_at,
                 "concurrency": self._ramp.limit,
-                "settled": self._ramp.settled,
+                "settled": self._ramp.found,
             }
 
     def slot(self) -> Any:
@@ -479,7 +492,12 @@ class LlmSummarizer(Summarizer):
                 self._openai = openai
                 settings = self._client_settings
                 http_client = _deadline_client(
-                    openai, settings["base_url"], settings["timeout"], self._live, lambda: self._ramp.timed_out()
+                    openai,
+                    settings["base_url"],
+                    settings["timeout"],
+                    self._live,
+                    lambda: self._ramp.timed_out(),
+                    lambda: self._timeout * self._ramp.patience(),
                 )
                 self._client = openai.OpenAI(**self._client_settings, http_client=http_client)
             return self._client

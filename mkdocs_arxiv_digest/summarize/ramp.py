@@ -31,6 +31,9 @@ class Ramp:
     def __init__(self, ceiling: int, start: int = 1, settled: bool = False) -> None:
         self.ceiling = max(1, ceiling)
         self.limit = max(1, min(start, self.ceiling))
+        self.found = settled
+        """The server showed what it takes (no gain, or a timeout), as opposed
+        to the ramp having reached `ceiling`, which a higher setting may raise."""
         self.settled = settled or self.limit >= self.ceiling
         self._cond = threading.Condition()
         self._in_flight = 0
@@ -74,6 +77,15 @@ class Ramp:
                 self.limit = 2 if self.limit == 1 else self.ceiling
                 self._cond.notify_all()
 
+    def patience(self) -> int:
+        """How many answers' time a request may take: while the level is being
+        tried, as many as are sent at once, since a server that answers one
+        at a time keeps the others waiting behind the first; once it is
+        settled, one (a server that keeps requests waiting at the level
+        found is one that batches them)."""
+        with self._cond:
+            return 1 if self.settled else self.limit
+
     def timed_out(self) -> None:
         """A request found no whole answer in time: with others under way, the
         server may have kept it waiting behind them, so fewer go at once."""
@@ -83,5 +95,5 @@ class Ramp:
 
     def _settle(self, level: int) -> None:
         self.limit = max(1, level)
-        self.settled = True
+        self.settled = self.found = True
         self._window = []
