@@ -52,17 +52,24 @@ class Recorder:
 
         base = next(kind for kind in openai.DefaultHttpxClient.__mro__ if kind.__name__ == "Client")
         http = sys.modules[base.__module__.split(".")[0]]
-        self.requests: list[tuple[float, int | None]] = []
+        self.requests: list[tuple[float, int | None, bool]] = []
+        """Each HTTP request's seconds, status, and whether no other was under way meanwhile."""
         self.answers: list[dict[str, Any]] = []
         self.in_flight = self.most_at_once = 0
         lock = threading.Lock()
         send, create = http.HTTPTransport.handle_request, chat.Completions.create
         recorder = self
 
+        active: dict[int, bool] = {}
+
         def handle_request(transport: Any, request: Any) -> Any:
+            key = id(request)
             with lock:
                 recorder.in_flight += 1
                 recorder.most_at_once = max(recorder.most_at_once, recorder.in_flight)
+                for other in active:
+                    active[other] = False
+                active[key] = not active
             started, status = time.monotonic(), None
             try:
                 response = send(transport, request)
@@ -71,7 +78,8 @@ class Recorder:
             finally:
                 with lock:
                     recorder.in_flight -= 1
-                    recorder.requests.append((time.monotonic() - started, status))
+                    alone = active.pop(key)
+                    recorder.requests.append((time.monotonic() - started, status, alone))
 
         def recorded(completions: Any, *args: Any, **kwargs: Any) -> Any:
             started = time.monotonic()
@@ -127,7 +135,9 @@ def main() -> None:
             seconds, stats = timed_build(site(root / "real", papers, url))
         answers = recorder.answers
         tokens = [a["tokens"] for a in answers if a["tokens"]]
-        mean = statistics.mean(a["seconds"] for a in answers) if answers else 0.0
+        # The server's own time for an answer: those it gave with no other request under way.
+        solo = [seconds for seconds, status, alone in recorder.requests if alone and status == 200]
+        mean = statistics.mean(solo) if solo else 0.0
         real = {
             "build": seconds,
             "accepted": stats.summaries_made,
@@ -135,7 +145,8 @@ def main() -> None:
             "over_budget": stats.summaries_over_budget,
             "answers": len(answers),
             "requests": len(recorder.requests),
-            "refused": sum(1 for _, status in recorder.requests if status is not None and status >= 400),
+            "refused": sum(1 for _, status, _ in recorder.requests if status is not None and status >= 400),
+            "timed_out": sum(1 for _, status, _ in recorder.requests if status is None),
             "most_at_once": recorder.most_at_once,
             "tokens": statistics.mean(tokens) if tokens else 0.0,
             "cut_off": sum(1 for a in answers if a["finish"] == "length"),
@@ -146,6 +157,7 @@ def main() -> None:
         recorder.most_at_once = 0
         with FakeOpenAI(serial=True, latency=mean, model=MODEL) as fake:
             fake_seconds, fake_stats = timed_build(site(root / "fake", papers, fake.url))
+        fake_requests, fake_most = len(recorder.requests), recorder.most_at_once
         floor = len(papers) * mean
 
     n = len(papers)
@@ -155,14 +167,14 @@ def main() -> None:
         f"| llama-cpp-python, SmolLM2-135M-Instruct, default settings | {n} | {real['build']:.1f} s "
         f"| {real['accepted'] / real['build'] * 60:.1f} accepted | {real['accepted']} accepted, {real['failed']} failed, "
         f"{real['over_budget']} over budget; {real['answers']} answers, {real['requests']} HTTP requests "
-        f"({real['refused']} refused), at most {real['most_at_once']} at once; {real['tokens']:.0f} tokens per answer, "
-        f"{real['cut_off']} cut off; {mean:.1f} s per answer | floor {n} × {mean:.1f} s = {floor:.1f} s: "
+        f"({real['refused']} refused, {real['timed_out']} cut off by the deadline), at most {real['most_at_once']} at once; {real['tokens']:.0f} tokens per answer, "
+        f"{real['cut_off']} cut off at max_tokens; {mean:.1f} s per answer alone ({len(solo)} of them) | floor {n} × {mean:.1f} s = {floor:.1f} s: "
         f"{real['build'] / floor:.2f} × |"
     )
     print(
         f"| fake server, one at a time, {mean:.1f} s per answer | {n} | {fake_seconds:.1f} s "
         f"| {fake_stats.summaries_made / fake_seconds * 60:.1f} accepted | {fake_stats.summaries_made} accepted, "
-        f"at most {fake.max_in_flight} at once | floor {floor:.1f} s: {fake_seconds / floor:.2f} × |"
+        f"{fake_stats.summaries_failed} failed; {fake_requests} HTTP requests, at most {fake_most} at once | floor {floor:.1f} s: {fake_seconds / floor:.2f} × |"
     )
 
 

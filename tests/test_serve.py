@@ -48,7 +48,7 @@ def wait_for(what: Callable[[], str | None], seconds: float, why: str, serve: su
 def slow_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     """A server of its own: answers left hanging here do not reach other tests."""
     monkeypatch.setenv("ARXIV_DIGEST_TEST_KEY", KEY)
-    with FakeOpenAI(latency=2.0) as server:
+    with FakeOpenAI(latency=4.0) as server:
         yield server
 
 
