@@ -395,3 +395,15 @@ def test_a_server_that_answers_many_at_once_gets_up_to_the_concurrency(site: Sit
     use_model(site, model, concurrency=4)
     assert site.build(strict=True).error is None
     assert model.calls == 16 and model.max_in_flight == 4
+
+
+def test_trying_two_at_once_on_a_one_at_a_time_server_times_nothing_out(site: Site, model: FakeOpenAI) -> None:
+    """The second of two requests waits behind the first in the server's queue:
+    while two at once is being tried, each request has two answers' time."""
+    model.serial, model.latency = True, 1.2
+    site.page("index.md", PAPERS[:4])
+    use_model(site, model, timeout=2)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert model.calls == 4 and [r.status for r in model.requests] == [200] * 4, "none cut off and sent again"
+    assert model.max_in_flight == 2
