@@ -570,6 +570,7 @@ class LlmSummarizer(Summarizer):
                 extra["response_format"] = {"type": "json_object", "schema": schema}
             elif mode == "json_object":
                 extra["response_format"] = {"type": "json_object"}
+            self._ramp.sending()
             try:
                 response = client.chat.completions.create(
                     model=self.model,

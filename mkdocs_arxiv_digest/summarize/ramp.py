@@ -49,14 +49,20 @@ class Ramp:
         with self._cond:
             self._cond.wait_for(lambda: self._in_flight < self.limit)
             self._in_flight += 1
-            if not self._window and not self.settled:
-                self._window_start = time.monotonic()
         try:
             yield
         finally:
             with self._cond:
                 self._in_flight -= 1
                 self._cond.notify_all()
+
+    def sending(self) -> None:
+        """A request is about to be sent. Until the level's first answer, the
+        window starts at the latest one: the time spent before it (loading
+        the SDK, formats refused and retried) is no answer's."""
+        with self._cond:
+            if not self.settled and not self._window:
+                self._window_start = time.monotonic()
 
     def answered(self, chars: int) -> None:
         """An answer of `chars` characters came back (within its slot)."""
