@@ -135,10 +135,16 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     that names it. Set `""` for a local server that needs no key."""
 
     concurrency = Number(int, 8, minimum=1, maximum=64)
-    """How many papers are summarized at once. Summaries start in the background
-    as soon as each paper's metadata is known, while the build goes on. Lower it
-    for a server on your own machine, or when the provider limits your requests
-    per minute."""
+    """The most papers summarized at once. Summaries start in the background
+    as soon as each paper's metadata is known, while the build goes on. The
+    plugin starts with one request at a time, tries two, and goes up to this
+    number only when two were answered faster than one (and stays there only
+    if that was faster again): a server that answers one request at a time
+    (llama-cpp-python's, Ollama with one slot) gets one, instead of a queue
+    of requests that time out while they wait. What it
+    found is remembered in the cache with the server's
+    [format](#llmresponse_format), for each server and model. Lower it when
+    the provider limits your requests per minute."""
 
     timeout = Number(float, 60.0, minimum=1)
     """How many seconds one whole answer may take, from connecting to its last
@@ -151,7 +157,10 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     second and third only when an answer is unusable), plus one for each JSON
     mode the server refuses; `llm.concurrency` papers are summarized at a time.
     To be cut at its deadline, each request opens its own connection (none is
-    kept alive)."""
+    kept alive). While the plugin is still finding out how many requests the
+    server answers at once ([`concurrency`](#llmconcurrency)), a request sent
+    with others gets this many seconds for each request sent at once: a server
+    that answers one at a time keeps it waiting behind the others first."""
 
     retries = Number(int, 3, minimum=0, maximum=10)
     """How many more times a request is tried when it fails with HTTP 429, a 5xx

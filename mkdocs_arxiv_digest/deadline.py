@@ -16,12 +16,13 @@ from typing import Any
 
 
 class Deadline:
-    """Started on creation; `watch` names the socket, `cancel` ends it."""
+    """Started on creation; `watch` names the socket, `cancel` ends it, `expire` fires it now."""
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
         self._find: Callable[[], Any] = lambda: None
         self._done = threading.Event()
+        self._wake = threading.Event()
         threading.Thread(target=self._run, args=(seconds,), name="arxiv-digest-deadline", daemon=True).start()
 
     def watch(self, find: Callable[[], Any]) -> None:
@@ -30,9 +31,22 @@ class Deadline:
 
     def cancel(self) -> None:
         self._done.set()
+        self._wake.set()
+
+    def expire(self) -> None:
+        """End the exchange now, as if its time were up: its socket is shut in
+        this thread, before anyone closes it (closing does not wake a read)."""
+        if not self._done.is_set():
+            self.fired = True
+            sock = self._find()
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        self._wake.set()
 
     def _run(self, seconds: float) -> None:
-        if self._done.wait(seconds):
+        self._wake.wait(seconds)
+        if self._done.is_set():
             return
         self.fired = True
         # A socket still connecting is shut as soon as it exists (connecting

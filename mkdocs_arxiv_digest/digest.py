@@ -156,7 +156,7 @@ class Digests:
             summary = written.summary
             if entry.overrides:
                 summary = (summary or Summary()).with_overrides(entry.overrides)
-            items.append(Item(number, entry, lookup.paper, summary))
+            items.append(Item(number, entry, lookup.paper, summary, pending=written.pending))
         markdown = self.renderer.render(
             items,
             layout.language,

@@ -18,6 +18,7 @@ from .snapshot import Snapshot
 from .summarize import Summarizer, SummaryError
 
 if TYPE_CHECKING:
+    from .background import Background
     from .fetch import ArxivApi
 
 Log = Callable[[str], None]
@@ -47,6 +48,11 @@ class Written:
     `budget_seconds`, or failed (the pipeline then warns once per cause, at the
     end, with the papers: see `Pipeline.finish`). The fallback's summary is
     shown, and the next build asks again."""
+    pending: bool = False
+    """Still being written in the background (under `mkdocs serve`): the page
+    shows the fallback's summary, marked, and reloads when it lands."""
+    failed: bool = False
+    """The backend was asked and failed."""
 
 
 @dataclass
@@ -65,6 +71,7 @@ class Stats:
     summaries_failed: int = 0
     summaries_deferred: int = 0
     summaries_over_budget: int = 0
+    summaries_pending: int = 0
     problems: list[str] = field(default_factory=list)
 
     def planned(self, pages: int) -> str:
@@ -98,6 +105,11 @@ class Stats:
                 f"{self.summaries_over_budget} left for a later build by 'llm.budget_seconds' "
                 "(shown with the extractive summary)"
             )
+        if self.summaries_pending:
+            parts.append(
+                f"{self.summaries_pending} summaries still being written in the background "
+                "(shown with the extractive summary until they land; the pages then reload)"
+            )
         return f"{self.wanted} paper(s): " + ", ".join(parts)
 
 
@@ -120,6 +132,7 @@ class Pipeline:
         fallback: Summarizer | None = None,
         max_summaries: int | None = None,
         budget_seconds: float | None = None,
+        background: Background | None = None,
     ) -> None:
         self.cache = cache
         self._make_api = api
@@ -135,7 +148,10 @@ class Pipeline:
         self.max_summaries = max_summaries
         self.budget_seconds = budget_seconds
         self._budget_ends = float("inf")
-        self._failures: dict[str, list[tuple[str, str]]] = {}
+        self.background = background if self.executor is not None else None
+        """Under `mkdocs serve`: summaries go on after the build, and pages do not wait for them."""
+        self._ours = self.background.rebuild_starts() if self.background is not None else False
+        self._failures: dict[str, list[tuple[str, str]]] = self.background.failures if self.background else {}
         """Failed summaries by cause: (the problem in full, the paper and language)."""
         self._recalled: object = None
         self.stats = Stats()
@@ -145,7 +161,8 @@ class Pipeline:
         self._summaries: dict[tuple[str, str], Future[Written]] = {}
         self._sent = 0
         self._expected = 0
-        self._lock = threading.Lock()
+        # Shared with the builds before and after under `mkdocs serve`, as the failures are.
+        self._lock = self.background.lock if self.background is not None else threading.Lock()
         self._thread: threading.Thread | None = None
         self._todo: list[ArxivId] = []
         self._from_new_snapshot: set[ArxivId] = set()
@@ -234,7 +251,7 @@ class Pipeline:
                 name = self.summarizer.model or "the model"
                 concurrency = self.summarizer.concurrency
                 cap = f", at most {self.max_summaries} this build" if self.max_summaries is not None else ""
-                self.log(f"Writing up to {self._expected} summaries with {name}, {concurrency} at a time{cap}")
+                self.log(f"Writing up to {self._expected} summaries with {name}, up to {concurrency} at a time{cap}")
             for arxiv_id, known in list(self._lookups.items()):
                 if isinstance(known, Lookup):
                     self._paper_ready(arxiv_id, known)
@@ -264,6 +281,10 @@ class Pipeline:
         with self._lock:
             future = self._summaries.get((paper.versioned_id, language))
         if future is not None:
+            if future.cancelled():
+                return Written(self._fallback(paper, language), deferred=True)
+            if self.background is not None and not future.done():
+                return Written(self._fallback(paper, language), deferred=True, pending=True)
             return future.result()
         cached = self.cache.summary(self._summary_key(paper, language))
         if cached is not None:
@@ -277,16 +298,20 @@ class Pipeline:
             self._thread.join()
         with self._lock:
             futures = list(self._summaries.values())
-        for future in futures:
-            if not future.cancelled():
-                future.exception()
+        if self.background is not None:
+            self.stats.summaries_pending = sum(1 for future in futures if not future.done())
+        else:
+            for future in futures:
+                if not future.cancelled():
+                    future.exception()
         if self.summarizer is not None and self.summarizer.memory_key:
             learned = self.summarizer.memory()
             if learned is not None and learned != self._recalled:
                 self.cache.set_json(self.summarizer.memory_key, learned)
                 self._recalled = learned
-        with self._lock:
-            failures, self._failures = self._failures, {}
+        with self._lock:  # emptied, not replaced: under `mkdocs serve` the dict is shared
+            failures = dict(self._failures)
+            self._failures.clear()
         for cause, papers in failures.items():
             self.stats.problems.append(self._failure_warning(cause, papers))
         return self.stats
@@ -323,15 +348,24 @@ class Pipeline:
         if self.executor is None or paper is None or self._stop.is_set():
             return
         for language in sorted(self._languages.get(arxiv_id, ())):
+            key = self._summary_key(paper, language)
+            # Under way since an earlier build: taken over, not sent again. Looked
+            # for before the cache, where a summary is stored before it is done.
+            running = self.background.running(key) if self.background is not None else None
             with self._lock:
                 if (paper.versioned_id, language) in self._summaries:
                     continue
-                cached = self.cache.summary(self._summary_key(paper, language))
+                cached = self.cache.summary(key)
                 future: Future[Written]
-                if cached is not None:
+                if running is not None:
+                    future = running
+                elif cached is not None:
                     future = Future()
                     future.set_result(Written(cached))
                     self.stats.summaries_cached += 1
+                elif self.background is not None and not self.background.retry(key, self._ours):
+                    future = Future()  # failed a moment ago: asked again when the writer saves a file
+                    future.set_result(Written(self._fallback(paper, language), deferred=True))
                 elif self.max_summaries is not None and self._sent >= self.max_summaries:
                     future = Future()
                     future.set_result(Written(self._fallback(paper, language), deferred=True))
@@ -339,6 +373,8 @@ class Pipeline:
                 else:
                     self._sent += 1
                     future = self.executor.submit(self._summarize, paper, language)
+                    if self.background is not None:
+                        self.background.started(key, future)
                 self._summaries[(paper.versioned_id, language)] = future
 
     def _summarize(self, paper: Paper, language: str) -> Written:
@@ -350,23 +386,30 @@ class Pipeline:
 
     def _write_summary(self, paper: Paper, language: str) -> Written:
         assert self.summarizer is not None
-        if time.monotonic() >= self._budget_ends:
-            with self._lock:
-                self.stats.summaries_over_budget += 1
-            return Written(self._fallback(paper, language), deferred=True)
-        try:
-            made = self.summarizer.summarize(paper, language)
-        except SummaryError as error:
-            problem = str(error)
-        except Exception as error:  # a backend bug must not take the build down
-            problem = f"{type(error).__name__}: {error}"
-        else:
-            self.cache.store_summary(self._summary_key(paper, language), made)
-            with self._lock:
-                self.stats.summaries_made += 1
-                done = self.stats.summaries_made + self.stats.summaries_failed
-            self._progress(done)
-            return Written(made)
+        with self.summarizer.slot():  # the budget is checked once the paper may go
+            if time.monotonic() >= self._budget_ends or self._stop.is_set():
+                with self._lock:
+                    self.stats.summaries_over_budget += not self._stop.is_set()
+                return Written(self._fallback(paper, language), deferred=True)
+            try:
+                made = self.summarizer.summarize(paper, language)
+            except SummaryError as error:
+                problem = str(error)
+            except Exception as error:  # a backend bug must not take the build down
+                problem = f"{type(error).__name__}: {error}"
+            else:
+                return self._written(paper, language, made)
+        return self._failed(paper, language, problem)
+
+    def _written(self, paper: Paper, language: str, made: Summary) -> Written:
+        self.cache.store_summary(self._summary_key(paper, language), made)
+        with self._lock:
+            self.stats.summaries_made += 1
+            done = self.stats.summaries_made + self.stats.summaries_failed
+        self._progress(done)
+        return Written(made)
+
+    def _failed(self, paper: Paper, language: str, problem: str) -> Written:
         problem = " ".join(problem.split())[:300]
         # Grouped by cause, the details (a character position, a count) aside.
         cause = re.sub(r"\s*\([^()]*\)", "", problem).strip() or problem
@@ -376,7 +419,7 @@ class Pipeline:
             self._failures.setdefault(cause, []).append((problem, name))
             done = self.stats.summaries_made + self.stats.summaries_failed
         self._progress(done)
-        return Written(self._fallback(paper, language), deferred=True)
+        return Written(self._fallback(paper, language), deferred=True, failed=True)
 
     def _fallback(self, paper: Paper, language: str) -> Summary | None:
         if self.fallback is None:

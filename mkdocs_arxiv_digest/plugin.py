@@ -25,6 +25,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from . import guard
+from .background import Background
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
@@ -81,9 +82,21 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         cache = self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir), Cache.close)
         self._report(cache)
         try:
-            self._kept.get("summarizers", settings.summarizer_key, lambda: _summarizers(settings), Summarizers.close)
+            made = self._kept.get(
+                "summarizers", settings.summarizer_key, lambda: _summarizers(settings), Summarizers.close
+            )
         except (ValueError, ImportError) as error:
             raise PluginError(f"arxiv-digest: {error}") from None
+        if self._serving and made.executor is not None:
+            # Made with the summarizers (whose threads do its work), closed before them.
+            self._kept.get(
+                "background",
+                (settings.summarizer_key, settings.cache_dir),
+                lambda: Background.make(settings.cache_dir),
+                _close_background,
+            )
+        else:
+            self._kept.drop("background")
         renderer = self._kept.get("renderer", settings.renderer_key, lambda: _renderer(settings))
         renderer.refresh()  # the site's templates may have been edited
         self._digests = Digests(renderer, cache)
@@ -94,6 +107,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.config.custom_templates:
             server.watch(self.config.custom_templates)
+        background = self._kept.peek("background")
+        if isinstance(background, Background):
+            # Written when summaries land: the live-reload server rebuilds, and the
+            # rebuild finds them in the cache.
+            server.watch(str(background.sentinel))
         return server
 
     @event_priority(-110)
@@ -137,6 +155,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             fallback=summarizers.fallback,
             max_summaries=settings.max_summaries,
             budget_seconds=settings.budget_seconds,
+            background=self._kept.peek("background"),
         )
         self._pipeline.plan(needs)
         if needs:
@@ -224,6 +243,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 log.warning(cache.problems.pop(0))
             while cache.notes:
                 log.info(cache.notes.pop(0))
+
+
+def _close_background(background: Background | None) -> None:
+    if background is not None:
+        background.close()
 
 
 def _summarizers(settings: Settings) -> Summarizers:

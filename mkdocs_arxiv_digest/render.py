@@ -46,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "missing_unknown": "arXiv has no paper with this ID",
         "missing_unavailable": "its details could not be retrieved when this page was built",
         "model_note": "The summaries on this page were written by a language model ({model}) and may contain mistakes.",
+        "pending": "The model's summary is being written; this page reloads when it is ready.",
         "paper_summary": "Summary",
         "takeaways": "Key takeaways",
         "structured": "Structured summary",
@@ -89,6 +90,7 @@ LABELS: dict[str, dict[str, str]] = {
         "missing_unknown": "arXiv 上没有这个编号的论文",
         "missing_unavailable": "生成本页时未能获取该论文的信息",
         "model_note": "本页的摘要由语言模型（{model}）生成，可能有误，请以原文为准。",
+        "pending": "模型正在撰写摘要，写好后本页会自动刷新。",
         "paper_summary": "总结",
         "takeaways": "要点",
         "structured": "结构化总结",
@@ -175,6 +177,9 @@ class Item:
     """Why the paper could not be shown, when `paper` is None, for readers: the
     `missing_unknown` or `missing_unavailable` label. The build log has the
     builder's reason."""
+    pending: bool = False
+    """The model's summary is still being written (under `mkdocs serve`):
+    `summary` is the extractive one for now."""
 
     @property
     def anchor(self) -> Markup:

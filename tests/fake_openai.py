@@ -23,6 +23,7 @@ import itertools
 import json
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -176,6 +177,9 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         responder: ``(request_json) -> content str | full response dict``;
             default `default_content`.
         model: the id listed by ``GET /v1/models``.
+        serial: answer one request at a time, as llama-cpp-python's server
+            does: the others wait in its queue (their latency too), and a
+            request whose client has hung up is still worked through.
     """
 
     name = "fake-openai"
@@ -192,6 +196,7 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         require_key: str | None = None,
         responder: Responder | None = None,
         model: str = "fake-model",
+        serial: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -202,9 +207,11 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             "refusal": refusal,
             "require_key": require_key,
             "responder": responder,
+            "serial": serial,
         }
         self.latency, self.json_schema, self.json_object = latency, json_schema, json_object
-        self.refusal = refusal
+        self.refusal, self.serial = refusal, serial
+        self._one_at_a_time = threading.Lock()
         self.require_key, self.responder, self.model = require_key, responder, model
         super().__init__(host, port)
         self._ids = itertools.count(1)
@@ -290,7 +297,10 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             self._requests.append(record)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        serial = self.serial and handler.command == "POST"
         try:
+            if serial:
+                self._one_at_a_time.acquire()
             fault = record.fault or Fault()
             stopped = (self.latency > 0 and self._stopping.wait(self.latency)) or (
                 fault.hang > 0 and self._stopping.wait(fault.hang)
@@ -326,6 +336,8 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             handler.end_headers()
             handler.wfile.write(payload)
         finally:
+            if serial:
+                self._one_at_a_time.release()
             with self._lock:
                 self.in_flight -= 1
 

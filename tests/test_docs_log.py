@@ -84,6 +84,14 @@ def test_every_quoted_log_line_is_one_a_build_prints(
     (site.docs / "zh.md").unlink()
     model.fail(content="not JSON, sorry", times=3)
     lines += printed(site.build())
+    # Under `mkdocs serve`, with a slow model: the build ends while it writes.
+    model.latency = 5
+    site.configure(summarizer="openai", llm=llm, cache_dir="serve")
+    config = site.load()
+    config.plugins.on_startup(command="serve", dirty=False)
+    lines += printed(site.build(config=config, startup=None))
+    config.plugins.on_shutdown()
+    model.latency = 0
     # A template that fails, and a key that is not set.
     templates = site.root / "templates"
     templates.mkdir()

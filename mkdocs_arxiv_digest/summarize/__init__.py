@@ -3,9 +3,11 @@ know nothing of MkDocs."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +47,11 @@ class Summarizer:
         """The paper's summary in `language`; raises `SummaryError` saying why not."""
         raise NotImplementedError
 
+    def slot(self) -> AbstractContextManager[Any]:
+        """Held while the pipeline sends one paper: a backend that finds out how
+        much its server takes at once makes the others wait here (see `Ramp`)."""
+        return contextlib.nullcontext()
+
     def warm_up(self) -> None:
         """Start slow preparations (imports, connections) before the first paper arrives."""
 
@@ -79,10 +86,11 @@ class Summarizers:
         return self.main.key if self.main else "none"
 
     def close(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+        # The backend first: it ends the requests under way, so the threads end promptly.
         if self.main is not None:
             self.main.close()
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def make_summarizer(

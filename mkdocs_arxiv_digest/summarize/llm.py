@@ -19,6 +19,7 @@ from ..deadline import Deadline
 from ..ids import parse_id
 from ..records import STRUCTURED_FIELDS, Paper, Summary
 from . import Summarizer, SummaryError
+from .ramp import Ramp
 
 PROMPT_VERSION = 2
 """Bumped when the prompt changes in a way that changes answers: cached summaries are then redone."""
@@ -260,34 +261,84 @@ def _first_line(value: Any) -> str:
     return text[:200]
 
 
-def _deadline_client(openai: Any, base_url: str, timeout: float) -> Any:
+class _Live:
+    """The deadlines of the requests under way, so that closing the summarizer
+    cuts them at once (`mkdocs serve` stopping, or its settings changed)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._lock = threading.Lock()
+        self._deadlines: set[Deadline] = set()
+
+    def add(self, deadline: Deadline) -> bool:
+        with self._lock:
+            if not self.closed:
+                self._deadlines.add(deadline)
+            return not self.closed
+
+    def discard(self, deadline: Deadline) -> None:
+        with self._lock:
+            self._deadlines.discard(deadline)
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            deadlines = list(self._deadlines)
+        for deadline in deadlines:
+            deadline.expire()
+
+
+def _deadline_client(
+    openai: Any,
+    base_url: str,
+    timeout: float,
+    live: _Live | None = None,
+    timed_out: Any = None,
+    seconds: Any = None,
+) -> Any:
     """An HTTP client for the SDK in which every request, its answer read whole,
     ends within `timeout` seconds of wall clock (see `Deadline`); past that it
-    fails as a read timeout, which the SDK retries like any other. Connections
-    are not kept alive, so every request's socket is seen being made."""
+    fails as a read timeout, which the SDK retries like any other, and
+    `timed_out` is called. Connections are not kept alive, so every request's
+    socket is seen being made. Once `live` is closed, requests under way end
+    and new ones fail at once, with an error the SDK does not retry.
+    `seconds()`, when given, is each request's deadline instead of `timeout`
+    (which then only bounds each read)."""
+    under_way = live if live is not None else _Live()
     # The SDK's own HTTP library: httpx2 for openai 2.x and later, httpx before.
     base = next(kind for kind in openai.DefaultHttpxClient.__mro__ if kind.__name__ == "Client")
     http = sys.modules[base.__module__.split(".")[0]]
 
     class Body(http.SyncByteStream):  # type: ignore[misc,name-defined]
-        def __init__(self, stream: Any, deadline: Deadline, request: Any) -> None:
-            self._stream, self._deadline, self._request = stream, deadline, request
+        def __init__(self, stream: Any, deadline: Deadline, request: Any, allowed: float) -> None:
+            self._stream, self._deadline, self._request, self._allowed = stream, deadline, request, allowed
 
         def __iter__(self) -> Any:
             try:
                 yield from self._stream
             except http.TransportError as error:
+                if under_way.closed:
+                    raise openai.OpenAIError("stopped: the summarizer was closed") from error
                 if self._deadline.fired:
-                    raise http.ReadTimeout(f"no whole answer within {timeout:g} s", request=self._request) from error
+                    if timed_out is not None:
+                        timed_out()
+                    raise http.ReadTimeout(
+                        f"no whole answer within {self._allowed:g} s", request=self._request
+                    ) from error
                 raise
 
         def close(self) -> None:
             self._deadline.cancel()
+            under_way.discard(self._deadline)
             self._stream.close()
 
     class Transport(http.HTTPTransport):  # type: ignore[misc,name-defined]
         def handle_request(self, request: Any) -> Any:
-            deadline = Deadline(timeout)
+            allowed = seconds() if seconds is not None else timeout
+            deadline = Deadline(allowed)
+            if not under_way.add(deadline):
+                # An OpenAIError is not retried: the paper fails now, not after backoff.
+                raise openai.OpenAIError("stopped: the summarizer was closed")
 
             def trace(name: str, info: dict[str, Any]) -> None:
                 # httpcore names each new connection's stream, plain or TLS, once made.
@@ -301,13 +352,19 @@ def _deadline_client(openai: Any, base_url: str, timeout: float) -> Any:
                 response = super().handle_request(request)
             except http.TransportError as error:
                 deadline.cancel()
+                under_way.discard(deadline)
+                if under_way.closed:
+                    raise openai.OpenAIError("stopped: the summarizer was closed") from error
+                if deadline.fired and timed_out is not None:
+                    timed_out()
                 if deadline.fired and not isinstance(error, http.TimeoutException):
-                    raise http.ReadTimeout(f"no answer within {timeout:g} s", request=request) from error
+                    raise http.ReadTimeout(f"no answer within {allowed:g} s", request=request) from error
                 raise
             except BaseException:
                 deadline.cancel()
+                under_way.discard(deadline)
                 raise
-            response.stream = Body(response.stream, deadline, request)
+            response.stream = Body(response.stream, deadline, request, allowed)
             return response
 
     # A client given its transport ignores proxy variables: the transport honours them.
@@ -351,6 +408,9 @@ class LlmSummarizer(Summarizer):
         self.model = model
         self.base_url = base_url
         self.concurrency = concurrency
+        self._ramp = Ramp(concurrency)
+        self._timeout = timeout
+        self._live = _Live()
         self.background = True
         self.temperature = temperature
         self.max_tokens = max_tokens
@@ -359,7 +419,9 @@ class LlmSummarizer(Summarizer):
         self._client_settings: dict[str, Any] = {
             "base_url": base_url,
             "api_key": api_key or "no-key",
-            "timeout": timeout,
+            # The SDK's and httpx's timeouts bound each read; the deadline (see
+            # `_connect`) bounds the whole answer, and may be longer than `timeout`.
+            "timeout": timeout * concurrency,
             "max_retries": retries,
         }
         self._client: Any = None
@@ -391,15 +453,30 @@ class LlmSummarizer(Summarizer):
                 self._formats = list(RESPONSE_FORMATS[RESPONSE_FORMATS.index(mode) :])
                 self._worked_at = float(when)
             self._settled.set()
+        level = memory.get("concurrency")
+        if isinstance(level, int) and not isinstance(level, bool) and level >= 1:
+            # A level the ramp merely reached (the setting was lower then) is a
+            # floor to start from; one the server showed is kept.
+            self._ramp = Ramp(self.concurrency, start=level, settled=memory.get("settled") is True)
 
     def memory(self) -> Any:
-        """The format this server took, once a request in it has worked: JSON for the cache."""
+        """The format this server took, once a request in it has worked, and
+        how many requests at once it gains from (see `Ramp`): JSON for the cache."""
         if not self._worked_at or not self.memory_key:
             return None
         with self._lock:
-            return {"format": self._formats[0], "when": self._worked_at}
+            return {
+                "format": self._formats[0],
+                "when": self._worked_at,
+                "concurrency": self._ramp.limit,
+                "settled": self._ramp.found,
+            }
+
+    def slot(self) -> Any:
+        return self._ramp.slot()
 
     def close(self) -> None:
+        self._live.close()  # requests under way end now
         if self._client is not None:
             self._client.close()
 
@@ -414,7 +491,14 @@ class LlmSummarizer(Summarizer):
 
                 self._openai = openai
                 settings = self._client_settings
-                http_client = _deadline_client(openai, settings["base_url"], settings["timeout"])
+                http_client = _deadline_client(
+                    openai,
+                    settings["base_url"],
+                    settings["timeout"],
+                    self._live,
+                    lambda: self._ramp.timed_out(),
+                    lambda: self._timeout * self._ramp.patience(),
+                )
                 self._client = openai.OpenAI(**self._client_settings, http_client=http_client)
             return self._client
 
@@ -435,6 +519,7 @@ class LlmSummarizer(Summarizer):
             except _Unreadable as error:
                 problem = str(error)
                 continue
+            self._ramp.answered(len(content))
             if self._secret and self._secret in content:
                 content = content.replace(self._secret, "***")  # never let the key reach a page
             try:
@@ -485,6 +570,7 @@ class LlmSummarizer(Summarizer):
                 extra["response_format"] = {"type": "json_object", "schema": schema}
             elif mode == "json_object":
                 extra["response_format"] = {"type": "json_object"}
+            self._ramp.sending()
             try:
                 response = client.chat.completions.create(
                     model=self.model,
@@ -513,6 +599,8 @@ class LlmSummarizer(Summarizer):
                 raise failure from None
             except openai.APIError as error:
                 raise SummaryError(self._say(error)) from None
+            except openai.OpenAIError as error:  # closed while under way
+                raise SummaryError(str(error)) from None
             except ValueError as error:  # a body that is not JSON escapes the SDK as it is
                 raise _Unreadable(f"the server's answer could not be read ({type(error).__name__})") from None
             if not self._worked_at:

@@ -1,0 +1,108 @@
+"""`mkdocs serve`, run for real: pages show at once while a model writes the
+summaries in the background, and reload with them when they land."""
+
+from __future__ import annotations
+
+import html
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from test_llm import PAPERS, entry, use_model
+
+from conftest import KEY, Site
+from fake_openai import FakeOpenAI
+
+PENDING = "summary is being written"
+
+
+def get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return html.unescape(answer.read().decode("utf-8"))
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def wait_for(what: Callable[[], str | None], seconds: float, why: str, serve: subprocess.Popen[bytes]) -> str:
+    """The first truthy `what()`, polled; fails after `seconds` or when serve has stopped."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = what()
+        if found:
+            return found
+        if serve.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{why} within {seconds} s")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def slow_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    """A server of its own: answers left hanging here do not reach other tests."""
+    monkeypatch.setenv("ARXIV_DIGEST_TEST_KEY", KEY)
+    with FakeOpenAI(latency=4.0) as server:
+        yield server
+
+
+def test_serve_shows_pages_at_once_and_reloads_them_with_the_summaries(
+    site: Site, slow_model: FakeOpenAI, tmp_path: Path
+) -> None:
+    papers = PAPERS[:4]
+    site.page("index.md", papers)
+    use_model(site, slow_model, timeout=10)
+    config = site.write_config()
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", f"127.0.0.1:{port}"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        # At once: the extractive summary, marked, while the model is still on the first paper.
+        first = wait_for(lambda: get(url), 60, "no page served", serve)
+        assert slow_model.calls <= 1 and "TLDR of" not in first
+        for arxiv_id in papers:
+            shown = entry(first, arxiv_id)
+            assert PENDING in shown and "TL;DR" in shown, shown
+
+        # Then, with no change by the writer, the page reloads with the model's summaries.
+        def summarized() -> str | None:
+            page = get(url)
+            return page if page and PENDING not in page and all(f"TLDR of {i}" in page for i in papers) else None
+
+        wait_for(summarized, 60, "the summaries did not reach the page", serve)
+        assert slow_model.calls == len(papers), "a rebuild while summaries were under way sent none again"
+        assert "written by a language model (fake-model)" in (get(url) or "")
+        served = log.read_text(errors="replace")
+        assert "still being written in the background" in served
+
+        # A page the writer adds shows at once too; stopping serve then ends the
+        # request under way at once instead of waiting out its deadline.
+        slow_model.latency = 60
+        site.page("more.md", ["1605.08386"])
+        page = wait_for(lambda: get(url + "more/"), 30, "the new page was not served", serve)
+        assert PENDING in page
+        wait_for(lambda: "x" if slow_model.calls == len(papers) + 1 else None, 10, "no request for it", serve)
+        stopping = time.monotonic()
+        serve.send_signal(signal.SIGINT)
+        serve.wait(30)
+        assert time.monotonic() - stopping < 10, log.read_text(errors="replace")[-2000:]
+        assert "Traceback" not in log.read_text(errors="replace")
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
