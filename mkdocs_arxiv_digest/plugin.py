@@ -34,7 +34,7 @@ from . import guard
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
-from .feed import PageRecord, atom, entries, head_link, link, papers_json, relative_url, wanted
+from .feed import PageRecord, atom, entries, head_link, papers_json, relative_url, wanted
 from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
 from .pages import PageReader, add_file_beside, built_pages, language_folder
@@ -213,9 +213,9 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if self._feed_file is not None:
-            output = head_link(output, link(self._feed_file.url, config.site_url, page.url), "application/atom+xml")
-        if (json_file := self._json_files.get(page.file.src_uri)) is not None:
-            output = head_link(output, relative_url(json_file.url, page.url), "application/json")
+            # Relative, so it is right wherever the site is viewed (a preview, a
+            # mirror): Material fetches a sitemap.xml beside every alternate link.
+            output = head_link(output, relative_url(self._feed_file.url, page.url), "application/atom+xml")
         return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:

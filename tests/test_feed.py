@@ -312,10 +312,8 @@ def test_json_files_beside_the_bib_files_hold_the_papers_and_their_summaries(sit
         assert_anchor(site, from_file(paper["links"]["page"], "topics/robust.json"))
     day = json.loads((site.root / "site/day.json").read_text(encoding="utf-8"))
     assert day["page"]["date"] == "2026-11-20T00:00:00Z"
-    # The page names its JSON file in its <head>.
-    head = lxml.html.fromstring(site.html("topics/robust.md")).head
-    (link,) = head.xpath('link[@type="application/json"]')
-    assert link.get("href") == "../robust.json"
+    # Pages do not link it: Material would look for a sitemap.xml beside it.
+    assert "robust.json" not in site.html("topics/robust.md")
 
 
 def test_static_i18n_gets_a_feed_per_language(site: Site) -> None:
@@ -339,7 +337,7 @@ def test_static_i18n_gets_a_feed_per_language(site: Site) -> None:
     assert alternate(french.entries[0]) == SITE_URL + "fr/papers/#arxiv-astro-ph-0601001"
     assert_anchor(site, alternate(french.entries[0]))
     head = lxml.html.parse(str(site.root / "site/fr/papers/index.html")).getroot().head
-    assert head.xpath('link[@type="application/atom+xml"]/@href') == [SITE_URL + "fr/feed.xml"]
+    assert head.xpath('link[@type="application/atom+xml"]/@href') == ["../feed.xml"]
 
 
 def test_material_blog_posts_are_dated_by_their_post_date(site: Site) -> None:
@@ -421,3 +419,31 @@ def test_page_dates_in_every_form_yaml_and_material_give(value: Any, expected: s
 def test_page_dates_that_are_not_dates_say_so(value: Any) -> None:
     when, problem = page_date(value)
     assert when is None and problem.startswith("'date' is")
+
+
+def test_material_pages_with_the_feed_load_without_errors_in_a_browser(site: Site) -> None:
+    """Material fetches a sitemap.xml beside every `<link rel="alternate">`: the
+    page's links must leave it nothing to fail on, even on a host that is not `site_url`."""
+    import browser
+
+    site.page("index.md", None, "# Home\n")
+    site.page("a/b/nested.md", ["1707.08567"], "# Nested\n")
+    site.configure(feed=True, json=True)
+    # No web fonts: nothing is asked of a host but the local server.
+    site.extra = {"theme": {"name": "material", "font": False}, "site_url": SITE_URL}
+    assert site.build(strict=True).error is None
+    with browser.playwright_chromium() as chromium, browser.serve(site.root / "site") as url:
+        context = chromium.new_context()
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())
+        tab = context.new_page()
+        problems: list[str] = []
+        tab.on("console", lambda message: message.type == "error" and problems.append(message.text))
+        tab.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+        tab.on(
+            "response", lambda response: response.status >= 400 and problems.append(f"{response.status} {response.url}")
+        )
+        tab.goto(f"{url}a/b/nested/", wait_until="networkidle")
+        feed = tab.evaluate("document.querySelector('link[type=\"application/atom+xml\"]').href")
+        context.close()
+    assert feed == f"{url}feed.xml"
+    assert problems == []
