@@ -120,7 +120,8 @@ def wanted(src_uri: str, globs: Sequence[str]) -> bool:
     return not globs or any(fnmatchcase(src_uri, glob) for glob in globs)
 
 
-_OLDEST = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+_OLDEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+"""The date of a paper without one (a snapshot may leave it out): last, and a valid Atom date."""
 
 
 def entries(pages: Iterable[PageRecord], size: int) -> list[FeedEntry]:
@@ -147,7 +148,8 @@ def _text(text: str) -> str:
 
 
 def _stamp(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 in UTC, to the second; `isoformat` writes every year with four digits, as Atom needs."""
+    return when.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def relative_url(url: str, base: str) -> str:

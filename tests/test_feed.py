@@ -447,3 +447,36 @@ def test_material_pages_with_the_feed_load_without_errors_in_a_browser(site: Sit
         context.close()
     assert feed == f"{url}feed.xml"
     assert problems == []
+
+
+def test_papers_without_dates_and_odd_dates_make_dates_atom_accepts() -> None:
+    """From records, without a site: a paper a snapshot gave no date (dated
+    1970-01-01) and a page dated in the year 999 still make valid Atom dates, in order."""
+    from mkdocs_arxiv_digest.digest import Shown
+    from mkdocs_arxiv_digest.feed import PageRecord, atom, entries
+    from mkdocs_arxiv_digest.ids import Entry, parse_id
+    from mkdocs_arxiv_digest.records import Paper, Summary
+
+    def shown(arxiv_id: str, updated: str) -> Shown:
+        paper = Paper(arxiv_id, 1, f"Title {arxiv_id}", "Abstract.", ("A. Author",), updated=updated)
+        return Shown(Entry(parse_id(arxiv_id)), paper, Summary(tldr=f"TL;DR {arxiv_id}"))
+
+    undated = PageRecord("a.md", "a/", "en", None, (shown("2501.00001", ""), shown("2501.00002", "2025-01-02")))
+    ancient = PageRecord("b.md", "b/", "en", dt.datetime(999, 1, 1, tzinfo=dt.timezone.utc), (shown("2501.00003", ""),))
+    written = atom(
+        entries([undated, ancient], 10),
+        feed_url="feed.xml",
+        site_url=None,
+        site_name="Site",
+        author=None,
+        max_authors=0,
+        built=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    )
+    parsed = feedparser.parse(written)
+    assert not parsed.bozo
+    assert [(e.id[-12:], e.updated) for e in parsed.entries] == [
+        ("2501.00002v1", "2025-01-02T00:00:00Z"),
+        ("2501.00001v1", "1970-01-01T00:00:00Z"),
+        ("2501.00003v1", "0999-01-01T00:00:00Z"),
+    ]
+    assert parsed.feed.id.startswith("urn:uuid:") and alternate(parsed.entries[0]) == "a/#arxiv-2501-00002"
