@@ -113,6 +113,27 @@ class Language(c.Type):  # type: ignore[type-arg]
             )
 
 
+class SitePath(c.Type):  # type: ignore[type-arg]
+    """A file's path in the built site, relative to its root: `/`-separated,
+    no `..`, not absolute, with a name and one of `extensions`."""
+
+    def __init__(self, default: str, extensions: tuple[str, ...]) -> None:
+        super().__init__(str, default=default)
+        self.extensions = extensions
+
+    def run_validation(self, value: object) -> str:
+        path: str = super().run_validation(value)
+        parts = path.split("/")
+        if path.startswith("/") or "\\" in path or any(part in ("", ".", "..") for part in parts):
+            raise ValidationError(
+                f"Expected a path relative to the site's root, like {self.default!r}, with no '..', "
+                f"'.' or empty part, got {path!r}."
+            )
+        if not path.endswith(self.extensions):
+            raise ValidationError(f"Expected a file name ending in {' or '.join(self.extensions)}, got {path!r}.")
+        return path
+
+
 class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     """How to reach a model behind an OpenAI-compatible chat-completions API."""
 
@@ -217,6 +238,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "Layouts, Material and BibTeX",
         "These options are described at length in [layouts, Material and BibTeX](layouts.md) "
         "and [custom templates](templates.md).",
+    ),
+    "feed": (
+        "Feeds and JSON",
+        "What the feed and the JSON files hold, and how to subscribe, is described in [feeds and JSON](feeds.md).",
     ),
     "llm": ("Summaries from a model", ""),
 }
@@ -418,6 +443,45 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     categories of its papers (`categories`), the keywords of their summaries
     (`keywords`), or both. The extractive summarizer writes no keywords; a
     model does, and so can you by hand. See [tags](layouts.md#tags)."""
+
+    feed = c.Type(bool, default=False)
+    """Write an Atom feed of the papers of the site's digest pages (or of the
+    pages in [`feed_pages`](#feed_pages)), newest first, and link every page to
+    it with `<link rel="alternate" type="application/atom+xml">` in its
+    `<head>`, where feed readers and browsers look for one. Each entry is one
+    paper: its title (on a translated page the translation, with the original
+    after it), its TL;DR as the summary (the abstract where there is none), its
+    authors, a link to its entry on the page and one to arXiv. A paper's date
+    is its page's `date:` front matter when the page has one (a daily page, a
+    Material blog post), otherwise the date of the version shown.
+
+    Links in a feed must be absolute, so set MkDocs' `site_url`: without it
+    the links are relative to the feed and the build warns. See
+    [feeds and JSON](feeds.md)."""
+
+    feed_file = SitePath("feed.xml", (".xml", ".atom"))
+    """Where the feed is written, relative to the site's root. With
+    mkdocs-static-i18n each language gets its own feed, of its own pages, in
+    its folder (`fr/feed.xml`); the default language's is at the root. A file
+    of the same path in `docs_dir` stops the build with an error. With
+    Material for MkDocs, keep it at the root: Material looks for a
+    `sitemap.xml` beside it (see [feeds and JSON](feeds.md#the-feed))."""
+
+    feed_pages = c.ListOfItems(c.Type(str), default=[])
+    """Glob patterns on the paths of pages in `docs_dir` (`daily/*`,
+    `reading/*.md`): only the papers of digest pages that match one go into the
+    feed. `*` matches any characters, `/` too, so `daily/*` takes every page
+    under `daily/`. Empty (the default): every digest page."""
+
+    feed_size = Number(int, 100, minimum=1)
+    """The most entries in the feed: the newest papers, counting a version
+    shown on several pages once."""
+
+    json = c.Type(bool, default=False)
+    """Write each digest page's papers and summaries as a JSON file beside it
+    in the site, named as the page (`papers.md` gives `papers.json`, beside
+    `papers.bib`), for scripts that mail or post them. Its shape, with a
+    version number, is described in [feeds and JSON](feeds.md#json-files)."""
 
     llm = c.SubConfig(LlmConfig)
     """How to reach the model used by [`summarizer: openai`](#summarizer): a server

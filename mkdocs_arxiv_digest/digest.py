@@ -7,14 +7,14 @@ import dataclasses
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mkdocs_arxiv_digest as package
 
 from .bibtex import bibliography
 from .cache import Cache
 from .escape import one_line
-from .ids import PageSpec
+from .ids import Entry, PageSpec
 from .pipeline import Pipeline
 from .records import Paper, Summary
 from .render import Item, Renderer
@@ -68,6 +68,16 @@ _TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
 
 
 @dataclass(frozen=True)
+class Shown:
+    """A paper as the page shows it: its entry (whose ID makes the heading's
+    anchor), its metadata and its summary with the page's overrides."""
+
+    entry: Entry
+    paper: Paper
+    summary: Summary | None
+
+
+@dataclass(frozen=True)
 class PageDigest:
     markdown: str
     problems: list[str]
@@ -77,6 +87,8 @@ class PageDigest:
     """The keywords of the papers' summaries, for the page's tags."""
     bib: str = ""
     """The page's `.bib` file, when one was asked for."""
+    shown: list[Shown] = field(default_factory=list)
+    """The papers shown with their summaries, when asked for (feeds and JSON read them)."""
 
     def tags(self, existing: object, kinds: tuple[str, ...]) -> list[str]:
         """The page's tags with its papers' `categories` and `keywords` added
@@ -96,22 +108,25 @@ class Digests:
         self.cache = cache
         self._layouts: dict[Layout, str] = {}
 
-    def page(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str = "") -> PageDigest:
-        """The page's digest: its Markdown, what to warn about, its papers.
-        A page from a listing says which announcement it shows, and its
-        replacements follow under "Updated", one heading level lower."""
+    def page(
+        self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str = "", shown: bool = False
+    ) -> PageDigest:
+        """The page's digest: its Markdown, what to warn about, its papers, and
+        with `shown` each paper with its summary. A page from a listing says
+        which announcement it shows, and its replacements follow under
+        "Updated", one heading level lower."""
         if spec.notice is None and not spec.updated:
-            return self._digest(spec, layout, pipeline, bib_file)
+            return self._digest(spec, layout, pipeline, bib_file, shown)
         labels = dict(layout.labels)
         plain = dataclasses.replace(spec, updated=[], notice=None)
-        main = self._digest(plain, layout, pipeline, "" if spec.updated else bib_file)
+        main = self._digest(plain, layout, pipeline, "" if spec.updated else bib_file, shown)
         parts = [self.renderer.notice(labels[spec.notice[0]], spec.notice[1])] if spec.notice else []
         parts += [main.markdown] if main.markdown else []
         made = [main]
         if spec.updated:
             level = layout.heading_level
             below = dataclasses.replace(layout, heading_level=min(level + 1, 5))
-            updated = self._digest(PageSpec(entries=spec.updated), below, pipeline, bib_file)
+            updated = self._digest(PageSpec(entries=spec.updated), below, pipeline, bib_file, shown)
             parts.append(f"{'#' * level} {labels['updated_part']}\n\n{updated.markdown}")
             made.append(updated)
         papers = [paper for part in made for paper in part.papers]
@@ -121,9 +136,10 @@ class Digests:
             papers,
             [keyword for part in made for keyword in part.keywords],
             bibliography(papers) if bib_file and papers else "",
+            [record for part in made for record in part.shown],
         )
 
-    def _digest(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str) -> PageDigest:
+    def _digest(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str, shown: bool) -> PageDigest:
         problems: list[str] = []
         lookups = [(entry, pipeline.paper(entry.id)) for entry in spec.entries]
         for entry, lookup in lookups:
@@ -139,8 +155,13 @@ class Digests:
             key = self._key(spec, layout, papers, bib_file)
             made = self.cache.digest(key)
             if made is not None and (not bib_file or "bib" in made):
-                return PageDigest(made["markdown"], problems, papers, made["keywords"], made.get("bib", ""))
+                # The summaries are in the cache (the digest was kept only once all were final).
+                kept = (
+                    [self._shown(entry, lookup.paper, layout, pipeline) for entry, lookup in lookups] if shown else []
+                )
+                return PageDigest(made["markdown"], problems, papers, made["keywords"], made.get("bib", ""), kept)
         items = []
+        records: list[Shown] = []
         labels = dict(layout.labels)
         final = key is not None
         for number, (entry, lookup) in enumerate(lookups, start=1):
@@ -157,6 +178,7 @@ class Digests:
             if entry.overrides:
                 summary = (summary or Summary()).with_overrides(entry.overrides)
             items.append(Item(number, entry, lookup.paper, summary, pending=written.pending))
+            records.append(Shown(entry, lookup.paper, summary))
         markdown = self.renderer.render(
             items,
             layout.language,
@@ -173,7 +195,15 @@ class Digests:
         bib = bibliography(papers) if bib_file else ""
         if final and key is not None:
             self.cache.store_digest(key, {"markdown": markdown, "keywords": keywords, "bib": bib})
-        return PageDigest(markdown, problems, papers, keywords, bib)
+        return PageDigest(markdown, problems, papers, keywords, bib, records if shown else [])
+
+    @staticmethod
+    def _shown(entry: Entry, paper: Paper | None, layout: Layout, pipeline: Pipeline) -> Shown:
+        assert paper is not None, "a digest is kept only when every paper was found"
+        summary = pipeline.summary(paper, layout.language).summary
+        if entry.overrides:
+            summary = (summary or Summary()).with_overrides(entry.overrides)
+        return Shown(entry, paper, summary)
 
     def _key(self, spec: PageSpec, layout: Layout, papers: list[Paper], bib_file: str) -> str:
         """A hash of everything the digest is made of. The papers count with all

@@ -1,5 +1,5 @@
 """The site's pages that list papers: their `arxiv:` front matter, read once
-per version of each file, and the `.bib` file beside each of them."""
+per version of each file, and the `.bib` and `.json` files beside each of them."""
 
 from __future__ import annotations
 
@@ -114,13 +114,28 @@ def _blog_posts(config: MkDocsConfig) -> set[str]:
     return posts
 
 
-def add_bib_file(page: File, files: Files, config: MkDocsConfig, taken: set[str], warn: Warn) -> File | None:
-    """A `.bib` file beside the page, filled in when the page's digest is made."""
-    src_uri = page.src_uri.rsplit(".", 1)[0] + ".bib"
+def language_folder(config: MkDocsConfig) -> str:
+    """The folder mkdocs-static-i18n builds this language into: `""` for the
+    default language (and for a site without the plugin), else its locale."""
+    for plugin in config.plugins.values():
+        if type(plugin).__module__.startswith("mkdocs_static_i18n"):
+            language = getattr(plugin, "current_language", None)
+            if isinstance(language, str) and language and not getattr(plugin, "is_default_language_build", True):
+                return language
+    return ""
+
+
+def add_file_beside(
+    page: File, extension: str, what: str, files: Files, config: MkDocsConfig, taken: set[str], warn: Warn
+) -> File | None:
+    """A file named as the page with another `extension` (`bib`, `json`), beside
+    it in the site, filled in when the page's digest is made; `what` names it
+    in the warning when the docs hold a file of that name already."""
+    src_uri = page.src_uri.rsplit(".", 1)[0] + "." + extension
     if files.get_file_from_path(src_uri) is not None:
-        warn(f"Page '{page.src_uri}': '{src_uri}' exists already, so the page's BibTeX file is not written.")
+        warn(f"Page '{page.src_uri}': '{src_uri}' exists already, so the page's {what} is not written.")
         return None
-    bib = File.generated(config, src_uri, content="")
+    made = File.generated(config, src_uri, content="")
     # In the folder the page is built into, which plugins may have moved
     # (i18n puts a language's pages under its folder): `page.bib` beside
     # `page/index.html`, `fr/page.fr.bib` beside `fr/page/index.html`.
@@ -129,7 +144,7 @@ def add_bib_file(page: File, files: Files, config: MkDocsConfig, taken: set[str]
         folder = posixpath.dirname(folder)
     beside = posixpath.join(folder, posixpath.basename(src_uri))
     if beside not in taken:
-        bib.dest_uri = beside
-    taken.add(bib.dest_uri)
-    files.append(bib)
-    return bib
+        made.dest_uri = beside
+    taken.add(made.dest_uri)
+    files.append(made)
+    return made

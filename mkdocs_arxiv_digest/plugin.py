@@ -11,10 +11,15 @@ Event priorities, where the order among plugins matters:
   fetched for, and the `.bib` files added here are left alone by i18n.
 - `on_page_markdown` at 10: before Material's tags plugin reads `page.meta`
   (0 up to 9.5, -50 from 9.6), so the tags added here are seen in any order.
+
+The feed (`feed.py`) is a file added in `on_files` and filled in `on_env`,
+once every page's digest is made and before MkDocs writes the site's files:
+`mkdocs build` and `mkdocs serve` write it like any other file.
 """
 
 from __future__ import annotations
 
+import posixpath
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -23,15 +28,17 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_build_datetime
 
 from . import guard
 from .background import Background
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
+from .feed import PageRecord, atom, entries, head_link, papers_json, relative_url, wanted
 from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
-from .pages import PageReader, add_bib_file, built_pages
+from .pages import PageReader, add_file_beside, built_pages, language_folder
 from .pipeline import Pipeline, Stats
 from .render import Renderer
 from .resources import Resources
@@ -57,6 +64,9 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._settings: Settings | None = None
         self._specs: dict[str, PageSpec] = {}
         self._bib_files: dict[str, File] = {}
+        self._json_files: dict[str, File] = {}
+        self._feed_file: File | None = None
+        self._feed_pages: list[PageRecord] = []
         self._pipeline: Pipeline | None = None
         self._digests: Digests | None = None
         self.last_stats: Stats | None = None
@@ -117,8 +127,9 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     @event_priority(-110)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         settings, cache = self._ready()
-        self._specs, self._bib_files = {}, {}
+        self._specs, self._bib_files, self._json_files, self._feed_pages = {}, {}, {}, []
         taken = {file.dest_uri for file in files}
+        self._feed_file = self._add_feed(files, config, taken) if settings.feed else None
         needs: dict[ArxivId, set[str]] = {}
         sources: Sources | None = None
         for file in built_pages(files, config):
@@ -138,8 +149,16 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 spec = sources.fill(spec)
             self._specs[file.src_uri] = spec
             shown = [*spec.entries, *spec.updated]
-            if settings.bibtex and shown and (bib := add_bib_file(file, files, config, taken, log.warning)):
-                self._bib_files[file.src_uri] = bib
+            for wanted_here, extension, what, kept in (
+                (settings.bibtex, "bib", "BibTeX file", self._bib_files),
+                (settings.json, "json", "JSON file", self._json_files),
+            ):
+                if (
+                    wanted_here
+                    and shown
+                    and (made := add_file_beside(file, extension, what, files, config, taken, log.warning))
+                ):
+                    kept[file.src_uri] = made
             for entry in shown:
                 needs.setdefault(entry.id, set()).add(settings.page_language(spec)[0])
         summarizers = self._summarizers()
@@ -173,14 +192,33 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         for problem in [*spec.problems, *problems]:
             log.warning(f"{where}: arxiv: {problem}")
         bib = self._bib_files.get(page.file.src_uri)
+        json_file = self._json_files.get(page.file.src_uri)
+        feed = self._settings.feed
+        in_feed = feed is not None and wanted(page.file.src_uri, feed.pages)
+        bib_name = bib.src_uri.rsplit("/", 1)[-1] if bib else ""
         try:
-            made = self._digests.page(spec, layout, self._pipeline, bib.src_uri.rsplit("/", 1)[-1] if bib else "")
+            made = self._digests.page(spec, layout, self._pipeline, bib_name, shown=in_feed or json_file is not None)
         except jinja2.TemplateError as error:
             raise PluginError(f"arxiv-digest: the template for page '{page.file.src_uri}' failed: {error}") from None
         for problem in made.problems:
             log.warning(f"{where}: {problem}")
         if bib is not None:
             bib.content_string = made.bib
+        if in_feed or json_file is not None:
+            record, problem = PageRecord.of(
+                page.file.src_uri,
+                page.url,
+                layout.language,
+                page.meta.get("date"),
+                [entry.id for entry in (*spec.entries, *spec.updated)],
+                made.shown,
+            )
+            if problem and in_feed:
+                log.warning(f"{where}: {problem}, so the feed dates its papers by their arXiv versions.")
+            if in_feed:
+                self._feed_pages.append(record)
+            if json_file is not None:
+                json_file.content_string = papers_json(record, json_url=json_file.url, site_url=config.site_url)
         if self._settings.tags and made.papers:
             page.meta["tags"] = made.tags(page.meta.get("tags"), self._settings.tags)
         return place(markdown, made.markdown) if made.markdown else markdown
@@ -189,6 +227,34 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if "title" not in page.meta and (title := page_title(html, page.toc)) is not None:
             page.title = title  # the paper's title as plain text, not its TeX
         return html
+
+    def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        feed = self._settings.feed if self._settings else None
+        if self._feed_file is None or feed is None:
+            return env
+        if not config.site_url:
+            log.warning(
+                f"feed: MkDocs' 'site_url' is not set, so the links in '{self._feed_file.dest_uri}' are relative "
+                "to the feed, and feed readers that need absolute links cannot open the papers; "
+                "set 'site_url' to the address the site is published at."
+            )
+        self._feed_file.content_bytes = atom(
+            entries(self._feed_pages, feed.size),
+            feed_url=self._feed_file.url,
+            site_url=config.site_url,
+            site_name=config.site_name,
+            author=config.site_author,
+            max_authors=self._settings.max_authors if self._settings else 0,
+            built=get_build_datetime(),
+        )
+        return env
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self._feed_file is not None:
+            # Relative, so it is right wherever the site is viewed (a preview, a
+            # mirror): Material fetches a sitemap.xml beside every alternate link.
+            output = head_link(output, relative_url(self._feed_file.url, page.url), "application/atom+xml")
+        return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self._pipeline is not None:
@@ -226,6 +292,21 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         return self._kept.get(
             "api", api, lambda: ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries), ArxivApi.close
         )
+
+    def _add_feed(self, files: Files, config: MkDocsConfig, taken: set[str]) -> File:
+        """The feed's file, empty until `on_env`: at `feed_file`, in the
+        folder of the language being built (mkdocs-static-i18n)."""
+        assert self._settings is not None and self._settings.feed is not None
+        path = posixpath.join(language_folder(config), self._settings.feed.file)
+        if path in taken or files.get_file_from_path(path) is not None:
+            raise PluginError(
+                f"arxiv-digest: 'feed_file' is '{self._settings.feed.file}', but the site has a file "
+                f"'{path}' already (from docs_dir or another plugin). Set 'feed_file' to another path, e.g. 'papers.xml'."
+            )
+        made = File.generated(config, path, content="")
+        taken.add(made.dest_uri)
+        files.append(made)
+        return made
 
     def _ready(self) -> tuple[Settings, Cache]:
         assert self._settings is not None and self._kept.peek("cache") is not None, "on_config runs first"

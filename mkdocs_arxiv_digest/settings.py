@@ -32,6 +32,15 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class FeedSettings:
+    file: str
+    """The feed's path from the site's root (or from a language's folder)."""
+    pages: tuple[str, ...]
+    """Globs on pages' `src_uri`; empty: every digest page."""
+    size: int
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a build needs from the plugin's options and the site's config."""
 
@@ -66,6 +75,9 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     max_summaries: int | None = None
     budget_seconds: float | None = None
+    feed: FeedSettings | None = None
+    """`None` without `feed: true`."""
+    json: bool = False
 
     @classmethod
     def load(cls, options: ArxivDigestConfig, config: MkDocsConfig) -> Settings:
@@ -118,6 +130,10 @@ class Settings:
             api_key=os.environ.get(llm.get("api_key_env") or ""),
             max_summaries=llm.get("max_summaries"),
             budget_seconds=llm.get("budget_seconds"),
+            feed=FeedSettings(options.feed_file, tuple(options.feed_pages), options.feed_size)
+            if options.feed
+            else None,
+            json=options.json,
         )
 
     @property

@@ -75,6 +75,8 @@ def kind(option: base.BaseConfigOption[Any]) -> str:
         )
     if isinstance(option, config.Labels):
         return "mapping of languages to mappings of label names to text"
+    if isinstance(option, config.SitePath):
+        return f"path in the site, ending in {_either(list(option.extensions))}"
     if isinstance(option, config.HttpUrl):
         return "`http://` or `https://` URL"
     if isinstance(option, c.URL):

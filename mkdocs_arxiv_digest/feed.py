@@ -1,0 +1,324 @@
+"""The papers of digest pages as an Atom feed and as a JSON file per page.
+
+Pure functions over records: the plugin hands over what each page showed
+(`PageRecord`) and writes what comes back. Everything in a paper or a summary
+is outside text. In the feed it is plain text (`type="text"`, TeX spans
+reduced by `plain_text`), placed by ElementTree's serializer, which escapes it
+for XML; characters XML 1.0 cannot hold are dropped first, since the
+serializer writes them as they are. The only links are the ones made here:
+the site's pages and arXiv's, from validated IDs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+import xml.etree.ElementTree as etree
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from html import escape
+from typing import Any
+
+from mkdocs.utils import get_relative_url
+
+import mkdocs_arxiv_digest as package
+
+from .digest import Shown
+from .escape import one_line, plain_text
+from .ids import ArxivId
+
+ATOM = "http://www.w3.org/2005/Atom"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# Not allowed anywhere in an XML 1.0 document, not even as a reference.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+JSON_FORMAT = "mkdocs-arxiv-digest/papers"
+JSON_VERSION = 1
+"""The version of the JSON file's shape: raised when a field changes meaning or goes away, not when one is added."""
+
+GENERATOR = "mkdocs-arxiv-digest"
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """What a digest page showed: enough for its feed entries and its JSON file."""
+
+    src_uri: str
+    url: str
+    """The page's URL relative to the site's root, as MkDocs gives it (`papers/`, `papers.html`, `""`)."""
+    language: str
+    date: dt.datetime | None
+    """The page's `date:`, when it has one (in UTC)."""
+    shown: tuple[Shown, ...]
+    missing: tuple[str, ...] = ()
+    """The IDs the page lists but could not show."""
+
+    @classmethod
+    def of(
+        cls, src_uri: str, url: str, language: str, date: Any, ids: Iterable[ArxivId], shown: Iterable[Shown]
+    ) -> tuple[PageRecord, str]:
+        """The record of a page from its front matter's `date` and what its
+        digest showed, and what is wrong with the date (see `page_date`)."""
+        when, problem = page_date(date)
+        shown = tuple(shown)
+        found = {item.entry.id for item in shown}
+        missing = tuple(str(arxiv_id) for arxiv_id in ids if arxiv_id not in found)
+        return cls(src_uri, url, language, when, shown, missing), problem
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    page: PageRecord
+    shown: Shown
+    date: dt.datetime
+
+
+def page_date(value: Any) -> tuple[dt.datetime | None, str]:
+    """A page's `date:` front matter as a time in UTC, and what is wrong with
+    it when it cannot be read. It may be a date, a date and time (YAML reads
+    both), an ISO 8601 string, or Material's blog mapping `{created: …}`.
+    A time without a zone is taken to be in UTC."""
+    if value is None:
+        return None, ""
+    if isinstance(value, Mapping):
+        if "created" not in value:
+            return None, "'date' is a mapping without 'created'"
+        value = value["created"]
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if "T" in text or " " in text else None
+            if value is None:
+                value = dt.date.fromisoformat(text)
+        except ValueError:
+            return None, f"'date' is {text[:40]!r}, which is not a date like 2024-01-24"
+    if isinstance(value, dt.datetime):
+        return (
+            value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+        ), ""
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc), ""
+    return None, f"'date' is {one_line(str(value))[:40]!r}, which is not a date like 2024-01-24"
+
+
+def paper_date(shown: Shown) -> dt.datetime | None:
+    """The date of the version shown: arXiv's `updated`, else `published`."""
+    text = shown.paper.updated or shown.paper.published
+    try:
+        day = dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+
+
+def wanted(src_uri: str, globs: Sequence[str]) -> bool:
+    """Whether a page's papers go into the feed: every page when there are no
+    globs, else a page whose path in `docs_dir` matches one (`*` matches `/` too)."""
+    return not globs or any(fnmatchcase(src_uri, glob) for glob in globs)
+
+
+_OLDEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+"""The date of a paper without one (a snapshot may leave it out): last, and a valid Atom date."""
+
+
+def entries(pages: Iterable[PageRecord], size: int) -> list[FeedEntry]:
+    """The newest `size` papers: by the page's date, else by the date of the
+    version shown; papers of one date in the order of their pages' paths and
+    their places on the page. A version on several pages is one entry, the newest."""
+    found: list[FeedEntry] = []
+    for page in sorted(pages, key=lambda p: p.src_uri):
+        for shown in page.shown:
+            found.append(FeedEntry(page, shown, page.date or paper_date(shown) or _OLDEST))
+    found.sort(key=lambda entry: entry.date, reverse=True)  # stable: ties keep page order
+    seen: set[str] = set()
+    chosen = []
+    for entry in found:
+        if entry.shown.paper.versioned_id not in seen:
+            seen.add(entry.shown.paper.versioned_id)
+            chosen.append(entry)
+    return chosen[:size]
+
+
+def _text(text: str) -> str:
+    """Outside text for the feed: plain, on one line, only characters XML can hold."""
+    return _NOT_XML.sub("", plain_text(text))
+
+
+def _stamp(when: dt.datetime) -> str:
+    """RFC 3339 in UTC, to the second; `isoformat` writes every year with four digits, as Atom needs."""
+    return when.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def relative_url(url: str, base: str) -> str:
+    """`url` (relative to the site's root, with its fragment) as a link from
+    the file or page at `base`: MkDocs' `get_relative_url`, with a folder's
+    URL ending in `/`."""
+    path, hash_, fragment = url.partition("#")
+    relative = get_relative_url(path, base)
+    if not path or path.endswith("/"):
+        relative = relative.rstrip("/") + "/" if relative != "." else "./"
+    return relative + hash_ + fragment
+
+
+def link(url: str, site_url: str | None, base: str) -> str:
+    """A link to `url` (relative to the site's root): absolute with `site_url`,
+    else relative to `base`, the file the link is written into."""
+    if site_url:
+        return site_url.rstrip("/") + "/" + url.lstrip("/")
+    return relative_url(url, base)
+
+
+def paper_url(page: PageRecord, shown: Shown) -> str:
+    """The paper's entry on the site, relative to its root: the page and the heading's anchor."""
+    return f"{page.url}#{shown.entry.id.anchor}"
+
+
+def feed_id(feed_url: str, site_url: str | None, site_name: str) -> str:
+    """The feed's `<id>`: its absolute URL, or without a `site_url` a URN made
+    from the site's name and the feed's path, stable from build to build."""
+    if site_url:
+        return link(feed_url, site_url, feed_url)
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"mkdocs-arxiv-digest:{site_name}:{feed_url}").urn
+
+
+def entry_id(shown: Shown) -> str:
+    """An entry's `<id>`: the URL of the version's abstract on arXiv, the same in every build and site."""
+    return f"https://arxiv.org/abs/{shown.paper.versioned_id}"
+
+
+def entry_title(shown: Shown) -> str:
+    """The title as plain text; on a translated page, the translation with the original after it."""
+    original = _text(shown.paper.title)
+    translated = _text(shown.summary.title) if shown.summary and shown.summary.title else ""
+    return f"{translated} ({original})" if translated and translated != original else original
+
+
+def entry_summary(shown: Shown) -> str:
+    """The TL;DR as plain text; without one, the abstract (translated, on a translated page)."""
+    summary = shown.summary
+    if summary and summary.tldr:
+        return _text(summary.tldr)
+    return _text(summary.abstract if summary and summary.abstract else shown.paper.abstract)
+
+
+def atom(
+    chosen: Sequence[FeedEntry],
+    *,
+    feed_url: str,
+    site_url: str | None,
+    site_name: str,
+    author: str | None,
+    max_authors: int,
+    built: dt.datetime,
+) -> bytes:
+    """The Atom 1.0 document, UTF-8. `feed_url` is the feed's path from the
+    site's root; `built` stands for the feed's `updated` when it has no entry."""
+
+    def add(parent: etree.Element, tag: str, text: str | None = None, **attributes: str) -> etree.Element:
+        element = etree.SubElement(parent, tag, {k: _NOT_XML.sub("", v) for k, v in attributes.items()})
+        if text is not None:
+            element.text = text
+        return element
+
+    # Atom's namespace as the default one, declared on the root: ElementTree's
+    # `default_namespace` refuses attributes without a namespace, which Atom's are.
+    feed = etree.Element("feed", xmlns=ATOM)
+    add(feed, "id", feed_id(feed_url, site_url, site_name))
+    add(feed, "title", _text(site_name), type="text")
+    add(feed, "updated", _stamp(max((e.date for e in chosen), default=built)))
+    add(feed, "link", rel="self", type="application/atom+xml", href=link(feed_url, site_url, feed_url))
+    home = feed_url.rpartition("/")[0] + "/" if "/" in feed_url else ""
+    add(feed, "link", rel="alternate", type="text/html", href=link(home, site_url, feed_url))
+    add(add(feed, "author"), "name", _text(author or site_name) or "-")
+    add(feed, "generator", GENERATOR, version=package.__version__)
+    for chosen_entry in chosen:
+        shown, paper = chosen_entry.shown, chosen_entry.shown.paper
+        entry = add(feed, "entry", **{_XML_LANG: chosen_entry.page.language})
+        add(entry, "id", entry_id(shown))
+        add(entry, "title", entry_title(shown), type="text")
+        add(entry, "updated", _stamp(chosen_entry.date))
+        names = paper.authors[:max_authors] if max_authors else paper.authors
+        for name in names:
+            add(add(entry, "author"), "name", _text(name) or "-")
+        here = link(paper_url(chosen_entry.page, shown), site_url, feed_url)
+        add(entry, "link", rel="alternate", type="text/html", href=here)
+        add(entry, "link", rel="related", type="text/html", href=entry_id(shown), title="arXiv")
+        add(entry, "summary", entry_summary(shown), type="text")
+        for category in paper.categories:
+            add(entry, "category", term=_text(category))
+    etree.indent(feed)
+    written: bytes = etree.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return written + b"\n"
+
+
+def _or_none(text: str) -> str | None:
+    return text or None
+
+
+def papers_json(page: PageRecord, *, json_url: str, site_url: str | None) -> str:
+    """A page's papers and summaries as JSON, in the shape of `JSON_VERSION`
+    (see docs/feeds.md). Text is as arXiv and the summarizer wrote it, TeX
+    and all: plain text, to be escaped where it is put. `<`, `>` and `&` are
+    written as `\\u` escapes, so the file is inert even read as HTML."""
+    papers = []
+    for shown in page.shown:
+        paper, summary = shown.paper, shown.summary
+        papers.append(
+            {
+                "id": paper.id,
+                "version": paper.version,
+                "versioned_id": paper.versioned_id,
+                "title": paper.title,
+                "translated_title": _or_none(summary.title) if summary else None,
+                "authors": list(paper.authors),
+                "abstract": paper.abstract,
+                "translated_abstract": _or_none(summary.abstract) if summary else None,
+                "tldr": _or_none(summary.tldr) if summary else None,
+                "tldr_en": _or_none(summary.tldr_en) if summary else None,
+                "takeaways": list(summary.takeaways) if summary else [],
+                "structured": dict(summary.structured) if summary else {},
+                "keywords": list(summary.keywords) if summary else [],
+                "summarizer": _or_none(summary.backend) if summary else None,
+                "primary_category": paper.primary_category,
+                "categories": list(paper.categories),
+                "comment": _or_none(paper.comment),
+                "journal_ref": _or_none(paper.journal_ref),
+                "doi": _or_none(paper.doi),
+                "dates": {"published": _or_none(paper.published), "updated": _or_none(paper.updated)},
+                "links": {
+                    "page": link(paper_url(page, shown), site_url, json_url),
+                    "abs": paper.abs_url,
+                    "abs_version": entry_id(shown),
+                    "pdf": paper.pdf_url,
+                    "doi": f"https://doi.org/{paper.doi}" if paper.doi else None,
+                },
+            }
+        )
+    data = {
+        "format": JSON_FORMAT,
+        "format_version": JSON_VERSION,
+        "generator": f"{GENERATOR} {package.__version__}",
+        "page": {
+            "src": page.src_uri,
+            "url": link(page.url, site_url, json_url),
+            "language": page.language,
+            "date": _stamp(page.date) if page.date else None,
+        },
+        "papers": papers,
+        "missing": list(page.missing),
+    }
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+def head_link(html: str, href: str, kind: str) -> str:
+    """The page's HTML with a `<link rel="alternate">` to `href` of type `kind`
+    at the end of its `<head>`; unchanged without one."""
+    tag = f'<link rel="alternate" type="{kind}" href="{escape(href, quote=True)}">'
+    found = re.search(r"</head\s*>", html, re.IGNORECASE)
+    if found is None:
+        return html
+    return html[: found.start()] + tag + "\n" + html[found.start() :]
