@@ -31,7 +31,8 @@ import markdown
 
 _ENTITIES = {code: f"&#{code};" for code in range(0x21, 0x7F) if not chr(code).isalnum()}
 # C0 and C1 controls but tab and line breaks; Python-Markdown marks its own placeholders with STX/ETX.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# And lone UTF-16 halves, which JSON can write (`\ud800`) and no UTF-8 file or cache can hold.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _DISPLAY = re.compile(r"\$\$([^$]+?)\$\$|\\\[(.+?)\\\]")
 _TEX_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}", r"\|": r"\Vert{}"}
 _HTML_IN_TEX = re.compile(r"\\\||\\&|[<>&|]")

@@ -71,7 +71,7 @@ def paper_from_snapshot(record: dict[str, Any]) -> Paper:
         )
     else:
         authors = tuple(clean(name) for name in str(record.get("authors", "")).split(","))
-    categories = tuple(str(record.get("categories", "")).split())
+    categories = tuple(clean(str(record.get("categories", ""))).split())
     return Paper(
         id=parse_id(str(record["id"])).base,
         version=int(str(latest.get("version", "v1")).lstrip("v") or 1),
@@ -82,7 +82,7 @@ def paper_from_snapshot(record: dict[str, Any]) -> Paper:
         primary_category=categories[0] if categories else "",
         categories=categories,
         published=_date(versions[0].get("created", "")),
-        updated=_date(latest.get("created", "")) or str(record.get("update_date") or ""),
+        updated=_date(latest.get("created", "")) or clean(str(record.get("update_date") or "")),
         doi=clean(record.get("doi")),
         journal_ref=clean(record.get("journal-ref")),
     )

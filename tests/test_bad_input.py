@@ -3,6 +3,7 @@ page and the value, `--strict` fails; a bad option stops the build and says whic
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import socket
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from mkdocs.exceptions import Abort
 
-from conftest import Site, ids_requested
+from conftest import ORDINARY_RECORD, Site, ids_requested
 from fake_arxiv import FakeArxiv
 
 GOOD = ["1605.08386", "1707.08567"]  # papers the fake arXiv knows
@@ -288,3 +289,22 @@ def test_arxiv_down_is_given_up_after_one_batch_not_retried_per_batch(site: Site
     result = site.build()
     assert result.error is None
     assert len(arxiv_api.requests) <= 2 * (1 + 1), "a dead arXiv should not be retried batch after batch"
+
+
+def test_lone_surrogates_in_a_snapshot_are_dropped_not_a_crash(site: Site) -> None:
+    # JSON can write half of a UTF-16 pair (`\ud800`); no UTF-8 file or cache can hold it.
+    record = {
+        **ORDINARY_RECORD,
+        "title": "Broken \ud800text",
+        "abstract": "We show \udfffthat halves are dropped. The proof is short.",
+        "authors_parsed": [["Doe\ud83d", "Jane", ""]],
+        "categories": "cs.DL\udc00 cs.IR",
+        "comments": "3 pages\ud800",
+    }
+    (site.root / "snap.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    site.configure(offline=True, snapshot="snap.jsonl", json=True)
+    site.page("index.md", [record["id"]])
+    assert site.build(strict=True).error is None
+    text = site.content()
+    assert "Broken text" in text and "Jane Doe" in text and "3 pages" in text
+    assert json.loads((site.root / "site" / "index.json").read_text(encoding="utf-8"))
