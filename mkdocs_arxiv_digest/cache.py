@@ -420,6 +420,13 @@ class Cache:
             version, mark = latest.get("version"), latest.get("print")
             if type(version) is int and isinstance(mark, str):
                 return ArxivId(arxiv_id.base, version), mark
+            paper = self.paper(arxiv_id, None)
+            if paper is None:
+                return None
+            # A pointer from 0.2.0 or before: rewritten the small way, once.
+            small = {"version": paper.version, "checked": latest.get("checked", 0), "print": paper.fingerprint()}
+            self._set(f"latest:{arxiv_id.base}", small, batch=True)
+            return paper.arxiv_id, small["print"]
         paper = self.paper(arxiv_id, max_age)
         return (paper.arxiv_id, paper.fingerprint()) if paper is not None else None
 
