@@ -151,8 +151,7 @@ class SiteSpec:
 
     def page_ids(self, page: int) -> list[str]:
         """Every ID appears on at least one page; pages overlap a little, as reading lists do."""
-        step = max(1, len(self.ids) // self.pages)
-        first = page * step
+        first = page * len(self.ids) // self.pages
         chosen = self.ids[first : first + self.per_page]
         return chosen if len(chosen) == self.per_page else (chosen + self.ids[: self.per_page - len(chosen)])
 
@@ -386,9 +385,13 @@ class Run:
 
 
 def child_env() -> dict[str, str]:
-    """The environment of a build process: it imports this checkout's package."""
+    """The environment of a build process: it imports this checkout's package,
+    compiled to bytecode once as an installed package is (pip compiles it), not
+    on every build as PYTHONDONTWRITEBYTECODE would have it."""
     paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 LAUNCHER = """
