@@ -160,6 +160,8 @@ class Pipeline:
         self._thread: threading.Thread | None = None
         self._todo: list[ArxivId] = []
         self._from_new_snapshot: set[ArxivId] = set()
+        self._counted: set[tuple[str, str]] = set()
+        """Summaries found cached by `start` and counted then."""
         self._stale: set[ArxivId] = set()
         """Bare IDs cached but due for a check with arXiv."""
         self._stop = threading.Event()
@@ -231,13 +233,22 @@ class Pipeline:
             assert self.summarizer is not None
             if self._todo:
                 self.summarizer.warm_up()
-            missing = sum(
-                1
-                for arxiv_id, known in self._lookups.items()
-                if (versioned := self._versioned(known)) is not None
-                for language in self._languages[arxiv_id]
-                if self.cache.summary(self._summary_key(versioned, language)) is None
-            )
+            missing = 0
+            ready: list[tuple[ArxivId, Lookup]] = []
+            for arxiv_id, known in list(self._lookups.items()):
+                versioned = self._versioned(known)
+                if versioned is None:
+                    continue
+                languages = self._languages[arxiv_id]
+                absent = [x for x in languages if self.cache.summary(self._summary_key(versioned, x)) is None]
+                missing += len(absent)
+                if isinstance(known, Lookup):
+                    ready.append((arxiv_id, known))
+                elif absent and isinstance(known, Cached):
+                    ready.append((arxiv_id, self._load(arxiv_id, known)))
+                else:  # all written: read again only if the page's digest is made again
+                    self.stats.summaries_cached += len(languages)
+                    self._counted.update((str(versioned), language) for language in languages)
             self._expected = missing + sum(len(self._languages[i]) for i in self._todo)
             if self.max_summaries is not None:
                 self._expected = min(self._expected, self.max_summaries)
@@ -246,14 +257,8 @@ class Pipeline:
                 concurrency = self.summarizer.concurrency
                 cap = f", at most {self.max_summaries} this build" if self.max_summaries is not None else ""
                 self.log(f"Writing up to {self._expected} summaries with {name}, {concurrency} at a time{cap}")
-            for arxiv_id, known in list(self._lookups.items()):
-                if isinstance(known, Lookup):
-                    self._paper_ready(arxiv_id, known)
-                elif isinstance(known, Cached) and any(
-                    self.cache.summary(self._summary_key(known.arxiv_id, language)) is None
-                    for language in self._languages[arxiv_id]
-                ):
-                    self._paper_ready(arxiv_id, self._load(arxiv_id, known))
+            for arxiv_id, lookup in ready:
+                self._paper_ready(arxiv_id, lookup)
         if self._todo:
             self._thread = threading.Thread(
                 target=self._work, args=(self._todo,), name="arxiv-digest-fetch", daemon=True
@@ -305,7 +310,7 @@ class Pipeline:
             return future.result()
         cached = self.cache.summary(self._summary_key(paper, language))
         if cached is not None:
-            self.stats.summaries_cached += 1
+            self.stats.summaries_cached += (paper.versioned_id, language) not in self._counted
             return Written(cached)
         return self._summarize(paper, language)
 
