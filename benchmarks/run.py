@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.managers import BaseManager
 from pathlib import Path
@@ -764,6 +764,17 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
 
 
+class Rows(list[list[str]]):
+    """The table's rows; each is also shown on stderr as it is measured, so a
+    long run that is stopped keeps what it measured."""
+
+    def __iadd__(self, rows: Iterable[list[str]]) -> Rows:  # type: ignore[override, misc]
+        for row in rows:
+            print("| " + " | ".join(row) + " |", file=sys.stderr, flush=True)
+            self.append(row)
+        return self
+
+
 SECTIONS = ("fetch", "model", "sites", "serve", "refresh", "snapshot", "scale")
 
 
@@ -792,7 +803,7 @@ def main() -> None:
         parser.error(f"unknown sizes {unknown}: choose from {', '.join(SIZES)}")
     sections = args.only.split(",") if args.only else list(SECTIONS)
     pairs = args.pairs or (5 if quick else 9)
-    rows: list[list[str]] = []
+    rows = Rows()
     with tempfile.TemporaryDirectory(prefix="arxiv-digest-bench-") as tmp, Servers() as servers:
         work = Path(tmp)
         arxiv, model = servers.Arxiv(), servers.Model()  # type: ignore[attr-defined]
