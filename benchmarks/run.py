@@ -1,11 +1,21 @@
 """Benchmarks of mkdocs-arxiv-digest against the naive ways and the floors.
 
-    python benchmarks/run.py            # the full run (a few minutes)
-    python benchmarks/run.py --quick    # smaller sizes, for a quick look
+    python benchmarks/run.py                     # the full run (about an hour)
+    python benchmarks/run.py --quick             # smaller sizes, for a quick look
+    python benchmarks/run.py --sizes 100x1500    # only these site sizes (pages x papers)
+    python benchmarks/run.py --only sites,serve  # only these sections
 
 Everything runs on this machine: a fake arXiv API and a fake OpenAI-compatible
 server on 127.0.0.1 (from tests/), with the latency and delays set below.
 Nothing touches the internet. Figures are printed as a Markdown table.
+
+Site builds are whole `python -m mkdocs build` processes, as users run them:
+imports included, a fresh plugin each time, peak memory (`ru_maxrss`) of the
+build process alone. Each warm build is paired with a build of its static
+twin (the plugin's own Markdown output pasted into the pages, the `.bib`
+files as static files, the plugin removed; the built sites are compared),
+the pairs alternating which goes first, and the median and spread of the
+pairs' ratios are reported.
 """
 
 from __future__ import annotations
@@ -18,13 +28,15 @@ import logging
 import math
 import os
 import platform
+import random
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.managers import BaseManager
 from pathlib import Path
@@ -33,7 +45,11 @@ from typing import Any
 import yaml
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+REPO = HERE.parent
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))  # this checkout's package, here and in every build process
+
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 from fake_arxiv import FakeArxiv  # noqa: E402
 from fake_openai import FakeOpenAI  # noqa: E402
@@ -51,6 +67,11 @@ class ArxivControl:
 
     def add_synthetic(self, ids: list[str]) -> None:
         self.server.add_synthetic(ids)
+
+    def add_realistic(self, ids: list[str]) -> None:
+        """Synthetic papers whose abstracts are real ones (see `realistic_abstract`)."""
+        for arxiv_id in ids:
+            self.server.add_paper(arxiv_id, summary=realistic_abstract(arxiv_id))
 
     def reset(self) -> None:
         self.server.reset()
@@ -90,6 +111,33 @@ Servers.register("Arxiv", ArxivControl)
 Servers.register("Model", ModelControl)
 
 
+@functools.cache
+def real_abstracts() -> list[list[str]]:
+    """The abstracts of the API answers recorded in tests/fixtures, as lists of sentences."""
+    import xml.etree.ElementTree as ET
+
+    found: dict[str, list[str]] = {}
+    for path in sorted((REPO / "tests" / "fixtures" / "arxiv-api").glob("*.xml")):
+        for entry in ET.parse(path).getroot().iter(f"{ATOM}entry"):
+            text = " ".join((entry.findtext(f"{ATOM}summary") or "").split())
+            if len(text) > 300:  # error feeds and stubs are not abstracts
+                found[text] = [s for s in text.replace(". ", ".\n").split("\n") if s]
+    return list(found.values())
+
+
+def realistic_abstract(arxiv_id: str) -> str:
+    """A real abstract, different for each ID: one of the recorded abstracts
+    (so the lengths are real ones), its sentences rotated, one of them swapped
+    for a sentence of another abstract."""
+    rng = random.Random(arxiv_id)
+    pool = real_abstracts()
+    sentences = list(rng.choice(pool))
+    turn = rng.randrange(len(sentences))
+    sentences = sentences[turn:] + sentences[:turn]
+    sentences[rng.randrange(len(sentences))] = rng.choice(rng.choice(pool))
+    return " ".join(sentences)
+
+
 def synthetic_ids(count: int, start: int = 1) -> list[str]:
     """Well-formed new-style IDs, spread over months so they look like real ones."""
     return [f"{2401 + (n // 90000) % 12:04d}.{n % 90000 + 10000:05d}" for n in range(start, start + count)]
@@ -103,8 +151,7 @@ class SiteSpec:
 
     def page_ids(self, page: int) -> list[str]:
         """Every ID appears on at least one page; pages overlap a little, as reading lists do."""
-        step = max(1, len(self.ids) // self.pages)
-        first = page * step
+        first = page * len(self.ids) // self.pages
         chosen = self.ids[first : first + self.per_page]
         return chosen if len(chosen) == self.per_page else (chosen + self.ids[: self.per_page - len(chosen)])
 
@@ -125,7 +172,13 @@ def write_site(root: Path, spec: SiteSpec, options: dict[str, Any], static: dict
         (docs / name).write_text(text, encoding="utf-8")
     (docs / "index.md").write_text("# Home\n\nThe reading lists.\n", encoding="utf-8")
     plugins: list[Any] = [] if static is not None else [{"arxiv-digest": options}]
-    config = {"site_name": "Bench", "theme": {"name": "mkdocs"}, "plugins": plugins}
+    # attr_list on both sides: the twin gives the papers' headings their ids with it.
+    config = {
+        "site_name": "Bench",
+        "theme": {"name": "mkdocs"},
+        "plugins": plugins,
+        "markdown_extensions": ["attr_list"],
+    }
     path = root / "mkdocs.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
@@ -321,53 +374,307 @@ def model_concurrency(arxiv: Any, model: Any, work: Path, n: int, latency: float
     ]  # fmt: skip
 
 
-def warm_vs_static(arxiv: Any, work: Path, pages: int, per_page: int, repeats: int) -> list[list[str]]:
-    ids = synthetic_ids(pages * per_page // 2, start=500000)
-    arxiv.add_synthetic(ids)
-    spec = SiteSpec(pages, ids, per_page)
-    root = work / "warm"
-    config_file = write_site(root, spec, base_options(arxiv, 0.0))
-    build_once(config_file)  # fill the cache
+@dataclass(frozen=True)
+class Run:
+    """One `mkdocs build` process."""
 
-    # Capture the plugin's Markdown output, page by page, to make the static twin.
+    wall: float
+    cpu: float
+    rss_mib: float
+    """Peak resident memory of the build process alone."""
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a build process: it imports this checkout's package,
+    compiled to bytecode once as an installed package is (pip compiles it), not
+    on every build as PYTHONDONTWRITEBYTECODE would have it."""
+    paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "-q", "-f", sys.argv[1]], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - started
+child.returncode = os.waitstatus_to_exitcode(status)
+print(json.dumps([child.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024]))
+"""
+"""Starts a build and reports on it from a small process of its own: a process
+keeps the peak memory of the one it was forked from (Linux carries `maxrss`
+across `exec`), so a build started by this large benchmark would report the
+benchmark's memory as its own."""
+
+
+def build_process(config_file: Path) -> Run:
+    """`python -m mkdocs build` in a process of its own, timed from start to exit."""
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, str(config_file)],
+        env=child_env(), capture_output=True, text=True, cwd=config_file.parent, check=False,
+    )  # fmt: skip
+    code, wall, cpu, rss = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else (-1, 0, 0, 0)
+    if code:
+        raise RuntimeError(f"{config_file} failed: {done.stderr[-3000:]}")
+    return Run(wall, cpu, rss)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+SIZES = {"100x1500": (100, 1500), "40x1000": (40, 1000), "580x10000": (580, 10000),
+         "1000x10000": (1000, 10000), "2900x50000": (2900, 50000)}  # fmt: skip
+"""The sites of issue 15's table: pages x distinct papers."""
+
+_ANCHORED = re.compile(r'^(#{1,6}) <a id="(arxiv-[0-9A-Za-z-]+)"></a>(.*)$', re.MULTILINE)
+
+
+def capture(config_file: Path) -> dict[str, str]:
+    """The plugin's Markdown output for each page, from one in-process warm build."""
     session = Session(config_file)
     outputs: dict[str, str] = {}
     plugin = session.first.plugins["arxiv-digest"]
     render = plugin.on_page_markdown
 
-    def capture(markdown: str, *, page: Any, **kwargs: Any) -> str:
+    def keep(markdown: str, *, page: Any, **kwargs: Any) -> str:
         out = render(markdown, page=page, **kwargs)
         outputs[page.file.src_uri] = out
         return out
 
-    plugin.on_page_markdown = capture  # a freshly loaded config registers it
-    session.build()
-    session.close()
-    front = "---\ntitle: {}\n---\n\n"
-    static = {
-        name: front.format(f"Reading list {int(name[5:9])}") + text
-        for name, text in outputs.items()
-        if name.startswith("page-")
-    }
-    twin_file = write_site(work / "twin", spec, {}, static=static)
+    plugin.on_page_markdown = keep  # a freshly loaded config registers it
+    try:
+        session.build()
+    finally:
+        session.close()
+    return outputs
 
-    # Alternate the two so that a busy moment of the machine hits both alike.
-    plugin_times, twin_times = [], []
-    for _ in range(repeats):
-        plugin_times.append(build_once(config_file))
-        twin_times.append(build_once(twin_file))
-    with_plugin, twin = min(plugin_times), min(twin_times)
+
+def write_twin(root: Path, spec: SiteSpec, outputs: dict[str, str], built: Path) -> Path:
+    """The static twin: each page is its front matter's title and the plugin's
+    output; a paper's heading gets its id from `attr_list` rather than from the
+    plugin's Markdown extension; the `.bib` files are copied in as they were built."""
+    static = {}
+    for name, text in outputs.items():
+        if name.startswith("page-"):
+            text = _ANCHORED.sub(r"\1\3 { #\2 }", text)
+            static[name] = f"---\ntitle: Reading list {int(name[5:9])}\n---\n\n{text}"
+    config_file = write_site(root, spec, {}, static=static)
+    for bib in built.glob("page-*.bib"):
+        shutil.copyfile(bib, root / "docs" / bib.name)
+    return config_file
+
+
+_BUILD_DATE = re.compile(rb"Build Date UTC : [^\n]*")
+
+
+def differing(one: Path, other: Path) -> list[str]:
+    """Files that differ between two built sites, but for the time of the build
+    (in the home page's comment and the sitemap's gzip header)."""
+
+    def content(path: Path) -> bytes | None:
+        return _BUILD_DATE.sub(b"", path.read_bytes()) if path.is_file() else None
+
+    names = {p.relative_to(one) for p in one.rglob("*") if p.is_file()}
+    names |= {p.relative_to(other) for p in other.rglob("*") if p.is_file()}
+    return sorted(
+        str(name) for name in names if name.name != "sitemap.xml.gz" and content(one / name) != content(other / name)
+    )
+
+
+def site_vs_twin(arxiv: Any, work: Path, label: str, pairs: int) -> list[list[str]]:
+    """A cold and a warm build of a site, whole processes, the warm one in
+    alternating pairs with its static twin."""
+    pages, papers = SIZES[label]
+    ids = synthetic_ids(papers, start=800000)
+    arxiv.add_realistic(ids)
+    spec = SiteSpec(pages, ids, per_page=math.ceil(papers / pages))
+    root = work / f"site-{label}"
+    options = base_options(arxiv, 0.0, cache_dir=str(root / "cache"))
+    config_file = write_site(root / "plugin", spec, options)
+    arxiv.reset()
+    cold = build_process(config_file)
+    requests = len(arxiv.request_times())
+    twin_file = write_twin(root / "twin", spec, capture(config_file), root / "plugin" / "site")
+    # One untimed build of each: the file system's caches are warm for both,
+    # and the two sites are compared.
+    build_process(config_file)
+    build_process(twin_file)
+    differ = differing(root / "plugin" / "site", root / "twin" / "site")
+    runs: list[tuple[Run, Run]] = []
+    for n in range(pairs):
+        if n % 2 == 0:
+            plugin = build_process(config_file)
+            twin = build_process(twin_file)
+        else:
+            twin = build_process(twin_file)
+            plugin = build_process(config_file)
+        runs.append((plugin, twin))
+    requests_warm = len(arxiv.request_times()) - requests
+    wall = [p.wall / t.wall for p, t in runs]
+    cpu = [p.cpu / t.cpu for p, t in runs]
+    memory = [p.rss_mib / t.rss_mib for p, t in runs]
+    plugin_rss, twin_rss = median([p.rss_mib for p, _ in runs]), median([t.rss_mib for _, t in runs])
+    same = "identical" if not differ else f"{len(differ)} files differ (e.g. {differ[0]})"
+    shutil.rmtree(root / "plugin" / "site", ignore_errors=True)
+    shutil.rmtree(root / "twin" / "site", ignore_errors=True)
     return [
-        ["Warm build", f"{pages} pages × {per_page} IDs, all cached (best of {repeats})",
-         "0 requests", f"plugin {with_plugin:.3f} s, static twin {twin:.3f} s",
-         f"{with_plugin / twin:.3f} × the static twin (target ≤ 1.05)"],
+        ["Cold build", f"{pages} pages, {papers} papers, nothing cached (`mkdocs build` process)",
+         f"{requests} requests", f"{cold.wall:.1f} s, peak {cold.rss_mib:.0f} MiB",
+         "fake arXiv without delay, extractive summaries"],
+        ["Warm build vs static twin", f"{pages} pages, {papers} papers, all cached; {pairs} pairs",
+         f"{requests_warm} requests; sites {same}",
+         f"plugin {median([p.wall for p, _ in runs]):.2f} s, {plugin_rss:.0f} MiB; "
+         f"twin {median([t.wall for _, t in runs]):.2f} s, {twin_rss:.0f} MiB",
+         f"wall {median(wall):.3f}× (pairs {min(wall):.2f}–{max(wall):.2f}; target ≤ 1.05), "
+         f"CPU {median(cpu):.3f}×, memory {median(memory):.2f}× (target ≤ 1.3)"],
+    ]  # fmt: skip
+
+
+def serve_memory(arxiv: Any, work: Path, label: str, rebuilds: int) -> list[list[str]]:
+    """`mkdocs serve`'s rebuilds in a process of their own (one plugin
+    instance kept, as serve does), one page edited before each: time and
+    resident memory after each rebuild."""
+    pages, papers = SIZES[label]
+    ids = synthetic_ids(papers, start=800000)
+    arxiv.add_realistic(ids)
+    spec = SiteSpec(pages, ids, per_page=math.ceil(papers / pages))
+    root = work / f"serve-{label}"
+    config_file = write_site(root, spec, base_options(arxiv, 0.0, cache_dir=str(root / "cache")))
+    build_process(config_file)  # fill the cache
+    arxiv.reset()
+    out = subprocess.run(
+        [sys.executable, __file__, "--serve-child", str(config_file), "--rebuilds", str(rebuilds)],
+        check=True, capture_output=True, text=True, env=child_env(),
+    )  # fmt: skip
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    rss = figures["rss_mib"]
+    return [
+        ["Serve memory", f"{pages} pages, {papers} papers, one page edited, {rebuilds} rebuilds in one process",
+         f"{len(arxiv.request_times())} requests",
+         f"rebuild median {median(figures['times']):.2f} s, plugin {median(figures['plugin']) * 1000:.0f} ms",
+         f"resident memory after rebuild 1: {rss[0]:.0f} MiB, 10: {rss[min(9, len(rss) - 1)]:.0f} MiB, "
+         f"{len(rss)}: {rss[-1]:.0f} MiB (max {max(rss):.0f} MiB)"],
+    ]  # fmt: skip
+
+
+def serve_child(config_file: Path, rebuilds: int) -> None:
+    import gc
+
+    session = Session(config_file, command="serve")
+    times, plugin, rss = [], [], []
+    edited = config_file.parent / "docs" / "page-0000.md"
+    try:
+        for n in range(rebuilds):
+            edited.write_text(edited.read_text() + f"\nEdit {n}.\n")
+            session.plugin_seconds = 0.0
+            times.append(session.build())
+            plugin.append(session.plugin_seconds)
+            gc.collect()
+            with open("/proc/self/statm") as statm:
+                rss.append(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)
+    finally:
+        session.close()
+    print(json.dumps({"times": times, "plugin": plugin, "rss_mib": rss}))
+
+
+def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[str]]:
+    """A site's papers checked again as days pass (one build a day, the cache's
+    clock moved on), through the plugin's pipeline: how many requests each day costs."""
+    import types
+
+    from mkdocs_arxiv_digest import cache as cache_module
+    from mkdocs_arxiv_digest.cache import Cache
+    from mkdocs_arxiv_digest.fetch import ArxivApi
+    from mkdocs_arxiv_digest.ids import ArxivId
+    from mkdocs_arxiv_digest.pipeline import Pipeline
+
+    ids = synthetic_ids(papers, start=800000)
+    arxiv.add_realistic(ids)
+    needs = {ArxivId(i): {"en"} for i in ids}
+    offset = [0.0]
+    clock = types.SimpleNamespace(time=lambda: time.time() + offset[0], time_ns=time.time_ns)
+    cache = Cache(work / "refresh-cache")
+    api = ArxivApi(arxiv.url(), 0.0, 30, 2)
+    per_day = []
+    cache_module.time = clock  # type: ignore[assignment]
+    try:
+        for day in range(days + 1):
+            offset[0] = day * 86400.0
+            arxiv.reset()
+            pipeline = Pipeline(cache, lambda: api, None, None, refresh_seconds=7 * 86400, log=lambda _: None)
+            pipeline.plan(needs)
+            pipeline.start()
+            per_day.append(pipeline.finish().requests)
+    finally:
+        cache_module.time = time  # type: ignore[assignment]
+        api.close()
+        cache.close()
+    later = per_day[1:]
+    busy = [f"day {day}: {count}" for day, count in enumerate(per_day) if day and count]
+    return [
+        ["Refresh week", f"{papers} papers, refresh_days 7, one build a day for {days} days",
+         f"day 0 (cold): {per_day[0]} requests; then {sum(later)} in {days} days",
+         f"most in one build: {max(later)} requests = {max(0, max(later) - 1) * 3 / 60:.1f} min at arXiv's 3 s",
+         "; ".join(busy) + f" (all at once would be {per_day[0]} requests in one build)"],
+    ]  # fmt: skip
+
+
+def snapshot_id(n: int) -> str:
+    """The ID of a snapshot's nth line: 25,000 a month from January 2015 on."""
+    month = n // 25000
+    return f"{15 + month // 12:02d}{month % 12 + 1:02d}.{n % 25000 + 1:05d}"
+
+
+def snapshot_lookup(work: Path, lines: int, wanted: int) -> list[list[str]]:
+    """A cold lookup of a site's IDs in a large JSON-lines snapshot (one ID
+    missing from it), then the next build."""
+    from mkdocs_arxiv_digest.cache import Cache
+    from mkdocs_arxiv_digest.ids import ArxivId
+    from mkdocs_arxiv_digest.pipeline import Pipeline
+    from mkdocs_arxiv_digest.snapshot import Snapshot
+
+    path = work / "snapshot.jsonl"
+    template = json.loads((REPO / "snapshot" / "arxiv-metadata.jsonl").read_text().splitlines()[0])
+    abstracts = [" ".join(sentences) for sentences in real_abstracts()]
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(lines):
+            record = {**template, "id": snapshot_id(n),
+                      "abstract": abstracts[n % len(abstracts)]}  # fmt: skip
+            out.write(json.dumps(record) + "\n")
+    size = path.stat().st_size
+    every = lines // wanted
+    ids = [snapshot_id(n) for n in range(0, lines, every)][:wanted]
+    needs = {ArxivId(i): {"en"} for i in [*ids, "2612.99999"]}  # the last is not in the snapshot
+    cache = Cache(work / "snapshot-cache")
+    timings = []
+    try:
+        for _ in range(2):
+            started = time.perf_counter()
+            pipeline = Pipeline(cache, None, Snapshot(path), None, log=lambda _: None)
+            pipeline.plan(needs)
+            pipeline.start()
+            stats = pipeline.finish()
+            timings.append((time.perf_counter() - started, stats.snapshot_scans, stats.from_snapshot))
+    finally:
+        cache.close()
+        path.unlink()
+    (first, scans, found), (second, rescans, _) = timings
+    return [
+        ["Snapshot lookup", f"{wanted} IDs + 1 it lacks, in a {lines:,}-line snapshot ({size / 2**30:.1f} GiB)",
+         f"{found} found, {scans} scan(s)", f"cold {first:.1f} s; next build {second * 1000:.0f} ms, {rescans} scans",
+         "the full arXiv dump has 2.7M lines"],
     ]  # fmt: skip
 
 
 def serve_rebuilds(arxiv: Any, work: Path, pages: int, rebuilds: int) -> list[list[str]]:
-    ids = synthetic_ids(pages * 2, start=600000)
-    arxiv.add_synthetic(ids)
-    spec = SiteSpec(pages, ids, per_page=3)
+    ids = synthetic_ids(pages * 5, start=600000)
+    arxiv.add_realistic(ids)
+    spec = SiteSpec(pages, ids, per_page=10)
     root = work / "serve"
     config_file = write_site(root, spec, base_options(arxiv, 0.0))
     session = Session(config_file, command="serve")
@@ -457,37 +764,79 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
 
 
+class Rows(list[list[str]]):
+    """The table's rows; each is also shown on stderr as it is measured, so a
+    long run that is stopped keeps what it measured."""
+
+    def __iadd__(self, rows: Iterable[list[str]]) -> Rows:  # type: ignore[override, misc]
+        for row in rows:
+            print("| " + " | ".join(row) + " |", file=sys.stderr, flush=True)
+            self.append(row)
+        return self
+
+
+SECTIONS = ("fetch", "model", "sites", "serve", "refresh", "snapshot", "scale")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--sizes", help=f"site sizes to build, comma-separated, of {', '.join(SIZES)}")
+    parser.add_argument("--only", help=f"sections to run, comma-separated, of {', '.join(SECTIONS)}")
+    parser.add_argument("--pairs", type=int, help="warm/twin pairs per size (default 9, 5 with --quick)")
+    parser.add_argument("--snapshot-lines", type=int, help="lines of the synthetic snapshot (default 2,700,000)")
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rebuilds", type=int, default=30, help=argparse.SUPPRESS)
     parser.add_argument("--cached", type=int, default=10000, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
         scale_child(args.scale_child, args.cached, args.work)
         return
+    if args.serve_child:
+        serve_child(args.serve_child, args.rebuilds)
+        return
     quick = args.quick
-    rows: list[list[str]] = []
+    sizes = args.sizes.split(",") if args.sizes else (["100x1500", "40x1000"] if quick else list(SIZES))
+    if unknown := [size for size in sizes if size not in SIZES]:
+        parser.error(f"unknown sizes {unknown}: choose from {', '.join(SIZES)}")
+    sections = args.only.split(",") if args.only else list(SECTIONS)
+    pairs = args.pairs or (5 if quick else 9)
+    rows = Rows()
     with tempfile.TemporaryDirectory(prefix="arxiv-digest-bench-") as tmp, Servers() as servers:
         work = Path(tmp)
         arxiv, model = servers.Arxiv(), servers.Model()  # type: ignore[attr-defined]
-        print("cold fetch…", file=sys.stderr)
-        rows += cold_fetch(arxiv, work, n=200 if quick else 1000, pages=40, delay=0.02)
-        print("cold build with a model…", file=sys.stderr)
-        scale_by = 0.5 if quick else 1.0
-        for label, latency in (("model-bound", 1.0), ("balanced", 0.55)):
-            rows += cold_with_model(
-                arxiv, model, work, label, n=int(160 * scale_by), batch=8, delay=0.5 * scale_by,
-                latency=latency * scale_by, concurrency=8,
-            )  # fmt: skip
-        rows += model_concurrency(arxiv, model, work, n=16, latency=0.5, concurrency=8)
-        print("warm build against the static twin…", file=sys.stderr)
-        rows += warm_vs_static(arxiv, work, pages=40 if quick else 100, per_page=10, repeats=3 if quick else 5)
-        print("serve rebuilds…", file=sys.stderr)
-        rows += serve_rebuilds(arxiv, work, pages=100 if quick else 1000, rebuilds=3 if quick else 5)
-        print("scale…", file=sys.stderr)
-        rows += scale(work, [10, 100] if quick else [10, 100, 1000], cached=2000 if quick else 10000)
+        if "fetch" in sections:
+            print("cold fetch…", file=sys.stderr)
+            rows += cold_fetch(arxiv, work, n=200 if quick else 1000, pages=40, delay=0.02)
+        if "model" in sections:
+            print("cold build with a model…", file=sys.stderr)
+            scale_by = 0.5 if quick else 1.0
+            for label, latency in (("model-bound", 1.0), ("balanced", 0.55)):
+                rows += cold_with_model(
+                    arxiv, model, work, label, n=int(160 * scale_by), batch=8, delay=0.5 * scale_by,
+                    latency=latency * scale_by, concurrency=8,
+                )  # fmt: skip
+            rows += model_concurrency(arxiv, model, work, n=16, latency=0.5, concurrency=8)
+        if "sites" in sections:
+            for size in sizes:
+                print(f"site {size}: cold, then warm against the static twin…", file=sys.stderr)
+                rows += site_vs_twin(arxiv, work, size, pairs=pairs if SIZES[size][0] <= 1000 else max(3, pairs // 2))
+        if "serve" in sections:
+            print("serve rebuilds…", file=sys.stderr)
+            rows += serve_rebuilds(arxiv, work, pages=100 if quick else 1000, rebuilds=3 if quick else 5)
+            rows += serve_memory(arxiv, work, sizes[0], rebuilds=10 if quick else 30)
+        if "refresh" in sections:
+            print("refresh week…", file=sys.stderr)
+            rows += refresh_week(arxiv, work, papers=1500 if quick else 10000, days=14)
+        if "snapshot" in sections:
+            print("snapshot lookup…", file=sys.stderr)
+            lines = args.snapshot_lines or (200_000 if quick else 2_700_000)
+            rows += snapshot_lookup(work, lines, wanted=1000)
+        if "scale" in sections:
+            print("scale…", file=sys.stderr)
+            rows += scale(work, [10, 100] if quick else [10, 100, 1000], cached=2000 if quick else 10000)
     print(f"\nMachine: {machine()}\n")
     print("| Benchmark | Case | Requests / size | Time / memory | Against |")
     print("| --- | --- | --- | --- | --- |")

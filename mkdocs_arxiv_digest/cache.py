@@ -25,6 +25,17 @@ _R = TypeVar("_R", Paper, Summary)
 UNKNOWN_SECONDS = 24 * 3600
 """How long an ID arXiv has no paper for is remembered as unknown."""
 
+SQLITE_PAGES = 256
+"""SQLite's own page cache, per connection: 1 MiB."""
+
+BATCH = 64
+BATCH_SECONDS = 2.0
+"""Summaries and digests made on the render thread (the extractive summarizer's,
+which costs milliseconds and is made again at will) are written in one
+transaction per batch: at most `BATCH` of them, or what `BATCH_SECONDS` made,
+and what is left when the build ends. A killed build loses at most that much
+of them. Papers, and summaries from a model, are written as they arrive."""
+
 
 def _spread(base: str) -> float:
     """A factor from 0.75 to 1.25, fixed for each ID: papers cached together
@@ -148,8 +159,11 @@ class Cache:
 
     diskcache is thread- and process-safe (SQLite), so a worker thread may
     write while pages render, and `mkdocs serve` and a build may share it.
-    What was read or written is also kept in memory, so the rebuilds of
-    `mkdocs serve` (which keep this object) do not read the disk again.
+    What is read is not kept in memory: a build holds what its pages in
+    flight need, not what the cache holds, and `mkdocs serve`'s rebuilds stay
+    the same size (an unchanged page costs one indexed read for its digest).
+    Only what could not be written is kept in memory, for the builds of this
+    process.
 
     Nothing here raises. A database that SQLite itself finds damaged is set
     aside and a new one started; any other failure (a full disk, a
@@ -161,6 +175,10 @@ class Cache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._memory: dict[str, Any] = {}
+        """What could not be written (a read-only or full disk), by key."""
+        self._pending: dict[str, Any] = {}
+        """Writes waiting for their batch (see `BATCH`)."""
+        self._pending_since = 0.0
         self._lock = threading.Lock()
         self.problems: list[str] = []
         """What went wrong with the cache, to be reported (and cleared) by the caller."""
@@ -223,7 +241,8 @@ class Cache:
             with contextlib.suppress(sqlite3.DatabaseError, OSError):
                 self._store = self._open(self.directory)
         for key, value in list(self._memory.items()):
-            self._write(key, value.to_dict() if isinstance(value, (Paper, Summary)) else value)
+            if self._write(key, value.to_dict() if isinstance(value, (Paper, Summary)) else value):
+                self._memory.pop(key, None)
 
     def _guarded(self, operation: Callable[[Store], _T], default: _T, write: bool = False) -> _T:
         """`operation` on the store; `default` when it fails for a reason other than damage."""
@@ -265,8 +284,14 @@ class Cache:
 
     @staticmethod
     def _open(directory: Path) -> diskcache.Cache:
-        # Values are stored as JSON text: readable, and never unpickled.
-        store = _Store(str(directory), timeout=60, disk=DataOnlyDisk)
+        # Values are stored as JSON text: readable, and never unpickled. SQLite
+        # reads through the system's file cache rather than a memory map and a
+        # page cache of its own (diskcache's defaults: 64 MiB and 32 MiB),
+        # which a build's memory would count as its own while sparing it
+        # almost nothing: it reads each row about once.
+        store = _Store(
+            str(directory), timeout=60, disk=DataOnlyDisk, sqlite_mmap_size=0, sqlite_cache_size=SQLITE_PAGES
+        )
         try:
             store.get("probe")  # reading once shows a corrupt database now, not mid-build
         except BaseException:
@@ -284,6 +309,7 @@ class Cache:
                 store.close()
 
     def close(self) -> None:
+        self.flush()
         if self._store is not None:
             with contextlib.suppress(sqlite3.Error, OSError):
                 self._store.close()
@@ -312,21 +338,56 @@ class Cache:
         except ValueError:
             return None
 
-    def _write(self, key: str, value: Any, expire: float | None = None) -> None:
+    def _write(self, key: str, value: Any, expire: float | None = None) -> bool:
+        """Store `value`; False when it could not be."""
         text = json.dumps(value, ensure_ascii=False)
-        self._guarded(lambda store: store.set(key, text, expire=expire), None, write=True)
+        return bool(self._guarded(lambda store: store.set(key, text, expire=expire), False, write=True))
+
+    def _kept(self, key: str) -> Any:
+        """A value waiting for its batch or that could not be written; `None` if none."""
+        value = self._pending.get(key)
+        return self._memory.get(key) if value is None else value
 
     def _get(self, key: str) -> Any:
-        if key in self._memory:
-            return self._memory[key]
-        value = self._read(key)
-        if value is not None:
-            self._memory[key] = value
-        return value
+        value = self._kept(key)
+        return self._read(key) if value is None else value
 
-    def _set(self, key: str, value: Any) -> None:
-        self._memory[key] = value
-        self._write(key, value)
+    def _set(self, key: str, value: Any, batch: bool = False) -> None:
+        if batch:
+            with self._lock:
+                if not self._pending:
+                    self._pending_since = time.monotonic()
+                self._pending[key] = value
+                due = len(self._pending) >= BATCH or time.monotonic() - self._pending_since >= BATCH_SECONDS
+            if due:
+                self.flush()
+            return
+        plain = value.to_dict() if isinstance(value, (Paper, Summary)) else value
+        if self._write(key, plain):
+            self._memory.pop(key, None)
+        else:
+            self._memory[key] = value
+
+    def flush(self) -> None:
+        """Write the batched values, in one transaction."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        texts = {
+            key: json.dumps(value.to_dict() if isinstance(value, (Paper, Summary)) else value, ensure_ascii=False)
+            for key, value in pending.items()
+        }
+
+        def write(store: Store) -> bool:
+            assert isinstance(store, diskcache.Cache)
+            with store.transact():
+                for key, text in texts.items():
+                    store.set(key, text)
+            return True
+
+        if not self._guarded(write, False, write=True):
+            self._memory.update(pending)
 
     def __len__(self) -> int:
         return self._guarded(len, 0)
@@ -338,35 +399,55 @@ class Cache:
         only if it was checked less than `max_age` seconds ago (`None`: any age)."""
         if arxiv_id.version is not None:
             return self._paper(f"{arxiv_id.base}v{arxiv_id.version}")
+        latest = self._latest(arxiv_id, max_age)
+        if latest is None:
+            return None
+        key = f"paper:{arxiv_id.base}v{latest.get('version')}"
+        # Caches written by 0.2.0 and before keep the latest version with its pointer.
+        paper = Paper.from_dict(latest["paper"]) if isinstance(latest.get("paper"), dict) else None
+        if paper is not None and f"paper:{paper.versioned_id}" == key:
+            return paper
+        return self._record(key, Paper)
+
+    def known(self, arxiv_id: ArxivId, max_age: float | None) -> tuple[ArxivId, str] | None:
+        """The versioned ID and fingerprint of the paper `paper` would give,
+        read from a bare ID's small pointer record: a warm build keys each
+        page's finished digest by these, and reads no paper."""
+        if arxiv_id.version is None:
+            latest = self._latest(arxiv_id, max_age)
+            if latest is None:
+                return None
+            version, mark = latest.get("version"), latest.get("print")
+            if type(version) is int and isinstance(mark, str):
+                return ArxivId(arxiv_id.base, version), mark
+            paper = self.paper(arxiv_id, None)
+            if paper is None:
+                return None
+            # A pointer from 0.2.0 or before: rewritten the small way, once.
+            small = {"version": paper.version, "checked": latest.get("checked", 0), "print": paper.fingerprint()}
+            self._set(f"latest:{arxiv_id.base}", small, batch=True)
+            return paper.arxiv_id, small["print"]
+        paper = self.paper(arxiv_id, max_age)
+        return (paper.arxiv_id, paper.fingerprint()) if paper is not None else None
+
+    def _latest(self, arxiv_id: ArxivId, max_age: float | None) -> dict[str, Any] | None:
         latest = self._get(f"latest:{arxiv_id.base}")
         if not isinstance(latest, dict):
             return None
         if max_age is not None and time.time() - float(latest.get("checked", 0)) > max_age * _spread(arxiv_id.base):
             return None
-        key = f"paper:{arxiv_id.base}v{latest.get('version')}"
-        known = self._memory.get(key)
-        if isinstance(known, Paper):
-            return known
-        # The latest version is kept with its pointer, to read both at once.
-        paper = Paper.from_dict(latest["paper"]) if isinstance(latest.get("paper"), dict) else None
-        if paper is not None and f"paper:{paper.versioned_id}" == key:
-            self._memory[key] = paper
-            return paper
-        return self._record(key, Paper)
+        return latest
 
     def _paper(self, versioned: str) -> Paper | None:
         return self._record(f"paper:{versioned}", Paper)
 
     def _record(self, key: str, kind: type[_R]) -> _R | None:
         """A stored Paper or Summary, from memory or rebuilt from its JSON."""
-        known = self._memory.get(key)
+        known = self._kept(key)
         if isinstance(known, kind):
             return known
         data = self._read(key)
-        record = kind.from_dict(data) if data is not None else None
-        if record is not None:
-            self._memory[key] = record
-        return record
+        return kind.from_dict(data) if data is not None else None
 
     def store_papers(self, found: dict[ArxivId, Paper]) -> None:
         """Keep papers as they arrive, in one transaction; a bare ID also records its latest version."""
@@ -375,25 +456,36 @@ class Cache:
         for arxiv_id, paper in found.items():
             values[f"paper:{paper.versioned_id}"] = paper
             if arxiv_id.version is None:
-                values[f"latest:{paper.id}"] = {"version": paper.version, "checked": now, "paper": paper.to_dict()}
+                values[f"latest:{paper.id}"] = {"version": paper.version, "checked": now, "print": paper.fingerprint()}
         texts = {
             key: json.dumps(value.to_dict() if isinstance(value, Paper) else value, ensure_ascii=False)
             for key, value in values.items()
         }
         stale = [f"unknown:{arxiv_id}" for arxiv_id in found]
 
-        def write(store: Store) -> None:
+        def write(store: Store) -> bool:
             assert isinstance(store, diskcache.Cache)
             with store.transact():
                 for key, text in texts.items():
                     store.set(key, text)
                 for key in stale:
                     store.delete(key)
+            return True
 
-        self._memory.update(values)
         for key in stale:
             self._memory.pop(key, None)
-        self._guarded(write, None, write=True)
+        if self._guarded(write, False, write=True):
+            for key in values:
+                self._memory.pop(key, None)
+        else:
+            self._memory.update(values)
+
+    def forget(self, arxiv_id: ArxivId) -> None:
+        """Drop a bare ID's pointer to its latest version (whose paper could
+        not be read): the next build asks for it again."""
+        key = f"latest:{arxiv_id.base}"
+        self._memory.pop(key, None)
+        self._guarded(lambda store: store.delete(key), None, write=True)
 
     def is_unknown(self, arxiv_id: ArxivId) -> bool:
         key = f"unknown:{arxiv_id}"
@@ -402,28 +494,31 @@ class Cache:
         return self._fetch(key) is not None
 
     def mark_unknown(self, ids: list[ArxivId]) -> None:
-        def write(store: Store) -> None:
+        def write(store: Store) -> bool:
             assert isinstance(store, diskcache.Cache)
             with store.transact():
                 for arxiv_id in ids:
                     store.set(f"unknown:{arxiv_id}", "1", expire=UNKNOWN_SECONDS)
+            return True
 
-        for arxiv_id in ids:
-            self._memory[f"unknown:{arxiv_id}"] = True
-        self._guarded(write, None, write=True)
+        if not self._guarded(write, False, write=True):
+            for arxiv_id in ids:
+                self._memory[f"unknown:{arxiv_id}"] = True
 
     # Summaries
 
     @staticmethod
-    def summary_key(paper: Paper, summarizer: str, language: str) -> str:
-        return f"summary:{paper.versioned_id}:{summarizer}:{language}:{SCHEMA}"
+    def summary_key(paper: Paper | ArxivId, summarizer: str, language: str) -> str:
+        """The key of a paper's summary, from the paper or its versioned ID."""
+        versioned = paper.versioned_id if isinstance(paper, Paper) else str(paper)
+        return f"summary:{versioned}:{summarizer}:{language}:{SCHEMA}"
 
     def summary(self, key: str) -> Summary | None:
         return self._record(key, Summary)
 
-    def store_summary(self, key: str, summary: Summary) -> None:
-        self._memory[key] = summary
-        self._write(key, summary.to_dict())
+    def store_summary(self, key: str, summary: Summary, batch: bool = False) -> None:
+        """Keep a summary; with `batch`, in the next batch (see `BATCH`)."""
+        self._set(key, summary, batch)
 
     # Finished digests, by a hash of everything they were made of
 
@@ -432,7 +527,8 @@ class Cache:
         return value if isinstance(value, dict) and isinstance(value.get("markdown"), str) else None
 
     def store_digest(self, key: str, digest: dict[str, Any]) -> None:
-        self._set(f"digest:{key}", digest)
+        """Kept in the next batch: a digest lost to a killed build is made again."""
+        self._set(f"digest:{key}", digest, batch=True)
 
     # Other JSON values (parsed front matter)
 

@@ -4,9 +4,11 @@ renderer, and the finished Markdown kept so an unchanged page costs one lookup."
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import mkdocs_arxiv_digest as package
@@ -15,7 +17,7 @@ from .bibtex import bibliography
 from .cache import Cache
 from .escape import one_line
 from .ids import Entry, PageSpec
-from .pipeline import Pipeline
+from .pipeline import Cached, Lookup, Pipeline
 from .records import Paper, Summary
 from .render import Item, Renderer
 
@@ -82,13 +84,20 @@ class PageDigest:
     markdown: str
     problems: list[str]
     """What to warn about, naming the paper."""
-    papers: list[Paper]
+    load: Callable[[], list[Paper]]
+    """The page's papers, read when asked for (see `papers`)."""
     keywords: list[str]
     """The keywords of the papers' summaries, for the page's tags."""
     bib: str = ""
     """The page's `.bib` file, when one was asked for."""
     shown: list[Shown] = field(default_factory=list)
     """The papers shown with their summaries, when asked for (feeds and JSON read them)."""
+
+    @functools.cached_property
+    def papers(self) -> list[Paper]:
+        """The page's papers. A digest kept from an earlier build was made
+        without reading them; they are read from the cache only if asked for."""
+        return self.load()
 
     def tags(self, existing: object, kinds: tuple[str, ...]) -> list[str]:
         """The page's tags with its papers' `categories` and `keywords` added
@@ -129,37 +138,52 @@ class Digests:
             updated = self._digest(PageSpec(entries=spec.updated), below, pipeline, bib_file, shown)
             parts.append(f"{'#' * level} {labels['updated_part']}\n\n{updated.markdown}")
             made.append(updated)
-        papers = [paper for part in made for paper in part.papers]
+        papers = [paper for part in made for paper in part.papers] if bib_file else []
         return PageDigest(
             "\n\n".join(part.rstrip("\n") for part in parts) + "\n",
             [problem for part in made for problem in part.problems],
-            papers,
+            lambda: [paper for part in made for paper in part.papers],
             [keyword for part in made for keyword in part.keywords],
-            bibliography(papers) if bib_file and papers else "",
+            bibliography(papers) if papers else "",
             [record for part in made for record in part.shown],
         )
 
     def _digest(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str, shown: bool) -> PageDigest:
         problems: list[str] = []
-        lookups = [(entry, pipeline.paper(entry.id)) for entry in spec.entries]
-        for entry, lookup in lookups:
-            if lookup.paper is None:
-                problems.append(f"{entry.id}: {lookup.reason}")
-            elif lookup.note:
-                problems.append(f"{entry.id}: {lookup.note}")
-        papers = [lookup.paper for _, lookup in lookups if lookup.paper is not None]
-        if not lookups:
-            return PageDigest("", problems, papers, [])
+        # Papers the cache held are only marks here: a kept digest needs their
+        # fingerprints, not the papers.
+        known = [(entry, pipeline.resolved(entry.id)) for entry in spec.entries]
+        for entry, state in known:
+            if isinstance(state, Lookup) and state.paper is None:
+                problems.append(f"{entry.id}: {state.reason}")
+            elif isinstance(state, Lookup) and state.note:
+                problems.append(f"{entry.id}: {state.note}")
+        if not known:
+            return PageDigest("", problems, list, [])
+        marks = [
+            state.fingerprint if isinstance(state, Cached) else state.paper.fingerprint() if state.paper else ""
+            for _, state in known
+        ]
         key = None
-        if len(papers) == len(lookups):
-            key = self._key(spec, layout, papers, bib_file)
+        if all(marks):
+            key = self._key(spec, layout, marks, bib_file)
             made = self.cache.digest(key)
             if made is not None and (not bib_file or "bib" in made):
-                # The summaries are in the cache (the digest was kept only once all were final).
-                kept = (
-                    [self._shown(entry, lookup.paper, layout, pipeline) for entry, lookup in lookups] if shown else []
-                )
-                return PageDigest(made["markdown"], problems, papers, made["keywords"], made.get("bib", ""), kept)
+
+                def load() -> list[Paper]:
+                    return [p for entry, _ in known if (p := pipeline.paper(entry.id).paper) is not None]
+
+                kept = [self._shown(entry, pipeline, layout) for entry, _ in known] if shown else []
+                return PageDigest(made["markdown"], problems, load, made["keywords"], made.get("bib", ""), kept)
+        lookups: list[tuple[Entry, Lookup]] = []
+        for entry, state in known:
+            if isinstance(state, Cached):
+                state = pipeline.paper(entry.id)
+                if state.paper is None:  # gone from the cache since the build started
+                    problems.append(f"{entry.id}: {state.reason}")
+                    key = None  # this digest is not kept
+            lookups.append((entry, state))
+        papers = [lookup.paper for _, lookup in lookups if lookup.paper is not None]
         items = []
         records: list[Shown] = []
         labels = dict(layout.labels)
@@ -195,25 +219,24 @@ class Digests:
         bib = bibliography(papers) if bib_file else ""
         if final and key is not None:
             self.cache.store_digest(key, {"markdown": markdown, "keywords": keywords, "bib": bib})
-        return PageDigest(markdown, problems, papers, keywords, bib, records if shown else [])
+        return PageDigest(markdown, problems, lambda: papers, keywords, bib, records if shown else [])
 
     @staticmethod
-    def _shown(entry: Entry, paper: Paper | None, layout: Layout, pipeline: Pipeline) -> Shown:
+    def _shown(entry: Entry, pipeline: Pipeline, layout: Layout) -> Shown:
+        paper = pipeline.paper(entry.id).paper
         assert paper is not None, "a digest is kept only when every paper was found"
         summary = pipeline.summary(paper, layout.language).summary
         if entry.overrides:
             summary = (summary or Summary()).with_overrides(entry.overrides)
         return Shown(entry, paper, summary)
 
-    def _key(self, spec: PageSpec, layout: Layout, papers: list[Paper], bib_file: str) -> str:
-        """A hash of everything the digest is made of. The papers count with all
-        their metadata (`repr` is cheap and stable): a DOI or journal reference
-        added to the same version makes a new digest."""
+    def _key(self, spec: PageSpec, layout: Layout, marks: list[str], bib_file: str) -> str:
+        """A hash of everything the digest is made of. The papers count by
+        their fingerprints, made of all their metadata: a DOI or journal
+        reference added to the same version makes a new digest."""
         entries = [[str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items())] for e in spec.entries]
-        made_of = [self._layout_hash(layout), entries, bib_file]
-        digest = hashlib.sha256(json.dumps(made_of, sort_keys=True).encode())
-        digest.update(repr(papers).encode())
-        return digest.hexdigest()
+        made_of = [self._layout_hash(layout), entries, bib_file, marks]
+        return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
 
     def _layout_hash(self, layout: Layout) -> str:
         """The code's, templates' and layout's part of a digest's key, worked out once per build."""

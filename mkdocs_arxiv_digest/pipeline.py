@@ -39,6 +39,16 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Cached:
+    """A paper the cache held when the build started, by its versioned ID and
+    fingerprint: read again only when a page's digest must be made again, so
+    a build does not hold every paper of the site."""
+
+    arxiv_id: ArxivId
+    fingerprint: str
+
+
+@dataclass(frozen=True)
 class Written:
     """A summary, and why it is not the configured backend's when it is not."""
 
@@ -155,8 +165,9 @@ class Pipeline:
         """Failed summaries by cause: (the problem in full, the paper and language)."""
         self._recalled: object = None
         self.stats = Stats()
-        # A Lookup when known at once, a Future while it is being fetched.
-        self._lookups: dict[ArxivId, Lookup | Future[Lookup]] = {}
+        # Cached when the cache has it, a Lookup when known at once otherwise,
+        # a Future while it is being fetched.
+        self._lookups: dict[ArxivId, Cached | Lookup | Future[Lookup]] = {}
         self._languages: dict[ArxivId, set[str]] = {}
         self._summaries: dict[tuple[str, str], Future[Written]] = {}
         self._sent = 0
@@ -166,6 +177,8 @@ class Pipeline:
         self._thread: threading.Thread | None = None
         self._todo: list[ArxivId] = []
         self._from_new_snapshot: set[ArxivId] = set()
+        self._counted: set[tuple[str, str]] = set()
+        """Summaries found cached by `start` and counted then."""
         self._stale: set[ArxivId] = set()
         """Bare IDs cached but due for a check with arXiv."""
         self._stop = threading.Event()
@@ -176,11 +189,11 @@ class Pipeline:
         self._languages = needs
         self._take_new_snapshot(list(needs))
         for arxiv_id in needs:
-            paper = self.cache.paper(arxiv_id, self.refresh_seconds)
-            if paper is None and self._make_api is not None and self.cache.paper(arxiv_id, None) is not None:
+            known = self.cache.known(arxiv_id, self.refresh_seconds)
+            if known is None and self._make_api is not None and self.cache.known(arxiv_id, None) is not None:
                 self._stale.add(arxiv_id)
-            if paper is not None:
-                self._lookups[arxiv_id] = Lookup(paper)
+            if known is not None:
+                self._lookups[arxiv_id] = Cached(*known)
                 self.stats.cached += arxiv_id not in self._from_new_snapshot
             elif self.cache.is_unknown(arxiv_id):
                 self._lookups[arxiv_id] = Lookup(
@@ -237,13 +250,22 @@ class Pipeline:
             assert self.summarizer is not None
             if self._todo:
                 self.summarizer.warm_up()
-            missing = sum(
-                1
-                for arxiv_id, known in self._lookups.items()
-                if isinstance(known, Lookup) and (paper := known.paper) is not None
-                for language in self._languages[arxiv_id]
-                if self.cache.summary(self._summary_key(paper, language)) is None
-            )
+            missing = 0
+            ready: list[tuple[ArxivId, Lookup]] = []
+            for arxiv_id, known in list(self._lookups.items()):
+                versioned = self._versioned(known)
+                if versioned is None:
+                    continue
+                languages = self._languages[arxiv_id]
+                absent = [x for x in languages if self.cache.summary(self._summary_key(versioned, x)) is None]
+                missing += len(absent)
+                if isinstance(known, Lookup):
+                    ready.append((arxiv_id, known))
+                elif absent and isinstance(known, Cached):
+                    ready.append((arxiv_id, self._load(arxiv_id, known)))
+                else:  # all written: read again only if the page's digest is made again
+                    self.stats.summaries_cached += len(languages)
+                    self._counted.update((str(versioned), language) for language in languages)
             self._expected = missing + sum(len(self._languages[i]) for i in self._todo)
             if self.max_summaries is not None:
                 self._expected = min(self._expected, self.max_summaries)
@@ -252,9 +274,8 @@ class Pipeline:
                 concurrency = self.summarizer.concurrency
                 cap = f", at most {self.max_summaries} this build" if self.max_summaries is not None else ""
                 self.log(f"Writing up to {self._expected} summaries with {name}, up to {concurrency} at a time{cap}")
-            for arxiv_id, known in list(self._lookups.items()):
-                if isinstance(known, Lookup):
-                    self._paper_ready(arxiv_id, known)
+            for arxiv_id, lookup in ready:
+                self._paper_ready(arxiv_id, lookup)
         if self._todo:
             self._thread = threading.Thread(
                 target=self._work, args=(self._todo,), name="arxiv-digest-fetch", daemon=True
@@ -266,12 +287,34 @@ class Pipeline:
         known = self._lookups.get(arxiv_id)
         if known is None:
             return Lookup(None, "it was not collected before the build started")
+        if isinstance(known, Cached):
+            return self._load(arxiv_id, known)
         if isinstance(known, Lookup):
             return known
         try:
             return known.result()
         except Exception as error:  # the worker failed in a way it did not foresee
             return Lookup(None, f"fetching failed: {error}")
+
+    def resolved(self, arxiv_id: ArxivId) -> Cached | Lookup:
+        """As `paper`, but a paper the cache held as its `Cached` mark, unread."""
+        known = self._lookups.get(arxiv_id)
+        return known if isinstance(known, Cached) else self.paper(arxiv_id)
+
+    def _load(self, arxiv_id: ArxivId, known: Cached) -> Lookup:
+        paper = self.cache.paper(known.arxiv_id, None)
+        if paper is not None:
+            return Lookup(paper)
+        self.cache.forget(arxiv_id)
+        return Lookup(
+            None, "the cache held it when the build started, but it could not be read again; it is fetched next build"
+        )
+
+    @staticmethod
+    def _versioned(known: Cached | Lookup | Future[Lookup]) -> ArxivId | None:
+        if isinstance(known, Cached):
+            return known.arxiv_id
+        return known.paper.arxiv_id if isinstance(known, Lookup) and known.paper is not None else None
 
     def summary(self, paper: Paper, language: str) -> Written:
         """The summary of `paper` in `language`: from the cache, from the
@@ -288,7 +331,7 @@ class Pipeline:
             return future.result()
         cached = self.cache.summary(self._summary_key(paper, language))
         if cached is not None:
-            self.stats.summaries_cached += 1
+            self.stats.summaries_cached += (paper.versioned_id, language) not in self._counted
             return Written(cached)
         return self._summarize(paper, language)
 
@@ -304,6 +347,7 @@ class Pipeline:
             for future in futures:
                 if not future.cancelled():
                     future.exception()
+        self.cache.flush()
         if self.summarizer is not None and self.summarizer.memory_key:
             learned = self.summarizer.memory()
             if learned is not None and learned != self._recalled:
@@ -338,7 +382,7 @@ class Pipeline:
 
     # Summaries
 
-    def _summary_key(self, paper: Paper, language: str) -> str:
+    def _summary_key(self, paper: Paper | ArxivId, language: str) -> str:
         assert self.summarizer is not None
         return Cache.summary_key(paper, self.summarizer.key, language)
 
@@ -402,7 +446,9 @@ class Pipeline:
         return self._failed(paper, language, problem)
 
     def _written(self, paper: Paper, language: str, made: Summary) -> Written:
-        self.cache.store_summary(self._summary_key(paper, language), made)
+        # A background model's answers are written at once; the render
+        # thread's cheap ones in batches (see `cache.BATCH`).
+        self.cache.store_summary(self._summary_key(paper, language), made, batch=self.executor is None)
         with self._lock:
             self.stats.summaries_made += 1
             done = self.stats.summaries_made + self.stats.summaries_failed

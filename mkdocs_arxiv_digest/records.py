@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -87,6 +89,13 @@ class Paper:
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
+
+    def fingerprint(self) -> str:
+        """A short hash of all the paper's metadata: it changes when any of it
+        does (a DOI added to the same version), so a page's finished digest
+        can be keyed by its papers without reading them."""
+        text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Paper | None:

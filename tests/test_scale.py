@@ -19,6 +19,7 @@ from mkdocs_arxiv_digest.ids import ArxivId
 from mkdocs_arxiv_digest.records import Paper
 
 RECORD = ORDINARY_RECORD
+CACHE = ".cache/plugin/arxiv-digest"
 
 CHECK = """
 import sys
@@ -117,3 +118,53 @@ def test_a_paper_first_met_in_a_snapshot_is_refreshed_from_arxiv(site: Site, arx
     assert site.build(strict=True).error is None
     assert ids_requested(arxiv_api) == [["1605.08386"]], "asked of arXiv, not of the snapshot again"
     assert "Heat-bath random walks" in site.content()
+
+
+def test_a_cache_written_by_0_2_is_read_without_asking_arxiv_again(site: Site, arxiv_api: FakeArxiv) -> None:
+    site.page("index.md", ["1605.08386", "astro-ph/0601001"])
+    assert site.build(strict=True).error is None
+    cache = Cache(site.root / CACHE)
+    store = cache._store
+    for key in [k for k in store.iterkeys() if str(k).startswith(("latest:", "digest:"))]:
+        if key.startswith("digest:"):
+            store.delete(key)
+            continue
+        latest = json.loads(store.get(key))
+        paper = json.loads(store.get(f"paper:{key.removeprefix('latest:')}v{latest['version']}"))
+        store.set(key, json.dumps({"version": latest["version"], "checked": latest["checked"], "paper": paper}))
+    cache.close()
+    arxiv_api.reset()
+
+    assert site.build(strict=True).error is None
+    assert ids_requested(arxiv_api) == [], "the papers kept the old way count as cached"
+    assert "Heat-bath random walks" in site.content()
+
+
+def test_a_paper_gone_from_the_cache_is_named_and_fetched_next_build(site: Site, arxiv_api: FakeArxiv) -> None:
+    site.page("index.md", ["1605.08386"])
+    assert site.build(strict=True).error is None
+    cache = Cache(site.root / CACHE)
+    assert cache._store.delete("paper:1605.08386v1")  # the pointer to its latest version stays
+    cache.close()
+    site.page("other.md", ["1605.08386"])  # a page whose digest must be made
+    arxiv_api.reset()
+
+    result = site.build()
+    assert result.error is None
+    assert any("1605.08386" in w and "fetched next build" in w for w in result.warnings), result.warnings
+    assert site.build(strict=True).error is None
+    assert ids_requested(arxiv_api) == [["1605.08386"]]
+    assert "Heat-bath random walks" in site.content("other.md")
+
+
+def test_summaries_written_in_batches_are_all_kept(site: Site, arxiv_api: FakeArxiv) -> None:
+    ids = [f"2502.{n:05d}" for n in range(1, 151)]  # more than two batches
+    arxiv_api.add_synthetic(ids)
+    site.page("index.md", ids)
+    assert site.build(strict=True).error is None
+    cache = Cache(site.root / CACHE)
+    try:
+        kept = [k for k in cache._store.iterkeys() if str(k).startswith("summary:")]
+    finally:
+        cache.close()
+    assert len(kept) == len(ids), "the last, partial batch is written when the build ends"
