@@ -218,6 +218,8 @@ class Sources:
     def _ask(self, source: Source) -> Announcement:
         assert self._make_api is not None
         api = self._make_api()
+        from .fetch import FetchError  # loaded with the client: only when asking
+
         self.requests += 1
         if source.listing:
             url = self.listing_url + "+".join(source.listing)
@@ -226,6 +228,8 @@ class Sources:
                 return parse_feed(api.listing(url))
             except ValueError as error:
                 raise ValueError(f"{url} is not an announcement feed: {error}") from None
+            except FetchError as error:  # the network: say where it was asked
+                raise FetchError(f"{error} ({url})") from None
         self.log(f"Searching arXiv for {source.query!r} (the newest {source.max})")
         papers = api.search(source.query, source.max or 25)
         # The results are whole records: kept, they cost the pipeline no request.

@@ -266,6 +266,6 @@ def test_a_busy_feed_is_asked_again_and_a_dead_one_leaves_the_cached_list(
     result = site.build()
     assert result.warnings == [
         "arxiv-digest: Page 'index.md': arxiv: listing cs.CV could not be read: HTTP 503 after 2 tries "
-        "(showing what the cache holds)"
+        f"({feed.url}cs.CV) (showing what the cache holds)"
     ]
     assert table_ids(site.content()) == ["2401-13001v1"]
