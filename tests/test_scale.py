@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import ORDINARY_RECORD, Site, ids_requested
 from fake_arxiv import FakeArxiv
 from mkdocs_arxiv_digest.cache import Cache
@@ -80,6 +82,34 @@ def test_a_snapshot_is_not_scanned_again_for_ids_it_lacks(site: Site) -> None:
     snapshot.write_text(json.dumps(RECORD) + "\n" + json.dumps({**RECORD, "id": "2501.00003"}) + "\n")
     assert scans() == 1, "a changed file is read again"
     assert "2501.00003" in site.content()
+
+
+def test_a_snapshot_is_read_however_its_lines_are_written(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan reads an ID where arXiv's dump writes it; lines written by
+    other tools (keys reordered, spaced, an escaped slash, CRLF, no final
+    newline, lines longer than a block) are found all the same."""
+    import mkdocs_arxiv_digest.snapshot
+
+    monkeypatch.setattr(mkdocs_arxiv_digest.snapshot, "_BLOCK", 64)  # every line straddles blocks
+    compact = json.dumps({**RECORD, "id": "2501.00011", "title": "Compact line"}, separators=(",", ":"))
+    spaced = json.dumps({**RECORD, "id": "2501.00012", "title": "Spaced line"})
+    reordered = json.dumps({"title": "Reordered line", **{k: v for k, v in RECORD.items() if k != "title"}})
+    reordered = reordered.replace('"2501.00002"', '"2501.00013"')
+    padded = "{ " + json.dumps({**RECORD, "id": "2501.00014", "title": "Padded line"})[1:].replace('": ', '" : ')
+    escaped = json.dumps({**RECORD, "id": "hep-th/9901001", "title": "Old style line"}).replace("/", "\\/")
+    prefix = json.dumps({**RECORD, "id": "2501.000150", "title": "Not this one"})  # not 2501.00015
+    last = json.dumps({**RECORD, "id": "2501.00016", "title": "Last line"})
+    (site.root / "snap.jsonl").write_bytes(
+        "\r\n".join([compact, spaced, reordered, prefix, padded, "", escaped, last]).encode()
+    )
+    ids = ["2501.00011", "2501.00012", "2501.00013", "2501.00014", "hep-th/9901001", "2501.00016"]
+    site.page("index.md", ids)
+    site.configure(offline=True, snapshot="snap.jsonl")
+    site.build()
+    content = site.content()
+    for title in ("Compact line", "Spaced line", "Reordered line", "Padded line", "Old style line", "Last line"):
+        assert title in content
+    assert "Not this one" not in content
 
 
 def test_refreshes_are_spread_over_time(tmp_path: Path) -> None:
