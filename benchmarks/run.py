@@ -431,8 +431,6 @@ SIZES = {"100x1500": (100, 1500), "40x1000": (40, 1000), "580x10000": (580, 1000
          "1000x10000": (1000, 10000), "2900x50000": (2900, 50000)}  # fmt: skip
 """The sites of issue 15's table: pages x distinct papers."""
 
-_ANCHORED = re.compile(r'^(#{1,6}) <a id="(arxiv-[0-9A-Za-z-]+)"></a>(.*)$', re.MULTILINE)
-
 
 def capture(config_file: Path) -> dict[str, str]:
     """The plugin's Markdown output for each page, from one in-process warm build."""
@@ -456,12 +454,11 @@ def capture(config_file: Path) -> dict[str, str]:
 
 def write_twin(root: Path, spec: SiteSpec, outputs: dict[str, str], built: Path) -> Path:
     """The static twin: each page is its front matter's title and the plugin's
-    output; a paper's heading gets its id from `attr_list` rather than from the
-    plugin's Markdown extension; the `.bib` files are copied in as they were built."""
+    output as it is (`attr_list`, on in both sites, gives the papers' headings
+    their ids); the `.bib` files are copied in as they were built."""
     static = {}
     for name, text in outputs.items():
         if name.startswith("page-"):
-            text = _ANCHORED.sub(r"\1\3 { #\2 }", text)
             static[name] = f"---\ntitle: Reading list {int(name[5:9])}\n---\n\n{text}"
     config_file = write_site(root, spec, {}, static=static)
     for bib in built.glob("page-*.bib"):

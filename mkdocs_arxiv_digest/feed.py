@@ -33,7 +33,7 @@ from .ids import ArxivId
 ATOM = "http://www.w3.org/2005/Atom"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Not allowed anywhere in an XML 1.0 document, not even as a reference.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 JSON_FORMAT = "mkdocs-arxiv-digest/papers"
 JSON_VERSION = 1

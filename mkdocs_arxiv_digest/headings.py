@@ -1,14 +1,17 @@
 """A Markdown extension that gives each paper's heading a stable id and a plain-text label.
 
-A digest writes each entry's heading with an inline anchor,
-`<a id="arxiv-2403-10045"></a>`. Without this extension the anchor is a
-target of its own and Python-Markdown's `toc` gives the heading a slug of its
-text (`#4-heat-bath-…`), which changes when the list is reordered or
-translated. The tree processor here runs after the inline patterns (the
-anchor is in the HTML stash by then) and before `toc` (priority 5): it moves
-the anchor's id onto the heading and drops the anchor. `toc` keeps an id it
-finds, so the table of contents, the permalink and MkDocs' anchor validation
-all use the arXiv ID; this needs neither `attr_list` nor any option of `toc`.
+A digest ends each entry's heading with its id in `attr_list`'s syntax,
+`## 4. Title { #arxiv-2403-10045 }`. Without an id, Python-Markdown's `toc`
+gives the heading a slug of its text (`#4-heat-bath-…`), which changes when the
+list is reordered or translated. Where `attr_list` is enabled it sets the id
+(priority 8), as it does for any heading a writer gives one; where it is not,
+the tree processor here (priority 6, after the inline patterns and before
+`toc` at 5) takes the same trailing id off the heading's text. `toc` keeps an
+id it finds, so the table of contents, the permalink and MkDocs' anchor
+validation all use the arXiv ID, with or without `attr_list` and with any
+option of `toc`. An inline anchor before the title, `<a id="arxiv-…"></a>`
+(which custom templates written for 0.3 and before use), is moved onto the
+heading the same way; it costs Python-Markdown's HTML parser a little more.
 
 It also gives the heading a `data-toc-label` (which `toc` reads and removes)
 holding the title as plain text, math reduced by `tex_to_text`: the table of
@@ -37,6 +40,7 @@ _HEADING = re.compile(r"h[1-6]\Z")
 _STASHED = re.compile("\x02wzxhzdk:(\\d+)\x03")
 _ESCAPED = re.compile("\x02(\\d+)\x03")
 _ANCHOR = re.compile(r'<a id="(arxiv-[0-9A-Za-z-]+)">\Z')
+_TRAILING_ID = re.compile(r"(?:\A|(?<= ))\{ #(arxiv-[0-9A-Za-z-]+) \}[ ]*\Z")
 _OPENER = re.compile("\x02wzxhzdk:(\\d+)\x03\x02wzxhzdk:(\\d+)\x03")
 _TAG = re.compile(r"<[^>]*>")
 _MATH_WRAP = re.compile(r"\A\s*(?:\\\(|\\\[|\$\$?)(.*?)(?:\\\)|\\\]|\$\$?)\s*\Z", re.S)
@@ -55,16 +59,32 @@ class _HeadingIds(Treeprocessor):  # type: ignore[misc]
         for heading in root.iter():
             if not isinstance(heading.tag, str) or not _HEADING.match(heading.tag):
                 continue
-            # Inline HTML is stashed a tag at a time: `<a id="…">`, then `</a>`.
-            found = _OPENER.match(heading.text or "")
-            anchor = found and _ANCHOR.match(self._stashed(int(found.group(1))))
-            if not found or not anchor or self._stashed(int(found.group(2))) != "</a>":
+            if not str(heading.get("id", "")).startswith("arxiv-") and not self._take_id(heading):
                 continue
-            heading.text = (heading.text or "")[found.end() :]
-            heading.set("id", anchor.group(1))
             if has_toc and "data-toc-label" not in heading.attrib:
                 heading.set("data-toc-label", html.escape(self._plain(heading)))
             _search_text(heading)
+
+    def _take_id(self, heading: etree.Element) -> bool:
+        """Move a paper's id written in the heading's text onto the heading."""
+        last = heading[-1] if len(heading) else None
+        text = (heading.text if last is None else last.tail) or ""
+        trailing = _TRAILING_ID.search(text)
+        if trailing:
+            if last is None:
+                heading.text = text[: trailing.start()].rstrip(" ")
+            else:
+                last.tail = text[: trailing.start()].rstrip(" ")
+            heading.set("id", trailing.group(1))
+            return True
+        # Inline HTML is stashed a tag at a time: `<a id="…">`, then `</a>`.
+        found = _OPENER.match(heading.text or "")
+        anchor = found and _ANCHOR.match(self._stashed(int(found.group(1))))
+        if not found or not anchor or self._stashed(int(found.group(2))) != "</a>":
+            return False
+        heading.text = (heading.text or "")[found.end() :]
+        heading.set("id", anchor.group(1))
+        return True
 
     def _stashed(self, index: int) -> str:
         blocks = self.md.htmlStash.rawHtmlBlocks

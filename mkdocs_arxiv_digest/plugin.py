@@ -20,6 +20,7 @@ once every page's digest is made and before MkDocs writes the site's files:
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -31,11 +32,9 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_build_datetime
 
 from . import guard
-from .background import Background
 from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests, place
-from .feed import PageRecord, atom, entries, head_link, papers_json, relative_url, wanted
 from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
 from .pages import PageReader, add_file_beside, built_pages, language_folder
@@ -44,11 +43,13 @@ from .render import Renderer
 from .resources import Resources
 from .settings import Settings
 from .snapshot import Snapshot
-from .sources import Sources
 from .summarize import Summarizers
 
 if TYPE_CHECKING:
+    from .background import Background
+    from .feed import PageRecord
     from .fetch import ArxivApi
+    from .sources import Sources
 
 log = get_plugin_logger("arxiv-digest")
 
@@ -98,6 +99,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         except (ValueError, ImportError) as error:
             raise PluginError(f"arxiv-digest: {error}") from None
         if self._serving and made.executor is not None:
+            from .background import Background
+
             # Made with the summarizers (whose threads do its work), closed before them.
             self._kept.get(
                 "background",
@@ -118,7 +121,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self.config.custom_templates:
             server.watch(self.config.custom_templates)
         background = self._kept.peek("background")
-        if isinstance(background, Background):
+        if background is not None:
             # Written when summaries land: the live-reload server rebuilds, and the
             # rebuild finds them in the cache.
             server.watch(str(background.sentinel))
@@ -137,6 +140,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             if spec is None:
                 continue
             if spec.source is not None:
+                from .sources import Sources
+
                 # A listing or query becomes IDs now, filtered: only the papers
                 # kept are fetched and summarized.
                 sources = sources or Sources(
@@ -194,7 +199,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         bib = self._bib_files.get(page.file.src_uri)
         json_file = self._json_files.get(page.file.src_uri)
         feed = self._settings.feed
-        in_feed = feed is not None and wanted(page.file.src_uri, feed.pages)
+        in_feed = feed is not None and _in_feed(page.file.src_uri, feed.pages)
         bib_name = bib.src_uri.rsplit("/", 1)[-1] if bib else ""
         try:
             made = self._digests.page(spec, layout, self._pipeline, bib_name, shown=in_feed or json_file is not None)
@@ -205,6 +210,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if bib is not None:
             bib.content_string = made.bib
         if in_feed or json_file is not None:
+            from .feed import PageRecord, papers_json  # imported by builds that write a feed or JSON
+
             record, problem = PageRecord.of(
                 page.file.src_uri,
                 page.url,
@@ -238,6 +245,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 "to the feed, and feed readers that need absolute links cannot open the papers; "
                 "set 'site_url' to the address the site is published at."
             )
+        from .feed import atom, entries
+
         self._feed_file.content_bytes = atom(
             entries(self._feed_pages, feed.size),
             feed_url=self._feed_file.url,
@@ -253,6 +262,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if self._feed_file is not None:
             # Relative, so it is right wherever the site is viewed (a preview, a
             # mirror): Material fetches a sitemap.xml beside every alternate link.
+            from .feed import head_link, relative_url
+
             output = head_link(output, relative_url(self._feed_file.url, page.url), "application/atom+xml")
         return output
 
@@ -324,6 +335,12 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 log.warning(cache.problems.pop(0))
             while cache.notes:
                 log.info(cache.notes.pop(0))
+
+
+def _in_feed(src_uri: str, globs: Sequence[str]) -> bool:
+    from .feed import wanted  # imported by builds that write a feed
+
+    return wanted(src_uri, globs)
 
 
 def _close_background(background: Background | None) -> None:
