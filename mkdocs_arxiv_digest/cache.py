@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
@@ -105,6 +105,32 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
         return sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True, check_same_thread=False)
 
 
+_MANY = 500
+"""Keys per statement of a bulk read: SQLite's oldest builds allow 999 variables."""
+UNREAD = object()
+"""What `get_many` gives for a row it could not read: its `get` says why."""
+
+
+def _get_many(execute: Callable[..., Any], disk: diskcache.Disk, keys: list[str]) -> dict[str, Any]:
+    """The values of those of `keys` that are stored and not expired, read in a
+    statement per `_MANY` keys instead of one each."""
+    found: dict[str, Any] = {}
+    now = time.time()
+    for start in range(0, len(keys), _MANY):
+        chunk = keys[start : start + _MANY]
+        rows = execute(
+            "SELECT key, mode, filename, value FROM Cache WHERE raw = 1 AND key IN "
+            f"({','.join('?' * len(chunk))}) AND (expire_time IS NULL OR expire_time > ?)",
+            (*chunk, now),
+        ).fetchall()
+        for key, mode, filename, value in rows:
+            try:
+                found[key] = disk.fetch(mode, filename, value, False)
+            except (DamagedEntry, OSError):
+                found[key] = UNREAD
+    return found
+
+
 class ReadOnlyStore:
     """The rows of a diskcache folder this process cannot write to (restored
     by another user, a read-only mount, a full disk at start), read without
@@ -129,6 +155,10 @@ class ReadOnlyStore:
             return None
         return self._disk.fetch(row[0], row[1], row[2], False)
 
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        with self._lock:
+            return _get_many(self._db.execute, self._disk, keys)
+
     def __len__(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM Cache").fetchone()[0])
@@ -147,6 +177,10 @@ class _Store(diskcache.Cache):  # type: ignore[misc]
             with contextlib.suppress(Exception):
                 self.close()
             raise
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        # diskcache has no bulk read; its table is read as `ReadOnlyStore` reads it.
+        return _get_many(self._sql, self._disk, keys)
 
 
 Store: TypeAlias = Any
@@ -179,6 +213,8 @@ class Cache:
         self._pending: dict[str, Any] = {}
         """Writes waiting for their batch (see `BATCH`)."""
         self._pending_since = 0.0
+        self._ahead: dict[str, Any] = {}
+        """Values read ahead by `reading_ahead`, each taken once."""
         self._lock = threading.Lock()
         self.problems: list[str] = []
         """What went wrong with the cache, to be reported (and cleared) by the caller."""
@@ -315,9 +351,26 @@ class Cache:
                 self._store.close()
         self._memory.clear()
 
+    @contextlib.contextmanager
+    def reading_ahead(self, keys: Iterable[str]) -> Iterator[None]:
+        """Read `keys` at once, in a few statements rather than one each (a
+        whole site's small records at the start of a build); within the block,
+        the first read of each comes from what was read. Nothing in the block
+        may write them."""
+        wanted = list(dict.fromkeys(keys))
+        found = self._guarded(lambda store: store.get_many(wanted), None) if wanted else None
+        if found is not None:
+            self._ahead = {key: found.get(key) for key in wanted if found.get(key) is not UNREAD}
+        try:
+            yield
+        finally:
+            self._ahead = {}
+
     def _fetch(self, key: str) -> Any:
         """The stored value of `key` as diskcache gives it; `None` for a damaged
         entry, which is reported and removed."""
+        if self._ahead and (ahead := self._ahead.pop(key, UNREAD)) is not UNREAD:
+            return ahead
         try:
             return self._guarded(lambda store: store.get(key), None)
         except DamagedEntry as damage:

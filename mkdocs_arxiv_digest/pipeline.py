@@ -178,7 +178,7 @@ class Pipeline:
         self._todo: list[ArxivId] = []
         self._from_new_snapshot: set[ArxivId] = set()
         self._counted: set[tuple[str, str]] = set()
-        """Summaries found cached by `start` and counted then."""
+        """Summaries counted already: found cached by `start`, or made by this build."""
         self._stale: set[ArxivId] = set()
         """Bare IDs cached but due for a check with arXiv."""
         self._stop = threading.Event()
@@ -188,6 +188,12 @@ class Pipeline:
         pages want); `start` does the rest."""
         self._languages = needs
         self._take_new_snapshot(list(needs))
+        keys = [f"latest:{i.base}" if i.version is None else f"paper:{i.base}v{i.version}" for i in needs]
+        with self.cache.reading_ahead(keys):
+            self._plan(needs)
+        self.stats.wanted = len(self._lookups)
+
+    def _plan(self, needs: dict[ArxivId, set[str]]) -> None:
         for arxiv_id in needs:
             known = self.cache.known(arxiv_id, self.refresh_seconds)
             if known is None and self._make_api is not None and self.cache.known(arxiv_id, None) is not None:
@@ -203,7 +209,6 @@ class Pipeline:
             else:
                 self._lookups[arxiv_id] = Future()
                 self._todo.append(arxiv_id)
-        self.stats.wanted = len(self._lookups)
 
     def _take_new_snapshot(self, ids: list[ArxivId]) -> None:
         """When the snapshot file is new or has changed since it was last read,
@@ -451,6 +456,7 @@ class Pipeline:
         self.cache.store_summary(self._summary_key(paper, language), made, batch=self.executor is None)
         with self._lock:
             self.stats.summaries_made += 1
+            self._counted.add((paper.versioned_id, language))  # a second page showing it is not a cache hit
             done = self.stats.summaries_made + self.stats.summaries_failed
         self._progress(done)
         return Written(made)

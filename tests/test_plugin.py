@@ -62,6 +62,8 @@ def test_a_multi_page_site_takes_one_request_and_a_rebuild_none(site: Site, arxi
     assert "Proceedings of Workshop AEW10" in site.html("index.md")
     assert len(titles(site.content("b/c.md"))) == 20
     assert any("50 paper(s)" in message for message in first.messages(20))
+    # Papers on two pages are summarized once, and that is not a cache hit.
+    assert "summaries: 0 cached, 50 new" in "\n".join(first.messages(20))
 
     second = site.build(strict=True)
     assert second.error is None

@@ -5,9 +5,25 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timezone
+from typing import Any
 
 from ..records import Paper, Summary
 from . import Summarizer
+
+
+class _Pattern:
+    """A regular expression compiled when first used: a warm build, which
+    summarizes nothing, does not pay the few milliseconds these take."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._source = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._source)
+        return getattr(self._compiled, name)
+
 
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -49,11 +65,11 @@ _ABBREVIATIONS = frozenset(
         "dec",
     ]
 )
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[$\\]?[A-Z0-9])")
+_BOUNDARY = _Pattern(r"(?<=[.!?])\s+(?=[\"'(\[$\\]?[A-Z0-9])")
 
 # What a paper says it does: "In this paper ...", "This work ...", "Here we ...", "The aim of this study ...".
 _DOCUMENT = r"(?:paper|work|study|article|letter|note|chapter|thesis|review|survey|research|report)"
-_FRAME = re.compile(
+_FRAME = _Pattern(
     rf"\b(?:in|of) (?:this|the present|our)(?: \w+)? {_DOCUMENT}\b"
     rf"|^(?:this|the present|our)(?: \w+)? {_DOCUMENT}\b"
     rf"|\bthis {_DOCUMENT}(?: \w+ly)? \w{{2,}}s\b"
@@ -64,44 +80,44 @@ _FRAME = re.compile(
 _NEW = r"(?:propos|introduc|present|develop|design|construct|devis|formulat|creat|build|buil[dt]|defin|describ|report|provid|deriv|establish|curat)\w*"
 # "we also propose", "we further show", "we explicitly confirm"
 _ADVERB = r"(?: (?:\w+ly|also|further|then|first|next|now|thus|hence|therefore|additionally))?"
-_ANNOUNCE = re.compile(
+_ANNOUNCE = _Pattern(
     rf"\b(?:we|(?:this|our) {_DOCUMENT}){_ADVERB} (?:have |has )?(?:\w+ to )?{_NEW}"
     rf"|\b(?:is|are) (?:\w+ly )?{_NEW}",
     re.I,
 )
 # "We show ...", "We find ...": a result, said with "we".
-_WE_FIND = re.compile(
+_WE_FIND = _Pattern(
     rf"\bwe{_ADVERB} (?:have |had )?(?:show|prove|demonstrat|characteri[sz]|find|found|obtain|derive|improve|unify|"
     r"argue|solve|confirm|identif|lift|formali[sz])\w*",
     re.I,
 )
 # "We study ...", "We consider ...": the paper's subject, said with "we".
-_WE_STUDY = re.compile(
+_WE_STUDY = _Pattern(
     rf"\bwe{_ADVERB} (?:have |had )?(?:stud|consider|investigat|examin|explor|analy[sz]|perform|conduct|revisit|use|"
     r"appl|aim|focus|address|tackle|discuss)\w*",
     re.I,
 )
 # A sentence that only names a problem says less than one that says what was done about it.
-_PROBLEM = re.compile(r"\bthe (?:problem|question|task|challenge)s? of\b", re.I)
+_PROBLEM = _Pattern(r"\bthe (?:problem|question|task|challenge)s? of\b", re.I)
 # Sentences about checking, illustrating or discussing the contribution rather than stating it.
-_DETAIL = re.compile(
+_DETAIL = _Pattern(
     r"^(?:we|our)\b.{0,30}?\b(?:evaluat|validat|illustrat|speculat|includ|compar|recommend|outline|match|select|"
     r"sampl|collect|train|implement|execut|apply|applied)\w*",
     re.I,
 )
-_RESULT = re.compile(
+_RESULT = _Pattern(
     r"\b(?:outperform\w*|state[- ]of[- ]the[- ]art|significant\w*|improv\w*|(?:results?|findings?|experiments?|evaluation|analysis) (?:show|indicate|suggest|demonstrate|reveal)\w*|"
     r"we find|achiev\w*|reduc\w*|faster|accura\w*)",
     re.I,
 )
-_BACKGROUND = re.compile(
+_BACKGROUND = _Pattern(
     r"\b(?:recent(?:ly)?|has been|have been|remains?|however|widely|traditionally|existing|previous(?:ly)?|"
     r"is (?:a|an) (?:key|fundamental|important|challenging))\b",
     re.I,
 )
 # Words that tie a sentence to the one before it ("Moreover", "We also", "First,", "To this end"):
 # such a sentence does not stand alone, so it is never the TL;DR.
-_CONNECTIVE = re.compile(
+_CONNECTIVE = _Pattern(
     r"^(?:moreover|furthermore|further|finally|lastly|additionally|also|besides|thus|hence|therefore|consequently|"
     r"accordingly|then|next|first(?:ly)?|second(?:ly)?|third(?:ly)?|however|nevertheless|nonetheless|still|"
     r"instead(?! of)|rather(?! than)|similarly|likewise|meanwhile|specifically|notably|interestingly|surprisingly|crucially|importantly|"
@@ -112,11 +128,11 @@ _CONNECTIVE = re.compile(
     re.I,
 )
 # Sentences that lean on an earlier one for their subject ("This allows ...", "These results ...").
-_ANAPHORA = re.compile(
+_ANAPHORA = _Pattern(
     r"^(?:this|these|those|such|it|they|the latter|the former)\b(?! (?:paper|work|study|article|letter|note|chapter|thesis|review|survey)\b)",
     re.I,
 )
-_BOILERPLATE = re.compile(r"\b(?:code|data|models?|implementation)\b.{0,40}\bavailable\b|https?://|github", re.I)
+_BOILERPLATE = _Pattern(r"\b(?:code|data|models?|implementation)\b.{0,40}\bavailable\b|https?://|github", re.I)
 
 VERSION = 2
 """Bumped when the choice of sentences changes, so cached summaries are redone."""
