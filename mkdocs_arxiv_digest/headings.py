@@ -10,8 +10,9 @@ the tree processor here (priority 6, after the inline patterns and before
 id it finds, so the table of contents, the permalink and MkDocs' anchor
 validation all use the arXiv ID, with or without `attr_list` and with any
 option of `toc`. An inline anchor before the title, `<a id="arxiv-…"></a>`
-(which custom templates written for 0.3 and before use), is moved onto the
-heading the same way; it costs Python-Markdown's HTML parser a little more.
+(the built-in templates' earlier form, which custom templates may still
+use), is moved onto the heading the same way; it costs Python-Markdown's
+HTML parser a little more.
 
 It also gives the heading a `data-toc-label` (which `toc` reads and removes)
 holding the title as plain text, math reduced by `tex_to_text`: the table of

@@ -73,6 +73,27 @@ def test_a_papers_id_is_its_headings_id_without_toc_options_or_attr_list(site: S
     assert '<a id="arxiv-' not in page
 
 
+@pytest.mark.parametrize("extensions", [[], ["attr_list"]])
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## {{ item.paper.title }} { #{{ item.anchor }} }",  # the built-in templates' form
+        '## <a id="{{ item.anchor }}"></a>{{ item.paper.title }}',  # their earlier form
+    ],
+)
+def test_a_custom_templates_heading_gets_the_papers_id(site: Site, extensions: list[str], heading: str) -> None:
+    templates = site.root / "overrides"
+    templates.mkdir()
+    (templates / "digest.md.j2").write_text(f"{{% for item in items %}}\n{heading}\n\nText.\n{{% endfor %}}\n")
+    site.extra = {"markdown_extensions": ["toc", *extensions]}
+    site.configure(custom_templates="overrides")
+    site.page("index.md", PAPERS[:2])
+    assert site.build(strict=True).error is None
+    page = site.html()
+    assert re.findall(r'<h2 id="(arxiv-[^"]+)">', page) == [anchor(i) for i in PAPERS[:2]]
+    assert "<a id=" not in page and "{ #" not in page
+
+
 def test_titles_outside_the_page_body_are_plain_text(site: Site) -> None:
     site.extra = {"theme": THEME, "markdown_extensions": EXTENSIONS}
     site.page("index.md", [PAPERS[3], {"id": PAPERS[0], "title": r"关于 $\alpha \le \omega$ 的论文"}])
