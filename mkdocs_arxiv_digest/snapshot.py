@@ -75,19 +75,21 @@ def _wanted_lines(path: Path, wanted: Container[bytes]) -> Iterator[bytes]:
             if first < 0:
                 tail += block
                 continue
-            if _maybe_wanted(tail + block[:first], wanted):
-                yield tail + block[:first]
+            straddling = tail + block[:first]
+            if _maybe_wanted(straddling, wanted):
+                yield straddling
             last = block.rfind(b"\n")
             start, tail = first + 1, block[last + 1 :]
             find, starts = block.find, block.startswith
             while start < last:
+                end = find(b"\n", start)
                 if starts(_DUMP_START, start):
                     opening = start + 6 if block[start + 6] == _QUOTE else start + 7
-                    if block[opening + 1 : find(b'"', opening + 1)] in wanted:
-                        yield block[start : find(b"\n", start)]
-                elif _maybe_wanted(block[start : find(b"\n", start)], wanted):
-                    yield block[start : find(b"\n", start)]
-                start = find(b"\n", start) + 1
+                    if block[opening + 1 : find(b'"', opening + 1, end)] in wanted:
+                        yield block[start:end]
+                elif _maybe_wanted(block[start:end], wanted):
+                    yield block[start:end]
+                start = end + 1
     if tail and _maybe_wanted(tail, wanted):
         yield tail
 
