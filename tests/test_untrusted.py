@@ -70,6 +70,8 @@ CORPUS = [
     ":fire: (c) 1/4 --> +/- ==mark== ^^ins^^ ~~del~~ ++ctrl+alt++",
     # Python-Markdown's own placeholders.
     "\x02wzxhzdk:0\x03 \x02klzzwxh:0\x03",
+    # Last, so that a title ends with it: the id the plugin gives the next paper's heading.
+    "{ #arxiv-2501-00002 }",
 ]
 TITLE_HEAD = "{ 7*777 } A study of $x<y$ with "
 CONTROL_MATH = r"\(x^2 + y_1\) and $x^2 + y_2$"
@@ -243,6 +245,8 @@ def check_site(site: Site, extensions: list[Any]) -> None:
         assert "ordinary papers are ordinary" in text or "An ordinary paper" in text, "the next paper is there"
         for piece in ("{{ pwned_var }}", "![img](https://evil.example/pixel.png)", "<script>", ":fire:"):
             assert piece in text, (name, piece)
+        assert "{ #arxiv-2501-00002 }" in text, "a title's own `{ #id }` stays text"
+        assert re.findall(r'<h[1-6] id="(arxiv-[^"]+)"', body) == ["arxiv-2501-00001", "arxiv-2501-00002"], name
         if arithmatex is not None:
             rendered = math_rendered(body, arithmatex.get("generic", False))
             syntax = arithmatex.get("inline_syntax", ["dollar", "round"])
