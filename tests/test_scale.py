@@ -170,6 +170,27 @@ def test_a_cache_written_by_0_2_is_read_without_asking_arxiv_again(site: Site, a
     assert "Heat-bath random walks" in site.content()
 
 
+def test_a_digest_kept_whole_as_json_by_an_earlier_build_is_still_used(site: Site, arxiv_api: FakeArxiv) -> None:
+    """Digests are now kept as a line of JSON and the Markdown as it is; one an
+    earlier build kept whole as JSON is read as it is, not made again."""
+    site.page("index.md", ["1605.08386", "astro-ph/0601001"])
+    assert site.build(strict=True).error is None
+    cache = Cache(site.root / CACHE)
+    store = cache._store
+    digests = [key for key in store.iterkeys() if str(key).startswith("digest:")]
+    assert digests
+    for key in digests:
+        head, _, markdown = store.get(key).partition("\n")
+        kept = {**json.loads(head), "markdown": markdown.replace("Heat-bath random walks", "Kept by an earlier build")}
+        store.set(key, json.dumps(kept, ensure_ascii=False))
+    cache.close()
+    arxiv_api.reset()
+
+    assert site.build(strict=True).error is None
+    assert ids_requested(arxiv_api) == []
+    assert "Kept by an earlier build" in site.content(), "the digest kept the old way was used"
+
+
 def test_a_paper_gone_from_the_cache_is_named_and_fetched_next_build(site: Site, arxiv_api: FakeArxiv) -> None:
     site.page("index.md", ["1605.08386"])
     assert site.build(strict=True).error is None
