@@ -14,9 +14,11 @@ option of `toc`. An inline anchor before the title, `<a id="arxiv-…"></a>`
 use), is moved onto the heading the same way; it costs Python-Markdown's
 HTML parser a little more.
 
-It also gives the heading a `data-toc-label` (which `toc` reads and removes)
-holding the title as plain text, math reduced by `tex_to_text`: the table of
-contents and MkDocs' search index, which take the label, show no TeX.
+Where a heading holds more than plain text (math, escapes, inline HTML), it
+also gives it a `data-toc-label` (which `toc` reads and removes) holding the
+title as plain text, math reduced by `tex_to_text`: the table of contents and
+MkDocs' search index, which take the label, show no TeX. A plain heading needs
+none: `toc` names it by the same text.
 Material's search plugin reads the heading's own text instead: each math
 span there is marked `data-search-exclude` and followed by a `hidden` span
 with its plain text, which only that index reads. MkDocs
@@ -61,7 +63,7 @@ class _HeadingIds(Treeprocessor):  # type: ignore[misc]
         for heading in (heading for tag in _HEADINGS for heading in root.iter(tag)):
             if not str(heading.get("id", "")).startswith("arxiv-") and not self._take_id(heading):
                 continue
-            if has_toc and "data-toc-label" not in heading.attrib:
+            if has_toc and "data-toc-label" not in heading.attrib and _needs_label(heading):
                 heading.set("data-toc-label", html.escape(self._plain(heading)))
             if len(heading):  # math is a child element
                 _search_text(heading)
@@ -106,6 +108,15 @@ class _HeadingIds(Treeprocessor):  # type: ignore[misc]
                 parts.append(self._plain(child))
             parts.append(self._text(child.tail))
         return " ".join("".join(parts).split())
+
+
+def _needs_label(heading: etree.Element) -> bool:
+    """Whether `toc`'s own name for the heading (its HTML with the tags taken
+    out) would differ from the plain text: only when the heading holds
+    elements (math), stashed HTML or escapes (placeholders), or runs of
+    spaces. A label costs `toc` one more pass of the postprocessors."""
+    text = heading.text or ""
+    return len(heading) > 0 or "\x02" in text or text != " ".join(text.split())
 
 
 def _math_text(math: etree.Element) -> str:
