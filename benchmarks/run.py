@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick             # smaller sizes, for a quick look
     python benchmarks/run.py --sizes 100x1500    # only these site sizes (pages x papers)
     python benchmarks/run.py --only sites,serve  # only these sections
+    python benchmarks/run.py --instructions 40x1000  # and count that site's instructions (Valgrind)
 
 Everything runs on this machine: a fake arXiv API and a fake OpenAI-compatible
 server on 127.0.0.1 (from tests/), with the latency and delays set below.
@@ -452,6 +453,48 @@ def plugin_inside(config_file: Path, runs: int) -> tuple[float, float, float]:
     return imported, handlers, built
 
 
+def instructions(config_files: list[Path]) -> list[int] | None:
+    """The user-space instructions of one build of each site, counted by
+    Valgrind's cachegrind (`None` without Valgrind). Unlike time, the count does
+    not move with the machine's speed, so the builds run side by side; string
+    hashing is seeded the same in each so that both do the same work."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    env = {**child_env(), "PYTHONHASHSEED": "0"}
+    running = [
+        subprocess.Popen(
+            [
+                valgrind,
+                "--tool=cachegrind",
+                "--cache-sim=no",
+                f"--cachegrind-out-file={config_file.parent / 'cachegrind.out'}",
+                sys.executable,
+                "-m",
+                "mkdocs",
+                "build",
+                "-q",
+                "-f",
+                str(config_file),
+            ],
+            env=env,
+            cwd=config_file.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for config_file in config_files
+    ]
+    counts = []
+    for config_file, build in zip(config_files, running, strict=True):
+        _, errors = build.communicate()
+        found = re.search(r"I\s+refs:\s+([\d,]+)", errors)
+        if build.returncode or not found:
+            raise RuntimeError(f"{config_file} failed under Valgrind: {errors[-3000:]}")
+        counts.append(int(found.group(1).replace(",", "")))
+    return counts
+
+
 def build_process(config_file: Path) -> Run:
     """`python -m mkdocs build` in a process of its own, timed from start to exit."""
     done = subprocess.run(
@@ -526,7 +569,7 @@ def differing(one: Path, other: Path) -> list[str]:
     )
 
 
-def site_vs_twin(arxiv: Any, work: Path, label: str, pairs: int) -> list[list[str]]:
+def site_vs_twin(arxiv: Any, work: Path, label: str, pairs: int, count: bool = False) -> list[list[str]]:
     """A cold and a warm build of a site, whole processes, the warm one in
     alternating pairs with its static twin."""
     pages, papers = SIZES[label]
@@ -556,6 +599,7 @@ def site_vs_twin(arxiv: Any, work: Path, label: str, pairs: int) -> list[list[st
         runs.append((plugin, twin))
     requests_warm = len(arxiv.request_times()) - requests
     imported, handlers, built = plugin_inside(config_file, runs=3 if pages <= 1000 else 1)
+    counted = instructions([config_file, twin_file]) if count else None
     wall = [p.wall / t.wall for p, t in runs]
     cpu = [p.cpu / t.cpu for p, t in runs]
     memory = [p.rss_mib / t.rss_mib for p, t in runs]
@@ -563,6 +607,14 @@ def site_vs_twin(arxiv: Any, work: Path, label: str, pairs: int) -> list[list[st
     same = "identical" if not differ else f"{len(differ)} files differ (e.g. {differ[0]})"
     shutil.rmtree(root / "plugin" / "site", ignore_errors=True)
     shutil.rmtree(root / "twin" / "site", ignore_errors=True)
+    counts = []
+    if count:
+        counts = [
+            ["Warm build vs static twin, instructions", f"{pages} pages, {papers} papers, one build of each under "
+             "Valgrind (cachegrind)", "0 requests",
+             f"plugin {counted[0] / 1e9:.2f} G, twin {counted[1] / 1e9:.2f} G instructions" if counted else
+             "Valgrind is not installed", f"{counted[0] / counted[1]:.3f}× the twin's instructions" if counted else ""],
+        ]  # fmt: skip
     return [
         ["Cold build", f"{pages} pages, {papers} papers, nothing cached (`mkdocs build` process)",
          f"{requests} requests", f"{cold.wall:.1f} s, peak {cold.rss_mib:.0f} MiB",
@@ -576,6 +628,7 @@ def site_vs_twin(arxiv: Any, work: Path, label: str, pairs: int) -> list[list[st
         ["Warm build, the plugin's part", f"{pages} pages, {papers} papers, timed inside the build process",
          "0 requests", f"import {imported * 1000:.0f} ms, event handlers {handlers * 1000:.0f} ms; "
          f"build {built:.2f} s", f"{(imported + handlers) / (built + imported):.1%} of the warm build"],
+        *counts,
     ]  # fmt: skip
 
 
@@ -830,7 +883,13 @@ def main() -> None:
     parser.add_argument(
         "--pairs",
         type=int,
-        help="warm/twin pairs per size (default 21 up to 100 pages, 9 up to 1,000, 5 above; 5 with --quick)",
+        help="warm/twin pairs per size (default 31 up to 100 pages, 9 up to 1,000, 5 above; 5 with --quick)",
+    )
+    parser.add_argument(
+        "--instructions",
+        default="",
+        help="site sizes whose warm build and twin also have their instructions counted by Valgrind, "
+        "comma-separated (each count takes about 20 times a build)",
     )
     parser.add_argument("--snapshot-lines", type=int, help="lines of the synthetic snapshot (default 2,700,000)")
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
@@ -847,7 +906,8 @@ def main() -> None:
         return
     quick = args.quick
     sizes = args.sizes.split(",") if args.sizes else (["100x1500", "40x1000"] if quick else list(SIZES))
-    if unknown := [size for size in sizes if size not in SIZES]:
+    counted = [size for size in args.instructions.split(",") if size]
+    if unknown := [size for size in [*sizes, *counted] if size not in SIZES]:
         parser.error(f"unknown sizes {unknown}: choose from {', '.join(SIZES)}")
     sections = args.only.split(",") if args.only else list(SECTIONS)
 
@@ -855,7 +915,7 @@ def main() -> None:
         """Small sites' builds are short, so more pairs cost little and steady the median."""
         if args.pairs:
             return args.pairs if SIZES[size][0] <= 1000 else max(3, args.pairs // 2)
-        return 5 if quick else 21 if SIZES[size][0] <= 100 else 9 if SIZES[size][0] <= 1000 else 5
+        return 5 if quick else 31 if SIZES[size][0] <= 100 else 9 if SIZES[size][0] <= 1000 else 5
 
     rows = Rows()
     with tempfile.TemporaryDirectory(prefix="arxiv-digest-bench-") as tmp, Servers() as servers:
@@ -876,7 +936,9 @@ def main() -> None:
         if "sites" in sections:
             for size in sizes:
                 print(f"site {size}: cold, then warm against the static twin…", file=sys.stderr)
-                rows += site_vs_twin(arxiv, work, size, pairs=pairs_for(size))
+                rows += site_vs_twin(
+                    arxiv, work, size, pairs=pairs_for(size), count=size in args.instructions.split(",")
+                )
         if "serve" in sections:
             print("serve rebuilds…", file=sys.stderr)
             rows += serve_rebuilds(arxiv, work, pages=100 if quick else 1000, rebuilds=3 if quick else 5)
