@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -244,6 +244,13 @@ class Pipeline:
         self.cache.set_json(f"snapshot-missing:{self.snapshot.path.resolve()}", {"stamp": stamp, "ids": lacked})
         self.cache.set_json(key, stamp)
 
+    def _count_cached(self, summaries: Iterable[tuple[str, str]]) -> None:
+        """Count cached summaries, each (versioned ID, language) once: a paper
+        shown on several pages, or listed bare on one and pinned on another."""
+        new = {summary for summary in summaries if summary not in self._counted}
+        self.stats.summaries_cached += len(new)
+        self._counted.update(new)
+
     def start(self) -> None:
         """Summarize the cached papers and fetch the rest, both in the background."""
         if self.summarizer is not None and self.summarizer.memory_key:
@@ -269,8 +276,7 @@ class Pipeline:
                 elif absent and isinstance(known, Cached):
                     ready.append((arxiv_id, self._load(arxiv_id, known)))
                 else:  # all written: read again only if the page's digest is made again
-                    self.stats.summaries_cached += len(languages)
-                    self._counted.update((str(versioned), language) for language in languages)
+                    self._count_cached((str(versioned), language) for language in languages)
             self._expected = missing + sum(len(self._languages[i]) for i in self._todo)
             if self.max_summaries is not None:
                 self._expected = min(self._expected, self.max_summaries)
@@ -336,7 +342,7 @@ class Pipeline:
             return future.result()
         cached = self.cache.summary(self._summary_key(paper, language))
         if cached is not None:
-            self.stats.summaries_cached += (paper.versioned_id, language) not in self._counted
+            self._count_cached([(paper.versioned_id, language)])
             return Written(cached)
         return self._summarize(paper, language)
 

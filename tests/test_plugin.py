@@ -71,6 +71,22 @@ def test_a_multi_page_site_takes_one_request_and_a_rebuild_none(site: Site, arxi
     assert site.html("a.md").count("arxiv.org/abs/") >= 2 * len(KNOWN[3:] + MANY[:10])
 
 
+def test_the_log_counts_each_summary_once(site: Site) -> None:
+    # The same paper listed bare and pinned to its latest version, and shown
+    # on two pages; the JSON files read each page's summaries in warm builds too.
+    site.page("index.md", ["1605.08386"])
+    site.page("a.md", ["1605.08386v1"])
+    site.page("b.md", ["1605.08386v1"])
+    site.configure(json=True)
+
+    first = site.build(strict=True)
+    assert first.error is None, first.warnings
+    assert "summaries: 0 cached, 1 new" in "\n".join(first.messages(20))
+    second = site.build(strict=True)
+    assert second.error is None, second.warnings
+    assert "summaries: 1 cached, 0 new" in "\n".join(second.messages(20))
+
+
 def test_batches_follow_batch_size(site: Site, arxiv_api: FakeArxiv) -> None:
     site.page("index.md", MANY[:25])
     site.configure(batch_size=10)
