@@ -608,7 +608,12 @@ class Cache:
         if value is None:
             value = self._fetch(f"digest:{key}")
         value = _unpack_digest(value) if isinstance(value, str) else None
-        return value if isinstance(value, dict) and isinstance(value.get("markdown"), str) else None
+        if not isinstance(value, dict) or not isinstance(value.get("markdown"), str):
+            return None
+        keywords, bib = value.get("keywords", []), value.get("bib", "")
+        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords) or not isinstance(bib, str):
+            return None  # not what this plugin writes: made again
+        return value
 
     def store_digest(self, key: str, digest: dict[str, Any]) -> None:
         """Kept in the next batch: a digest lost to a killed build is made again."""

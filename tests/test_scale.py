@@ -191,6 +191,20 @@ def test_a_digest_kept_whole_as_json_by_an_earlier_build_is_still_used(site: Sit
     assert "Kept by an earlier build" in site.content(), "the digest kept the old way was used"
 
 
+def test_a_digest_row_of_the_wrong_shape_is_made_again(site: Site) -> None:
+    site.page("index.md", ["1605.08386"])
+    site.configure(tags=["keywords"], bibtex=True)
+    assert site.build(strict=True).error is None
+    cache = Cache(site.root / CACHE)
+    for key in [k for k in cache._store.iterkeys() if str(k).startswith("digest:")]:
+        cache._store.set(key, '{"keywords": 5, "bib": ["x"]}\nPlanted by someone else.')
+    cache.close()
+
+    assert site.build(strict=True).error is None
+    assert "Planted by someone else" not in site.content()
+    assert "Heat-bath random walks" in site.content()
+
+
 def test_a_paper_gone_from_the_cache_is_named_and_fetched_next_build(site: Site, arxiv_api: FakeArxiv) -> None:
     site.page("index.md", ["1605.08386"])
     assert site.build(strict=True).error is None
