@@ -533,9 +533,11 @@ class Cache:
     def store_papers(self, found: dict[ArxivId, Paper]) -> None:
         """Keep papers as they arrive, in one transaction; a bare ID also records its latest version."""
         now = time.time()
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {f"paper:{paper.versioned_id}": paper for paper in found.values()}
+        # The small pointers after the papers: new rows are stored in the order
+        # written, so a batch's pointers share a few pages of the database, and
+        # a warm build, which reads every pointer and no paper, reads those.
         for arxiv_id, paper in found.items():
-            values[f"paper:{paper.versioned_id}"] = paper
             if arxiv_id.version is None:
                 values[f"latest:{paper.id}"] = {"version": paper.version, "checked": now, "print": paper.fingerprint()}
         texts = {

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import mkdocs_arxiv_digest as package
 
@@ -69,8 +70,7 @@ class Layout:
 _TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):
     """A paper as the page shows it: its entry (whose ID makes the heading's
     anchor), its metadata and its summary with the page's overrides."""
 
@@ -234,7 +234,10 @@ class Digests:
         """A hash of everything the digest is made of. The papers count by
         their fingerprints, made of all their metadata: a DOI or journal
         reference added to the same version makes a new digest."""
-        entries = [[str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items())] for e in spec.entries]
+        entries = [
+            [str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items()) if e.overrides else []]
+            for e in spec.entries
+        ]
         made_of = [self._layout_hash(layout), entries, bib_file, marks]
         return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -58,9 +58,10 @@ _URL = re.compile(
 _PREFIX = re.compile(r"arxiv:\s*", re.IGNORECASE)
 
 
-@dataclass(frozen=True, order=True)
-class ArxivId:
-    """An identifier as arXiv knows it: `base` (`2403.10045`, `hep-th/9901001`) and an optional version."""
+class ArxivId(NamedTuple):
+    """An identifier as arXiv knows it: `base` (`2403.10045`, `hep-th/9901001`)
+    and an optional version. A named tuple rather than a dataclass: a site has
+    thousands, built and hashed on every build, and tuples do both in C."""
 
     base: str
     version: int | None = None
@@ -132,17 +133,10 @@ class PageSpec:
 
 def parse_id(value: str) -> ArxivId:
     """Parse one identifier or arXiv URL; raise `ValueError` saying what is wrong."""
-    # Full-width digits and colons (２４０３.１００４５, arXiv：…) read as their ASCII forms.
-    text = unicodedata.normalize("NFKC", value).strip()
-    if not text:
-        raise ValueError("empty identifier")
-    url = _URL.fullmatch(text)
-    if url:
-        text = url.group("id")
-    elif "://" in text or text.lower().startswith("www."):
-        raise ValueError("not an arXiv URL (expected https://arxiv.org/abs/<id>)")
-    text = _PREFIX.sub("", text, count=1) if _PREFIX.match(text) else text
-    if match := _NEW.fullmatch(text):
+    # The common case (the cache, most pages) skips the reduction, which leaves it as it is.
+    plain = _NEW.fullmatch(value) if value.isascii() else None
+    text = value if plain else _reduce(value)
+    if match := plain or _NEW.fullmatch(text):
         yymm, num = match["yymm"], match["num"]
         month = int(yymm[2:])
         if not 1 <= month <= 12:
@@ -161,6 +155,20 @@ def parse_id(value: str) -> ArxivId:
         # `math.GT/0309136`: the subject class is not part of the identifier.
         return ArxivId(f"{archive}/{match['yymm']}{match['num']}", _version(match["v"]))
     raise ValueError("not an arXiv identifier (expected e.g. 2403.10045, hep-th/9901001 or an arxiv.org URL)")
+
+
+def _reduce(value: str) -> str:
+    """An identifier as written, reduced to the part that names the paper."""
+    # Full-width digits and colons (２４０３.１００４５, arXiv：…) read as their ASCII forms.
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text:
+        raise ValueError("empty identifier")
+    url = _URL.fullmatch(text)
+    if url:
+        text = url.group("id")
+    elif "://" in text or text.lower().startswith("www."):
+        raise ValueError("not an arXiv URL (expected https://arxiv.org/abs/<id>)")
+    return _PREFIX.sub("", text, count=1) if _PREFIX.match(text) else text
 
 
 def _version(text: str | None) -> int | None:

@@ -7,7 +7,7 @@ import hashlib
 import os
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import yaml
 from mkdocs.config.defaults import MkDocsConfig
@@ -37,14 +37,31 @@ class PageReader:
         self.parsed = 0
         """How many front matters were parsed (the benchmark and tests read it)."""
         self._seen: dict[str, tuple[tuple[float, int], PageSpec | None]] = {}
+        self._stamps: dict[str, tuple[float, int] | None] = {}
 
     def forget(self) -> None:
         self._seen.clear()
 
-    def read(self, file: File, cache: Cache) -> PageSpec | None:
-        """The page's papers and options; `None` for a page without `arxiv:`."""
-        stamp: tuple[float, int] | None = None
+    def read_all(self, files: Iterable[File], cache: Cache) -> list[tuple[File, PageSpec]]:
+        """Each page's papers and options, for the pages with `arxiv:`. The
+        front matters read in an earlier build come from the cache in one read."""
+        read = [(file, self._front(file)) for file in files]
+        specs: list[tuple[File, PageSpec]] = []
+        with cache.reading_ahead(_spec_key(front) for _, front in read if isinstance(front, str)):
+            for file, front in read:
+                spec = self._parse(front, file, cache) if isinstance(front, str) else front
+                if isinstance(front, str):
+                    self._remember(file, spec)
+                if spec is not None:
+                    specs.append((file, spec))
+        return specs
+
+    def _front(self, file: File) -> str | PageSpec | None:
+        """The page's front matter where it mentions papers; else what is
+        known of the page: its spec when unchanged since the last read, or
+        that it has none."""
         path = file.abs_src_path
+        stamp: tuple[float, int] | None = None
         if path and not file.generated_by:
             try:
                 info = os.stat(path)
@@ -54,26 +71,30 @@ class PageReader:
             seen = self._seen.get(path)
             if stamp is not None and seen is not None and seen[0] == stamp:
                 return seen[1]
-        spec: PageSpec | None = None
         try:
             source = file.content_string
         except (OSError, UnicodeDecodeError):
-            return None
+            return None  # read again next time
+        self._stamps[file.src_uri] = stamp
+        spec: PageSpec | None = None
         front = front_matter_text(source) if source.startswith("---") else None
         if front is not None and _MENTIONS.search(front):
-            spec = self._parse(front, file, cache)
-        elif front is None and _MULTIMARKDOWN.match(source):
+            return front
+        if front is None and _MULTIMARKDOWN.match(source):
             # MkDocs also reads MultiMarkdown-style meta-data (`arxiv: 2403.10045, …`
             # in the first lines, no `---`), with keys in lowercase.
             meta = get_data(source)[1]
             spec = parse_spec(meta["arxiv"]) if "arxiv" in meta else None
-        if stamp is not None and path:
-            self._seen[path] = (stamp, spec)
+        self._remember(file, spec)
         return spec
 
+    def _remember(self, file: File, spec: PageSpec | None) -> None:
+        stamp = self._stamps.pop(file.src_uri, None)
+        if stamp is not None and file.abs_src_path:
+            self._seen[file.abs_src_path] = (stamp, spec)
+
     def _parse(self, front: str, file: File, cache: Cache) -> PageSpec | None:
-        # Keyed by the plugin's version too: a reading fixed in an upgrade shows at once.
-        key = "spec:" + hashlib.sha256(f"{package.__version__}\n{front}".encode()).hexdigest()
+        key = _spec_key(front)
         stored = cache.get_json(key)
         known = spec_from_dict(stored) if stored is not None else None
         if known is not None:
@@ -96,6 +117,11 @@ class PageReader:
         if data is not None:
             cache.set_json(key, data)
         return spec
+
+
+def _spec_key(front: str) -> str:
+    # Keyed by the plugin's version too: a reading fixed in an upgrade shows at once.
+    return "spec:" + hashlib.sha256(f"{package.__version__}\n{front}".encode()).hexdigest()
 
 
 def built_pages(files: Files, config: MkDocsConfig) -> list[File]:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .cache import Cache
 from .ids import ArxivId
@@ -27,8 +27,7 @@ SUMMARY_THREADS = "arxiv-digest-summary"
 """The name of the threads background summarizers work in."""
 
 
-@dataclass(frozen=True)
-class Lookup:
+class Lookup(NamedTuple):
     """A paper, or why there is none; `note` tells of a paper shown from an old cache entry."""
 
     paper: Paper | None
@@ -38,8 +37,7 @@ class Lookup:
     """arXiv has no paper with this ID (rather than: it could not be had)."""
 
 
-@dataclass(frozen=True)
-class Cached:
+class Cached(NamedTuple):
     """A paper the cache held when the build started, by its versioned ID and
     fingerprint: read again only when a page's digest must be made again, so
     a build does not hold every paper of the site."""
@@ -48,8 +46,7 @@ class Cached:
     fingerprint: str
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(NamedTuple):
     """A summary, and why it is not the configured backend's when it is not."""
 
     summary: Summary | None

@@ -135,10 +135,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._feed_file = self._add_feed(files, config, taken) if settings.feed else None
         needs: dict[ArxivId, set[str]] = {}
         sources: Sources | None = None
-        for file in built_pages(files, config):
-            spec = self._reader.read(file, cache)
-            if spec is None:
-                continue
+        for file, spec in self._reader.read_all(built_pages(files, config), cache):
             if spec.source is not None:
                 from .sources import Sources
 

@@ -7,9 +7,8 @@ import re
 import string
 import urllib.parse
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from markupsafe import Markup
@@ -165,8 +164,7 @@ def merge_labels(extra: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     return merged
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One paper as a template sees it."""
 
     number: int
