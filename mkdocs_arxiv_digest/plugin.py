@@ -161,8 +161,9 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                     and (made := add_file_beside(file, extension, what, files, config, taken, log.warning))
                 ):
                     kept[file.src_uri] = made
+            language = settings.page_language(spec)[0]
             for entry in shown:
-                needs.setdefault(entry.id, set()).add(settings.page_language(spec)[0])
+                needs.setdefault(entry.id, set()).add(language)
         summarizers = self._summarizers()
         self._pipeline = Pipeline(
             cache,

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -23,16 +23,14 @@ FEATURES = {"details": "pymdownx.details", "tabbed": "pymdownx.tabbed", "admonit
 """What the templates use when the site has it, by the Markdown extension that provides it."""
 
 
-@dataclass(frozen=True)
-class ApiSettings:
+class ApiSettings(NamedTuple):
     url: str
     delay_seconds: float
     timeout: float
     retries: int
 
 
-@dataclass(frozen=True)
-class FeedSettings:
+class FeedSettings(NamedTuple):
     file: str
     """The feed's path from the site's root (or from a language's folder)."""
     pages: tuple[str, ...]
