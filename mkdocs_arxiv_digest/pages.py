@@ -25,6 +25,7 @@ _MENTIONS = re.compile(r"arxiv|papers|paper_ids", re.IGNORECASE)
 _MULTIMARKDOWN = re.compile(r"\A(?:[ ]{0,3}[A-Za-z0-9_-]+:.*\n(?:(?:[ ]{4}|\t).*\n)*)*?[ ]{0,3}arxiv:", re.IGNORECASE)
 
 Warn = Callable[[str], None]
+Stamp = tuple[float, int]
 
 
 class PageReader:
@@ -36,8 +37,7 @@ class PageReader:
         self.warn = warn
         self.parsed = 0
         """How many front matters were parsed (the benchmark and tests read it)."""
-        self._seen: dict[str, tuple[tuple[float, int], PageSpec | None]] = {}
-        self._stamps: dict[str, tuple[float, int] | None] = {}
+        self._seen: dict[str, tuple[Stamp, PageSpec | None]] = {}
 
     def forget(self) -> None:
         self._seen.clear()
@@ -45,23 +45,25 @@ class PageReader:
     def read_all(self, files: Iterable[File], cache: Cache) -> list[tuple[File, PageSpec]]:
         """Each page's papers and options, for the pages with `arxiv:`. The
         front matters read in an earlier build come from the cache in one read."""
-        read = [(file, self._front(file)) for file in files]
+        read = [(file, *self._front(file)) for file in files]
         specs: list[tuple[File, PageSpec]] = []
-        with cache.reading_ahead(_spec_key(front) for _, front in read if isinstance(front, str)):
-            for file, front in read:
-                spec = self._parse(front, file, cache) if isinstance(front, str) else front
+        with cache.reading_ahead(_spec_key(front) for _, _, front in read if isinstance(front, str)):
+            for file, stamp, front in read:
                 if isinstance(front, str):
-                    self._remember(file, spec)
+                    spec = self._parse(front, file, cache)
+                    self._remember(file, stamp, spec)
+                else:
+                    spec = front
                 if spec is not None:
                     specs.append((file, spec))
         return specs
 
-    def _front(self, file: File) -> str | PageSpec | None:
-        """The page's front matter where it mentions papers; else what is
-        known of the page: its spec when unchanged since the last read, or
-        that it has none."""
+    def _front(self, file: File) -> tuple[Stamp | None, str | PageSpec | None]:
+        """The file's stamp, and the page's front matter where it mentions
+        papers; else what is known of the page: its spec when unchanged since
+        the last read, or that it has none."""
         path = file.abs_src_path
-        stamp: tuple[float, int] | None = None
+        stamp: Stamp | None = None
         if path and not file.generated_by:
             try:
                 info = os.stat(path)
@@ -70,26 +72,24 @@ class PageReader:
                 stamp = None
             seen = self._seen.get(path)
             if stamp is not None and seen is not None and seen[0] == stamp:
-                return seen[1]
+                return stamp, seen[1]
         try:
             source = file.content_string
         except (OSError, UnicodeDecodeError):
-            return None  # read again next time
-        self._stamps[file.src_uri] = stamp
+            return None, None  # read again next time
         spec: PageSpec | None = None
         front = front_matter_text(source) if source.startswith("---") else None
         if front is not None and _MENTIONS.search(front):
-            return front
+            return stamp, front
         if front is None and _MULTIMARKDOWN.match(source):
             # MkDocs also reads MultiMarkdown-style meta-data (`arxiv: 2403.10045, …`
             # in the first lines, no `---`), with keys in lowercase.
             meta = get_data(source)[1]
             spec = parse_spec(meta["arxiv"]) if "arxiv" in meta else None
-        self._remember(file, spec)
-        return spec
+        self._remember(file, stamp, spec)
+        return stamp, spec
 
-    def _remember(self, file: File, spec: PageSpec | None) -> None:
-        stamp = self._stamps.pop(file.src_uri, None)
+    def _remember(self, file: File, stamp: Stamp | None, spec: PageSpec | None) -> None:
         if stamp is not None and file.abs_src_path:
             self._seen[file.abs_src_path] = (stamp, spec)
 
