@@ -1,6 +1,6 @@
 """Benchmarks of mkdocs-arxiv-digest against the naive ways and the floors.
 
-    python benchmarks/run.py                     # the full run (about an hour)
+    python benchmarks/run.py                     # the full run (the sites alone: 1 h 42 min on 2 cores)
     python benchmarks/run.py --quick             # smaller sizes, for a quick look
     python benchmarks/run.py --sizes 100x1500    # only these site sizes (pages x papers)
     python benchmarks/run.py --only sites,serve  # only these sections
