@@ -57,10 +57,118 @@ def split_math(text: str) -> list[str]:
     return _DOLLARS.split(text)
 
 
+# What a TeX command that builds markup does with its arguments: `o` an
+# optional `[…]` dropped, `d` an argument dropped, `k` the first argument kept
+# (and any after it, which are read as ordinary TeX). The command is dropped.
+# MathJax 3/4 (html, bbox, unicode, require, base's \mmlToken) and KaTeX
+# (the commands its `trust` option lets through) make links, classes, ids,
+# styles, images or load code with these; `\label` and `\ref` make ids and links.
+_MARKUP_COMMANDS = {
+    **dict.fromkeys(["href", "class", "cssId", "style", "data"], "dk"),
+    "url": "k",
+    "includegraphics": "od",
+    "require": "d",
+    "mmlToken": "dok",
+    "bbox": "ok",
+    "label": "d",
+    "ref": "k",
+    "eqref": "k",
+    "csname": "",
+}
+_MARKUP_HINT = re.compile(
+    r"\\(?:href|url|class|cssId|style|data|html|includegraphics|require|unicode|mmlToken|bbox|label|ref|eqref|csname)"
+)
+_CONTROL_SEQUENCE = re.compile(r"\\([A-Za-z]+|.)", re.S)
+_ENDS_IN_WORD = re.compile(r"(?<!\\)(?:\\\\)*\\[A-Za-z]+\Z")
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\n":
+        at += 1
+    return at
+
+
+def _skip_group(text: str, at: int, opener: str, closer: str) -> int:
+    """Past the group that opens at `at` and its matching closer (or to the end)."""
+    depth = 0
+    while at < len(text):
+        char = text[at]
+        if char == "\\":
+            at += 2
+            continue
+        if char == "{" or char == opener:
+            depth += 1
+        elif char == "}" or char == closer:
+            depth -= 1
+            if depth == 0:
+                return at + 1
+        at += 1
+    return len(text)
+
+
+def _skip_argument(text: str, at: int) -> int:
+    """Past one argument as TeX reads it: a braced group, a control sequence or one character."""
+    at = _skip_space(text, at)
+    if at >= len(text):
+        return at
+    if text[at] == "{":
+        return _skip_group(text, at, "{", "}")
+    if text[at] == "\\":
+        found = _CONTROL_SEQUENCE.match(text, at)
+        return found.end() if found else len(text)
+    return at + 1
+
+
+def _skip_options(text: str, at: int) -> int:
+    """Past any optional `[…]` arguments (none: `at` itself)."""
+    while (start := _skip_space(text, at)) < len(text) and text[start] == "[":
+        at = _skip_group(text, start, "[", "]")
+    return at
+
+
+def inert_tex(text: str) -> str:
+    """Text with every TeX command that builds markup made to do nothing.
+
+    MathJax and KaTeX read TeX wherever a page puts math delimiters, and some
+    of their commands make live links (`\\href{javascript:…}`), give elements
+    the site's classes and ids, set styles that load URLs, show images or load
+    extensions. Each such command is dropped with the arguments that carry
+    the URL, class, id, style or path; the text it would have shown stays.
+    `\\unicode` keeps its character and loses its font. Everything else
+    (`\\sum`, `\\mathcal`, `\\text`) is left as written."""
+    if "\\" not in text or not _MARKUP_HINT.search(text):
+        return text
+    out: list[str] = []
+    at = 0
+    while (found := _CONTROL_SEQUENCE.search(text, at)) is not None:
+        name = found.group(1)
+        spec = "dk" if name.startswith("html") else _MARKUP_COMMANDS.get(name)
+        if spec is None:
+            if name == "unicode":  # its character stays; its font and size go
+                out.append(text[at : found.end()])
+                at = _skip_options(text, found.end())
+            else:
+                out.append(text[at : found.end()])
+                at = found.end()
+            continue
+        out.append(text[at : found.start()])
+        at = found.end()
+        for kind in spec:
+            if kind == "o":
+                at = _skip_options(text, at)
+            elif kind == "d":
+                at = _skip_argument(text, at)
+        if at < len(text) and text[at].isalpha() and _ENDS_IN_WORD.search("".join(out)):
+            out.append(" ")  # `\\h` and `ref` must not meet as `\\href`
+    out.append(text[at:])
+    return "".join(out)
+
+
 def escape_plain(text: str) -> str:
     """Outside text as inert Markdown on one line: every ASCII punctuation mark
-    becomes a character reference, so nothing in it is syntax to anything."""
-    return one_line(text).translate(_ENTITIES)
+    becomes a character reference, so nothing in it is syntax to anything,
+    and no TeX command in it builds markup where a page's math reads it."""
+    return inert_tex(one_line(text)).translate(_ENTITIES)
 
 
 def break_openers(text: str, avoid: Iterable[str] = ()) -> str:
@@ -144,8 +252,9 @@ class Math:
 
 def escape_text(text: str, math: Math | None = None) -> str:
     """Outside text as inert Markdown on one line, its math kept for the site's
-    arithmatex where `math` says it will certainly be taken."""
-    text = one_line(text)
+    arithmatex where `math` says it will certainly be taken. No TeX command in
+    it builds markup, in math or out: MathJax and KaTeX may read any of it."""
+    text = inert_tex(one_line(text))
     if math is None or ("$" not in text and "\\" not in text):
         return text.translate(_ENTITIES)
     opened, closed = math.delimiters
@@ -358,4 +467,4 @@ def plain_text(text: str) -> str:
     def reduce(match: re.Match[str]) -> str:
         return tex_to_text(next(group for group in match.groups() if group is not None))
 
-    return one_line(_TEX_SPAN.sub(reduce, one_line(text)))
+    return one_line(_TEX_SPAN.sub(reduce, inert_tex(one_line(text))))

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .escape import one_line, split_math
+from .escape import inert_tex, one_line, split_math
 from .ids import ArxivId
 
 STRUCTURED_FIELDS = ("background", "prior_work", "method", "results", "conclusion")
@@ -51,9 +51,27 @@ def _untex(text: str) -> str:
     return _LETTER.sub(lambda m: _LETTERS[m.group(1)], text)
 
 
+def _make_inert(record: Paper | Summary, names: tuple[str, ...]) -> None:
+    """Outside text with no TeX command that builds markup (`inert_tex`), in
+    every text field: what templates, the JSON, the feed and the cache get."""
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str):
+            inert: Any = inert_tex(value)
+        elif isinstance(value, tuple):
+            inert = tuple(inert_tex(v) if isinstance(v, str) else v for v in value)
+        elif isinstance(value, dict):
+            inert = {k: inert_tex(v) if isinstance(v, str) else v for k, v in value.items()}
+        else:
+            continue
+        if inert != value:
+            object.__setattr__(record, name, inert)
+
+
 @dataclass(frozen=True)
 class Paper:
-    """One version of one paper, as arXiv describes it."""
+    """One version of one paper, as arXiv describes it. Its text holds no TeX
+    command that builds markup (`inert_tex`), wherever it came from."""
 
     id: str
     """The identifier without version: `2403.10045`, `astro-ph/0601001`."""
@@ -70,6 +88,9 @@ class Paper:
     """Date of this version, `YYYY-MM-DD`."""
     doi: str = ""
     journal_ref: str = ""
+
+    def __post_init__(self) -> None:
+        _make_inert(self, _PAPER_TEXT)
 
     @property
     def arxiv_id(self) -> ArxivId:
@@ -105,7 +126,8 @@ class Paper:
 @dataclass(frozen=True)
 class Summary:
     """What a summarizer says of one paper. Field names are the contract for
-    the cache, front-matter overrides and templates."""
+    the cache, front-matter overrides and templates. Its text holds no TeX
+    command that builds markup (`inert_tex`): a model's answer is outside text."""
 
     tldr: str = ""
     """One sentence, in the page's language."""
@@ -124,6 +146,9 @@ class Summary:
     """When it was written (UTC, ISO 8601)."""
     prompt_version: int = 0
     """The version of the prompt a model was given; 0 for summaries made without one."""
+
+    def __post_init__(self) -> None:
+        _make_inert(self, _SUMMARY_TEXT)
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
@@ -147,6 +172,10 @@ class Summary:
                 value = str(value)
             changes[key] = value
         return dataclasses.replace(self, **changes) if changes else self
+
+
+_PAPER_TEXT = ("title", "abstract", "authors", "comment", "primary_category", "categories", "doi", "journal_ref")
+_SUMMARY_TEXT = ("tldr", "tldr_en", "title", "abstract", "takeaways", "structured", "keywords", "backend")
 
 
 def _to_dict(record: Paper | Summary) -> dict[str, Any]:
