@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .escape import escape_plain
+from .escape import escape_plain, title_text
 from .ids import Source, parse_spec, read_front_matter
 
 if TYPE_CHECKING:
@@ -119,10 +119,10 @@ def _daily(args: argparse.Namespace) -> int:
         return 0
     path = folder / f"{day}.md"
     folder.mkdir(parents=True, exist_ok=True)
-    page = _page(source, day, [str(p.id) for p in new], [str(p.id) for p in updated])
+    page = _page(source, day, [str(p.id) for p in new], [str(p.id) for p in updated], settings.avoid)
     path.write_text(page + _body(path), encoding="utf-8")
     if not args.blog:
-        _write_index(folder, source)
+        _write_index(folder, source, settings.avoid)
     print(f"{name}, {day}: {len(new)} new and {len(updated)} updated paper(s) written to {path}")
     return 0
 
@@ -201,7 +201,9 @@ def _earlier_ids(folder: Path, day: str) -> set[str]:
     return seen
 
 
-def _page(source: Source, day: str, new: list[str], updated: list[str]) -> str:
+def _page(source: Source, day: str, new: list[str], updated: list[str], avoid: Sequence[str] = ()) -> str:
+    """The page's front matter. Its `title:` is plain text (`title_text`): themes
+    write a page's title into every page's nav as HTML."""
     origin: dict[str, Any] = {"listing": "+".join(source.listing)} if source.listing else {"query": source.query}
     for key in ("keywords", "exclude"):
         if getattr(source, key):
@@ -211,7 +213,7 @@ def _page(source: Source, day: str, new: list[str], updated: list[str]) -> str:
     origin["announced"] = day
     name = ", ".join(source.listing) or source.query
     front: dict[str, Any] = {
-        "title": f"{name}: {day}",
+        "title": title_text(f"{name}: {day}", avoid),
         "date": dt.date.fromisoformat(day),
         "arxiv": {"ids": new, **({"updated": updated} if updated else {}), "source": origin},
     }
@@ -229,12 +231,13 @@ def _body(path: Path) -> str:
     return text[front.end() :] if front else ""
 
 
-def _write_index(folder: Path, source: Source) -> None:
-    """The folder's index: one line per day, newest first."""
+def _write_index(folder: Path, source: Source, avoid: Sequence[str] = ()) -> None:
+    """The folder's index: one line per day, newest first. Its title is plain
+    text and the query in its text inert Markdown."""
     name = ", ".join(source.listing) or source.query
     lines = [
         "---",
-        yaml.safe_dump({"title": f"Daily digest: {name}"}, allow_unicode=True).strip(),
+        yaml.safe_dump({"title": title_text(f"Daily digest: {name}", avoid)}, allow_unicode=True).strip(),
         "---",
         "",
         f"The papers of {name if source.listing else escape_plain(name)} that arXiv announced, "

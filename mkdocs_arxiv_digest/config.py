@@ -462,10 +462,12 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     feed_file = SitePath("feed.xml", (".xml", ".atom"))
     """Where the feed is written, relative to the site's root. With
     mkdocs-static-i18n each language gets its own feed, of its own pages, in
-    its folder (`fr/feed.xml`); the default language's is at the root. A file
-    of the same path in `docs_dir` stops the build with an error. With
-    Material for MkDocs, keep it at the root: Material looks for a
-    `sitemap.xml` beside it (see [feeds and JSON](feeds.md#the-feed))."""
+    its folder (`fr/feed.xml`); the default language's is at the root. A path
+    another output of the build has (a file of `docs_dir`, the theme's
+    `sitemap.xml`) stops the build with an error naming both (see
+    [one file, one path](feeds.md#one-file-one-path)). With Material for
+    MkDocs, keep it at the root: Material looks for a `sitemap.xml` beside it
+    (see [feeds and JSON](feeds.md#the-feed))."""
 
     feed_pages = c.ListOfItems(c.Type(str), default=[])
     """Glob patterns on the paths of pages in `docs_dir` (`daily/*`,
@@ -481,7 +483,9 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     """Write each digest page's papers and summaries as a JSON file beside it
     in the site, named as the page (`papers.md` gives `papers.json`, beside
     `papers.bib`), for scripts that mail or post them. Its shape, with a
-    version number, is described in [feeds and JSON](feeds.md#json-files)."""
+    version number, is described in [feeds and JSON](feeds.md#json-files). A
+    path another output has (the search plugin's `search/search_index.json`)
+    stops the build with an error naming both."""
 
     llm = c.SubConfig(LlmConfig)
     """How to reach the model used by [`summarizer: openai`](#summarizer): a server

@@ -171,6 +171,23 @@ def escape_plain(text: str) -> str:
     return inert_tex(one_line(text)).translate(_ENTITIES)
 
 
+_TITLE_SWAPS = str.maketrans({"<": "\u2039", ">": "\u203a", "&": "\uff06", "'": "\u2019", '"': "\u201d"})
+_QUOTED = re.compile(r'"([^"]*)"')
+
+
+def title_text(text: str, avoid: Iterable[str] = ()) -> str:
+    """Outside text for a page's `title:` front matter, which MkDocs takes as
+    it is: themes put it into the nav, the `<title>` and headings as HTML
+    (unescaped in MkDocs' themes and Material, escaped once with `| e`,
+    unescaped again with `| striptags`, in attributes too), and
+    mkdocs-macros renders it as a template. Plain text that reads the same in
+    every one of those places: on one line, `<`, `>`, `&` and quotes swapped
+    for the typographic characters that look like them (`‹`, `›`, `＆`,
+    `“…”`, `’`), and template openers broken as `break_openers` does."""
+    text = _QUOTED.sub("\u201c\\1\u201d", one_line(text)).translate(_TITLE_SWAPS)
+    return break_openers(text, avoid)
+
+
 def break_openers(text: str, avoid: Iterable[str] = ()) -> str:
     """Text for a code block that no template pass or preprocessor reads as
     syntax: a space after a `{` that would open one (TeX reads `{ {` as `{{`),

@@ -19,7 +19,6 @@ once every page's digest is made and before MkDocs writes the site's files:
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +36,7 @@ from .config import ArxivDigestConfig
 from .digest import Digests, place
 from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
-from .pages import PageReader, add_file_beside, built_pages, language_folder
+from .pages import PageReader, SiteOutputs, built_pages
 from .pipeline import Pipeline, Stats
 from .render import Renderer
 from .resources import Resources
@@ -131,8 +130,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         settings, cache = self._ready()
         self._specs, self._bib_files, self._json_files, self._feed_pages = {}, {}, {}, []
-        taken = {file.dest_uri for file in files}
-        self._feed_file = self._add_feed(files, config, taken) if settings.feed else None
+        outputs = SiteOutputs(files, config)
+        self._feed_file = outputs.feed(settings.feed.file) if settings.feed else None
         needs: dict[ArxivId, set[str]] = {}
         sources: Sources | None = None
         for file, spec in self._reader.read_all(built_pages(files, config), cache):
@@ -151,16 +150,10 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 spec = sources.fill(spec)
             self._specs[file.src_uri] = spec
             shown = [*spec.entries, *spec.updated]
-            for wanted_here, extension, what, kept in (
-                (settings.bibtex, "bib", "BibTeX file", self._bib_files),
-                (settings.json, "json", "JSON file", self._json_files),
-            ):
-                if (
-                    wanted_here
-                    and shown
-                    and (made := add_file_beside(file, extension, what, files, config, taken, log.warning))
-                ):
-                    kept[file.src_uri] = made
+            if shown and settings.bibtex:
+                self._bib_files[file.src_uri] = outputs.beside(file, "bib")
+            if shown and settings.json:
+                self._json_files[file.src_uri] = outputs.beside(file, "json")
             language = settings.page_language(spec)[0]
             for entry in shown:
                 needs.setdefault(entry.id, set()).add(language)
@@ -301,21 +294,6 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         return self._kept.get(
             "api", api, lambda: ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries), ArxivApi.close
         )
-
-    def _add_feed(self, files: Files, config: MkDocsConfig, taken: set[str]) -> File:
-        """The feed's file, empty until `on_env`: at `feed_file`, in the
-        folder of the language being built (mkdocs-static-i18n)."""
-        assert self._settings is not None and self._settings.feed is not None
-        path = posixpath.join(language_folder(config), self._settings.feed.file)
-        if path in taken or files.get_file_from_path(path) is not None:
-            raise PluginError(
-                f"arxiv-digest: 'feed_file' is '{self._settings.feed.file}', but the site has a file "
-                f"'{path}' already (from docs_dir or another plugin). Set 'feed_file' to another path, e.g. 'papers.xml'."
-            )
-        made = File.generated(config, path, content="")
-        taken.add(made.dest_uri)
-        files.append(made)
-        return made
 
     def _ready(self) -> tuple[Settings, Cache]:
         assert self._settings is not None and self._kept.peek("cache") is not None, "on_config runs first"

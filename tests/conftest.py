@@ -129,6 +129,8 @@ class Site:
         self.api_url = api_url
         self.options: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
+        self.search = True
+        """Whether MkDocs' `search` plugin (Material's with its theme) is listed first."""
         self.plugins_before: list[Any] = []
         self.plugins_after: list[Any] = []
         """Other plugins, listed before or after this one."""
@@ -151,7 +153,12 @@ class Site:
 
     def write_config(self) -> Path:
         options = {"api_url": self.api_url, "delay_seconds": 0, "retries": 1, "timeout": 5, **self.options}
-        plugins = ["search", *self.plugins_before, {"arxiv-digest": options}, *self.plugins_after]
+        plugins = [
+            *(["search"] if self.search else []),
+            *self.plugins_before,
+            {"arxiv-digest": options},
+            *self.plugins_after,
+        ]
         data = {"site_name": "Test", "plugins": plugins, **self.extra}
         path = self.root / "mkdocs.yml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from conftest import Site
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem
 from mkdocs_arxiv_digest.cli import main
+from test_hostile import live_payloads, visible_text
 
 TUESDAY, WEDNESDAY, THURSDAY = dt.date(2024, 1, 23), dt.date(2024, 1, 24), dt.date(2024, 1, 25)
 SATURDAY = dt.date(2024, 1, 27)
@@ -199,3 +202,45 @@ def test_a_query_makes_a_page_of_its_newest_results_and_filters_can_leave_nothin
         "cs.CV, 2024-01-23: none of the 2 paper(s) is kept by the filters and not on an earlier page: nothing written.\n"
     )
     assert not (daily_site.docs / "daily" / "2024-01-23.md").exists()
+
+
+HOSTILE_QUERY = 'ti:"<img src=x onerror=alert(1)>" AND abs:"{{ 7*7 }} & \'it\' <b>"'
+"""A search the fake arXiv answers, holding HTML, a template and quotes."""
+
+
+@pytest.mark.parametrize("theme", ["mkdocs", "material"])
+def test_a_query_with_markup_is_plain_text_in_titles_and_nav(
+    daily_site: Site, arxiv_api: FakeArxiv, theme: str
+) -> None:
+    """MkDocs takes a page's `title:` as it is, and themes write it as HTML
+    into the nav of every page and the `<title>`; mkdocs-macros renders it."""
+    arxiv_api.add_paper("2401.19999v1", title="On <img src=x onerror=alert(1)> tags", summary="{{ 7*7 }} & 'it' <b>.")
+    daily_site.extra = {"theme": {"name": theme, "font": False} if theme == "material" else {"name": theme}}
+    daily_site.plugins_after = ["macros"]
+    daily_site.write_config()
+    assert run(daily_site, "--query", HOSTILE_QUERY) == 0
+    daily_site.page("index.md", None, "# Home\n")
+    (page,) = [path for path in (daily_site.docs / "daily").iterdir() if path.name != "index.md"]
+
+    result = daily_site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    # Read as the query it is, with look-alike characters for the markup.
+    shown = "ti:“‹img src=x onerror=alert(1)›” AND abs:“{ { 7*7 }} ＆ ’it’ ‹b›”"
+    titles = {f"{shown}: {page.stem}", f"Daily digest: {shown}"}
+    for built in ("index.html", "daily/index.html", f"daily/{page.stem}/index.html"):
+        html = (daily_site.root / "site" / built).read_text(encoding="utf-8")
+        assert live_payloads(html) == [], built
+        assert not re.search(r"<(img|b)\b", html), built
+        text = visible_text(html)
+        assert all(title in text for title in titles), (built, text[:400])  # in the nav of every page
+        assert "49" not in text, "mkdocs-macros rendered the query"
+    day = (daily_site.root / "site" / "daily" / page.stem / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>\s*" + re.escape(f"{shown}: {page.stem} - Test") + r"\s*</title>", day)
+    # The line above the digest quotes the query as written, as text.
+    assert (
+        'The newest papers of the arXiv search ti:"<img src=x onerror=alert(1)>" AND abs:"{{ 7*7 }} & \'it\' <b>"'
+        in (visible_text(daily_site.content(f"daily/{page.stem}.md")))
+    )
+    index = json.loads((daily_site.root / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert {doc["title"] for doc in index["docs"]} >= titles

@@ -111,6 +111,10 @@ def test_every_quoted_log_line_is_one_a_build_prints(
     monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
     site.configure(summarizer="openai", llm={**llm, "api_key_env": "DEEPSEEK_API_KEY"})
     lines += printed(site.build())
+    # A page whose JSON file would be the search index.
+    site.page("search/search_index.md", PAPERS[:1])
+    site.configure(json=True)
+    lines += printed(site.build())
 
     shapes = {shape(line) for line in lines}
     untrue = [where for line_shape, where in quoted_lines().items() if line_shape not in shapes]

@@ -21,7 +21,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from conftest import Site
+from conftest import Build, Site
 from fake_openai import FakeOpenAI
 from mkdocs_arxiv_digest.feed import page_date
 from test_untrusted import CORPUS, hostile_answer, hostile_record
@@ -389,14 +389,91 @@ def test_a_feed_file_outside_the_site_is_refused_with_the_option_named(site: Sit
     assert any("feed_file" in message and problem in message for message in result.messages(logging.ERROR))
 
 
+def collision(result: Build) -> str:
+    """The one error of a build that stopped because two outputs are one file."""
+    assert result.error is not None
+    (message,) = result.messages(logging.ERROR)
+    assert "one would replace the other" in message
+    return str(message)
+
+
 def test_a_feed_file_that_the_docs_have_already_stops_the_build(site: Site) -> None:
     site.page("index.md", ["1707.08567"])
     (site.docs / "feed.xml").write_text("<feed/>", encoding="utf-8")
     site.configure(feed=True)
-    result = site.build()
-    assert result.error is not None
-    (message,) = result.messages(logging.ERROR)
-    assert "'feed_file' is 'feed.xml', but the site has a file 'feed.xml' already" in message
+    message = collision(site.build())
+    assert "the feed ('feed_file: feed.xml') and the file 'feed.xml' in docs_dir would both be 'feed.xml'" in message
+    assert "Set 'feed_file' to another path" in message
+
+
+@pytest.mark.parametrize("theme", ["mkdocs", "material"])
+def test_a_feed_file_where_the_sitemap_is_stops_the_build_naming_both(site: Site, theme: str) -> None:
+    """MkDocs renders `sitemap.xml` after the site's files: the feed would be
+    replaced by the sitemap, and every page would link the sitemap as its feed."""
+    site.page("index.md", ["1707.08567"])
+    site.extra = {"site_url": SITE_URL, "theme": {"name": theme}}
+    site.configure(feed=True, feed_file="sitemap.xml")
+    message = collision(site.build(strict=True))
+    assert "the feed ('feed_file: sitemap.xml')" in message
+    assert "the sitemap MkDocs renders from the theme's template 'sitemap.xml'" in message
+    assert not (site.root / "site/index.html").exists()
+    # The fix the message gives: both files are written, each what it says.
+    site.configure(feed=True, feed_file="papers.xml")
+    assert site.build(strict=True).error is None
+    parsed, _ = read_feed(site, "papers.xml")
+    assert [entry.id for entry in parsed.entries] == ["https://arxiv.org/abs/1707.08567v1"]
+    sitemap = etree.fromstring((site.root / "site/sitemap.xml").read_bytes())
+    assert sitemap.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
+    head = lxml.html.parse(str(site.root / "site/index.html")).getroot().head
+    assert head.xpath('link[@type="application/atom+xml"]/@href') == ["papers.xml"]
+
+
+def test_a_feed_file_a_theme_template_renders_stops_the_build(site: Site) -> None:
+    """A theme (or `custom_dir`) that renders a feed of its own from a template."""
+    site.page("index.md", ["1707.08567"])
+    (site.root / "overrides").mkdir()
+    (site.root / "overrides/feed.xml").write_text("<feed>{{ config.site_name }}</feed>\n", encoding="utf-8")
+    site.extra = {"theme": {"name": "mkdocs", "custom_dir": "overrides", "static_templates": ["feed.xml"]}}
+    site.configure(feed=True)
+    message = collision(site.build())
+    assert (
+        "the feed ('feed_file: feed.xml') and the page MkDocs renders from the theme's template 'feed.xml'" in message
+    )
+
+
+@pytest.mark.parametrize("theme", ["mkdocs", "material"])
+def test_a_json_file_where_the_search_index_is_stops_the_build_naming_both(site: Site, theme: str) -> None:
+    """The search plugin writes `search/search_index.json` after every page:
+    it would replace the page's JSON file, and a script would read the index."""
+    site.page("index.md", None, "# Home\n")
+    site.page("search/search_index.md", ["1707.08567"], "# Search index\n")
+    site.extra = {"theme": {"name": theme}}
+    site.configure(json=True)
+    message = collision(site.build())
+    assert (
+        "the JSON file of page 'search/search_index.md' ('json: true') and the index the search plugin writes "
+        "would both be 'search/search_index.json'"
+    ) in message
+    assert "Rename or move the page" in message and "set 'json: false'" in message
+    # Without the search plugin nothing else writes that file: the page's JSON is there.
+    site.search = False
+    assert site.build(strict=True).error is None
+    written = json.loads((site.root / "site/search/search_index.json").read_text(encoding="utf-8"))
+    assert written["page"]["src"] == "search/search_index.md"
+    assert [paper["id"] for paper in written["papers"]] == ["1707.08567"]
+
+
+def test_a_bib_file_the_docs_have_already_stops_the_build_naming_both(site: Site) -> None:
+    site.page("papers.md", ["1707.08567"], "# Papers\n")
+    (site.docs / "papers.bib").write_text("@misc{mine, title = {Kept by hand}}\n", encoding="utf-8")
+    message = collision(site.build())
+    assert (
+        "the BibTeX file of page 'papers.md' ('bibtex: true') and the file 'papers.bib' in docs_dir "
+        "would both be 'papers.bib'"
+    ) in message
+    site.configure(bibtex=False)
+    assert site.build(strict=True).error is None
+    assert (site.root / "site/papers.bib").read_text(encoding="utf-8") == "@misc{mine, title = {Kept by hand}}\n"
 
 
 @pytest.mark.parametrize(
