@@ -346,8 +346,7 @@ class Cache:
             if not folder.exists():
                 self.notes.append(f"removed compiled templates from {folder} unread: the cache now holds only data")
 
-    @staticmethod
-    def _open(directory: Path) -> diskcache.Cache:
+    def _open(self, directory: Path) -> diskcache.Cache:
         # Values are stored as JSON text: readable, and never unpickled. SQLite
         # reads through the system's file cache rather than a memory map and a
         # page cache of its own (diskcache's defaults: 64 MiB and 32 MiB),
@@ -358,6 +357,11 @@ class Cache:
         )
         try:
             store.get("probe")  # reading once shows a corrupt database now, not mid-build
+        except DamagedEntry as damage:
+            # A row someone planted, not a corrupt database: removed, as any read of one does.
+            self._damaged("probe", damage)
+            with contextlib.suppress(sqlite3.Error, OSError):
+                store.delete("probe")
         except BaseException:
             store.close()
             raise
@@ -402,12 +406,15 @@ class Cache:
         try:
             return self._guarded(lambda store: store.get(key), None)
         except DamagedEntry as damage:
-            self.problems.append(
-                f"the cache entry {key!r} in {self.directory} is not data ({damage}); it was ignored and removed. "
-                "This plugin never writes such entries: check who can write to 'cache_dir'."
-            )
+            self._damaged(key, damage)
             self._guarded(lambda store: store.delete(key), None, write=True)
             return None
+
+    def _damaged(self, key: str, damage: DamagedEntry) -> None:
+        self.problems.append(
+            f"the cache entry {key!r} in {self.directory} is not data ({damage}); it was ignored and removed. "
+            "This plugin never writes such entries: check who can write to 'cache_dir'."
+        )
 
     def _read(self, key: str) -> Any:
         """A stored JSON value; `None` when missing or unreadable."""
