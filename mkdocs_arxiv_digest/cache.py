@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -35,6 +36,16 @@ which costs milliseconds and is made again at will) are written in one
 transaction per batch: at most `BATCH` of them, or what `BATCH_SECONDS` made,
 and what is left when the build ends. A killed build loses at most that much
 of them. Papers, and summaries from a model, are written as they arrive."""
+
+
+def age(when: Any) -> float | None:
+    """How many seconds ago `when`, a time read from the cache, was; `None`
+    (never fresh) when it is not a finite number or is later than now: a
+    clock set wrong once, or a planted row, must not keep a value fresh for ever."""
+    if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
+        return None
+    seconds = time.time() - when
+    return seconds if seconds >= 0 else None
 
 
 def _spread(base: str) -> float:
@@ -522,8 +533,10 @@ class Cache:
         latest = self._get(f"latest:{arxiv_id.base}")
         if not isinstance(latest, dict):
             return None
-        if max_age is not None and time.time() - float(latest.get("checked", 0)) > max_age * _spread(arxiv_id.base):
-            return None
+        if max_age is not None:
+            seconds = age(latest.get("checked"))
+            if seconds is None or seconds > max_age * _spread(arxiv_id.base):
+                return None
         return latest
 
     def _paper(self, versioned: str) -> Paper | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from .cache import Cache
+from .cache import Cache, age
 from .ids import ArxivId, Entry, PageSpec, Source, parse_id
 from .records import Paper, clean
 
@@ -193,8 +193,8 @@ class Sources:
         stored = stored if isinstance(stored, dict) else {}
         latest = Announcement.from_dict(stored.get("latest"))
         last = Announcement.from_dict(stored.get("last"))
-        checked = stored.get("checked")
-        fresh = isinstance(checked, (int, float)) and time.time() - checked < self.refresh_seconds
+        checked = age(stored.get("checked"))
+        fresh = checked is not None and checked < self.refresh_seconds
         problem = ""
         if latest is None or force or (not fresh and self._make_api is not None):
             if self._make_api is None:

@@ -4,7 +4,13 @@ search (`query:`), built against the fake feed and the fake API."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import time
+from pathlib import Path
+
+import diskcache
+import pytest
 
 from conftest import Site, ids_requested
 from fake_arxiv import FakeArxiv
@@ -269,3 +275,37 @@ def test_a_busy_feed_is_asked_again_and_a_dead_one_leaves_the_cached_list(
         f"({feed.url}cs.CV) (showing what the cache holds)"
     ]
     assert table_ids(site.content()) == ["2401-13001v1"]
+
+
+def checked_in_the_future(cache_dir: Path, prefix: str) -> int:
+    """Date the `checked` time of every cache row whose key starts with
+    `prefix` ten years ahead, as a clock set wrong once (or a planted row)
+    would; how many rows were changed."""
+    changed = 0
+    with diskcache.Cache(str(cache_dir)) as store:
+        for key in [k for k in store.iterkeys() if str(k).startswith(prefix)]:
+            row = json.loads(store.get(key))
+            row["checked"] = time.time() + 10 * 365 * 86400
+            store.set(key, json.dumps(row))
+            changed += 1
+    return changed
+
+
+@pytest.mark.parametrize("hours", [0, 12])
+def test_a_listing_checked_in_the_future_is_asked_again(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed, hours: int
+) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY[:1])
+    listing_site(site, feed, listing_refresh_hours=hours)
+    site.page("index.md", {"listing": "cs.CV"})
+    assert site.build(strict=True).error is None
+    assert checked_in_the_future(site.root / ".cache" / "plugin" / "arxiv-digest", "source:") == 1
+    announce(feed, arxiv_api, THURSDAY, DAY[1:2])
+
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert len(feed.requests) == 2, "a time later than now is not trusted"
+    assert table_ids(site.content()) == ["2401-13001v1", "2401-13002v1"]
+    assert site.build(strict=True).error is None
+    assert len(feed.requests) == 2 + (hours == 0), "asked again, the row is dated now"
