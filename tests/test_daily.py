@@ -199,3 +199,25 @@ def test_a_query_makes_a_page_of_its_newest_results_and_filters_can_leave_nothin
         "cs.CV, 2024-01-23: none of the 2 paper(s) is kept by the filters and not on an earlier page: nothing written.\n"
     )
     assert not (daily_site.docs / "daily" / "2024-01-23.md").exists()
+
+
+def test_a_feed_past_listing_max_papers_writes_the_first_and_says_so(
+    site: Site, feed: FakeFeed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [FeedItem(f"2401.{n:05d}v1", "new", f"Paper {n}", "We study things.") for n in range(12301, 12306)]
+    feed.announce(THURSDAY, items)
+    feed.today = THURSDAY
+    site.configure(listing_url=feed.url, listing_max_papers=3)
+    site.write_config()
+
+    assert run(site, "--listing", "cs.CV") == 0
+
+    assert front(site.docs / "daily" / "2024-01-25.md")["arxiv"]["ids"] == [  # type: ignore[index]
+        "2401.12301v1",
+        "2401.12302v1",
+        "2401.12303v1",
+    ]
+    assert (
+        f"mkdocs-arxiv-digest: warning: the feed {feed.url}cs.CV: it lists 5 items, more than "
+        "`listing_max_papers` (3); the first 3 are kept"
+    ) in capsys.readouterr().err
