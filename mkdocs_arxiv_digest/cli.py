@@ -92,12 +92,15 @@ def _daily(args: argparse.Namespace) -> int:
     cache = Cache(settings.cache_dir)
     clients: list[ArxivApi] = []
     try:
-        sources = Sources(cache, lambda: _api(settings, clients), settings.listing_url, 0, log=lambda line: None)
+        listing = settings.listing._replace(refresh_seconds=0)
+        sources = Sources(cache, lambda: _api(settings, clients), listing, log=lambda line: None)
         resolved = sources.resolve(source, force=True)
     finally:
         for client in clients:
             client.close()
         cache.close()
+    for warning in resolved.warnings:
+        print(f"mkdocs-arxiv-digest: warning: {warning}", file=sys.stderr)
     latest = resolved.latest
     if resolved.problem or latest is None:
         raise CommandError(f"{source.describe()} could not be read: {resolved.problem}")
