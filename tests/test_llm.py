@@ -433,6 +433,8 @@ def test_an_answer_larger_than_64_kb_is_not_read_and_the_paper_gets_the_extracti
         "summary takes; it was not read further." in warned[0]
     )
     assert model.calls == 2, "not asked again: the same answer would come"
+    # Asked uncompressed: the bytes counted are the bytes held.
+    assert all(request.headers.get("Accept-Encoding") == "identity" for request in model.requests)
     content = site.content()
     failed_id = PAPERS[0] if PAPERS[0] in warned[0] else PAPERS[1]
     assert "On and on." not in content

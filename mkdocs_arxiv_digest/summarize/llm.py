@@ -363,6 +363,8 @@ def _deadline_client(
                     deadline.watch(lambda: sock)
 
             request.extensions = {**request.extensions, "trace": trace}
+            # Uncompressed, so that `MAX_ANSWER_BYTES` bounds the answer as it is held, not as it came.
+            request.headers["Accept-Encoding"] = "identity"
             try:
                 response = super().handle_request(request)
             except http.TransportError as error:
