@@ -68,11 +68,13 @@ def split_math(text: str) -> list[str]:
 # it is.
 # And the commands that would make the engines read what follows otherwise
 # than as TeX's usual tokens, which is how this module reads them: `\verb`
-# (whose delimiter may be a backslash) and the macro definitions (whose
-# parameters may end at any character, or alias a command dropped here).
+# (whose delimiter may be a backslash), the macro definitions (whose
+# parameters may end at any character, or alias a command dropped here) and
+# mhchem's `\\ce` and `\\pu` (whose TeX, spliced back into the input, can end
+# on a command name that joins the letters after it).
 _MARKUP_COMMANDS = {
     **dict.fromkeys(["href", "class", "cssId", "style", "data"], "d"),
-    **dict.fromkeys(["url", "ref", "eqref", "csname", "verb"], ""),
+    **dict.fromkeys(["url", "ref", "eqref", "csname", "verb", "ce", "pu"], ""),
     **dict.fromkeys(["def", "gdef", "edef", "xdef", "let", "futurelet"], ""),
     **dict.fromkeys(["newcommand", "renewcommand", "providecommand", "newenvironment", "renewenvironment"], ""),
     "includegraphics": "od",
@@ -84,11 +86,16 @@ _MARKUP_COMMANDS = {
     "fcolorbox": "odod",
     "definecolor": "ddd",
 }
-_MARKUP_HINT = re.compile(
-    r"\\(?:href|url|class|cssId|style|data|html|includegraphics|require|unicode|mmlToken|bbox|label|ref|eqref|"
+_MARKUP_NAMES = (
+    r"(?:href|url|class|cssId|style|data|html|includegraphics|require|unicode|mmlToken|bbox|label|ref|eqref|"
     r"csname|verb|[gex]?def|let|futurelet|newcommand|renewcommand|providecommand|newenvironment|renewenvironment|"
-    r"tag|fcolorbox|definecolor)"
+    r"tag|fcolorbox|definecolor|ce|pu)"
 )
+_MARKUP_HINT = re.compile(r"\\" + _MARKUP_NAMES)
+_PAIRS_BEFORE_NAME = re.compile(r"(?<!\\)((?:\\\\)+)(?=" + _MARKUP_NAMES + ")")
+"""Line breaks (`\\\\`) right before a name dropped above: MathJax's `\\matrix`
+takes one character as its argument and gives the other back, which would
+make `\\href` of `\\\\href`."""
 _CONTROL_SEQUENCE = re.compile(r"\\([A-Za-z]+|.)", re.S)
 _ENDS_IN_WORD = re.compile(r"(?<!\\)(?:\\\\)*\\[A-Za-z]+\Z")
 
@@ -178,7 +185,8 @@ def inert_tex(text: str) -> str:
         if at < len(text) and text[at].isalpha() and _ENDS_IN_WORD.search("".join(out)):
             out.append(" ")  # `\\h` and `ref` must not meet as `\\href`
     out.append(text[at:])
-    return "".join(out)
+    # `\\` and the letters after it are kept apart by an empty group, which TeX reads as nothing.
+    return _PAIRS_BEFORE_NAME.sub(r"\1{}", "".join(out))
 
 
 def escape_plain(text: str) -> str:

@@ -67,14 +67,18 @@ TEX_PAYLOADS = [
     rf"$\fcolorbox{{red;background-image:url({TRACKER})}}{{yellow}}{{fc}}$",
     rf"$\definecolor{{e}}{{named}}{{red;background-image:url({TRACKER})}}\fcolorbox{{e}}{{yellow}}{{x}}$",
     r"$\begin{align}x\tag{pwned-tag}\end{align}$ $\begin{align}y\tag*{pwned-tag2}\end{align}$",
+    # Input MathJax rewrites before reading it: `\matrix` takes one backslash of `\\`, mhchem splices its TeX back.
+    rf'$\matrix\\mmlToken{{mi}}[href="javascript:{JS}" class="md-header" id="pwned-tok"]{{TOK}}}}$',
+    rf"$\matrix\\href{{javascript:{JS}}}{{matrix-link}}}}$ $\pmatrix\\cssId{{pwned-mx}}{{y}}}}$",
+    rf"$\ce{{A\\\h}}ref{{javascript:{JS}}}{{ce-link}}$ $\ce{{\\\c}}ssId{{pwned-ce}}{{y}}$",
 ]
 TEX_ALL = " ".join(TEX_PAYLOADS)
 MARKUP_COMMAND = re.compile(
-    r"(?<!\\)(?:\\\\)*\\(href|url|class|cssId|style|data|html\w*|includegraphics|require|mmlToken|bbox|label|eqref"
-    r"|verb|def|let|fcolorbox|definecolor|tag)\b"
+    r"\\(href|url|class|cssId|style|data|html\w*|includegraphics|require|mmlToken|bbox|label|eqref"
+    r"|verb|def|let|fcolorbox|definecolor|tag|ce)\b"
 )
-"""The commands the payloads use, as MathJax and KaTeX read them (`\\\\href` is a line break and
-text): none may be left."""
+"""The commands the payloads use: none may be left, not even after `\\\\` (a line break
+to TeX, but MathJax's `\\matrix` can take one of its backslashes)."""
 ORDINARY_MATH = r"$\sum_{i=1}^{n} \mathcal{L}_i$ and $\text{loss} = \operatorname{softmax}(x)$"
 
 HOSTILE_ID, PLAIN_ID = "2501.00001", "2501.00002"
@@ -359,8 +363,8 @@ def test_every_markup_command_is_dropped_and_its_text_kept() -> None:
     assert inert_tex(r"$\unicode[serif]{x41}$") == r"$\unicode{x41}$"
     # Two pieces that would meet as `\href` once the command between them goes stay apart.
     assert not re.search(r"\\href", inert_tex(r"\h\class{x}ref{javascript:1}{y}"))
-    # `\\` is a line break, and `href` after it is text.
-    assert inert_tex(r"a \\href b") == r"a \\href b"
+    # `\\` is a line break, and `href` after it is text, kept apart from it by an empty group.
+    assert inert_tex(r"a \\href b") == r"a \\{}href b"
 
 
 def test_ordinary_math_is_left_as_written() -> None:
