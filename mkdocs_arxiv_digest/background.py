@@ -33,7 +33,12 @@ class Background:
         self.sentinel = sentinel
         self.interval = interval
         self.lock = threading.RLock()
-        """Shared by every build's pipeline, which calls in here holding it."""
+        """Shared by every build's pipeline, which calls in here holding it
+        (and may wait for the summarizers' threads while it does)."""
+        self._state = threading.Lock()
+        """Guards what follows. Summaries call back under it as they end, and
+        the summarizers' threads end them (dropping the queued ones) holding
+        a lock of their own: it is never held while waiting for anything."""
         self.failures: dict[str, list[tuple[str, str]]] = {}
         """Failed summaries by cause, kept until a build reports them."""
         self.reloads = 0
@@ -64,20 +69,20 @@ class Background:
     def rebuild_starts(self) -> bool:
         """Called as each build starts: whether the plugin asked for it (the
         writer may have saved a file at the same moment; that is fine)."""
-        with self.lock:
+        with self._state:
             ours, self._ours = self._ours, False
             return ours
 
     def running(self, key: str) -> Future[Any] | None:
         """The summary under way for `key` (a summary's cache key), if any."""
-        with self.lock:
+        with self._state:
             return self._running.get(key)
 
     def retry(self, key: str, ours: bool) -> bool:
         """Whether to ask again for a summary that failed earlier while serving:
         at a rebuild the writer caused, not at one the plugin asked for (or a
         server that keeps failing would be asked forever)."""
-        with self.lock:
+        with self._state:
             if key not in self._failed:
                 return True
             if not ours:
@@ -85,19 +90,19 @@ class Background:
             return not ours
 
     def started(self, key: str, future: Future[Any]) -> None:
-        with self.lock:
+        with self._state:
             self._running[key] = future
         future.add_done_callback(lambda done: self._done(key, done))
 
     def close(self) -> None:
-        with self.lock:
+        with self._state:
             self._closed = True
             timer, self._timer = self._timer, None
         if timer is not None:
             timer.cancel()
 
     def _done(self, key: str, future: Future[Any]) -> None:
-        with self.lock:
+        with self._state:
             if self._running.get(key) is future:
                 del self._running[key]
             if self._closed or future.cancelled():
@@ -114,13 +119,13 @@ class Background:
                 self._timer.start()
 
     def _timed(self) -> None:
-        with self.lock:
+        with self._state:
             self._timer = None
             if not self._closed and self._landed:
                 self._reload()
 
     def _reload(self) -> None:
-        """Ask for a rebuild (under the lock)."""
+        """Ask for a rebuild (under `_state`)."""
         self._landed = 0
         self._last = self._clock()
         self._ours = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,7 @@ import arxiv
 import requests
 import requests.adapters
 import urllib3
+import urllib3.connection
 
 from .deadline import Deadline
 from .ids import ArxivId, parse_id
@@ -134,18 +136,45 @@ _current = threading.local()
 """`deadline`: the `Deadline` of the request this thread is sending."""
 
 
+def _watched(sock: socket.socket) -> socket.socket:
+    """`sock`, just made for the request this thread is sending, shown to its deadline."""
+    deadline: Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.watch(lambda: sock)
+    return sock
+
+
+class _Connection(urllib3.connection.HTTPConnection):
+    """A connection whose socket the deadline holds from the moment it is
+    made. Looking it up later (`conn.sock`) finds nothing once an answer that
+    ends with its connection (`Connection: close`, HTTP/1.0) has its headers
+    read: `http.client` then hands the socket over to the response."""
+
+    def _new_conn(self) -> socket.socket:
+        return _watched(super()._new_conn())
+
+
+class _TLSConnection(urllib3.connection.HTTPSConnection):
+    """`_Connection` under TLS: the plain socket is held (see `Deadline`)."""
+
+    def _new_conn(self) -> socket.socket:
+        return _watched(super()._new_conn())
+
+
 class _Watched(urllib3.HTTPConnectionPool):
-    """A pool that shows the request's deadline which connection it is sent on."""
+    """A pool that shows the request's deadline the socket it is sent on:
+    a kept-alive one as it is taken, a new one as it is made."""
+
+    ConnectionCls: Any = _Connection
 
     def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        deadline: Deadline | None = getattr(_current, "deadline", None)
-        if deadline is not None:
-            deadline.watch(lambda: conn.sock)
+        if conn.sock is not None:
+            _watched(conn.sock)
         return super()._make_request(conn, *args, **kwargs)
 
 
 class _WatchedHTTPS(_Watched, urllib3.HTTPSConnectionPool):
-    pass
+    ConnectionCls = _TLSConnection
 
 
 _POOLS = {"http": _Watched, "https": _WatchedHTTPS}

@@ -423,10 +423,15 @@ class Pipeline:
                     future.set_result(Written(self._fallback(paper, language), deferred=True))
                     self.stats.summaries_deferred += 1
                 else:
-                    self._sent += 1
-                    future = self.executor.submit(self._summarize, paper, language)
-                    if self.background is not None:
-                        self.background.started(key, future)
+                    try:
+                        future = self.executor.submit(self._summarize, paper, language)
+                    except RuntimeError:  # its threads are shut down: `mkdocs serve` is stopping
+                        future = Future()
+                        future.set_result(Written(self._fallback(paper, language), deferred=True))
+                    else:
+                        self._sent += 1
+                        if self.background is not None:
+                            self.background.started(key, future)
                 self._summaries[(paper.versioned_id, language)] = future
 
     def _summarize(self, paper: Paper, language: str) -> Written:

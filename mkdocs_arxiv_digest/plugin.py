@@ -273,6 +273,11 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             self._kept.close()
 
     def on_shutdown(self) -> None:
+        if self._pipeline is not None:
+            # A rebuild cut short (Ctrl-C under `mkdocs serve` raises in it): its
+            # fetching stops after the batch, and it sends no more summaries.
+            self._pipeline.stop()
+            self._pipeline = None
         # MkDocs keeps plugin instances for the life of the process.
         self._kept.close()
         self._serving = False

@@ -21,6 +21,7 @@ Every request is logged (its path); faults can be queued as for the fake API.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
@@ -28,7 +29,7 @@ from typing import Any
 
 from lxml import etree
 
-from fake_server import LocalServer
+from fake_server import LocalServer, Trickle
 
 ARXIV_NS = "http://arxiv.org/schemas/atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -65,12 +66,15 @@ class FeedItem:
 class Fault:
     status: int | None = None
     body: bytes | None = None
+    trickle: tuple[int, float] | Trickle | None = None
 
 
 @dataclass(frozen=True)
 class FeedRequest:
     path: str
     status: int
+    received_at: float = 0.0
+    """`time.monotonic()` when the request was read."""
 
 
 @dataclass
@@ -182,8 +186,12 @@ class FakeFeed(LocalServer[Fault, FeedRequest]):
                 for category in item.categories:
                     self._days.setdefault(day, _Day()).items.setdefault(category, []).append(item)
 
-    def fail(self, status: int, times: int = 1) -> None:
-        self._script(Fault(status=status), times)
+    def fail(
+        self, status: int | None = None, times: int = 1, trickle: tuple[int, float] | Trickle | None = None
+    ) -> None:
+        """Answer the next ``times`` requests with ``status`` (a short error
+        body), or send the answer a few bytes at a time (``trickle``, see `Trickle`)."""
+        self._script(Fault(status=status, trickle=trickle), times)
 
     def reset(self) -> None:
         with self._lock:
@@ -192,6 +200,7 @@ class FakeFeed(LocalServer[Fault, FeedRequest]):
             self._days.clear()
 
     def _serve(self, handler: _Handler) -> None:
+        received_at = time.monotonic()
         path = handler.path.split("?", 1)[0]
         query = path.removeprefix("/rss/")
         with self._lock:
@@ -210,7 +219,11 @@ class FakeFeed(LocalServer[Fault, FeedRequest]):
                         for item in day.items[category]:
                             seen.setdefault(item.id, item)
                 status, body = 200, feed_document(query, self.today, list(seen.values()))
-            self._requests.append(FeedRequest(path, status))
+            self._requests.append(FeedRequest(path, status, received_at))
+        if fault is not None and fault.trickle is not None:
+            head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}"]
+            head += ["Content-Type: application/rss+xml; charset=utf-8", f"Content-Length: {len(body)}"]
+            return self._trickle(handler, head, body, fault.trickle)
         handler.send_response(status)
         handler.send_header("Content-Type", "application/rss+xml; charset=utf-8")
         handler.send_header("Content-Length", str(len(body)))

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 _F = TypeVar("_F")
 _R = TypeVar("_R")
@@ -21,6 +21,31 @@ _R = TypeVar("_R")
 _DISCONNECTS = (ConnectionError, TimeoutError, BrokenPipeError)
 
 _S = TypeVar("_S", bound="LocalServer")
+
+
+Framing = Literal["keep-alive", "close", "http/1.0", "chunked"]
+
+
+class Trickle(NamedTuple):
+    """An answer sent `size` bytes every `delay` seconds (a fault of any fake:
+    `fail(trickle=...)` takes this or a plain `(size, delay)`), framed as
+    servers and proxies do:
+
+    * ``keep-alive``: HTTP/1.1 with a ``Content-Length``, as the fakes answer;
+    * ``close``: the same with ``Connection: close``;
+    * ``http/1.0``: an HTTP/1.0 status line and no length, the body ending
+      when the connection closes;
+    * ``chunked``: HTTP/1.1, ``Transfer-Encoding: chunked``.
+
+    With ``Connection: close`` or HTTP/1.0, `http.client` hands the socket
+    over to the response once the headers are read (``conn.sock`` is None).
+    ``headers_at_once``: the status line and headers go in one write and only
+    the body trickles (else they trickle too)."""
+
+    size: int
+    delay: float
+    framing: Framing = "keep-alive"
+    headers_at_once: bool = False
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -192,20 +217,51 @@ class LocalServer(Generic[_F, _R]):
         return self._faults.popleft() if self._faults else None
 
     def _trickle(
-        self, handler: BaseHTTPRequestHandler, head: list[str], body: bytes, trickle: tuple[int, float]
+        self,
+        handler: BaseHTTPRequestHandler,
+        head: list[str],
+        body: bytes,
+        trickle: tuple[int, float] | Trickle,
     ) -> None:
-        """Send a whole answer, its status line (`head[0]`) and headers included,
-        `size` bytes every `delay` seconds: every read succeeds, the whole takes long."""
-        size, delay = trickle
-        raw = "\r\n".join([*head, "", ""]).encode("latin-1") + body
+        """Send a whole answer, its status line (`head[0]`, HTTP/1.1) and
+        headers (a ``Content-Length`` among them) included, as `trickle` says
+        (see `Trickle`): every read succeeds, the whole takes long."""
+        size, delay, framing, headers_at_once = Trickle(*trickle)
+        status, *headers = head
+        if framing != "keep-alive":
+            headers = [h for h in headers if not h.lower().startswith("content-length:")]
+        if framing == "close":
+            headers.append("Connection: close")
+        elif framing == "http/1.0":
+            status = "HTTP/1.0" + status.removeprefix("HTTP/1.1")
+        elif framing == "chunked":
+            headers.append("Transfer-Encoding: chunked")
+            pieces = [body[i : i + 64] for i in range(0, len(body), 64)]
+            body = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
+        elif framing != "keep-alive":
+            raise ValueError(f"unknown framing {framing!r}")
+        raw_head = "\r\n".join([status, *headers, "", ""]).encode("latin-1")
+        raw = raw_head + body
         handler.close_connection = True
-        for start in range(0, len(raw), size):
-            if start and self._stopping.wait(delay):
+        start = 0
+        if headers_at_once:
+            if not self._send(handler, raw_head):
+                return
+            start = len(raw_head)
+        for offset in range(start, len(raw), size):
+            if offset > start and self._stopping.wait(delay):
                 with contextlib.suppress(OSError):
                     handler.connection.shutdown(socket.SHUT_RDWR)
                 return
-            try:
-                handler.wfile.write(raw[start : start + size])
-                handler.wfile.flush()
-            except OSError:  # the client hung up
+            if not self._send(handler, raw[offset : offset + size]):
                 return
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, data: bytes) -> bool:
+        """Write `data` now; False once the client has hung up."""
+        try:
+            handler.wfile.write(data)
+            handler.wfile.flush()
+        except OSError:
+            return False
+        return True

@@ -1,14 +1,22 @@
 """Reloads asked of `mkdocs serve` as summaries land in the background: batched,
-one after the last, none for a summary a closed server cut short."""
+one after the last, none for a summary a closed server cut short; and
+stopping while papers arrive."""
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from mkdocs_arxiv_digest.background import SENTINEL, Background
-from mkdocs_arxiv_digest.pipeline import Written
+from mkdocs_arxiv_digest.cache import Cache
+from mkdocs_arxiv_digest.ids import parse_id
+from mkdocs_arxiv_digest.pipeline import SUMMARY_THREADS, Lookup, Pipeline, Written
+from mkdocs_arxiv_digest.records import Paper, Summary
+from mkdocs_arxiv_digest.summarize import Summarizer, Summarizers, SummaryError
 
 
 def landed(future: Future[Written], failed: bool = False) -> None:
@@ -63,3 +71,58 @@ def test_no_reload_for_summaries_cut_short_by_closing(tmp_path: Path) -> None:
 def test_without_a_writable_cache_folder_builds_wait_as_before(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
     assert Background.make(tmp_path / "file" / "cache") is None
+
+
+def test_stopping_while_a_paper_arrives_ends_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mkdocs serve` stopping closes the background, then the summarizers,
+    whose threads drop the summaries still queued; the fetch thread may be
+    handing a paper over at that moment, inside the pipeline's lock. Neither
+    may wait for the other: serve would never exit."""
+    cache = Cache(tmp_path / "cache")
+    background = Background.make(tmp_path / "cache")
+    assert background is not None
+    sending, stopped = threading.Event(), threading.Event()
+
+    class Model(Summarizer):
+        key, background, concurrency = "model", True, 1
+
+        def summarize(self, paper: Paper, language: str) -> Summary:
+            sending.set()
+            stopped.wait(10)
+            raise SummaryError("stopped: the summarizer was closed")
+
+        def close(self) -> None:
+            stopped.set()
+
+    executor = ThreadPoolExecutor(1, thread_name_prefix=SUMMARY_THREADS)
+    summarizers = Summarizers(Model(), None, executor)
+    pipeline = Pipeline(cache, None, None, summarizers.main, executor=executor, background=background)
+    ids = [parse_id(f"2401.0000{number}") for number in range(1, 5)]
+    papers = {i: Paper(id=i.base, version=1, title=f"Paper {i}", abstract="A.", authors=("A",)) for i in ids}
+    pipeline.plan({i: {"en"} for i in ids})
+    for arxiv_id in ids[:3]:  # one under way, two queued
+        pipeline._paper_ready(arxiv_id, Lookup(papers[arxiv_id]))
+    assert sending.wait(5)
+
+    # Serve stops: the background is closed, then the summarizers. Between the
+    # two the last paper arrives; its cache lookup, inside the pipeline's lock,
+    # takes a moment, in which the summarizers' threads are shut down.
+    background.close()
+    looked_up, cached = threading.Event(), cache.summary
+
+    def slow(key: str) -> Summary | None:
+        if ids[3].base in key:
+            looked_up.set()
+            time.sleep(0.5)
+        return cached(key)
+
+    monkeypatch.setattr(cache, "summary", slow)
+    arriving = threading.Thread(target=pipeline._paper_ready, args=(ids[3], Lookup(papers[ids[3]])), daemon=True)
+    arriving.start()
+    assert looked_up.wait(5)
+    stopping = threading.Thread(target=summarizers.close, daemon=True)
+    stopping.start()
+    stopping.join(5)
+    arriving.join(5)
+    assert not stopping.is_alive() and not arriving.is_alive(), "stopping and the arriving paper wait for each other"
+    cache.close()

@@ -9,9 +9,11 @@ import time
 
 import pytest
 
-from conftest import Site
+from conftest import Build, Site
 from fake_arxiv import FakeArxiv
+from fake_feed import FakeFeed, FeedItem
 from fake_openai import FakeOpenAI, default_content
+from fake_server import Framing, Trickle
 from mkdocs_arxiv_digest.deadline import Deadline
 
 IDS = ["1605.08386", "1707.08567"]
@@ -57,6 +59,68 @@ def test_a_trickling_model_answer_is_cut_at_the_deadline(site: Site, model: Fake
     warned = [w for w in result.warnings if "Summaries from" in w]
     assert len(warned) == 1 and f"failed for {len(IDS)} paper(s): Request timed out" in warned[0], result.warnings
     assert all(arxiv_id in warned[0] for arxiv_id in IDS)
+
+
+FRAMINGS: list[Framing] = ["keep-alive", "close", "http/1.0", "chunked"]
+"""How servers and proxies end an answer. With `Connection: close` or HTTP/1.0,
+`http.client` hands the socket to the response once the headers are read."""
+
+
+def body_trickle(framing: Framing) -> Trickle:
+    """The headers at once, then the body 8 bytes every 0.5 s."""
+    return Trickle(*TRICKLE, framing=framing, headers_at_once=True)
+
+
+def answered_within(site: Site, server: FakeArxiv | FakeFeed | FakeOpenAI) -> tuple[float, Build]:
+    """How long after `server` got its one request the build ended, and the build."""
+    result = site.build()
+    ended = time.monotonic()
+    (request,) = server.requests if not isinstance(server, FakeOpenAI) else [r for r in server.requests if r.json]
+    return ended - request.received_at, result
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_an_arxiv_answer_trickling_after_its_headers_ends_at_the_deadline_however_it_is_framed(
+    site: Site, arxiv_api: FakeArxiv, framing: Framing
+) -> None:
+    arxiv_api.fail(trickle=body_trickle(framing))
+    site.page("index.md", arxiv=IDS[:1])
+    site.configure(timeout=2, retries=0, delay_seconds=0, summarizer="none")
+    took, result = answered_within(site, arxiv_api)
+    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    warned = [w for w in result.warnings if IDS[0] in w]
+    assert warned and "no answer within 2 s after 1 try" in warned[0], result.warnings
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_listing_feed_trickling_after_its_headers_ends_at_the_deadline_however_it_is_framed(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed, framing: Framing
+) -> None:
+    feed.announce(feed.today, [FeedItem(f"2401.{n:05d}v1") for n in range(1, 40)])
+    feed.fail(trickle=body_trickle(framing))
+    site.page("index.md", {"listing": "cs.CV"})
+    site.configure(listing_url=feed.url, timeout=2, retries=0, delay_seconds=0, summarizer="none")
+    took, result = answered_within(site, feed)
+    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    assert result.warnings == [
+        "arxiv-digest: Page 'index.md': arxiv: listing cs.CV could not be read: no answer within 2 s after 1 try "
+        f"({feed.url}cs.CV)"
+    ]
+    assert arxiv_api.requests == []
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_model_answer_trickling_after_its_headers_ends_at_the_deadline_however_it_is_framed(
+    site: Site, model: FakeOpenAI, framing: Framing
+) -> None:
+    pytest.importorskip("openai")  # imported now: the second it takes is not the model's
+    model.fail(trickle=body_trickle(framing))
+    site.page("index.md", arxiv=IDS[:1])
+    site.configure(summarizer="openai", llm=llm(model, timeout=2, retries=0))
+    took, result = answered_within(site, model)
+    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    warned = [w for w in result.warnings if "Summaries from" in w]
+    assert len(warned) == 1 and "failed for 1 paper(s): Request timed out" in warned[0], result.warnings
 
 
 def llm(server: FakeOpenAI, **options: object) -> dict[str, object]:

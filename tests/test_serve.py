@@ -19,6 +19,7 @@ import pytest
 from test_llm import PAPERS, entry, use_model
 
 from conftest import KEY, Site
+from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI
 
 PENDING = "summary is being written"
@@ -58,19 +59,7 @@ def test_serve_shows_pages_at_once_and_reloads_them_with_the_summaries(
     papers = PAPERS[:4]
     site.page("index.md", papers)
     use_model(site, slow_model, timeout=10)
-    config = site.write_config()
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/"
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", f"127.0.0.1:{port}"],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    serve, url, log = start_serve(site, tmp_path)
     try:
         # At once: the extractive summary, marked, while the model is still on the first paper.
         first = wait_for(lambda: get(url), 60, "no page served", serve)
@@ -97,12 +86,119 @@ def test_serve_shows_pages_at_once_and_reloads_them_with_the_summaries(
         page = wait_for(lambda: get(url + "more/"), 30, "the new page was not served", serve)
         assert PENDING in page
         wait_for(lambda: "x" if slow_model.calls == len(papers) + 1 else None, 10, "no request for it", serve)
-        stopping = time.monotonic()
-        serve.send_signal(signal.SIGINT)
-        serve.wait(30)
-        assert time.monotonic() - stopping < 10, log.read_text(errors="replace")[-2000:]
-        assert "Traceback" not in log.read_text(errors="replace")
+        assert stop(serve, log) < STOP_SECONDS
     finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
+        end(serve)
+
+
+STOP_SECONDS = 5
+"""How long `mkdocs serve` may take to exit after Ctrl-C, whatever it is doing."""
+
+
+def start_serve(site: Site, tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`mkdocs serve` for the site, its URL and the file its output goes to."""
+    config = site.write_config()
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", f"127.0.0.1:{port}"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    return serve, f"http://127.0.0.1:{port}/", log
+
+
+def stop(serve: subprocess.Popen[bytes], log: Path) -> float:
+    """Ctrl-C: the seconds serve took to exit (failing past 30 s), which it did without a traceback."""
+    stopping = time.monotonic()
+    serve.send_signal(signal.SIGINT)
+    try:
+        serve.wait(30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("mkdocs serve did not exit within 30 s of Ctrl-C:\n" + log.read_text(errors="replace")[-2000:])
+    took = time.monotonic() - stopping
+    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+    return took
+
+
+def end(serve: subprocess.Popen[bytes]) -> None:
+    if serve.poll() is None:
+        serve.kill()
+        serve.wait()
+
+
+@pytest.fixture
+def own_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    """A model server of the test's own: answers left hanging here reach no other test."""
+    monkeypatch.setenv("ARXIV_DIGEST_TEST_KEY", KEY)
+    with FakeOpenAI() as server:
+        yield server
+
+
+def test_serve_stops_at_once_when_idle(site: Site, own_model: FakeOpenAI, tmp_path: Path) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, own_model, timeout=30)
+    serve, url, log = start_serve(site, tmp_path)
+    try:
+        wait_for(lambda: "x" if f"TLDR of {PAPERS[0]}" in (get(url) or "") else None, 60, "no summary", serve)
+        time.sleep(1)  # the reload asked for has been done
+        assert stop(serve, log) < STOP_SECONDS
+    finally:
+        end(serve)
+
+
+def test_serve_stops_at_once_while_fetching_from_arxiv(site: Site, arxiv_api: FakeArxiv, tmp_path: Path) -> None:
+    arxiv_api.fail(hang=60)
+    site.page("index.md", PAPERS[:1])
+    site.configure(timeout=30, retries=0, summarizer="none")
+    serve, _, log = start_serve(site, tmp_path)
+    try:
+        wait_for(lambda: "x" if arxiv_api.requests else None, 60, "arXiv was not asked", serve)
+        time.sleep(0.5)
+        assert stop(serve, log) < STOP_SECONDS
+    finally:
+        end(serve)
+
+
+def test_serve_stops_at_once_while_rebuilding_and_fetching(
+    site: Site, arxiv_api: FakeArxiv, own_model: FakeOpenAI, tmp_path: Path
+) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, own_model, timeout=30)
+    serve, url, log = start_serve(site, tmp_path)
+    try:
+        wait_for(lambda: "x" if f"TLDR of {PAPERS[0]}" in (get(url) or "") else None, 60, "no summary", serve)
+        arxiv_api.fail(hang=60)
+        requests = len(arxiv_api.requests)
+        site.page("more.md", PAPERS[1:3])
+        wait_for(lambda: "x" if len(arxiv_api.requests) > requests else None, 30, "arXiv was not asked", serve)
+        time.sleep(0.5)
+        assert "Building documentation" in log.read_text(errors="replace")
+        assert stop(serve, log) < STOP_SECONDS
+    finally:
+        end(serve)
+
+
+@pytest.mark.parametrize("answer", ["first byte", "trickling"])
+def test_serve_stops_at_once_while_the_model_answers(
+    site: Site, own_model: FakeOpenAI, tmp_path: Path, answer: str
+) -> None:
+    if answer == "first byte":
+        own_model.latency = 60
+    else:
+        own_model.fail(trickle=(8, 0.5), times=2)
+    site.page("index.md", PAPERS[:2])
+    use_model(site, own_model, timeout=30, retries=0)
+    serve, url, log = start_serve(site, tmp_path)
+    try:
+        wait_for(lambda: get(url), 60, "no page served", serve)
+        wait_for(lambda: "x" if own_model.calls else None, 30, "the model was not asked", serve)
+        time.sleep(1.5)  # under way: waiting, or a few bytes in
+        assert own_model.requests[0].status == (200 if answer == "trickling" else None), "the answer is under way"
+        assert stop(serve, log) < STOP_SECONDS
+    finally:
+        end(serve)

@@ -331,6 +331,8 @@ def _deadline_client(
                             "summary takes; it was not read further"
                         )
                     yield chunk
+                if self._deadline.fired:  # an answer without a length ends where its socket was shut
+                    raise http.ReadError("cut at the deadline", request=self._request)
             except http.TransportError as error:
                 if under_way.closed:
                     raise openai.OpenAIError("stopped: the summarizer was closed") from error
