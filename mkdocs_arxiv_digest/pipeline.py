@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .cache import Cache
 from .ids import ArxivId
-from .records import Paper, Summary
+from .records import ANNOUNCEMENT, Paper, Summary
 from .snapshot import Snapshot
 from .summarize import Summarizer, SummaryError
 
@@ -72,6 +72,8 @@ class Stats:
     requests: int = 0
     unknown: int = 0
     failed: int = 0
+    announced: int = 0
+    """Papers shown from the text of their announcement: the API did not give them."""
     seconds: float = 0.0
     summaries_cached: int = 0
     summaries_made: int = 0
@@ -97,6 +99,10 @@ class Stats:
             parts.append(f"{self.unknown} unknown to arXiv")
         if self.failed:
             parts.append(f"{self.failed} not fetched")
+        if self.announced:
+            parts.append(
+                f"{self.announced} shown from their announcement (no comment, DOI or dates until arXiv's API answers)"
+            )
         if self.summaries_made or self.summaries_cached or self.summaries_failed:
             parts.append(
                 f"summaries: {self.summaries_cached} cached, {self.summaries_made} new"
@@ -584,7 +590,11 @@ class Pipeline:
             else:
                 reason = "the build stopped before it was fetched"
         stale = self.cache.paper(arxiv_id, max_age=None)
-        if stale is not None:
+        if stale is not None and stale.origin == ANNOUNCEMENT:
+            # What the `daily` command kept of the announcement: the page it froze builds from it.
+            self.stats.announced += 1
+            self._resolve(arxiv_id, Lookup(stale))
+        elif stale is not None:
             self._resolve(arxiv_id, Lookup(stale, note=f"{reason}; showing v{stale.version} from the cache"))
         else:
             self._resolve(arxiv_id, Lookup(None, reason + later))

@@ -7,16 +7,17 @@ fetched or summarized."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .cache import Cache
 from .ids import ArxivId, Entry, PageSpec, Source, parse_id
-from .records import Paper, clean
+from .records import ANNOUNCEMENT, Paper, clean
 
 if TYPE_CHECKING:
     from .fetch import ArxivApi
@@ -40,20 +41,45 @@ class Announced:
     """`new`, `cross`, `replace` or `replace-cross` (a query's papers are `new`)."""
     title: str
     abstract: str
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    """As the feed lists them, the paper's primary category first."""
 
     def to_list(self) -> list[Any]:
-        return [self.id.base, self.id.version, self.kind, self.title, self.abstract]
+        return [self.id.base, self.id.version, self.kind, self.title, self.abstract, *self._lists()]
+
+    def _lists(self) -> list[list[str]]:
+        return [list(self.authors), list(self.categories)]
 
     @classmethod
     def from_list(cls, data: Any) -> Announced | None:
         try:
-            base, version, kind, title, abstract = data
+            base, version, kind, title, abstract, *lists = data
             arxiv_id = parse_id(f"{base}v{version}")
         except (TypeError, ValueError):
             return None
         if arxiv_id.base != base or not all(isinstance(text, str) for text in (kind, title, abstract)):
             return None
-        return cls(arxiv_id, kind, title, abstract)
+        if lists and (
+            len(lists) != 2 or not all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in lists)
+        ):
+            return None
+        authors, categories = (tuple(lists[0]), tuple(lists[1])) if lists else ((), ())
+        return cls(arxiv_id, kind, title, abstract, authors, categories)
+
+    def paper(self) -> Paper:
+        """The paper as the announcement describes it: its text, without what
+        only the API gives (comment, DOI, dates), which it fills in later."""
+        return Paper(
+            self.id.base,
+            self.id.version or 1,
+            self.title,
+            self.abstract,
+            authors=self.authors,
+            primary_category=self.categories[0] if self.categories else "",
+            categories=self.categories,
+            origin=ANNOUNCEMENT,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,19 +129,29 @@ def parse_feed(document: bytes) -> Announcement:
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         raise ValueError(f"the document is not an RSS feed (its root is <{root.tag}>)")
-    papers = []
+    papers: dict[str, Announced] = {}
+    days = []
     for item in channel.iterfind("item"):
         guid = (item.findtext("guid") or "").strip()
         try:
             arxiv_id = parse_id(guid.removeprefix("oai:arXiv.org:"))
         except ValueError:
             continue  # not a paper's item
+        days.append(_day(item.findtext("pubDate")))
+        if arxiv_id.base in papers:
+            continue  # an item repeated in one feed is one paper
         description = item.findtext("description") or ""
         _, _, abstract = description.partition("Abstract:")
         kind = (item.findtext(f"{ARXIV}announce_type") or "new").strip()
         title = clean(item.findtext("title"))
-        papers.append(Announced(arxiv_id, kind, title, clean(abstract or description)))
-    return Announcement(_day(channel.findtext("pubDate") or channel.findtext("lastBuildDate")), tuple(papers))
+        authors = tuple(a for a in (clean(n) for n in (item.findtext(f"{DC}creator") or "").split(",")) if a)
+        categories = tuple(clean(c.text) for c in item.iterfind("category") if clean(c.text))
+        papers[arxiv_id.base] = Announced(arxiv_id, kind, title, clean(abstract or description), authors, categories)
+    day = _day(channel.findtext("pubDate")) or _day(channel.findtext("lastBuildDate"))
+    if day is None and papers:
+        # A channel without a readable date: its items' day, or today's in UTC.
+        day = max((d for d in days if d), default=None) or dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return Announcement(day, tuple(papers.values()))
 
 
 def _day(text: str | None) -> str | None:
@@ -130,7 +166,10 @@ def _day(text: str | None) -> str | None:
 
 def from_search(papers: list[Paper]) -> Announcement:
     """A query's results as an announcement dated by its newest paper."""
-    found = tuple(Announced(paper.arxiv_id, "new", paper.title, paper.abstract) for paper in papers)
+    found = tuple(
+        Announced(paper.arxiv_id, "new", paper.title, paper.abstract, paper.authors, paper.categories)
+        for paper in papers
+    )
     dates = [paper.published for paper in papers if paper.published]
     return Announcement(max(dates) if dates else None, found)
 
@@ -147,17 +186,25 @@ def matches(paper: Announced, source: Source) -> bool:
 
 
 def select(
-    papers: Iterable[Announced], source: Source, skip: Collection[str] = ()
+    papers: Iterable[Announced], source: Source, shown: Mapping[str, int] | None = None
 ) -> tuple[list[Announced], list[Announced]]:
-    """The papers the filters keep, new ones and replacements apart, at most
-    `max` in all; papers whose versionless ID is in `skip` are left out."""
+    """The papers the filters keep, new ones and replacements apart, each
+    once, at most `max` in all. `shown` maps the versionless IDs already
+    shown elsewhere to the newest version shown: such a paper is left out,
+    unless it is a replacement with a newer version."""
     new: list[Announced] = []
     updated: list[Announced] = []
+    taken: set[str] = set()
+    shown = shown or {}
     for paper in papers:
-        if paper.id.base in skip or not matches(paper, source):
+        base = paper.id.base
+        if base in taken or not matches(paper, source):
+            continue
+        if base in shown and (paper.kind not in REPLACEMENTS or (paper.id.version or 0) <= shown[base]):
             continue
         if source.max is not None and len(new) + len(updated) >= source.max:
             break
+        taken.add(base)
         (updated if paper.kind in REPLACEMENTS else new).append(paper)
     return new, updated
 

@@ -1,0 +1,301 @@
+"""`mkdocs-arxiv-digest daily` run as a bot runs it every morning, through
+the console script, on a site whose people edit the pages in between: it
+never loses a writer's word, never repeats a paper, never writes outside
+`docs_dir`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import Site
+from fake_arxiv import FakeArxiv
+from fake_feed import FakeFeed, Fault, FeedItem, feed_document
+
+TUESDAY, WEDNESDAY, THURSDAY = dt.date(2024, 1, 23), dt.date(2024, 1, 24), dt.date(2024, 1, 25)
+
+DAYS = {
+    TUESDAY: [
+        FeedItem("2401.12001v1", "new", "Diffusion for images", "A diffusion model."),
+        FeedItem("2401.12002v1", "new", "Sorting networks", "Faster sorting."),
+    ],
+    WEDNESDAY: [
+        FeedItem("2401.12101v1", "new", "Diffusion for video", "A video diffusion model."),
+        FeedItem("2401.12102v1", "cross", "Graphs of images", "Cross-listed.", categories=("cs.LG", "cs.CV")),
+    ],
+}
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+def daily(site: Site, *args: str, cwd: Path | None = None) -> Ran:
+    """The console script, as a scheduler runs it, in the site's folder."""
+    script = shutil.which("mkdocs-arxiv-digest")
+    command = [script] if script else [sys.executable, "-m", "mkdocs_arxiv_digest.cli"]
+    done = subprocess.run(
+        [*command, "daily", *args],
+        cwd=cwd or site.root,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        timeout=120,
+        check=False,
+    )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+def front(path: Path) -> dict[str, object]:
+    text = path.read_text(encoding="utf-8-sig")
+    return yaml.safe_load(text.split("---", 2)[1].split("\n...")[0])
+
+
+@pytest.fixture
+def bot_site(site: Site, feed: FakeFeed, arxiv_api: FakeArxiv) -> Site:
+    for day, items in DAYS.items():
+        feed.announce(day, items)
+        for item in items:
+            arxiv_api.add_paper(item.id, title=item.title, summary=item.abstract)
+    site.configure(listing_url=feed.url)
+    site.write_config()
+    return site
+
+
+# -- A writer's word ------------------------------------------------------------------------------------------------
+
+EDITED = """\
+title: Our Wednesday reading
+date: 2024-01-24
+tags:
+- reading group  # chosen by the team
+arxiv:
+  ids:
+  - id: 2401.12101v1
+    tldr: Our own one-line take.
+  - 2401.12102v1
+  source:
+    listing: cs.CV
+    announced: '2024-01-24'
+"""
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing", "bom"),
+    [("---", "---", "\ufeff"), ("---", "...", ""), ("--- ", "---", ""), ("---", "---", "")],
+    ids=["bom", "dots", "trailing-space", "plain"],
+)
+def test_a_same_day_rerun_keeps_the_writers_text_and_front_matter(
+    bot_site: Site, feed: FakeFeed, opening: str, closing: str, bom: str
+) -> None:
+    feed.today = WEDNESDAY
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+    page = bot_site.docs / "daily" / "2024-01-24.md"
+    edited = f"{bom}{opening}\n{EDITED}{closing}\n\nOur notes on the day.\n\n## Discussion\n\nLong text.\n"
+    page.write_text(edited, encoding="utf-8")
+
+    ran = daily(bot_site, "--listing", "cs.CV")
+
+    assert ran.code == 0, ran.err
+    assert page.read_text(encoding="utf-8") == edited  # nothing the command owns changed: not a byte
+    # A paper announced later that day: added, and every edit kept.
+    feed.announce(WEDNESDAY, [FeedItem("2401.12103v1", "new", "Late paper", "Announced late.")])
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith(bom + "---\n")
+    assert text.endswith("\n\nOur notes on the day.\n\n## Discussion\n\nLong text.\n")
+    meta = front(page)
+    assert meta["title"] == "Our Wednesday reading"
+    assert meta["tags"] == ["reading group"]
+    assert meta["arxiv"]["ids"] == [  # type: ignore[index]
+        {"id": "2401.12101v1", "tldr": "Our own one-line take."},
+        "2401.12102v1",
+        "2401.12103v1",
+    ]
+
+
+def test_a_rerun_keeps_numbers_as_written_and_a_broken_page_stops_it(bot_site: Site, feed: FakeFeed) -> None:
+    feed.today = WEDNESDAY
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+    page = bot_site.docs / "daily" / "2024-01-24.md"
+    text = page.read_text(encoding="utf-8").replace("title:", "weight: 1.50\nextra_ids: [2401.12010]\ntitle:")
+    page.write_text(text, encoding="utf-8")
+    feed.announce(WEDNESDAY, [FeedItem("2401.12103v1", "new", "Late paper", "Announced late.")])
+
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+    assert "weight: 1.50\nextra_ids:\n- 2401.12010\n" in page.read_text(encoding="utf-8")
+
+    page.write_text("---\ntitle: [unclosed\n---\nNotes.\n", encoding="utf-8")
+    ran = daily(bot_site, "--listing", "cs.CV")
+    assert ran.code == 1
+    assert f"the front matter of {page} is not valid YAML" in ran.err and "fix it" in ran.err
+    assert page.read_text(encoding="utf-8") == "---\ntitle: [unclosed\n---\nNotes.\n"
+
+
+# -- Indexes -------------------------------------------------------------------------------------------------------
+
+
+def test_an_index_the_command_did_not_write_is_left_alone(bot_site: Site, feed: FakeFeed) -> None:
+    home = bot_site.page("index.md", None, "# Our lab\n\nWelcome.\n")
+    hand = bot_site.page("daily/index.md", None, "# Our days\n\nPicked by hand.\n")
+    feed.today = TUESDAY
+
+    ran = daily(bot_site, "--listing", "cs.CV")
+
+    assert ran.code == 0, ran.err
+    assert hand.read_text(encoding="utf-8") == "# Our days\n\nPicked by hand.\n"
+    assert f"{hand.resolve()} was not written by this command, so it is left as it is" in ran.out
+    assert "move it away" in ran.out
+    # `--dir .`: the folder is docs_dir itself, whose index is the home page.
+    feed.today = WEDNESDAY
+    assert daily(bot_site, "--listing", "cs.CV", "--dir", ".").code == 0
+    assert home.read_text(encoding="utf-8") == "# Our lab\n\nWelcome.\n"
+    assert (bot_site.docs / "2024-01-24.md").exists()
+
+
+def test_the_index_the_command_wrote_is_kept_up_to_date(bot_site: Site, feed: FakeFeed) -> None:
+    for day in (TUESDAY, WEDNESDAY):
+        feed.today = day
+        assert daily(bot_site, "--listing", "cs.CV").code == 0
+    index = (bot_site.docs / "daily" / "index.md").read_text(encoding="utf-8")
+    assert index.index("[2024-01-24](2024-01-24.md): 2 papers") < index.index("[2024-01-23](2024-01-23.md): 2 papers")
+
+
+# -- No paper twice --------------------------------------------------------------------------------------------------
+
+
+def test_a_day_page_saved_with_a_bom_still_counts(bot_site: Site, feed: FakeFeed) -> None:
+    feed.today = TUESDAY
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+    tuesday = bot_site.docs / "daily" / "2024-01-23.md"
+    tuesday.write_text("\ufeff" + tuesday.read_text(encoding="utf-8"), encoding="utf-8")  # saved by an editor
+    feed.announce(THURSDAY, [DAYS[TUESDAY][0], FeedItem("2401.12201v1", "new", "Thursday", "New.")])
+    feed.today = THURSDAY
+
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+
+    assert front(bot_site.docs / "daily" / "2024-01-25.md")["arxiv"]["ids"] == ["2401.12201v1"]  # type: ignore[index]
+    assert "[2024-01-23](2024-01-23.md): 2 papers" in (bot_site.docs / "daily" / "index.md").read_text("utf-8")
+
+
+def test_an_item_repeated_in_one_feed_is_one_paper(bot_site: Site, feed: FakeFeed) -> None:
+    item = FeedItem("2401.12301v1", "new", "Twice", "Listed twice.")
+    body = feed_document("cs.CV", THURSDAY, [item, DAYS[TUESDAY][1], item])
+    feed._script(Fault(status=200, body=body), 1)
+
+    ran = daily(bot_site, "--listing", "cs.CV")
+
+    assert ran.code == 0, ran.err
+    assert "2 new and 0 updated paper(s)" in ran.out
+    assert front(bot_site.docs / "daily" / "2024-01-25.md")["arxiv"]["ids"] == [  # type: ignore[index]
+        "2401.12301v1",
+        "2401.12002v1",
+    ]
+
+
+def test_a_query_whose_newest_day_goes_back_repeats_nothing(bot_site: Site, arxiv_api: FakeArxiv) -> None:
+    query = "all:testing AND cat:cs.SE"
+    assert daily(bot_site, "--query", query, "--max", "3").code == 0
+    folder = bot_site.docs / "daily"
+    (first,) = [path for path in folder.iterdir() if path.name != "index.md"]
+    # That page was written on a later day: the newest result's day has gone back since.
+    later = dt.date.fromisoformat(first.stem) + dt.timedelta(days=3)
+    first.rename(folder / f"{later}.md")
+
+    ran = daily(bot_site, "--query", query, "--max", "3")
+
+    assert ran.code == 0, ran.err
+    assert "nothing written" in ran.out
+    assert sorted(path.name for path in folder.iterdir()) == [f"{later}.md", "index.md"]
+
+
+def test_a_new_version_is_shown_under_updated_once_per_version(bot_site: Site, feed: FakeFeed) -> None:
+    feed.today = TUESDAY
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+    revised = FeedItem("2401.12001v2", "replace", "Diffusion for images", "Revised.")
+    feed.announce(WEDNESDAY, [revised])
+    feed.announce(THURSDAY, [revised, FeedItem("2401.12002v3", "replace", "Sorting", "Third.")])
+    for day in (WEDNESDAY, THURSDAY):
+        feed.today = day
+        assert daily(bot_site, "--listing", "cs.CV").code == 0
+    folder = bot_site.docs / "daily"
+    assert front(folder / "2024-01-24.md")["arxiv"]["updated"] == ["2401.12001v2"]  # type: ignore[index]
+    assert front(folder / "2024-01-25.md")["arxiv"] == {
+        "ids": [],
+        "updated": ["2401.12002v3"],
+        "source": {"listing": "cs.CV", "announced": "2024-01-25"},
+    }
+
+
+# -- Where it writes -------------------------------------------------------------------------------------------------
+
+
+def test_dir_is_read_against_docs_dir_and_never_leaves_it(bot_site: Site, feed: FakeFeed, tmp_path: Path) -> None:
+    feed.today = TUESDAY
+    elsewhere = tmp_path / "work"
+    elsewhere.mkdir()
+    config = str(bot_site.root / "mkdocs.yml")
+
+    assert daily(bot_site, "-f", config, "--listing", "cs.CV", "--dir", "cv", cwd=elsewhere).code == 0
+    assert (bot_site.docs / "cv" / "2024-01-23.md").exists()
+    assert not (elsewhere / "cv").exists()
+    inside = bot_site.docs / "days"
+    assert daily(bot_site, "--listing", "cs.CV", "--dir", str(inside)).code == 0
+    assert (inside / "2024-01-23.md").exists()
+
+    for outside in ("../../x", str(tmp_path / "x"), ".."):
+        ran = daily(bot_site, "--listing", "cs.CV", "--dir", outside)
+        assert ran.code == 1, outside
+        assert f"--dir {outside} is outside docs_dir" in ran.err
+        assert "nothing written" in ran.err
+    assert not (tmp_path / "x").exists() and not (tmp_path.parent / "x").exists()
+    assert not list(bot_site.root.glob("*.md"))
+
+
+# -- The build without arXiv's API -----------------------------------------------------------------------------------
+
+
+def test_the_days_build_strict_from_their_announcement_while_the_api_is_down(
+    bot_site: Site, feed: FakeFeed, arxiv_api: FakeArxiv
+) -> None:
+    feed.today = WEDNESDAY
+    late = FeedItem("2401.12199v1", "new", "Only in the feed", "Its abstract.", authors=("Ada Lovelace", "Alan Turing"))
+    feed.announce(WEDNESDAY, [late])  # the fake API does not know this one at all
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+    arxiv_api.reset()
+    arxiv_api.fail(503, times=1000)
+
+    result = bot_site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert result.warnings == []
+    content = bot_site.content("daily/2024-01-24.md")
+    assert "Only in the feed" in content and "Ada Lovelace" in content and "Its abstract." in content
+    assert "Diffusion for video" in content
+    assert len(arxiv_api.requests) >= 1  # it asked, and did without
+    assert any("shown from their announcement" in line for line in result.messages(logging.INFO))
+
+    # When the API answers, its records (with a comment) replace the announcement's.
+    arxiv_api.reset()
+    arxiv_api.add_paper(
+        "2401.12101v1", title="Diffusion for video", summary="A video diffusion model.", comment="9 pages"
+    )
+    arxiv_api.add_paper(late.id, title=late.title, summary=late.abstract)
+    result = bot_site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert "9 pages" in bot_site.content("daily/2024-01-24.md")
+    arxiv_api.reset()
+    assert bot_site.build(strict=True).error is None
+    assert not any("2401.12101" in ",".join(ids) for ids in [r.id_list for r in arxiv_api.requests])
