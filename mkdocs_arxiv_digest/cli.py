@@ -148,6 +148,10 @@ def _read(reader: Callable[[Path], _T], path: Path) -> _T:
         raise CommandError(str(error)) from None
 
 
+def _say(line: str, err: bool = False) -> None:
+    print(f"mkdocs-arxiv-digest: {line}" if err else line, file=sys.stderr if err else sys.stdout, flush=True)
+
+
 def _where(source: Source, settings: Settings) -> str:
     """The source, and for a listing the feed asked."""
     if source.listing:
@@ -160,7 +164,9 @@ def _api(settings: Settings, made: list[ArxivApi]) -> ArxivApi:
     from .fetch import ArxivApi
 
     api = settings.api
-    made.append(ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries))
+    made.append(
+        ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries, on_retry=lambda line: _say(line, err=True))
+    )
     return made[-1]
 
 
@@ -176,8 +182,12 @@ def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:
         if not isinstance(value, dict) or not ("listing" in value or "query" in value):
             raise CommandError(f"the page {args.page} has no `listing:` or `query:` under `arxiv:`")
     elif args.listing is not None:
+        if not args.listing.strip():
+            raise CommandError("--listing needs categories, e.g. --listing cs.CV or --listing cs.CV+eess.IV")
         value = {"listing": args.listing}
     else:
+        if not args.query.strip():
+            raise CommandError("--query needs an arXiv search, e.g. --query 'cat:cs.CV AND abs:diffusion'")
         value = {"query": args.query}
     value = dict(value)
     for key, given in (("keywords", args.keyword), ("exclude", args.exclude), ("max", args.max)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -299,3 +300,61 @@ def test_the_days_build_strict_from_their_announcement_while_the_api_is_down(
     arxiv_api.reset()
     assert bot_site.build(strict=True).error is None
     assert not any("2401.12101" in ",".join(ids) for ids in [r.id_list for r in arxiv_api.requests])
+
+
+# -- Dates -----------------------------------------------------------------------------------------------------------
+
+
+def _without_channel_dates(document: bytes, items_too: bool = False) -> bytes:
+    head, _, rest = document.partition(b"<item>")
+    for tag in (b"pubDate", b"lastBuildDate"):
+        head = re.sub(rb"\s*<" + tag + rb">[^<]*</" + tag + rb">", b"", head)
+    if items_too:
+        rest = re.sub(rb"\s*<pubDate>[^<]*</pubDate>", b"", rest)
+    return head + b"<item>" + rest
+
+
+def test_a_feed_without_a_channel_date_is_dated_by_its_items_or_today(bot_site: Site, feed: FakeFeed) -> None:
+    body = feed_document("cs.CV", WEDNESDAY, DAYS[WEDNESDAY])
+    feed._script(Fault(status=200, body=_without_channel_dates(body)), 1)
+
+    ran = daily(bot_site, "--listing", "cs.CV")
+
+    assert ran.code == 0, ran.err
+    assert "cs.CV, 2024-01-24: 2 new and 0 updated paper(s)" in ran.out
+    feed._script(Fault(status=200, body=_without_channel_dates(body, items_too=True)), 1)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert daily(bot_site, "--listing", "cs.CV", "--dir", "today").code == 0
+    assert (bot_site.docs / "today" / f"{today}.md").exists()
+
+
+def test_a_date_after_tomorrow_is_an_error_naming_the_feed(bot_site: Site, feed: FakeFeed) -> None:
+    feed._script(Fault(status=200, body=feed_document("cs.CV", dt.date(9999, 12, 31), DAYS[TUESDAY])), 1)
+
+    ran = daily(bot_site, "--listing", "cs.CV")
+
+    assert ran.code == 1
+    assert f"listing cs.CV (the feed {feed.url}cs.CV) gave the date 9999-12-31, later than tomorrow" in ran.err
+    assert not (bot_site.docs / "daily").exists()
+
+
+# -- Messages --------------------------------------------------------------------------------------------------------
+
+
+def test_messages_say_what_is_wrong(bot_site: Site) -> None:
+    ran = daily(bot_site, "--listing", "cs.CV", "--max", "0")
+    assert ran.code == 1
+    assert "--max 0 is not a whole number from 1 to 2000 (leave it out for no limit)" in ran.err
+    assert "using no limit" not in ran.err
+    ran = daily(bot_site, "--listing", "")
+    assert ran.code == 1 and "--listing needs categories" in ran.err and "None" not in ran.err
+
+    bot_site.configure(listing_url="http://127.0.0.1:9/rss/")
+    bot_site.write_config()
+    ran = daily(bot_site, "--listing", "cs.CV")
+    assert ran.code == 1
+    # Said while it waits, and at the end, naming the host it could not reach.
+    assert "mkdocs-arxiv-digest: could not connect to 127.0.0.1:9; trying again in" in ran.err
+    assert "could not connect to 127.0.0.1:9 after 2 tries (http://127.0.0.1:9/rss/cs.CV)" in ran.err
+    assert "could not connect to arXiv" not in ran.err
+    assert not (bot_site.docs / "daily").exists()
