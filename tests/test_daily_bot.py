@@ -358,3 +358,123 @@ def test_messages_say_what_is_wrong(bot_site: Site) -> None:
     assert "could not connect to 127.0.0.1:9 after 2 tries (http://127.0.0.1:9/rss/cs.CV)" in ran.err
     assert "could not connect to arXiv" not in ran.err
     assert not (bot_site.docs / "daily").exists()
+
+
+# -- A week of mornings ----------------------------------------------------------------------------------------------
+
+WEEK = [dt.date(2024, 1, 22) + dt.timedelta(days=n) for n in range(7)]  # Monday to Sunday
+
+
+def _week_feed(feed: FakeFeed, arxiv_api: FakeArxiv) -> int:
+    """Five announcements with cross-lists, replacements of the week's own
+    papers, a paper listed twice in one feed and one announced again as a
+    cross-list; returns how many papers arXiv announced in all."""
+    announced = 0
+    for number, day in enumerate(WEEK[:5]):
+        items = [
+            FeedItem(f"2401.13{number}01v1", "new", f"Diffusion {number}", f"Day {number}, a."),
+            FeedItem(f"2401.13{number}02v1", "new", f"Graphs {number}", f"Day {number}, b."),
+            FeedItem(f"2401.13{number}03v1", "cross", f"Proteins {number}", "Cross.", categories=("q-bio", "cs.CV")),
+        ]
+        if number:
+            previous = number - 1
+            items.append(FeedItem(f"2401.13{previous}01v2", "replace", f"Diffusion {previous}", "Revised."))
+            items.append(FeedItem(f"2401.13{previous}02v1", "cross", f"Graphs {previous}", "Again.", ("cs.CV",)))
+        items.append(items[0])  # listed twice
+        feed.announce(day, items)
+        announced += len({item.id for item in items})
+        for item in items:
+            arxiv_api.add_paper(item.id, title=item.title, summary=item.abstract)
+    return announced
+
+
+def test_a_week_of_mornings_with_edits_in_between(
+    site: Site, feed: FakeFeed, arxiv_api: FakeArxiv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot_site = site
+    site.configure(listing_url=feed.url)
+    site.write_config()
+    announced = _week_feed(feed, arxiv_api)
+    hand_index = bot_site.page("daily/index.md", None, "# Our days\n\nThe days we read, picked by hand.\n")
+    home = bot_site.page("index.md", None, "# Our lab\n")
+    outside_before = {p for p in bot_site.root.parent.rglob("*") if bot_site.root not in p.parents}
+    folder = bot_site.docs / "daily"
+    edits: dict[Path, list[str]] = {}
+    runs = 0
+
+    for number, day in enumerate(WEEK):
+        feed.today = day
+        for _ in range(2):  # the bot's run, and a second one the same morning (a retried job)
+            ran = daily(bot_site, "--listing", "cs.CV")
+            runs += 1
+            assert ran.code == 0, (day, ran.err)
+        page = folder / f"{day}.md"
+        if not page.exists():
+            assert "No announcement in cs.CV" in ran.out
+            continue
+        # People edit the day's page: a note, a new title, tags, a tl;dr of their own, saved with a BOM.
+        text = page.read_text(encoding="utf-8")
+        first = front(page)["arxiv"]["ids"][0]  # type: ignore[index]
+        text = text.replace("title: ", "tags:\n- week\ntitle: ", 1).replace(
+            f"- {first}\n", f"- id: {first}\n    tldr: Read this one first ({number}).\n", 1
+        )
+        text = re.sub(r"title: .*\n", f"title: Day {number} of our week\n", text, count=1)
+        note = f"Discussed on day {number}: see the thread."
+        page.write_text(("\ufeff" if number % 2 else "") + text + f"\n{note}\n", encoding="utf-8")
+        edits[page] = [
+            f"title: Day {number} of our week",
+            "tags:\n- week",
+            f"tldr: Read this one first ({number}).",
+            note,
+        ]
+        # A late paper the same day, on the third and fifth days: the rerun adds it, keeping the edits.
+        if number in (2, 4):
+            feed.announce(day, [FeedItem(f"2401.13{number}09v1", "new", "Late", "Late paper.")])
+            arxiv_api.add_paper(f"2401.13{number}09v1", title="Late", summary="Late paper.")
+            announced += 1
+            assert daily(bot_site, "--listing", "cs.CV").code == 0
+            runs += 1
+
+    pages = sorted(path for path in folder.glob("2024-*.md"))
+    assert [path.stem for path in pages] == [str(day) for day in WEEK[:5]]
+    for page, kept in edits.items():
+        text = page.read_text(encoding="utf-8")
+        assert all(word in text for word in kept), (page, text)
+    assert hand_index.read_text(encoding="utf-8") == "# Our days\n\nThe days we read, picked by hand.\n"
+    assert home.read_text(encoding="utf-8") == "# Our lab\n"
+    # No paper on two days, but a new version under "Updated".
+    where: dict[str, list[tuple[str, str]]] = {}
+    written = 0
+    for page in pages:
+        arxiv = front(page)["arxiv"]
+        for key in ("ids", "updated"):
+            for entry in arxiv.get(key, []):  # type: ignore[attr-defined]
+                arxiv_id = entry["id"] if isinstance(entry, dict) else entry
+                where.setdefault(arxiv_id.split("v")[0], []).append((key, arxiv_id))
+                written += 1
+    for base, places in where.items():
+        assert [key for key, _ in places[1:]] == ["updated"] * (len(places) - 1), (base, places)
+        assert len({arxiv_id for _, arxiv_id in places}) == len(places), (base, places)
+    assert len(where["2401.13001"]) == 2 and len(where["2401.13002"]) == 1
+    # Nothing written outside docs_dir but the cache.
+    after = {p for p in bot_site.root.parent.rglob("*") if bot_site.root not in p.parents}
+    assert after == outside_before
+    made = {p.relative_to(bot_site.root).parts[0] for p in bot_site.root.rglob("*") if p.is_file()}
+    assert made == {"docs", ".cache", "mkdocs.yml"}
+
+    # The site builds with --strict while arXiv's API is down: from the cache the command filled.
+    arxiv_api.reset()
+    arxiv_api.fail(503, times=10_000)
+    result = bot_site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert result.warnings == []
+    for number, day in enumerate(WEEK[:5]):
+        content = bot_site.content(f"daily/{day}.md")
+        assert f"Diffusion {number}" in content and f"Read this one first ({number})." in content
+    with capsys.disabled():
+        print(
+            f"\nweek: {len(WEEK)} days, {runs} runs, {announced} papers announced, {written} written "
+            f"({len(where)} papers, {written - len(where)} new versions under Updated) on {len(pages)} pages; "
+            f"build --strict with the API down: {len(result.warnings)} warnings, "
+            f"{len(arxiv_api.requests)} API requests refused"
+        )
