@@ -478,3 +478,65 @@ def test_a_week_of_mornings_with_edits_in_between(
             f"build --strict with the API down: {len(result.warnings)} warnings, "
             f"{len(arxiv_api.requests)} API requests refused"
         )
+
+
+# -- Blog posts and page options -------------------------------------------------------------------------------------
+
+
+def test_a_blog_post_has_an_excerpt_and_keeps_the_pages_language_and_layout(bot_site: Site, feed: FakeFeed) -> None:
+    bot_site.plugins_before = [{"blog": {"post_excerpt": "required"}}]
+    bot_site.extra = {"theme": {"name": "material", "font": False}}
+    bot_site.write_config()
+    source = bot_site.root / "source.md"
+    source.write_text("---\narxiv:\n  listing: cs.CV\n  language: zh\n  layout: chatpaper\n---\n", encoding="utf-8")
+    (bot_site.docs / "blog").mkdir()
+    (bot_site.docs / "blog" / "index.md").write_text("# Blog\n", encoding="utf-8")
+    feed.today = TUESDAY
+
+    ran = daily(bot_site, "--page", str(source), "--blog")
+
+    assert ran.code == 0, ran.err
+    post = bot_site.docs / "blog" / "posts" / "2024-01-23.md"
+    meta = front(post)
+    assert meta["arxiv"]["language"] == "zh" and meta["arxiv"]["layout"] == "chatpaper"  # type: ignore[index]
+    assert "2 new papers announced on arXiv in cs.CV on 2024-01-23.\n\n<!-- more -->\n" in post.read_text("utf-8")
+    result = bot_site.build(strict=True)
+    assert result.error is None, result.warnings
+    index = (bot_site.root / "site" / "blog" / "index.html").read_text(encoding="utf-8")
+    assert "2 new papers announced on arXiv in cs.CV on 2024-01-23." in index
+    assert 'id="arxiv-2401-12001v1"' not in index  # the digest is in the post, not in the blog's index
+    built = (bot_site.root / "site" / "blog" / "2024" / "01" / "23" / "cscv-2024-01-23" / "index.html").read_text()
+    assert 'id="arxiv-2401-12001v1"' in built
+
+
+def test_the_documented_cron_line_exits_0_on_a_day_with_nothing_new(bot_site: Site, feed: FakeFeed) -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "daily.md").read_text(encoding="utf-8")
+    (line,) = [line for line in docs.splitlines() if line.startswith("30 2 * * 1-5  cd /srv/wiki && ")]
+    command = line.removeprefix("30 2 * * 1-5  cd /srv/wiki && ")
+    if not shutil.which("mkdocs-arxiv-digest"):
+        command = command.replace("mkdocs-arxiv-digest", f"{sys.executable} -m mkdocs_arxiv_digest.cli")
+    command = command.replace("mkdocs build", f"{sys.executable} -m mkdocs build")
+    remote = bot_site.root.parent / f"{bot_site.root.name}-remote.git"
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bot", "GIT_AUTHOR_EMAIL": "bot@example.org"}
+    env |= {"GIT_COMMITTER_NAME": "bot", "GIT_COMMITTER_EMAIL": "bot@example.org"}
+    bot_site.page("index.md", None, "# Home\n")
+    (bot_site.root / ".gitignore").write_text(".cache/\nsite/\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], env=env, check=True)
+    for git in (["init", "-q"], ["remote", "add", "origin", str(remote)], ["add", "-A"], ["commit", "-qm", "site"]):
+        subprocess.run(["git", *git], cwd=bot_site.root, env=env, check=True)
+    subprocess.run(["git", "push", "-q", "-u", "origin", "HEAD"], cwd=bot_site.root, env=env, check=True)
+
+    def cron() -> int:
+        return subprocess.run(
+            ["sh", "-c", command], cwd=bot_site.root, env=env, capture_output=True, check=False
+        ).returncode
+
+    feed.today = TUESDAY
+    assert cron() == 0  # a new page, committed and pushed
+    assert cron() == 0  # the same morning again: nothing new to commit
+    feed.today = dt.date(2024, 1, 27)
+    assert cron() == 0  # a Saturday: no announcement
+    log = subprocess.run(
+        ["git", "log", "--format=%s", "@{upstream}"], cwd=bot_site.root, capture_output=True, text=True
+    )
+    assert log.stdout.splitlines() == ["Daily digest", "site"]
