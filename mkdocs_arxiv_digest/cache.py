@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -35,6 +36,16 @@ which costs milliseconds and is made again at will) are written in one
 transaction per batch: at most `BATCH` of them, or what `BATCH_SECONDS` made,
 and what is left when the build ends. A killed build loses at most that much
 of them. Papers, and summaries from a model, are written as they arrive."""
+
+
+def age(when: Any) -> float | None:
+    """How many seconds ago `when`, a time read from the cache, was; `None`
+    (never fresh) when it is not a finite number or is later than now: a
+    clock set wrong once, or a planted row, must not keep a value fresh for ever."""
+    if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
+        return None
+    seconds = time.time() - when
+    return seconds if seconds >= 0 else None
 
 
 def _spread(base: str) -> float:
@@ -346,8 +357,7 @@ class Cache:
             if not folder.exists():
                 self.notes.append(f"removed compiled templates from {folder} unread: the cache now holds only data")
 
-    @staticmethod
-    def _open(directory: Path) -> diskcache.Cache:
+    def _open(self, directory: Path) -> diskcache.Cache:
         # Values are stored as JSON text: readable, and never unpickled. SQLite
         # reads through the system's file cache rather than a memory map and a
         # page cache of its own (diskcache's defaults: 64 MiB and 32 MiB),
@@ -358,6 +368,11 @@ class Cache:
         )
         try:
             store.get("probe")  # reading once shows a corrupt database now, not mid-build
+        except DamagedEntry as damage:
+            # A row someone planted, not a corrupt database: removed, as any read of one does.
+            self._damaged("probe", damage)
+            with contextlib.suppress(sqlite3.Error, OSError):
+                store.delete("probe")
         except BaseException:
             store.close()
             raise
@@ -402,12 +417,15 @@ class Cache:
         try:
             return self._guarded(lambda store: store.get(key), None)
         except DamagedEntry as damage:
-            self.problems.append(
-                f"the cache entry {key!r} in {self.directory} is not data ({damage}); it was ignored and removed. "
-                "This plugin never writes such entries: check who can write to 'cache_dir'."
-            )
+            self._damaged(key, damage)
             self._guarded(lambda store: store.delete(key), None, write=True)
             return None
+
+    def _damaged(self, key: str, damage: DamagedEntry) -> None:
+        self.problems.append(
+            f"the cache entry {key!r} in {self.directory} is not data ({damage}); it was ignored and removed. "
+            "This plugin never writes such entries: check who can write to 'cache_dir'."
+        )
 
     def _read(self, key: str) -> Any:
         """A stored JSON value; `None` when missing or unreadable."""
@@ -517,8 +535,10 @@ class Cache:
         latest = self._get(f"latest:{arxiv_id.base}")
         if not isinstance(latest, dict):
             return None
-        if max_age is not None and time.time() - float(latest.get("checked", 0)) > max_age * _spread(arxiv_id.base):
-            return None
+        if max_age is not None:
+            seconds = age(latest.get("checked"))
+            if seconds is None or seconds > max_age * _spread(arxiv_id.base):
+                return None
         return latest
 
     def _paper(self, versioned: str) -> Paper | None:

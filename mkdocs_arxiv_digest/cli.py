@@ -89,8 +89,11 @@ def _daily(args: argparse.Namespace) -> int:
     cache = Cache(settings.cache_dir)
     clients: list[ArxivApi] = []
     try:
-        sources = Sources(cache, lambda: _api(settings, clients), settings.listing_url, 0, log=lambda line: None)
+        listing = settings.listing._replace(refresh_seconds=0)
+        sources = Sources(cache, lambda: _api(settings, clients), listing, log=lambda line: None)
         resolved = sources.resolve(source, force=True)
+        for warning in resolved.warnings:  # what was left out of the feed: the page is written without it
+            _say(f"warning: {warning}", err=True)
         latest = resolved.latest
         if resolved.problem or latest is None:
             raise CommandError(f"{source.describe()} could not be read: {resolved.problem}")
@@ -155,7 +158,7 @@ def _say(line: str, err: bool = False) -> None:
 def _where(source: Source, settings: Settings) -> str:
     """The source, and for a listing the feed asked."""
     if source.listing:
-        return f"{source.describe()} (the feed {settings.listing_url}{'+'.join(source.listing)})"
+        return f"{source.describe()} (the feed {settings.listing.url}{'+'.join(source.listing)})"
     return source.describe()
 
 

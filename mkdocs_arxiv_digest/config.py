@@ -316,6 +316,21 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     costs no request. `0` asks on every build that is not offline. A listing
     or query is asked once per build however many pages use it."""
 
+    listing_max_mb = Number(float, 20.0, minimum=1)
+    """The most of one announcement feed that is read, in megabytes (10⁶
+    bytes). In the format of arXiv's feeds, a paper with a 1,500-character
+    abstract takes about 2.2 KB, so 20 MB hold some 9,000 such papers. A feed
+    that goes on past this is not read further: the papers it gave whole up
+    to there are kept, with a warning naming the feed. See
+    [limits](reliability.md#limits)."""
+
+    listing_max_papers = Number(int, 5000, minimum=1)
+    """The most papers kept of one announcement feed, in the feed's order:
+    the ones past it are left out, with a warning naming the feed. It bounds
+    what is read and kept in the cache; the page's filters and its `max:`
+    (see [daily digests](daily.md)) then choose, among these, the papers
+    that are fetched and shown. See [limits](reliability.md#limits)."""
+
     offline = c.Type(bool, default=False)
     """Make no request to arXiv. Papers are taken from the cache and the
     [`snapshot`](#snapshot); a paper found in neither is a warning and its entry

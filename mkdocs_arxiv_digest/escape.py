@@ -31,8 +31,9 @@ import markdown
 
 _ENTITIES = {code: f"&#{code};" for code in range(0x21, 0x7F) if not chr(code).isalnum()}
 # C0 and C1 controls but tab and line breaks; Python-Markdown marks its own placeholders with STX/ETX.
-# And lone UTF-16 halves, which JSON can write (`\ud800`) and no UTF-8 file or cache can hold.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# And lone UTF-16 halves, which JSON can write (`\ud800`) and no UTF-8 file or cache can hold;
+# and U+FEFF, invisible, and a space to JavaScript (and so to MathJax) but not to Python.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 _DISPLAY = re.compile(r"\$\$([^$]+?)\$\$|\\\[(.+?)\\\]")
 _TEX_SWAPS = {"<": r"\lt{}", ">": r"\gt{}", "&": r"\&", "|": r"\vert{}", r"\|": r"\Vert{}"}
 _HTML_IN_TEX = re.compile(r"\\\||\\&|[<>&|]")
@@ -57,33 +58,44 @@ def split_math(text: str) -> list[str]:
     return _DOLLARS.split(text)
 
 
-# What a TeX command that builds markup does with its arguments: `o` an
-# optional `[…]` dropped, `d` an argument dropped, `k` the first argument kept
-# (and any after it, which are read as ordinary TeX). The command is dropped.
-# MathJax 3/4 (html, bbox, unicode, require, base's \mmlToken) and KaTeX
-# (the commands its `trust` option lets through) make links, classes, ids,
-# styles, images or load code with these; `\label` and `\ref` make ids and links.
+# What a TeX command that builds markup does with its arguments: `s` a `*`
+# dropped, `o` an optional `[…]` dropped, `d` an argument dropped; what
+# follows is kept and read as ordinary TeX. The command itself is dropped.
+# MathJax 3/4 (html, bbox, unicode, require, color, base's \mmlToken) and
+# KaTeX (the commands its `trust` option lets through) make links, classes,
+# ids, styles, images or load code with these; `\label`, `\tag` and `\ref`
+# make ids and links; `\fcolorbox` writes its frame colour into a style as
+# it is.
+# And the commands that would make the engines read what follows otherwise
+# than as TeX's usual tokens, which is how this module reads them: `\verb`
+# (whose delimiter may be a backslash) and the macro definitions (whose
+# parameters may end at any character, or alias a command dropped here).
 _MARKUP_COMMANDS = {
-    **dict.fromkeys(["href", "class", "cssId", "style", "data"], "dk"),
-    "url": "k",
+    **dict.fromkeys(["href", "class", "cssId", "style", "data"], "d"),
+    **dict.fromkeys(["url", "ref", "eqref", "csname", "verb"], ""),
+    **dict.fromkeys(["def", "gdef", "edef", "xdef", "let", "futurelet"], ""),
+    **dict.fromkeys(["newcommand", "renewcommand", "providecommand", "newenvironment", "renewenvironment"], ""),
     "includegraphics": "od",
     "require": "d",
-    "mmlToken": "dok",
-    "bbox": "ok",
+    "mmlToken": "do",
+    "bbox": "o",
     "label": "d",
-    "ref": "k",
-    "eqref": "k",
-    "csname": "",
+    "tag": "sd",
+    "fcolorbox": "odod",
+    "definecolor": "ddd",
 }
 _MARKUP_HINT = re.compile(
-    r"\\(?:href|url|class|cssId|style|data|html|includegraphics|require|unicode|mmlToken|bbox|label|ref|eqref|csname)"
+    r"\\(?:href|url|class|cssId|style|data|html|includegraphics|require|unicode|mmlToken|bbox|label|ref|eqref|"
+    r"csname|verb|[gex]?def|let|futurelet|newcommand|renewcommand|providecommand|newenvironment|renewenvironment|"
+    r"tag|fcolorbox|definecolor)"
 )
 _CONTROL_SEQUENCE = re.compile(r"\\([A-Za-z]+|.)", re.S)
 _ENDS_IN_WORD = re.compile(r"(?<!\\)(?:\\\\)*\\[A-Za-z]+\Z")
 
 
 def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at] in " \t\n":
+    """Past the spaces MathJax skips before an argument: JavaScript's `\\s`."""
+    while at < len(text) and (text[at].isspace() or text[at] == "\ufeff"):
         at += 1
     return at
 
@@ -134,15 +146,17 @@ def inert_tex(text: str) -> str:
     the site's classes and ids, set styles that load URLs, show images or load
     extensions. Each such command is dropped with the arguments that carry
     the URL, class, id, style or path; the text it would have shown stays.
-    `\\unicode` keeps its character and loses its font. Everything else
-    (`\\sum`, `\\mathcal`, `\\text`) is left as written."""
+    `\\unicode` keeps its character and loses its font. `\\verb` and macro
+    definitions go too, as they would make the engines read what follows
+    otherwise than this function does. Everything else (`\\sum`,
+    `\\mathcal`, `\\text`, colours) is left as written."""
     if "\\" not in text or not _MARKUP_HINT.search(text):
         return text
     out: list[str] = []
     at = 0
     while (found := _CONTROL_SEQUENCE.search(text, at)) is not None:
         name = found.group(1)
-        spec = "dk" if name.startswith("html") else _MARKUP_COMMANDS.get(name)
+        spec = "d" if name.startswith("html") else _MARKUP_COMMANDS.get(name)
         if spec is None:
             if name == "unicode":  # its character stays; its font and size go
                 out.append(text[at : found.end()])
@@ -154,7 +168,10 @@ def inert_tex(text: str) -> str:
         out.append(text[at : found.start()])
         at = found.end()
         for kind in spec:
-            if kind == "o":
+            if kind == "s":
+                star = _skip_space(text, at)
+                at = star + 1 if text[star : star + 1] == "*" else at
+            elif kind == "o":
                 at = _skip_options(text, at)
             elif kind == "d":
                 at = _skip_argument(text, at)

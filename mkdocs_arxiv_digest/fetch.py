@@ -22,7 +22,7 @@ import urllib3
 
 from .deadline import Deadline
 from .ids import ArxivId, parse_id
-from .records import Paper, clean
+from .records import Paper, Texts
 
 # The arxiv package logs skipped error entries and retries through its own
 # loggers; what matters to users is reported by this plugin instead.
@@ -32,6 +32,13 @@ _T = TypeVar("_T")
 
 MAX_RETRY_AFTER = 60.0
 """The longest wait a `Retry-After` header can impose, in seconds."""
+
+MAX_ANSWER_BYTES = 20_000_000
+"""The most bytes of one API answer read: arXiv's recorded answers (the
+test fixtures) come to about 2.3 KB a paper, so a batch of 2,000, arXiv's
+most, is about 5 MB. Past it the answer is not read further: a batch is
+asked for again in halves, and a paper whose record alone is larger is not
+fetched."""
 
 
 def backoff_sleep(seconds: float) -> None:
@@ -51,6 +58,14 @@ class FeedRefused(Exception):
     """The feed service refused the request and said why (an unknown category)."""
 
 
+class _TooLarge(requests.RequestException):
+    """A 200 answer larger than the bytes allowed; `content` is what was read of it."""
+
+    def __init__(self, content: bytes, response: requests.Response) -> None:
+        super().__init__(f"the answer was larger than {len(content):,} bytes", response=response)
+        self.content = content
+
+
 @dataclass
 class Batch:
     """The outcome of asking arXiv for some IDs."""
@@ -61,26 +76,35 @@ class Batch:
     """Well-formed IDs arXiv has no paper for (or rejected one by one)."""
     error: str = ""
     """Why the IDs not in `found` or `unknown` were not fetched."""
+    refused: dict[ArxivId, str] = field(default_factory=dict)
+    """IDs whose record could not be read, and why (an answer too large to read)."""
+    cut: list[str] = field(default_factory=list)
+    """The papers whose text was cut to `MAX_TEXT` characters, and which of it (see `Texts`)."""
     requests: int = 0
 
 
-def paper_from_result(result: arxiv.Result) -> Paper:
-    """Our record of an API result."""
+def paper_from_result(result: arxiv.Result, cut: list[str] | None = None) -> Paper:
+    """Our record of an API result; its text fields cut to `MAX_TEXT`
+    characters, noted in `cut` (see `Texts`)."""
     arxiv_id = parse_id(result.get_short_id())
-    return Paper(
+    text = Texts()
+    paper = Paper(
         id=arxiv_id.base,
         version=arxiv_id.version or 1,
-        title=clean(result.title),
-        abstract=clean(result.summary),
-        authors=tuple(clean(author.name) for author in result.authors),
-        comment=clean(result.comment),
-        primary_category=result.primary_category,
-        categories=tuple(result.categories),
+        title=text(result.title, "title"),
+        abstract=text(result.summary, "abstract"),
+        authors=tuple(text(author.name, "author name") for author in result.authors),
+        comment=text(result.comment, "comment"),
+        primary_category=text(result.primary_category, "category", as_is=True),
+        categories=tuple(text(category, "category", as_is=True) for category in result.categories),
         published=result.published.date().isoformat(),
         updated=result.updated.date().isoformat(),
-        doi=result.doi or "",
-        journal_ref=clean(result.journal_ref),
+        doi=text(result.doi, "DOI", as_is=True),
+        journal_ref=text(result.journal_ref, "journal reference"),
     )
+    if cut is not None:
+        text.note(paper.versioned_id, cut)
+    return paper
 
 
 def match_results(requested: Iterable[ArxivId], papers: Iterable[Paper]) -> dict[ArxivId, Paper]:
@@ -155,17 +179,22 @@ class _Session(requests.Session):
         for prefix in ("https://", "http://"):
             self.mount(prefix, _Adapter())
 
-    def request(self, *args: Any, ending: bytes = b"</feed>", **kwargs: Any) -> requests.Response:
-        """`ending`: how a whole answer ends (`</rss>` for an announcement feed)."""
+    def request(
+        self, *args: Any, ending: bytes = b"</feed>", most: int | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """`ending`: how a whole answer ends (`</rss>` for an announcement feed).
+        At most `most` bytes of the answer are read (`MAX_ANSWER_BYTES` by
+        default): a 200 answer with more raises `_TooLarge` with what was read."""
         kwargs.setdefault("timeout", self.timeout)
         kwargs["stream"] = True
         self.count += 1
         deadline = _current.deadline = Deadline(self.timeout)
+        cut = False
         try:
             response = super().request(*args, **kwargs)
             self.last = response
             try:
-                response._content = _read_whole(response)
+                response._content, cut = _read_whole(response, MAX_ANSWER_BYTES if most is None else most)
                 response._content_consumed = True  # type: ignore[attr-defined]
             finally:
                 response.close()  # back to the pool when read whole, else closed
@@ -178,20 +207,29 @@ class _Session(requests.Session):
             _current.deadline = None
         if deadline.fired:
             raise _Late(f"no whole answer within {self.timeout:g} s")
+        if cut and response.status_code == 200:
+            raise _TooLarge(response.content, response)
         if response.status_code == 200 and not response.content.rstrip().endswith(ending):
             kind = "Atom" if ending == b"</feed>" else "RSS"
             raise _Garbled(f"the answer was not a complete {kind} feed ({len(response.content)} bytes)")
         return response
 
 
-def _read_whole(response: requests.Response) -> bytes:
-    """The body of a streamed `response`, with urllib3's errors as `requests` raises them."""
+def _read_whole(response: requests.Response, most: int) -> tuple[bytes, bool]:
+    """The body of a streamed `response`, decoded, up to `most` bytes, and
+    whether there was more (which is not read); urllib3's errors as `requests`
+    raises them."""
     raw = response.raw
     chunks: list[bytes] = []
+    size = 0
     try:
         while chunk := raw.read1(1 << 16, decode_content=True):
+            if size + len(chunk) > most:
+                chunks.append(chunk[: most - size])
+                return b"".join(chunks), True
             chunks.append(chunk)
-        return b"".join(chunks)
+            size += len(chunk)
+        return b"".join(chunks), False
     except urllib3.exceptions.ReadTimeoutError as error:
         raise requests.exceptions.ReadTimeout(error, response=response) from error
     except urllib3.exceptions.SSLError as error:
@@ -215,6 +253,7 @@ class ArxivApi:
         sleep: Callable[[float], None] | None = None,
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
+        self.url = api_url
         self.delay_seconds = delay_seconds
         self.on_retry = on_retry
         """Told why and how long before each retry (the `daily` command says it as it waits)."""
@@ -258,7 +297,19 @@ class ArxivApi:
 
     def _fetch_into(self, batch: Batch, ids: list[ArxivId], empty_retry: bool) -> None:
         try:
-            results = self._query(ids)
+            results = self._query(ids, batch.cut)
+        except _TooLarge:
+            # Not worth trying again as it is: in halves, until the paper is found.
+            if len(ids) == 1:
+                batch.refused[ids[0]] = (
+                    f"arXiv's answer for it is larger than {MAX_ANSWER_BYTES / 1e6:g} MB, "
+                    "far more than any paper's record; it was not read"
+                )
+                return
+            middle = len(ids) // 2
+            self._fetch_into(batch, ids[:middle], empty_retry)
+            self._fetch_into(batch, ids[middle:], empty_retry)
+            return
         except arxiv.HTTPError as error:
             if error.status != 400:
                 raise FetchError(f"arXiv answered HTTP {error.status}") from error
@@ -278,16 +329,18 @@ class ArxivApi:
         batch.found.update(found)
         batch.unknown.extend(arxiv_id for arxiv_id in ids if arxiv_id not in found)
 
-    def _query(self, ids: list[ArxivId]) -> list[Paper]:
-        """One request (plus retries) for `ids`; raises `arxiv.HTTPError` for a 400."""
+    def _query(self, ids: list[ArxivId], cut: list[str]) -> list[Paper]:
+        """One request (plus retries) for `ids`; raises `arxiv.HTTPError` for a
+        400 and `_TooLarge` for an answer larger than `MAX_ANSWER_BYTES`."""
         search = arxiv.Search(id_list=[str(i) for i in ids], max_results=len(ids))
         self._client.page_size = max(len(ids), 1)
-        return self._retrying(lambda: _papers(self._client.results(search)))
+        return self._retrying(lambda: _papers(self._client.results(search), cut))
 
-    def search(self, query: str, most: int) -> list[Paper]:
+    def search(self, query: str, most: int, cut: list[str] | None = None) -> list[Paper]:
         """The newest `most` papers of an API search (`search_query`), newest
-        submission first, in one request (plus retries). Raises `FetchError`,
-        or `FeedRefused` when arXiv rejects the query."""
+        submission first, in one request (plus retries); the papers whose text
+        was cut are noted in `cut` (see `Texts`). Raises `FetchError`, or
+        `FeedRefused` when arXiv rejects the query."""
         search = arxiv.Search(
             query=query,
             max_results=most,
@@ -296,26 +349,31 @@ class ArxivApi:
         )
         self._client.page_size = most
         try:
-            return self._retrying(lambda: _papers(self._client.results(search)))
+            return self._retrying(lambda: _papers(self._client.results(search), cut))
         except arxiv.HTTPError as error:
             raise FeedRefused(f"arXiv refused the search (HTTP {error.status})") from None
+        except _TooLarge:
+            raise FetchError(f"arXiv's answer was larger than {MAX_ANSWER_BYTES / 1e6:g} MB") from None
 
-    def listing(self, url: str) -> bytes:
+    def listing(self, url: str, most: int) -> tuple[bytes, bool]:
         """The RSS document of one announcement feed, asked for at most once
-        every `delay_seconds` like the API. Raises `FetchError`, or
+        every `delay_seconds` like the API: its first `most` bytes, and whether
+        there were more (which are not read). Raises `FetchError`, or
         `FeedRefused` with the service's reason (an unknown category)."""
         wait = self._last_feed + self.delay_seconds - time.monotonic()
         if wait > 0:
             time.sleep(wait)
 
-        def send() -> bytes:
+        def send() -> tuple[bytes, bool]:
             try:
-                response = self._session.request("GET", url, ending=b"</rss>")
+                response = self._session.request("GET", url, ending=b"</rss>", most=most)
+            except _TooLarge as error:
+                return error.content, True
             finally:
                 self._last_feed = time.monotonic()
             if response.status_code != 200:
                 raise arxiv.HTTPError(url, 0, response.status_code)
-            return response.content
+            return response.content, False
 
         try:
             return self._retrying(send)
@@ -338,6 +396,8 @@ class ArxivApi:
                 wait = self._retry_after()
             except requests.Timeout:
                 problem = f"no answer within {self._session.timeout:g} s"
+            except _TooLarge:
+                raise  # the same answer again
             except requests.RequestException as error:
                 problem = _describe(error)
             if attempt >= self.retries:
@@ -366,13 +426,18 @@ class ArxivApi:
         return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def _papers(results: Iterable[arxiv.Result]) -> list[Paper]:
-    papers = []
+def _papers(results: Iterable[arxiv.Result], cut: list[str] | None = None) -> list[Paper]:
+    """The papers of an answer; what was cut of them is noted in `cut` once the
+    answer is read whole (a try that fails notes nothing)."""
+    papers: list[Paper] = []
+    noted: list[str] = []
     for result in results:
         try:
-            papers.append(paper_from_result(result))
+            papers.append(paper_from_result(result, noted))
         except ValueError:  # an entry whose id is not a paper's, e.g. an error entry
             continue
+    if cut is not None:
+        cut.extend(noted)
     return papers
 
 

@@ -170,7 +170,8 @@ class SiteOutputs:
     def __init__(self, files: Files, config: MkDocsConfig) -> None:
         self._files = files
         self._config = config
-        self._taken: dict[str, str] = {}
+        # What has each path: words, or a file of the build, described only if it collides.
+        self._taken: dict[str, str | File] = {}
         for name in sorted(config.theme.static_templates):
             kind = "the sitemap" if name == "sitemap.xml" else "the page"
             self._taken[name] = f"{kind} MkDocs renders from the theme's template '{name}'"
@@ -179,7 +180,7 @@ class SiteOutputs:
         if _search_index_written(config):
             self._taken["search/search_index.json"] = "the index the search plugin writes"
         for file in files:
-            self._taken[file.dest_uri] = _described(file, config)
+            self._taken[file.dest_uri] = file
 
     def feed(self, feed_file: str) -> File:
         """The feed's file, empty until the pages are made: at `feed_file`, in
@@ -210,10 +211,12 @@ class SiteOutputs:
     def _add(self, src_uri: str, dest_uri: str, mine: str, fix: str) -> File:
         same_source = self._files.get_file_from_path(src_uri)
         for path, theirs in (
-            (src_uri, same_source and self._taken.get(same_source.dest_uri, _described(same_source, self._config))),
+            (src_uri, same_source and self._taken.get(same_source.dest_uri, same_source)),
             (dest_uri, self._taken.get(dest_uri)),
         ):
             if theirs:
+                if isinstance(theirs, File):
+                    theirs = _described(theirs, self._config)
                 raise PluginError(
                     f"arxiv-digest: {mine} and {theirs} would both be '{path}', and one would replace the other. {fix}"
                 )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .cache import Cache
 from .ids import ArxivId
-from .records import ANNOUNCEMENT, Paper, Summary
+from .records import ANNOUNCEMENT, Paper, Summary, cut_warning
 from .snapshot import Snapshot
 from .summarize import Summarizer, SummaryError
 
@@ -233,7 +233,7 @@ class Pipeline:
         except (OSError, ValueError):
             return  # reported when the file is read
         finally:
-            self.stats.snapshot_scans = self.snapshot.scans
+            self._snapshot_read()
         newer: dict[ArxivId, Paper] = {}
         for arxiv_id, paper in found.items():
             old = self.cache.paper(arxiv_id, max_age=None)
@@ -537,7 +537,7 @@ class Pipeline:
             self.stats.problems.append(f"the snapshot {self.snapshot.path} could not be read: {error}")
             return todo
         finally:
-            self.stats.snapshot_scans = self.snapshot.scans
+            self._snapshot_read()
         lacked = {i.base for i in todo} - {i.base for i in found}
         if lacked - missing:
             # Not scanned for again while the file stays the same.
@@ -548,6 +548,13 @@ class Pipeline:
                 self._resolve(arxiv_id, Lookup(paper))
             self.stats.from_snapshot = len(found)
         return [arxiv_id for arxiv_id in todo if arxiv_id not in found]
+
+    def _snapshot_read(self) -> None:
+        assert self.snapshot is not None
+        self.stats.snapshot_scans = self.snapshot.scans
+        if self.snapshot.cut:
+            self.stats.problems.append(f"the snapshot {self.snapshot.path}: {cut_warning(self.snapshot.cut)}")
+            self.snapshot.cut = []
 
     def _from_api(self, todo: list[ArxivId]) -> None:
         assert self.api is not None
@@ -567,8 +574,15 @@ class Pipeline:
                 self._resolve(arxiv_id, Lookup(None, "arXiv has no paper with this ID", unknown=True))
             self.stats.fetched += len(batch.found)
             self.stats.unknown += len(batch.unknown)
+            if batch.cut:
+                self.stats.problems.append(f"the arXiv API at {self.api.url}: {cut_warning(batch.cut)}")
+            self.stats.failed += len(batch.refused)
+            for arxiv_id, reason in batch.refused.items():
+                self._resolve_missing(arxiv_id, reason)
             if batch.error:
-                failed = [i for i in batch.requested if i not in batch.found and i not in batch.unknown]
+                failed = [
+                    i for i in batch.requested if not (i in batch.found or i in batch.unknown or i in batch.refused)
+                ]
                 self.stats.failed += len(failed)
                 for arxiv_id in failed:
                     self._resolve_missing(arxiv_id, f"arXiv could not be reached ({batch.error})")

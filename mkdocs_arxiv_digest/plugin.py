@@ -140,13 +140,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
                 # A listing or query becomes IDs now, filtered: only the papers
                 # kept are fetched and summarized.
-                sources = sources or Sources(
-                    cache,
-                    None if settings.offline else self._api,
-                    settings.listing_url,
-                    settings.listing_refresh_seconds,
-                    log.info,
-                )
+                sources = sources or Sources(cache, None if settings.offline else self._api, settings.listing, log.info)
                 spec = sources.fill(spec)
             self._specs[file.src_uri] = spec
             shown = [*spec.entries, *spec.updated]

@@ -24,6 +24,11 @@ SCHEMA = 1
 
 _T = TypeVar("_T", "Paper", "Summary")
 
+MAX_TEXT = 20_000
+"""The most characters kept of one text field from outside (a title, an
+abstract, an author's name, a comment), as received: ten times arXiv's own
+limit on an abstract (1,920), so only a broken or hostile source reaches it."""
+
 
 _ACCENTS = {
     "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
@@ -43,6 +48,37 @@ def clean(text: str | None) -> str:
         return text
     parts = split_math(text)
     return "".join(part if index % 2 else _untex(part) for index, part in enumerate(parts))
+
+
+class Texts:
+    """Cleans the text fields of one record from outside (see `clean`), each
+    cut to its first `MAX_TEXT` characters, marked with an ellipsis, before
+    any work is done on it; `cut` names the fields that were, with their length."""
+
+    def __init__(self) -> None:
+        self.cut: list[str] = []
+
+    def __call__(self, text: str | None, what: str, length: int | None = None, as_is: bool = False) -> str:
+        """`text` cleaned (`as_is`: only cut); `length`: how long it was as
+        received, when only its start was kept."""
+        text = text or ""
+        length = len(text) if length is None else length
+        if length > MAX_TEXT:
+            self.cut.append(f"{what} of {length:,} characters")
+            text = text[:MAX_TEXT].rstrip() + "…"
+        return text if as_is else clean(text)
+
+    def note(self, record: str, into: list[str]) -> None:
+        """Add to `into` what was cut from `record`, if anything."""
+        if self.cut:
+            more = f" and {len(self.cut) - 3:,} more" if len(self.cut) > 3 else ""
+            into.append(f"{record} ({', '.join(self.cut[:3])}{more})")
+
+
+def cut_warning(cut: list[str]) -> str:
+    """What to say of the records of one source whose text was cut (see `Texts`)."""
+    shown = "; ".join(cut[:3]) + (f"; and {len(cut) - 3:,} more" if len(cut) > 3 else "")
+    return f"text longer than {MAX_TEXT:,} characters was cut to its first {MAX_TEXT:,}, in {shown}"
 
 
 def _untex(text: str) -> str:

@@ -30,6 +30,15 @@ class ApiSettings(NamedTuple):
     retries: int
 
 
+class ListingSettings(NamedTuple):
+    """Where the announcement feeds of `listing:` pages are read, how often, and how much of each."""
+
+    url: str
+    refresh_seconds: float
+    max_mb: float
+    max_papers: int
+
+
 class FeedSettings(NamedTuple):
     file: str
     """The feed's path from the site's root (or from a language's folder)."""
@@ -52,8 +61,7 @@ class Settings:
     batch_size: int
     refresh_seconds: float | None
     """How old a bare ID's cached version may be; `None` (offline): any age."""
-    listing_url: str
-    listing_refresh_seconds: float
+    listing: ListingSettings
     language: str
     layout: str
     labels: Mapping[str, Mapping[str, str]]
@@ -109,8 +117,12 @@ class Settings:
             api=ApiSettings(options.api_url, options.delay_seconds, options.timeout, options.retries),
             batch_size=options.batch_size,
             refresh_seconds=None if options.offline else options.refresh_days * 86400,
-            listing_url=options.listing_url,
-            listing_refresh_seconds=options.listing_refresh_hours * 3600,
+            listing=ListingSettings(
+                options.listing_url,
+                options.listing_refresh_hours * 3600,
+                options.listing_max_mb,
+                options.listing_max_papers,
+            ),
             language=options.language,
             layout=options.layout,
             labels=labels,

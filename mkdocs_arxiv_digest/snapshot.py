@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .ids import ArxivId, parse_id
-from .records import Paper, clean
+from .records import Paper, Texts, clean
 
 _SNAPSHOT_ID = re.compile(rb'"id"\s*:\s*"([^"]+)"')
 
@@ -25,6 +25,8 @@ class Snapshot:
         self.path = path
         self.scans = 0
         """How often the file was read through (the build log and the benchmark show it)."""
+        self.cut: list[str] = []
+        """The papers read whose text was cut (see `Texts`), to be reported (and cleared) by the caller."""
 
     def stamp(self) -> list[int]:
         """What changes when the file does: its size and modification time."""
@@ -50,7 +52,7 @@ class Snapshot:
             asked = wanted.get(str(record.get("id", "")).encode())
             if not asked:
                 continue
-            paper = paper_from_snapshot(record)
+            paper = paper_from_snapshot(record, self.cut)
             for arxiv_id in asked:
                 if arxiv_id.version in (None, paper.version):
                     found[arxiv_id] = paper
@@ -99,32 +101,38 @@ def _maybe_wanted(line: bytes, wanted: Container[bytes]) -> bool:
     return match is not None and match.group(1) in wanted
 
 
-def paper_from_snapshot(record: dict[str, Any]) -> Paper:
-    """Our record of one line of the bulk-metadata format (its latest version)."""
+def paper_from_snapshot(record: dict[str, Any], cut: list[str] | None = None) -> Paper:
+    """Our record of one line of the bulk-metadata format (its latest
+    version); its text fields cut to `MAX_TEXT` characters, noted in `cut`
+    (see `Texts`)."""
     versions = record.get("versions") or [{"version": "v1", "created": ""}]
     latest = versions[-1]
+    text = Texts()
     if record.get("authors_parsed"):
         authors = tuple(
-            clean(" ".join(part for part in (first, last, *rest) if part))
+            text(" ".join(part for part in (first, last, *rest) if part), "author name")
             for last, first, *rest in record["authors_parsed"]
         )
     else:
-        authors = tuple(clean(name) for name in str(record.get("authors", "")).split(","))
-    categories = tuple(clean(str(record.get("categories", ""))).split())
-    return Paper(
+        authors = tuple(text(name, "author name") for name in str(record.get("authors", "")).split(","))
+    categories = tuple(text(str(record.get("categories", "")), "categories").split())
+    paper = Paper(
         id=parse_id(str(record["id"])).base,
         version=int(str(latest.get("version", "v1")).lstrip("v") or 1),
-        title=clean(record.get("title")),
-        abstract=clean(record.get("abstract")),
+        title=text(record.get("title"), "title"),
+        abstract=text(record.get("abstract"), "abstract"),
         authors=tuple(a for a in authors if a),
-        comment=clean(record.get("comments")),
+        comment=text(record.get("comments"), "comment"),
         primary_category=categories[0] if categories else "",
         categories=categories,
         published=_date(versions[0].get("created", "")),
-        updated=_date(latest.get("created", "")) or clean(str(record.get("update_date") or "")),
-        doi=clean(record.get("doi")),
-        journal_ref=clean(record.get("journal-ref")),
+        updated=_date(latest.get("created", "")) or clean(str(record.get("update_date") or "")[:10]),
+        doi=text(record.get("doi"), "DOI"),
+        journal_ref=text(record.get("journal-ref"), "journal reference"),
     )
+    if cut is not None:
+        text.note(paper.versioned_id, cut)
+    return paper
 
 
 def _date(created: str) -> str:

@@ -2,7 +2,9 @@
 announcement of some categories (arXiv's RSS feed), or an API search. Each is
 resolved to arXiv IDs once per `listing_refresh_hours` and kept in the cache;
 the filters then decide which papers the page shows, before anything is
-fetched or summarized."""
+fetched or summarized. A feed is read up to `listing_max_mb` and
+`listing_max_papers`, and each text in it up to `MAX_TEXT` characters: what
+is past them is left out, with a warning."""
 
 from __future__ import annotations
 
@@ -11,16 +13,17 @@ import datetime as dt
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from .cache import Cache
+from .cache import Cache, age
 from .ids import ArxivId, Entry, PageSpec, Source, parse_id
-from .records import ANNOUNCEMENT, Paper, clean
+from .records import ANNOUNCEMENT, MAX_TEXT, Paper, Texts, cut_warning
 
 if TYPE_CHECKING:
     from .fetch import ArxivApi
+    from .settings import ListingSettings
 
 ARXIV = "{http://arxiv.org/schemas/atom}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -89,6 +92,9 @@ class Announcement:
     date: str | None
     """`YYYY-MM-DD`: the announcement's day (a listing) or the newest paper's (a query)."""
     papers: tuple[Announced, ...] = ()
+    left_out: tuple[str, ...] = field(default=(), compare=False)
+    """What was left out of the source as it was read (too many papers, text
+    too long), to be warned about; not kept in the cache."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"date": self.date, "papers": [paper.to_list() for paper in self.papers]}
@@ -114,44 +120,161 @@ class Resolved:
     """The announcement the page shows: the latest, or on a day without one the last that had papers."""
     problem: str = ""
     """Why the source could not be asked in this build."""
+    warnings: tuple[str, ...] = ()
+    """What was left out of what the source gave in this build."""
 
 
-def parse_feed(document: bytes) -> Announcement:
+_KEPT = MAX_TEXT + 1000
+"""How many characters of an element's text the feed's reader keeps: a
+description's preamble (`arXiv:… Announce Type: new Abstract:`) and then
+`MAX_TEXT` of its abstract."""
+_BLOCK = 1 << 16
+_ITEM_FIELDS = frozenset({"guid", "title", "description", "pubDate", f"{ARXIV}announce_type", f"{DC}creator"})
+_CATEGORIES = 50
+"""The most `<category>` elements read of one item (arXiv gives a paper a handful)."""
+
+
+class _FeedReader:
+    """The target of an `XMLParser` reading an RSS feed: it keeps only what
+    `parse_feed` reads, each element's text (before any child, as `findtext`
+    gives it) up to `_KEPT` characters with its whole length, and the fields
+    of the first `most` items, counting the others. Of an item's
+    `<category>` elements, the first `_CATEGORIES` are kept, as `category 0`,
+    `category 1`… However large an item, it costs no more memory than that."""
+
+    def __init__(self, most: int | None) -> None:
+        self.most = most
+        self.root = ""
+        self.rss = False
+        """Whether the document is `<rss>` with a `<channel>`."""
+        self.channel: dict[str, tuple[str, int]] = {}
+        self.items: list[dict[str, tuple[str, int]]] = []
+        self.count = 0
+        """How many items the feed lists (those past `most` too)."""
+        self._path: list[str] = []
+        self._item: dict[str, tuple[str, int]] | None = None
+        self._into: dict[str, tuple[str, int]] | None = None
+        """Where the text being read goes (the channel's or the item's fields); `None`: not read."""
+        self._key = ""
+        self._text: list[str] = []
+        self._kept = self._length = 0
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        path = self._path
+        if self._into is not None:  # a child ends its parent's text, as `findtext` reads it
+            self._store()
+        path.append(tag)
+        if len(path) == 1:
+            self.root = tag
+        elif len(path) == 2:
+            self.rss = self.rss or path == ["rss", "channel"]
+        elif len(path) == 3 and path[:2] == ["rss", "channel"]:
+            if tag == "item":
+                self.count += 1
+                self._item = {} if self.most is None or self.count <= self.most else None
+            elif tag in ("pubDate", "lastBuildDate"):
+                self._read(self.channel, tag)
+        elif len(path) == 4 and path[2] == "item" and self._item is not None:
+            if tag in _ITEM_FIELDS:
+                self._read(self._item, tag)
+            elif tag == "category":
+                count = sum(key.startswith("category ") for key in self._item)
+                if count < _CATEGORIES:
+                    self._read(self._item, f"category {count}")
+
+    def _read(self, into: dict[str, tuple[str, int]], key: str) -> None:
+        self._into, self._key, self._text, self._kept, self._length = into, key, [], 0, 0
+
+    def data(self, text: str) -> None:
+        if self._into is not None:
+            self._length += len(text)
+            if self._kept < _KEPT:
+                self._text.append(text[: _KEPT - self._kept])
+                self._kept += len(self._text[-1])
+
+    def _store(self) -> None:
+        assert self._into is not None
+        self._into.setdefault(self._key, ("".join(self._text), self._length))  # the first, as `findtext` reads
+        self._into = None
+
+    def end(self, tag: str) -> None:
+        path = self._path
+        if self._into is not None:
+            self._store()
+        if len(path) == 3 and tag == "item" and self._item is not None:
+            self.items.append(self._item)
+            self._item = None
+        path.pop()
+
+    def close(self) -> None:
+        return None
+
+
+def parse_feed(document: bytes, most: int | None = None, cut: bool = False) -> Announcement:
     """The papers of an arXiv announcement feed (RSS 2.0, as `rss.arxiv.org`
-    serves it). Raises `ValueError` for a document that is not one."""
+    serves it): the first `most` of them (`None`: all), each text cut to
+    `MAX_TEXT` characters; what was left out is in the announcement's
+    `left_out`. A document `cut` short (larger than was read) gives the
+    papers of the items it holds whole. Raises `ValueError` for a document
+    that is not such a feed."""
     if b"<!DOCTYPE" in document or b"<!ENTITY" in document:
         # arXiv's feeds declare none; a declaration is the way to entity bombs.
         raise ValueError("the feed declares a document type, which arXiv's feeds never do")
+    reader = _FeedReader(most)
+    parser = ElementTree.XMLParser(target=reader)
     try:
-        root = ElementTree.fromstring(document)
+        for start in range(0, len(document), _BLOCK):  # a block at a time, which expat never holds more than
+            parser.feed(document[start : start + _BLOCK])
+        parser.close()
     except ElementTree.ParseError as error:
-        raise ValueError(f"the feed is not XML ({error})") from None
-    channel = root.find("channel")
-    if root.tag != "rss" or channel is None:
-        raise ValueError(f"the document is not an RSS feed (its root is <{root.tag}>)")
+        if not cut:
+            raise ValueError(f"the feed is not XML ({error})") from None
+    if not reader.rss:
+        raise ValueError(f"the document is not an RSS feed (its root is <{reader.root or '?'}>)")
     papers: dict[str, Announced] = {}
     days = []
-    for item in channel.iterfind("item"):
-        guid = (item.findtext("guid") or "").strip()
+    cut_texts: list[str] = []
+    for item in reader.items:
+        guid, _ = item.get("guid", ("", 0))
         try:
-            arxiv_id = parse_id(guid.removeprefix("oai:arXiv.org:"))
+            arxiv_id = parse_id(guid.strip().removeprefix("oai:arXiv.org:"))
         except ValueError:
             continue  # not a paper's item
-        days.append(_day(item.findtext("pubDate")))
+        days.append(_day(item.get("pubDate", ("", 0))[0]))
         if arxiv_id.base in papers:
             continue  # an item repeated in one feed is one paper
-        description = item.findtext("description") or ""
-        _, _, abstract = description.partition("Abstract:")
-        kind = (item.findtext(f"{ARXIV}announce_type") or "new").strip()
-        title = clean(item.findtext("title"))
-        authors = tuple(a for a in (clean(n) for n in (item.findtext(f"{DC}creator") or "").split(",")) if a)
-        categories = tuple(clean(c.text) for c in item.iterfind("category") if clean(c.text))
-        papers[arxiv_id.base] = Announced(arxiv_id, kind, title, clean(abstract or description), authors, categories)
-    day = _day(channel.findtext("pubDate")) or _day(channel.findtext("lastBuildDate"))
+        description, length = item.get("description", ("", 0))
+        abstract = (description.partition("Abstract:")[2] or description).lstrip()
+        length -= len(description) - len(abstract)  # the abstract's own length, without what precedes it
+        text = Texts()
+        title, title_length = item.get("title", ("", 0))
+        title = text(title, "title", title_length)
+        kind = item.get(f"{ARXIV}announce_type", ("", 0))[0].strip() or "new"
+        # One `dc:creator` lists the authors, separated by commas: cut as one text, then split.
+        creators, creators_length = item.get(f"{DC}creator", ("", 0))
+        names = text(creators, "author list", creators_length, as_is=True)
+        authors = tuple(name for name in (text(n, "author name") for n in names.split(",")) if name)
+        categories = tuple(
+            category
+            for key, (value, size) in item.items()
+            if key.startswith("category ") and (category := text(value, "category", size).strip())
+        )
+        papers[arxiv_id.base] = Announced(
+            arxiv_id, kind, title, text(abstract, "abstract", length), authors, categories
+        )
+        text.note(str(arxiv_id), cut_texts)
+    left_out = []
+    if most is not None and reader.count > most:
+        left_out.append(
+            f"it lists {reader.count:,} items, more than `listing_max_papers` ({most:,}); the first {most:,} are kept"
+        )
+    if cut_texts:
+        left_out.append(cut_warning(cut_texts))
+    day = _day(reader.channel.get("pubDate", ("", 0))[0]) or _day(reader.channel.get("lastBuildDate", ("", 0))[0])
     if day is None and papers:
         # A channel without a readable date: its items' day, or today's in UTC.
         day = max((d for d in days if d), default=None) or dt.datetime.now(dt.timezone.utc).date().isoformat()
-    return Announcement(day, tuple(papers.values()))
+    return Announcement(day, tuple(papers.values()), tuple(left_out))
 
 
 def _day(text: str | None) -> str | None:
@@ -217,14 +340,12 @@ class Sources:
         self,
         cache: Cache,
         api: Callable[[], ArxivApi] | None,
-        listing_url: str,
-        refresh_seconds: float,
+        listing: ListingSettings,
         log: Callable[[str], None] = print,
     ) -> None:
         self.cache = cache
         self._make_api = api
-        self.listing_url = listing_url
-        self.refresh_seconds = refresh_seconds
+        self.listing = listing
         self.log = log
         self.requests = 0
         """How many feeds and searches were asked for in this build."""
@@ -240,9 +361,10 @@ class Sources:
         stored = stored if isinstance(stored, dict) else {}
         latest = Announcement.from_dict(stored.get("latest"))
         last = Announcement.from_dict(stored.get("last"))
-        checked = stored.get("checked")
-        fresh = isinstance(checked, (int, float)) and time.time() - checked < self.refresh_seconds
+        checked = age(stored.get("checked"))
+        fresh = checked is not None and checked < self.listing.refresh_seconds
         problem = ""
+        warnings: tuple[str, ...] = ()
         if latest is None or force or (not fresh and self._make_api is not None):
             if self._make_api is None:
                 problem = "it has not been read yet, and `offline` is on (turn `offline` off to read it)"
@@ -252,6 +374,7 @@ class Sources:
                 except Exception as error:  # FetchError, FeedRefused, a broken feed
                     problem = str(error) or type(error).__name__
                 else:
+                    warnings = latest.left_out
                     if latest.papers:
                         last = latest
                     self.cache.set_json(
@@ -259,7 +382,7 @@ class Sources:
                         {"checked": time.time(), "latest": latest.to_dict(), "last": last.to_dict() if last else None},
                     )
         shown = latest if latest is not None and latest.papers else last
-        resolved = self._done[key] = Resolved(latest, shown, problem)
+        resolved = self._done[key] = Resolved(latest, shown, problem, warnings)
         return resolved
 
     def _ask(self, source: Source) -> Announcement:
@@ -269,19 +392,33 @@ class Sources:
 
         self.requests += 1
         if source.listing:
-            url = self.listing_url + "+".join(source.listing)
+            url = self.listing.url + "+".join(source.listing)
             self.log(f"Reading arXiv's announcement of {'+'.join(source.listing)} from {url}")
+            most = self.listing.max_mb
             try:
-                return parse_feed(api.listing(url))
+                document, cut = api.listing(url, int(most * 1_000_000))
+                read = parse_feed(document, self.listing.max_papers, cut)
             except ValueError as error:
                 raise ValueError(f"{url} is not an announcement feed: {error}") from None
             except FetchError as error:  # the network: say where it was asked
                 raise FetchError(f"{error} ({url})") from None
+            left_out = list(read.left_out)
+            if cut:
+                left_out.insert(
+                    0,
+                    f"it is larger than `listing_max_mb` ({most:g} MB); only its first {most:g} MB "
+                    f"were read, which hold {len(read.papers):,} whole papers",
+                )
+            return dataclasses.replace(read, left_out=tuple(f"the feed {url}: {note}" for note in left_out))
         self.log(f"Searching arXiv for {source.query!r} (the newest {source.max})")
-        papers = api.search(source.query, source.max or 25)
+        cut_texts: list[str] = []
+        papers = api.search(source.query, source.max or 25, cut_texts)
         # The results are whole records: kept, they cost the pipeline no request.
         self.cache.store_papers({paper.arxiv_id: paper for paper in papers})
-        return from_search(papers)
+        found = from_search(papers)
+        if cut_texts:
+            found = dataclasses.replace(found, left_out=(f"the arXiv API at {api.url}: {cut_warning(cut_texts)}",))
+        return found
 
     def fill(self, spec: PageSpec) -> PageSpec:
         """The page's spec with the papers its source gives, after the filters,
@@ -293,6 +430,7 @@ class Sources:
         if resolved.problem:
             held = " (showing what the cache holds)" if resolved.shown else ""
             problems.append(f"{source.describe()} could not be read: {resolved.problem}{held}")
+        problems += [f"{source.describe()}: {warning}" for warning in resolved.warnings]
         shown, latest = resolved.shown, resolved.latest
         if source.query:
             shown = latest  # a search's older results are not today's

@@ -244,3 +244,25 @@ def test_a_query_with_markup_is_plain_text_in_titles_and_nav(
     )
     index = json.loads((daily_site.root / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))
     assert {doc["title"] for doc in index["docs"]} >= titles
+
+
+def test_a_feed_past_listing_max_papers_writes_the_first_and_says_so(
+    site: Site, feed: FakeFeed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [FeedItem(f"2401.{n:05d}v1", "new", f"Paper {n}", "We study things.") for n in range(12301, 12306)]
+    feed.announce(THURSDAY, items)
+    feed.today = THURSDAY
+    site.configure(listing_url=feed.url, listing_max_papers=3)
+    site.write_config()
+
+    assert run(site, "--listing", "cs.CV") == 0
+
+    assert front(site.docs / "daily" / "2024-01-25.md")["arxiv"]["ids"] == [  # type: ignore[index]
+        "2401.12301v1",
+        "2401.12302v1",
+        "2401.12303v1",
+    ]
+    assert (
+        f"mkdocs-arxiv-digest: warning: the feed {feed.url}cs.CV: it lists 5 items, more than "
+        "`listing_max_papers` (3); the first 3 are kept"
+    ) in capsys.readouterr().err

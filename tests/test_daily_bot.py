@@ -302,6 +302,52 @@ def test_the_days_build_strict_from_their_announcement_while_the_api_is_down(
     assert not any("2401.12101" in ",".join(ids) for ids in [r.id_list for r in arxiv_api.requests])
 
 
+def test_the_announcement_kept_for_the_build_is_cut_and_inert_as_the_feeds_text_is(
+    bot_site: Site, feed: FakeFeed, arxiv_api: FakeArxiv
+) -> None:
+    authors = tuple(f"Author Number{n}" for n in range(1, 1501))  # 27,391 characters on one line
+    hostile = FeedItem(
+        "2401.12399v1",
+        "new",
+        r"Links $\href{javascript:alert(1)}{click}$ " + "long " * 5000,
+        "An abstract.",
+        authors=authors,
+        categories=("cs.CV", *(f"cs.X{n}" for n in range(59))),
+    )
+    feed.announce(THURSDAY, [hostile])
+    feed.today = THURSDAY
+
+    ran = daily(bot_site, "--listing", "cs.CV")
+
+    assert ran.code == 0, ran.err
+    assert (
+        f"mkdocs-arxiv-digest: warning: the feed {feed.url}cs.CV: text longer than 20,000 characters was cut to its "
+        f"first 20,000, in 2401.12399v1 (title of {len(hostile.title):,} characters, author list of "
+        f"{len(', '.join(authors)):,} characters)"
+    ) in ran.err
+    from mkdocs_arxiv_digest.cache import Cache
+    from mkdocs_arxiv_digest.ids import parse_id
+    from mkdocs_arxiv_digest.records import ANNOUNCEMENT
+
+    cache = Cache(bot_site.root / ".cache" / "plugin" / "arxiv-digest")
+    try:
+        kept = cache.paper(parse_id("2401.12399v1"), None)
+    finally:
+        cache.close()
+    assert kept is not None and kept.origin == ANNOUNCEMENT
+    assert "javascript" not in kept.title and "click" in kept.title  # the link goes, its text stays
+    assert len(kept.title) <= 20_001 and kept.title.endswith("…")
+    assert kept.authors[:2] == ("Author Number1", "Author Number2") and kept.authors[-1].endswith("…")
+    assert sum(len(name) + 2 for name in kept.authors) < 20_100
+    assert kept.categories == ("cs.CV", *(f"cs.X{n}" for n in range(49))) and kept.primary_category == "cs.CV"
+
+    arxiv_api.reset()
+    arxiv_api.fail(503, times=1000)
+    result = bot_site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert "Author Number1, Author Number2" in bot_site.content("daily/2024-01-25.md")
+
+
 # -- Dates -----------------------------------------------------------------------------------------------------------
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
 import pytest
 
+import mkdocs_arxiv_digest.fetch
+from conftest import ORDINARY_RECORD
 from fake_arxiv import FakeArxiv
+from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.fetch import ArxivApi, Batch
 from mkdocs_arxiv_digest.ids import ArxivId, parse_id
 
@@ -136,3 +140,65 @@ def test_a_stale_paper_is_shown_when_the_refresh_fails(site, arxiv_api: FakeArxi
     result = site.build()
     assert [w for w in result.warnings if "1605.08386" in w and "showing v1 from the cache" in w]
     assert "1605.08386v1" in site.content()
+
+
+# Bounded inputs
+
+
+def test_overlong_text_from_the_api_is_cut_with_a_warning_and_the_page_builds(site, arxiv_api: FakeArxiv) -> None:  # type: ignore[no-untyped-def]
+    arxiv_api.add_paper(
+        "2501.19901",
+        title="A title that goes on " + "and on " * 4000,
+        summary="An abstract that goes on. " + "On. " * 250_000,
+        authors=["Jane Doe", "J" * 30_000],
+    )
+    site.page("index.md", ["2501.19901", "1605.08386"])
+
+    result = site.build()
+
+    assert result.error is None
+    assert result.warnings == [
+        f"arxiv-digest: the arXiv API at {arxiv_api.url}: text longer than 20,000 characters was cut to its first "
+        "20,000, in 2501.19901v1 (title of 28,021 characters, abstract of 1,000,026 characters, "
+        "author name of 30,000 characters)"
+    ]
+    content = site.content()
+    assert "Heat-bath random walks" in content, "the other paper is untouched"
+    assert "and on and on a…" in content and "On. On. On…" in content and "JJJJ…" in content
+    assert "On. " * 5001 not in content
+    cached = Cache(site.root / ".cache" / "plugin" / "arxiv-digest")
+    paper = cached.paper(parse_id("2501.19901v1"), None)
+    cached.close()
+    assert paper is not None and len(paper.abstract) <= 20_001 and len(paper.title) <= 20_001
+    assert site.build(strict=True).error is None, "read from the cache: nothing new to warn about"
+
+
+def test_an_api_answer_too_large_to_read_costs_only_its_own_paper(
+    api: ArxivApi, arxiv_api: FakeArxiv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mkdocs_arxiv_digest.fetch, "MAX_ANSWER_BYTES", 200_000)
+    arxiv_api.add_paper("2501.19902", title="A record larger than any", summary="Long. " * 50_000)
+
+    batch = fetch_one(api, [*IDS[:2], parse_id("2501.19902"), *IDS[2:]])
+
+    assert sorted(map(str, batch.found)) == sorted(map(str, IDS)), "every other paper, read in halves"
+    assert list(batch.refused) == [parse_id("2501.19902")] and not batch.unknown and not batch.error
+    assert "larger than 0.2 MB" in batch.refused[parse_id("2501.19902")]
+    assert all(len(request.id_list) > 0 for request in arxiv_api.requests)
+    assert len(arxiv_api.requests) <= 7, "not retried as it was: halved"
+
+
+def test_overlong_text_in_a_snapshot_is_cut_with_a_warning_naming_it(site) -> None:  # type: ignore[no-untyped-def]
+    record = {**ORDINARY_RECORD, "abstract": "We show it. " + "Again. " * 10_000, "comments": "c" * 25_000}
+    (site.root / "snap.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    site.page("index.md", [record["id"]])
+    site.configure(snapshot="snap.jsonl", offline=True)
+
+    result = site.build()
+
+    assert result.error is None
+    assert result.warnings == [
+        f"arxiv-digest: the snapshot {site.root / 'snap.jsonl'}: text longer than 20,000 characters was cut to its "
+        "first 20,000, in 2501.00002v1 (abstract of 70,012 characters, comment of 25,000 characters)"
+    ]
+    assert "An ordinary paper" in site.content() and "Again. Aga…" in site.content() and "ccc…" in site.content()

@@ -412,3 +412,31 @@ def test_trying_two_at_once_on_a_one_at_a_time_server_times_nothing_out(site: Si
     assert result.error is None, result.warnings
     assert model.calls == 4 and [r.status for r in model.requests] == [200] * 4, "none cut off and sent again"
     assert model.max_in_flight == 2
+
+
+def test_an_answer_larger_than_64_kb_is_not_read_and_the_paper_gets_the_extractive_summary(
+    site: Site, model: FakeOpenAI
+) -> None:
+    site.page("index.md", PAPERS[:2])
+    use_model(site, model, concurrency=1)
+    # A server that ignores max_tokens and goes on: 100 KB of answer, valid JSON and all.
+    runaway = json.dumps({"id": PAPERS[0], "tldr": "On and on. " * 9000})
+    model.fail(content=runaway)
+
+    result = site.build()
+
+    assert result.error is None
+    warned = [w for w in result.warnings if "Summaries from" in w]
+    assert len(warned) == 1, result.warnings
+    assert (
+        f"fake-model at {model.url} failed for 1 paper(s): the server's answer is larger than 64 KB, more than any "
+        "summary takes; it was not read further." in warned[0]
+    )
+    assert model.calls == 2, "not asked again: the same answer would come"
+    # Asked uncompressed: the bytes counted are the bytes held.
+    assert all(request.headers.get("Accept-Encoding") == "identity" for request in model.requests)
+    content = site.content()
+    failed_id = PAPERS[0] if PAPERS[0] in warned[0] else PAPERS[1]
+    assert "On and on." not in content
+    assert entry(content, failed_id).count("<strong>TL;DR</strong>") == 1  # the extractive one
+    assert site.build(strict=True).error is None, "asked again next build, and answered"

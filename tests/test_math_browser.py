@@ -58,12 +58,23 @@ TEX_PAYLOADS = [
     r"$\data{pwned=1}{data-text}$ $\label{pwned-label}x\eqref{pwned-label}$",
     rf"\href{{javascript:{JS}}}{{bare}} \(\href{{javascript:{JS}}}{{round}}\) \[\style{{background:url({TRACKER})}}{{display}}\]",
     r"$$\cssId{pwned-display}{dd}$$",
+    # Commands that make the engines read what follows otherwise than as TeX's usual tokens.
+    rf"$\verb\x\\href{{javascript:{JS}}}{{verb-link}}$ $\verb\x\\cssId{{pwned-verb}}{{a}}$",
+    rf"$\def\a#1\{{#1}}\a x\\href{{javascript:{JS}}}{{def-link}}$",
+    rf"$\let\u\unicode\u[serif;background-image:url({TRACKER})]{{x42}}$",
+    f"$\\unicode\ufeff[serif;background-image:url({TRACKER})]{{x43}}$",
+    # Colours written into a style as they are, and equation ids.
+    rf"$\fcolorbox{{red;background-image:url({TRACKER})}}{{yellow}}{{fc}}$",
+    rf"$\definecolor{{e}}{{named}}{{red;background-image:url({TRACKER})}}\fcolorbox{{e}}{{yellow}}{{x}}$",
+    r"$\begin{align}x\tag{pwned-tag}\end{align}$ $\begin{align}y\tag*{pwned-tag2}\end{align}$",
 ]
 TEX_ALL = " ".join(TEX_PAYLOADS)
 MARKUP_COMMAND = re.compile(
-    r"\\(href|url|class|cssId|style|data|html\w*|includegraphics|require|mmlToken|bbox|label|eqref)\b"
+    r"(?<!\\)(?:\\\\)*\\(href|url|class|cssId|style|data|html\w*|includegraphics|require|mmlToken|bbox|label|eqref"
+    r"|verb|def|let|fcolorbox|definecolor|tag)\b"
 )
-"""The commands the payloads use, as MathJax and KaTeX read them: none may be left."""
+"""The commands the payloads use, as MathJax and KaTeX read them (`\\\\href` is a line break and
+text): none may be left."""
 ORDINARY_MATH = r"$\sum_{i=1}^{n} \mathcal{L}_i$ and $\text{loss} = \operatorname{softmax}(x)$"
 
 HOSTILE_ID, PLAIN_ID = "2501.00001", "2501.00002"
@@ -101,7 +112,7 @@ def tex_answer(request: dict[str, Any]) -> str:
             "abstract": "Translated. " + TEX_ALL,
             "takeaways": TEX_PAYLOADS[:6],
             "structured": dict(
-                zip(["background", "prior_work", "method", "results", "conclusion"], TEX_PAYLOADS[6:11], strict=True)
+                zip(["background", "prior_work", "method", "results", "conclusion"], TEX_PAYLOADS[-5:], strict=True)
             ),
             "keywords": [TEX_PAYLOADS[0], "robustness"],
         }

@@ -8,6 +8,7 @@ import logging
 import re
 import time
 
+import diskcache
 import pytest
 from mkdocs.exceptions import Abort
 
@@ -271,6 +272,24 @@ def test_bare_ids_are_rechecked_after_refresh_days_versioned_never(site: Site, a
     time.sleep(1.0)
     assert site.build().error is None
     assert ids_requested(arxiv_api)[1] == ["1605.08386"]
+
+
+@pytest.mark.parametrize("checked", ["ten years ahead", "tomorrow", float("nan")])
+def test_a_bare_id_checked_in_the_future_is_checked_again(site: Site, arxiv_api: FakeArxiv, checked: object) -> None:
+    # A clock set ten years ahead once writes the first; the others are no time at all.
+    site.page("index.md", ["1605.08386", "2104.12255v1"])
+    assert site.build(strict=True).error is None
+    cache_dir = site.root / ".cache" / "plugin" / "arxiv-digest"
+    if checked == "ten years ahead":
+        checked = time.time() + 10 * 365 * 86400
+    with diskcache.Cache(str(cache_dir)) as store:
+        row = json.loads(store.get("latest:1605.08386"))
+        store.set("latest:1605.08386", json.dumps({**row, "checked": checked}))
+
+    assert site.build(strict=True).error is None
+    assert ids_requested(arxiv_api) == [["1605.08386", "2104.12255v1"], ["1605.08386"]]
+    assert site.build(strict=True).error is None
+    assert len(arxiv_api.requests) == 2, "dated now once checked: fresh for refresh_days again"
 
 
 def test_language_zh_uses_the_chinese_labels(site: Site) -> None:

@@ -4,12 +4,20 @@ search (`query:`), built against the fake feed and the fake API."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import time
+import tracemalloc
+from pathlib import Path
+
+import diskcache
+import pytest
 
 from conftest import Site, ids_requested
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem, feed_document
 from fake_openai import FakeOpenAI, paper_of
+from mkdocs_arxiv_digest.fetch import ArxivApi
 from mkdocs_arxiv_digest.sources import parse_feed
 
 THURSDAY = dt.date(2024, 1, 25)
@@ -269,3 +277,162 @@ def test_a_busy_feed_is_asked_again_and_a_dead_one_leaves_the_cached_list(
         f"({feed.url}cs.CV) (showing what the cache holds)"
     ]
     assert table_ids(site.content()) == ["2401-13001v1"]
+
+
+def checked_in_the_future(cache_dir: Path, prefix: str) -> int:
+    """Date the `checked` time of every cache row whose key starts with
+    `prefix` ten years ahead, as a clock set wrong once (or a planted row)
+    would; how many rows were changed."""
+    changed = 0
+    with diskcache.Cache(str(cache_dir)) as store:
+        for key in [k for k in store.iterkeys() if str(k).startswith(prefix)]:
+            row = json.loads(store.get(key))
+            row["checked"] = time.time() + 10 * 365 * 86400
+            store.set(key, json.dumps(row))
+            changed += 1
+    return changed
+
+
+@pytest.mark.parametrize("hours", [0, 12])
+def test_a_listing_checked_in_the_future_is_asked_again(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed, hours: int
+) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY[:1])
+    listing_site(site, feed, listing_refresh_hours=hours)
+    site.page("index.md", {"listing": "cs.CV"})
+    assert site.build(strict=True).error is None
+    assert checked_in_the_future(site.root / ".cache" / "plugin" / "arxiv-digest", "source:") == 1
+    announce(feed, arxiv_api, THURSDAY, DAY[1:2])
+
+    result = site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    assert len(feed.requests) == 2, "a time later than now is not trusted"
+    assert table_ids(site.content()) == ["2401-13001v1", "2401-13002v1"]
+    assert site.build(strict=True).error is None
+    assert len(feed.requests) == 2 + (hours == 0), "asked again, the row is dated now"
+
+
+# Bounded inputs: what a feed holds past its limits is left out, with a warning naming it.
+
+CACHE = Path(".cache") / "plugin" / "arxiv-digest"
+
+
+def cached_listing(site: Site, key: str = "listing:cs.CV") -> list[str]:
+    """The versioned IDs of the latest announcement the cache holds for `key`."""
+    with diskcache.Cache(str(site.root / CACHE)) as store:
+        row = json.loads(store.get(f"source:{key}"))
+    return [f"{base}v{version}" for base, version, *_ in row["latest"]["papers"]]
+
+
+def test_a_feed_larger_than_listing_max_mb_keeps_the_papers_read_and_warns(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    huge = FeedItem("2401.13904v1", "new", "A paper that goes on", "words " * 500_000)  # 3 MB
+    announce(feed, arxiv_api, THURSDAY, [*DAY[:3], huge, DAY[4]])
+    listing_site(site, feed, listing_max_mb=1)
+    site.page("index.md", {"listing": "cs.CV"})
+
+    result = site.build()
+
+    assert result.error is None
+    assert result.warnings == [
+        f"arxiv-digest: Page 'index.md': arxiv: listing cs.CV: the feed {feed.url}cs.CV: it is larger than "
+        "`listing_max_mb` (1 MB); only its first 1 MB were read, which hold 3 whole papers"
+    ]
+    assert table_ids(site.content()) == ["2401-13001v1", "2401-13002v1", "2401-13003v1"]
+    assert cached_listing(site) == ["2401.13001v1", "2401.13002v1", "2401.13003v1"]
+    listing_site(site, feed, listing_max_mb=1, listing_refresh_hours=0)
+    assert site.build(strict=True).error is not None
+
+
+def test_a_feed_of_more_than_listing_max_papers_keeps_the_first_and_warns(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    items = [FeedItem(f"2401.{n:05d}v1", "new", f"Paper {n}", "We study things.") for n in range(20001, 25011)]
+    feed.announce(THURSDAY, items)
+    feed.today = THURSDAY
+    for item in items[:2]:
+        arxiv_api.add_paper(item.id, title=item.title, summary=item.abstract)
+    listing_site(site, feed)
+    site.page("index.md", {"listing": "cs.CV", "max": 2})
+
+    result = site.build()
+
+    assert result.error is None
+    assert result.warnings == [
+        f"arxiv-digest: Page 'index.md': arxiv: listing cs.CV: the feed {feed.url}cs.CV: it lists 5,010 items, "
+        "more than `listing_max_papers` (5,000); the first 5,000 are kept"
+    ]
+    assert table_ids(site.content()) == ["2401-20001v1", "2401-20002v1"]
+    kept = cached_listing(site)
+    assert len(kept) == 5000 and kept[0] == "2401.20001v1" and kept[-1] == "2401.25000v1"
+
+
+def test_overlong_text_in_a_feed_is_cut_with_a_warning_and_the_page_builds(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    long = FeedItem("2401.13905v1", "new", "Diffusion " + "title " * 5000, "Diffusion abstract. " + "x" * 40_000)
+    announce(feed, arxiv_api, THURSDAY, [DAY[0], long])
+    listing_site(site, feed)
+    site.page("index.md", {"listing": "cs.CV", "keywords": ["diffusion"]})
+
+    result = site.build()
+
+    assert result.error is None
+    where = f"arxiv-digest: Page 'index.md': arxiv: listing cs.CV: the feed {feed.url}cs.CV: "
+    assert (
+        where
+        + (
+            "text longer than 20,000 characters was cut to its first 20,000, in "
+            "2401.13905v1 (title of 30,010 characters, abstract of 40,020 characters)"
+        )
+        in result.warnings
+    )
+    # The page's metadata comes from the API, which gave the same text: cut there too, and said so.
+    assert any(w.startswith(f"arxiv-digest: the arXiv API at {arxiv_api.url}: text longer") for w in result.warnings)
+    content = site.content()
+    assert table_ids(content) == ["2401-13001v1", "2401-13905v1"]
+    assert "title title titl…" in content and "x" * 19_980 + "…" in content and "x" * 19_981 not in content
+
+
+def test_a_feed_cut_short_gives_its_whole_items_and_a_broken_one_is_still_an_error() -> None:
+    document = feed_document("cs.CV", THURSDAY, DAY)
+    cut_at = document.index(b"2401.11004v1")  # inside the fourth item
+    read = parse_feed(document[:cut_at], cut=True)
+    assert [str(paper.id) for paper in read.papers] == ["2401.13001v1", "2401.13002v1", "2401.13003v1"]
+    assert read.date == "2024-01-25"
+    with pytest.raises(ValueError, match="not XML"):
+        parse_feed(document[:cut_at])
+
+
+def test_reading_a_feed_item_of_30_mb_costs_a_few_mb_not_hundreds() -> None:
+    # An item of 30 MB took 519 MB to read: the text of each element is kept only up to the limit.
+    huge = FeedItem("2401.13906v1", "new", "Huge", "word " * 6_000_000)
+    document = feed_document("cs.CV", THURSDAY, [DAY[0], huge, DAY[1]])
+    tracemalloc.start()
+    try:
+        read = parse_feed(document)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [str(paper.id) for paper in read.papers] == ["2401.13001v1", "2401.13906v1", "2401.13002v1"]
+    assert len(read.papers[1].abstract) <= 20_001 and read.papers[1].abstract.endswith(" word…")
+    assert peak < 5_000_000, f"{peak:,} bytes to read a feed of {len(document):,}"
+    assert read.left_out == (
+        "text longer than 20,000 characters was cut to its first 20,000, in 2401.13906v1 "
+        "(abstract of 30,000,000 characters)",
+    )
+
+
+def test_a_feed_is_not_read_past_the_bytes_allowed(arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+    feed.announce(THURSDAY, [*DAY[:2], FeedItem("2401.13907v1", "new", "Long", "word " * 400_000)])
+    feed.today = THURSDAY
+    api = ArxivApi(arxiv_api.url, delay_seconds=0, timeout=5, retries=0)
+    try:
+        document, cut = api.listing(feed.url + "cs.CV", 1_000_000)
+        whole, more = api.listing(feed.url + "cs.CV", 3_000_000)
+    finally:
+        api.close()
+    assert (len(document), cut) == (1_000_000, True)
+    assert (more, whole.rstrip().endswith(b"</rss>")) == (False, True)

@@ -86,6 +86,12 @@ grammar; others read JSON mode alone), JSON mode, the instructions alone."""
 MAX_TOKENS_CAP = 4096
 """A cut-off answer is asked again once with twice `max_tokens`, never with more than this."""
 
+MAX_ANSWER_BYTES = 64 * 1024
+"""The most bytes of one answer read from the server (16 bytes for each of
+the `MAX_TOKENS_CAP` tokens ever asked for). An answer that goes on past it,
+from a server that ignores `max_tokens`, is not read further, and the paper
+gets the fallback summary."""
+
 MEMORY_DAYS = 30
 """How long the format a server took is remembered before it is probed again."""
 
@@ -314,8 +320,17 @@ def _deadline_client(
             self._stream, self._deadline, self._request, self._allowed = stream, deadline, request, allowed
 
         def __iter__(self) -> Any:
+            size = 0
             try:
-                yield from self._stream
+                for chunk in self._stream:
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        # An OpenAIError is not retried: the same answer would come again.
+                        raise openai.OpenAIError(
+                            f"the server's answer is larger than {MAX_ANSWER_BYTES // 1024} KB, more than any "
+                            "summary takes; it was not read further"
+                        )
+                    yield chunk
             except http.TransportError as error:
                 if under_way.closed:
                     raise openai.OpenAIError("stopped: the summarizer was closed") from error
@@ -348,6 +363,8 @@ def _deadline_client(
                     deadline.watch(lambda: sock)
 
             request.extensions = {**request.extensions, "trace": trace}
+            # Uncompressed, so that `MAX_ANSWER_BYTES` bounds the answer as it is held, not as it came.
+            request.headers["Accept-Encoding"] = "identity"
             try:
                 response = super().handle_request(request)
             except http.TransportError as error:
