@@ -80,7 +80,7 @@ def _daily(args: argparse.Namespace) -> int:
 
     from .cache import Cache
     from .settings import Settings
-    from .sources import Sources, select
+    from .sources import CROSS, Sources, select
 
     try:
         settings = Settings.load(plugin.config, config)
@@ -128,7 +128,9 @@ def _daily(args: argparse.Namespace) -> int:
         for client in clients:
             client.close()
         cache.close()
-    front = _front(source, day, [str(p.id) for p in new], [str(p.id) for p in updated], settings.avoid, options)
+    ids = [str(p.id) for p in new]
+    cross = [str(p.id) for p in new if p.kind in CROSS]
+    front = _front(source, day, ids, [str(p.id) for p in updated], settings.avoid, options, cross)
     existing = _read(read_page, path) if path.exists() else None
     body = _excerpt(source, day, len(new), len(updated)) if args.blog else ""
     text = day_text(existing, front, body)
@@ -234,9 +236,11 @@ def _front(
     updated: list[str],
     avoid: Sequence[str] = (),
     options: dict[str, Any] | None = None,
+    cross: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The front matter of a new day's page. Its `title:` is plain text
-    (`title_text`): themes write a page's title into every page's nav as HTML."""
+    """The front matter of a new day's page; `cross` are the IDs of `new`
+    that are cross-lists. Its `title:` is plain text (`title_text`): themes
+    write a page's title into every page's nav as HTML."""
     origin: dict[str, Any] = {"listing": "+".join(source.listing)} if source.listing else {"query": source.query}
     for key in ("keywords", "exclude"):
         if getattr(source, key):
@@ -244,6 +248,8 @@ def _front(
     if not source.cross_lists:
         origin["cross_lists"] = False
     origin["announced"] = day
+    if cross:
+        origin["cross_listed"] = list(cross)
     name = ", ".join(source.listing) or source.query
     arxiv = {"ids": new, **({"updated": updated} if updated else {}), "source": origin, **(options or {})}
     return {"title": title_text(f"{name}: {day}", avoid), "date": dt.date.fromisoformat(day), "arxiv": arxiv}

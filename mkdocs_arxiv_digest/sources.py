@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .cache import Cache, age
-from .ids import ArxivId, Entry, PageSpec, Source, parse_id
+from .ids import ArxivId, Entry, PageSpec, Provenance, Source, parse_id
 from .records import ANNOUNCEMENT, MAX_TEXT, Paper, Texts, cut_warning
 
 if TYPE_CHECKING:
@@ -451,12 +451,19 @@ class Sources:
             notice = ("no_announcement", {**values, "day": latest.date or "?"})
         else:
             notice = ("announced", values)
+        provenance = Provenance(
+            "+".join(source.listing),
+            source.query,
+            shown.date,
+            frozenset(paper.id for paper in new if paper.kind in CROSS),
+        )
         return dataclasses.replace(
             spec,
             entries=[Entry(paper.id) for paper in new],
             updated=[Entry(paper.id) for paper in updated],
             problems=problems,
             notice=notice,
+            provenance=provenance,
         )
 
 

@@ -6,6 +6,7 @@ never loses a writer's word, never repeats a paper, never writes outside
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -90,6 +91,8 @@ arxiv:
   source:
     listing: cs.CV
     announced: '2024-01-24'
+    cross_listed:
+    - 2401.12102v1
 """
 
 
@@ -346,6 +349,42 @@ def test_the_announcement_kept_for_the_build_is_cut_and_inert_as_the_feeds_text_
     result = bot_site.build(strict=True)
     assert result.error is None, result.warnings
     assert "Author Number1, Author Number2" in bot_site.content("daily/2024-01-25.md")
+
+
+def test_the_json_of_a_day_tells_new_cross_listed_and_updated_papers_apart(
+    bot_site: Site, feed: FakeFeed, arxiv_api: FakeArxiv
+) -> None:
+    items = [
+        FeedItem("2401.13001v1", "new", "Diffusion for images", "A diffusion model."),
+        FeedItem("2401.13002v1", "cross", "Graphs of images", "Cross-listed.", categories=("cs.LG", "cs.CV")),
+        FeedItem("2312.01005v3", "replace", "Old diffusion, revised", "A new version."),
+    ]
+    feed.announce(THURSDAY, items)
+    feed.today = THURSDAY
+    for item in items:
+        arxiv_api.add_paper(item.id, title=item.title, summary=item.abstract)
+    assert daily(bot_site, "--listing", "cs.CV").code == 0
+    assert front(bot_site.docs / "daily" / "2024-01-25.md")["arxiv"] == {
+        "ids": ["2401.13001v1", "2401.13002v1"],
+        "updated": ["2312.01005v3"],
+        "source": {"listing": "cs.CV", "announced": "2024-01-25", "cross_listed": ["2401.13002v1"]},
+    }
+    bot_site.page("live.md", {"listing": "cs.CV"})  # the same announcement, read by the build
+    bot_site.page("reading.md", ["2401.13001v1"])  # a list of IDs: no kind, no source
+    bot_site.configure(listing_url=feed.url, json=True)
+
+    result = bot_site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    kinds = {"2401.13001v1": "new", "2401.13002v1": "cross-list", "2312.01005v3": "updated"}
+    for name in ("daily/2024-01-25", "live"):
+        data = json.loads((bot_site.root / "site" / f"{name}.json").read_text(encoding="utf-8"))
+        assert data["format_version"] == 1
+        assert (data["page"]["source"], data["page"]["announced"]) == ({"listing": "cs.CV"}, "2024-01-25"), name
+        assert {paper["versioned_id"]: paper["kind"] for paper in data["papers"]} == kinds, name
+    reading = json.loads((bot_site.root / "site" / "reading.json").read_text(encoding="utf-8"))
+    assert (reading["page"]["source"], reading["page"]["announced"]) == (None, None)
+    assert [paper["kind"] for paper in reading["papers"]] == [None]
 
 
 # -- Dates -----------------------------------------------------------------------------------------------------------
