@@ -387,6 +387,42 @@ def test_the_json_of_a_day_tells_new_cross_listed_and_updated_papers_apart(
     assert [paper["kind"] for paper in reading["papers"]] == [None]
 
 
+NAV_RECIPE = """\
+sort:
+  direction: desc
+nav:
+  - index.md
+  - "*"
+"""
+"""The `.nav.yml` docs/daily.md gives for mkdocs-awesome-nav."""
+
+
+def test_the_documented_awesome_nav_recipe_lists_the_days_newest_first(
+    bot_site: Site, feed: FakeFeed, arxiv_api: FakeArxiv
+) -> None:
+    pytest.importorskip("mkdocs_awesome_nav")
+    feed.announce(THURSDAY, [FeedItem("2401.12201v1", "new", "Thursday's paper", "Its abstract.")])
+    arxiv_api.add_paper("2401.12201v1", title="Thursday's paper", summary="Its abstract.")
+    for day in (TUESDAY, WEDNESDAY, THURSDAY):
+        feed.today = day
+        assert daily(bot_site, "--listing", "cs.CV").code == 0
+    (bot_site.docs / "daily" / ".nav.yml").write_text(NAV_RECIPE, encoding="utf-8")
+    bot_site.page("index.md", None, "# Home\n")
+    bot_site.plugins_after.append("awesome-nav")
+
+    result = bot_site.build(strict=True)
+
+    assert result.error is None, result.warnings
+    html = (bot_site.root / "site" / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="daily/([^"]*)"', html)
+    assert [link for i, link in enumerate(links) if link not in links[:i]] == [
+        "",
+        "2024-01-25/",
+        "2024-01-24/",
+        "2024-01-23/",
+    ]
+
+
 # -- Dates -----------------------------------------------------------------------------------------------------------
 
 
