@@ -18,7 +18,7 @@ from typing import Any, TypeAlias, TypeVar
 import diskcache
 
 from .ids import ArxivId
-from .records import SCHEMA, Paper, Summary
+from .records import ANNOUNCEMENT, SCHEMA, Paper, Summary
 
 _T = TypeVar("_T")
 _R = TypeVar("_R", Paper, Summary)
@@ -527,7 +527,9 @@ class Cache:
             self._set(f"latest:{arxiv_id.base}", small, batch=True)
             return paper.arxiv_id, small["print"]
         paper = self.paper(arxiv_id, max_age)
-        return (paper.arxiv_id, paper.fingerprint()) if paper is not None else None
+        if paper is None or (paper.origin == ANNOUNCEMENT and max_age is not None):
+            return None  # a record of the announcement's text alone is due for the API's whenever it can be asked
+        return paper.arxiv_id, paper.fingerprint()
 
     def _latest(self, arxiv_id: ArxivId, max_age: float | None) -> dict[str, Any] | None:
         latest = self._get(f"latest:{arxiv_id.base}")

@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from .daily import INDEX, MORE, ArchiveError, day_pages, day_text, index_text, owns_index, read_page, shown_elsewhere
 from .escape import escape_plain, title_text
 from .ids import Source, parse_spec, read_front_matter
 
 if TYPE_CHECKING:
     from .fetch import ArxivApi
     from .settings import Settings
-
-INDEX = "index.md"
-_FRONT = re.compile(r"\A---\r?\n.*?\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-"""The front matter this command writes, to keep what follows it."""
 
 
 class CommandError(Exception):
@@ -78,12 +74,13 @@ def _daily(args: argparse.Namespace) -> int:
     plugin = config.plugins.get("arxiv-digest")
     if plugin is None:
         raise CommandError(f"{args.config_file} does not use the plugin: add `- arxiv-digest` under `plugins:`")
-    source = _source(args)
+    source, options = _source(args)
     folder = _folder(args, config)
+    pages = _read(day_pages, folder)  # a page that cannot be read stops the command before anything is asked
 
     from .cache import Cache
     from .settings import Settings
-    from .sources import Sources, select
+    from .sources import CROSS, Sources, select
 
     try:
         settings = Settings.load(plugin.config, config)
@@ -95,39 +92,76 @@ def _daily(args: argparse.Namespace) -> int:
         listing = settings.listing._replace(refresh_seconds=0)
         sources = Sources(cache, lambda: _api(settings, clients), listing, log=lambda line: None)
         resolved = sources.resolve(source, force=True)
+        for warning in resolved.warnings:  # what was left out of the feed: the page is written without it
+            _say(f"warning: {warning}", err=True)
+        latest = resolved.latest
+        if resolved.problem or latest is None:
+            raise CommandError(f"{source.describe()} could not be read: {resolved.problem}")
+        name = ", ".join(source.listing) or source.query
+        if not latest.papers or latest.date is None:
+            if source.query:
+                print(f"The search {name} found no papers: nothing written.")
+            else:
+                print(f"No announcement in {name} on {latest.date or 'the day the feed gave'}: nothing written.")
+            return 0
+        day = latest.date
+        tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+        if day > tomorrow.isoformat():
+            raise CommandError(
+                f"{_where(source, settings)} gave the date {day}, later than tomorrow ({tomorrow}, UTC): "
+                "check the feed (`listing_url`) or the clock; nothing written"
+            )
+        path = folder / f"{day}.md"
+        new, updated = select(latest.papers, source, shown_elsewhere(pages, path))
+        if not new and not updated:
+            print(
+                f"{name}, {day}: none of the {len(latest.papers)} paper(s) is kept by the filters "
+                "and not on another page: nothing written."
+            )
+            return 0
+        if source.listing:
+            # The announcement's text is enough to build the page when arXiv's API is down;
+            # the API's records replace it when they come. A record the cache has is kept.
+            absent = {p.id: p.paper() for p in (*new, *updated) if cache.paper(p.id, None) is None}
+            cache.store_papers(absent)
     finally:
         for client in clients:
             client.close()
         cache.close()
-    for warning in resolved.warnings:
-        print(f"mkdocs-arxiv-digest: warning: {warning}", file=sys.stderr)
-    latest = resolved.latest
-    if resolved.problem or latest is None:
-        raise CommandError(f"{source.describe()} could not be read: {resolved.problem}")
-    name = ", ".join(source.listing) or source.query
-    if not latest.papers or latest.date is None:
-        if source.query:
-            print(f"The search {name} found no papers: nothing written.")
-        else:
-            print(f"No announcement in {name} on {latest.date or 'the day the feed gave'}: nothing written.")
-        return 0
-    day = latest.date
-    earlier = _earlier_ids(folder, day)
-    new, updated = select(latest.papers, source, earlier)
-    if not new and not updated:
-        print(
-            f"{name}, {day}: none of the {len(latest.papers)} paper(s) is kept by the filters "
-            "and not on an earlier page: nothing written."
-        )
-        return 0
-    path = folder / f"{day}.md"
+    ids = [str(p.id) for p in new]
+    cross = [str(p.id) for p in new if p.kind in CROSS]
+    front = _front(source, day, ids, [str(p.id) for p in updated], settings.avoid, options, cross)
+    existing = _read(read_page, path) if path.exists() else None
+    body = _excerpt(source, day, len(new), len(updated)) if args.blog else ""
+    text = day_text(existing, front, body)
     folder.mkdir(parents=True, exist_ok=True)
-    page = _page(source, day, [str(p.id) for p in new], [str(p.id) for p in updated], settings.avoid)
-    path.write_text(page + _body(path), encoding="utf-8")
+    if existing is None or text != existing.text:
+        path.write_text(text, encoding="utf-8")
     if not args.blog:
         _write_index(folder, source, settings.avoid)
     print(f"{name}, {day}: {len(new)} new and {len(updated)} updated paper(s) written to {path}")
     return 0
+
+
+_T = TypeVar("_T")
+
+
+def _read(reader: Callable[[Path], _T], path: Path) -> _T:
+    try:
+        return reader(path)
+    except ArchiveError as error:
+        raise CommandError(str(error)) from None
+
+
+def _say(line: str, err: bool = False) -> None:
+    print(f"mkdocs-arxiv-digest: {line}" if err else line, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+def _where(source: Source, settings: Settings) -> str:
+    """The source, and for a listing the feed asked."""
+    if source.listing:
+        return f"{source.describe()} (the feed {settings.listing.url}{'+'.join(source.listing)})"
+    return source.describe()
 
 
 def _api(settings: Settings, made: list[ArxivApi]) -> ArxivApi:
@@ -135,77 +169,77 @@ def _api(settings: Settings, made: list[ArxivApi]) -> ArxivApi:
     from .fetch import ArxivApi
 
     api = settings.api
-    made.append(ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries))
+    made.append(
+        ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries, on_retry=lambda line: _say(line, err=True))
+    )
     return made[-1]
 
 
-def _source(args: argparse.Namespace) -> Source:
+def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:
+    """The source asked for, and the page options (`language:`, `layout:`) its day's page keeps."""
     if args.page:
         path = Path(args.page)
         try:
-            meta = read_front_matter(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as error:
+            meta = read_front_matter(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise CommandError(f"the page {args.page} could not be read: {error}") from None
         value = meta.get("arxiv")
         if not isinstance(value, dict) or not ("listing" in value or "query" in value):
             raise CommandError(f"the page {args.page} has no `listing:` or `query:` under `arxiv:`")
+    elif args.listing is not None:
+        if not args.listing.strip():
+            raise CommandError("--listing needs categories, e.g. --listing cs.CV or --listing cs.CV+eess.IV")
+        value = {"listing": args.listing}
     else:
-        value = {"listing": args.listing} if args.listing else {"query": args.query}
+        if not args.query.strip():
+            raise CommandError("--query needs an arXiv search, e.g. --query 'cat:cs.CV AND abs:diffusion'")
+        value = {"query": args.query}
     value = dict(value)
     for key, given in (("keywords", args.keyword), ("exclude", args.exclude), ("max", args.max)):
         if given is not None:
             value[key] = given
     if args.no_cross_lists:
         value["cross_lists"] = False
-    spec = parse_spec({key: value[key] for key in value if key not in ("language", "layout")})
+    if args.max is not None and not 1 <= args.max <= 2000:
+        raise CommandError(f"--max {args.max} is not a whole number from 1 to 2000 (leave it out for no limit)")
+    options = {key: value.pop(key) for key in ("language", "layout") if key in value}
+    spec = parse_spec(value)
     if spec.problems or spec.source is None:
         raise CommandError("; ".join(spec.problems) or "no listing or query given")
-    return spec.source
+    return spec.source, options
 
 
 def _folder(args: argparse.Namespace, config: Any) -> Path:
-    docs = Path(config.docs_dir)
-    if args.dir:
-        return Path(args.dir)
+    """The folder of the pages: `--dir` read against `docs_dir`, and never outside it."""
+    docs = Path(config.docs_dir).resolve()
+    if args.dir is not None:
+        folder = (docs / str(args.dir)).resolve()  # an absolute --dir stays as it is
+        if folder != docs and docs not in folder.parents:
+            raise CommandError(
+                f"--dir {args.dir} is outside docs_dir ({docs}): MkDocs would not build pages there. "
+                "Give a folder inside docs_dir, relative to it (e.g. --dir daily/cs.CV); nothing written"
+            )
+        return folder
     if not args.blog:
         return docs / "daily"
     for name, plugin in config.plugins.items():
         if name == "material/blog" or name.endswith("/blog") or name == "blog":
             blog = plugin.config
-            return docs / str(blog.get("post_dir", "{blog}/posts")).format(blog=blog.get("blog_dir", "blog"))
+            return docs / Path(str(blog.get("post_dir", "{blog}/posts")).format(blog=blog.get("blog_dir", "blog")))
     raise CommandError("--blog needs Material's blog plugin in mkdocs.yml (`- blog` under `plugins:`)")
 
 
-def _pages(folder: Path) -> list[tuple[str, Path, dict[str, Any]]]:
-    """The dated pages in the folder with papers, as (date, path, front matter)."""
-    found = []
-    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
-        if path.name == INDEX:
-            continue
-        try:
-            meta = read_front_matter(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        day = meta.get("date")
-        if isinstance(day, dict):  # Material's blog: `date: {created: …}`
-            day = day.get("created")
-        if isinstance(day, (dt.date, str)) and isinstance(meta.get("arxiv"), dict):
-            found.append((str(day)[:10], path, meta))
-    return found
-
-
-def _earlier_ids(folder: Path, day: str) -> set[str]:
-    """The versionless IDs on the folder's pages of days before `day`."""
-    seen: set[str] = set()
-    for date, _, meta in _pages(folder):
-        if date < day:
-            spec = parse_spec(meta["arxiv"])
-            seen.update(entry.id.base for entry in [*spec.entries, *spec.updated])
-    return seen
-
-
-def _page(source: Source, day: str, new: list[str], updated: list[str], avoid: Sequence[str] = ()) -> str:
-    """The page's front matter. Its `title:` is plain text (`title_text`): themes
+def _front(
+    source: Source,
+    day: str,
+    new: list[str],
+    updated: list[str],
+    avoid: Sequence[str] = (),
+    options: dict[str, Any] | None = None,
+    cross: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The front matter of a new day's page; `cross` are the IDs of `new`
+    that are cross-lists. Its `title:` is plain text (`title_text`): themes
     write a page's title into every page's nav as HTML."""
     origin: dict[str, Any] = {"listing": "+".join(source.listing)} if source.listing else {"query": source.query}
     for key in ("keywords", "exclude"):
@@ -214,45 +248,38 @@ def _page(source: Source, day: str, new: list[str], updated: list[str], avoid: S
     if not source.cross_lists:
         origin["cross_lists"] = False
     origin["announced"] = day
+    if cross:
+        origin["cross_listed"] = list(cross)
     name = ", ".join(source.listing) or source.query
-    front: dict[str, Any] = {
-        "title": title_text(f"{name}: {day}", avoid),
-        "date": dt.date.fromisoformat(day),
-        "arxiv": {"ids": new, **({"updated": updated} if updated else {}), "source": origin},
-    }
-    text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    return f"---\n{text}---\n"
+    arxiv = {"ids": new, **({"updated": updated} if updated else {}), "source": origin, **(options or {})}
+    return {"title": title_text(f"{name}: {day}", avoid), "date": dt.date.fromisoformat(day), "arxiv": arxiv}
 
 
-def _body(path: Path) -> str:
-    """What follows the front matter of the page already there, kept when it is written again."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""
-    front = _FRONT.match(text)
-    return text[front.end() :] if front else ""
+def _excerpt(source: Source, day: str, new: int, updated: int) -> str:
+    """A blog post's text above Material's excerpt break: what the day brought, in one line."""
+    name = ", ".join(source.listing) if source.listing else escape_plain(source.query)
+    where = f"announced on arXiv in {name}" if source.listing else f"found by the arXiv search {name}"
+    counts = f"{new} new paper{'s' if new != 1 else ''}" + (f" and {updated} updated" if updated else "")
+    return f"\n{counts} {where} on {day}.\n\n{MORE}\n"
 
 
 def _write_index(folder: Path, source: Source, avoid: Sequence[str] = ()) -> None:
-    """The folder's index: one line per day, newest first. Its title is plain
-    text and the query in its text inert Markdown."""
+    """The folder's index, if it is the command's to write: one line per day,
+    newest first. Its title is plain text and the query in its text inert Markdown."""
+    path = folder / INDEX
+    if not owns_index(path):
+        print(
+            f"{path} was not written by this command, so it is left as it is. To have the command "
+            f"list the days there, move it away (the command then writes it on each run), or link "
+            f"the days yourself (see 'Navigating the days' in the daily digests' documentation)."
+        )
+        return
     name = ", ".join(source.listing) or source.query
-    lines = [
-        "---",
-        yaml.safe_dump({"title": title_text(f"Daily digest: {name}", avoid)}, allow_unicode=True).strip(),
-        "---",
-        "",
+    intro = (
         f"The papers of {name if source.listing else escape_plain(name)} that arXiv announced, "
-        "one page per day, newest first.",
-        "This page is written by `mkdocs-arxiv-digest daily`; edits to it are overwritten.",
-        "",
-    ]
-    for day, path, meta in sorted(_pages(folder), key=lambda found: found[0], reverse=True):
-        spec = parse_spec(meta["arxiv"])
-        count = len(spec.entries) + len(spec.updated)
-        lines.append(f"- [{day}]({path.name}): {count} paper{'s' if count != 1 else ''}")
-    (folder / INDEX).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        "one page per day, newest first."
+    )
+    path.write_text(index_text(title_text(f"Daily digest: {name}", avoid), intro, _read(day_pages, folder)), "utf-8")
 
 
 if __name__ == "__main__":

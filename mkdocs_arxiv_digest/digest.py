@@ -154,9 +154,11 @@ class Digests:
         # fingerprints, not the papers.
         known = [(entry, pipeline.resolved(entry.id)) for entry in spec.entries]
         for entry, state in known:
-            if isinstance(state, Lookup) and state.paper is None:
+            if not isinstance(state, Lookup) or state.reported:
+                continue  # the pipeline says it once for the build
+            if state.paper is None:
                 problems.append(f"{entry.id}: {state.reason}")
-            elif isinstance(state, Lookup) and state.note:
+            elif state.note:
                 problems.append(f"{entry.id}: {state.note}")
         if not known:
             return PageDigest("", problems, list, [])

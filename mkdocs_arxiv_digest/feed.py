@@ -28,7 +28,7 @@ import mkdocs_arxiv_digest as package
 
 from .digest import Shown
 from .escape import one_line, plain_text
-from .ids import ArxivId
+from .ids import ArxivId, Provenance
 
 ATOM = "http://www.w3.org/2005/Atom"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -55,10 +55,22 @@ class PageRecord:
     shown: tuple[Shown, ...]
     missing: tuple[str, ...] = ()
     """The IDs the page lists but could not show."""
+    provenance: Provenance | None = None
+    """Where the papers came from, on a page of a listing or a query."""
+    updated: frozenset[ArxivId] = frozenset()
+    """The IDs shown under "Updated"."""
 
     @classmethod
     def of(
-        cls, src_uri: str, url: str, language: str, date: Any, ids: Iterable[ArxivId], shown: Iterable[Shown]
+        cls,
+        src_uri: str,
+        url: str,
+        language: str,
+        date: Any,
+        ids: Iterable[ArxivId],
+        shown: Iterable[Shown],
+        provenance: Provenance | None = None,
+        updated: Iterable[ArxivId] = (),
     ) -> tuple[PageRecord, str]:
         """The record of a page from its front matter's `date` and what its
         digest showed, and what is wrong with the date (see `page_date`)."""
@@ -66,7 +78,16 @@ class PageRecord:
         shown = tuple(shown)
         found = {item.entry.id for item in shown}
         missing = tuple(str(arxiv_id) for arxiv_id in ids if arxiv_id not in found)
-        return cls(src_uri, url, language, when, shown, missing), problem
+        return cls(src_uri, url, language, when, shown, missing, provenance, frozenset(updated)), problem
+
+    def kind(self, shown: Shown) -> str | None:
+        """`updated` for a paper under "Updated"; on a page of a listing or a
+        query, `cross-list` or `new`; `None` for the papers of a list of IDs."""
+        if shown.entry.id in self.updated:
+            return "updated"
+        if self.provenance is None:
+            return None
+        return "cross-list" if shown.entry.id in self.provenance.cross_lists else "new"
 
 
 @dataclass(frozen=True)
@@ -258,6 +279,12 @@ def _or_none(text: str) -> str | None:
     return text or None
 
 
+def _source(provenance: Provenance | None) -> dict[str, str] | None:
+    if provenance is None:
+        return None
+    return {"listing": provenance.listing} if provenance.listing else {"query": provenance.query}
+
+
 def papers_json(page: PageRecord, *, json_url: str, site_url: str | None) -> str:
     """A page's papers and summaries as JSON, in the shape of `JSON_VERSION`
     (see docs/feeds.md). Text is as arXiv and the summarizer wrote it, TeX
@@ -271,6 +298,7 @@ def papers_json(page: PageRecord, *, json_url: str, site_url: str | None) -> str
                 "id": paper.id,
                 "version": paper.version,
                 "versioned_id": paper.versioned_id,
+                "kind": page.kind(shown),
                 "title": paper.title,
                 "translated_title": _or_none(summary.title) if summary else None,
                 "authors": list(paper.authors),
@@ -306,6 +334,8 @@ def papers_json(page: PageRecord, *, json_url: str, site_url: str | None) -> str
             "url": link(page.url, site_url, json_url),
             "language": page.language,
             "date": _stamp(page.date) if page.date else None,
+            "source": _source(page.provenance),
+            "announced": page.provenance.announced if page.provenance else None,
         },
         "papers": papers,
         "missing": list(page.missing),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import arxiv
 import requests
@@ -279,9 +280,12 @@ class ArxivApi:
         timeout: float = 30.0,
         retries: int = 3,
         sleep: Callable[[float], None] | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         self.url = api_url
         self.delay_seconds = delay_seconds
+        self.on_retry = on_retry
+        """Told why and how long before each retry (the `daily` command says it as it waits)."""
         self.retries = retries
         self._sleep = sleep or (lambda seconds: backoff_sleep(seconds))
         self._session = _Session(timeout)
@@ -432,6 +436,8 @@ class ArxivApi:
                 base = max(self.delay_seconds, 0.5)
                 wait = base * 2**attempt * random.uniform(0.8, 1.2)
             attempt += 1
+            if self.on_retry is not None:
+                self.on_retry(f"{problem}; trying again in {wait:.0f} s (try {attempt + 1} of {self.retries + 1})")
             self._sleep(wait)
 
     def _retry_after(self) -> float | None:
@@ -482,5 +488,6 @@ def _describe(error: requests.RequestException) -> str:
     if isinstance(error, _Garbled):
         return str(error)
     if isinstance(error, requests.ConnectionError):
-        return "could not connect to arXiv"
+        url = getattr(error.request, "url", None)
+        return f"could not connect to {urlsplit(url).netloc if url else 'arXiv'}"
     return type(error).__name__

@@ -111,6 +111,20 @@ class Source:
         return "listing:" + "+".join(self.listing) if self.listing else f"query:{self.max}:{self.query}"
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where a page's papers came from, for scripts (the page's JSON file):
+    a listing or a query, the day announced (a query's: its newest result's),
+    and which of the page's papers arXiv announced as cross-lists."""
+
+    listing: str = ""
+    """The categories, joined with `+`."""
+    query: str = ""
+    announced: str | None = None
+    """`YYYY-MM-DD`."""
+    cross_lists: frozenset[ArxivId] = frozenset()
+
+
 @dataclass
 class PageSpec:
     """What a page's `arxiv:` front matter asks for."""
@@ -125,6 +139,8 @@ class PageSpec:
     notice: tuple[str, dict[str, str]] | None = None
     """What the page says above its digest, as a label's name and its values
     (the papers of which announcement, or that there was none)."""
+    provenance: Provenance | None = None
+    """Set for a page of a listing or a query, live or frozen by the `daily` command."""
 
     @property
     def ids(self) -> list[ArxivId]:
@@ -206,6 +222,7 @@ def parse_spec(value: Any) -> PageSpec:
             spec.source = _parse_source(value, spec.problems)
             return spec
         spec.notice = _frozen_notice(value.get("source"))
+        spec.provenance = _frozen_provenance(value.get("source"), spec.problems)
         stray = sorted(SOURCE_OPTIONS & set(value))
         if stray:
             spec.problems.append(f"{', '.join(stray)} only go with `listing:` or `query:`; they are ignored")
@@ -263,6 +280,29 @@ def _frozen_notice(source: Any) -> tuple[str, dict[str, str]] | None:
     if isinstance(source.get("query"), str) and day:
         return ("searched", {"source": source["query"], "date": day})
     return None
+
+
+def _frozen_provenance(source: Any, problems: list[str]) -> Provenance | None:
+    """Where the papers of a page the `daily` command wrote came from: its
+    `source:`, with `cross_listed:`, the IDs of `ids:` that are cross-lists."""
+    if not isinstance(source, dict) or not (isinstance(source.get("listing"), str) or "query" in source):
+        return None
+    listed = source.get("cross_listed") or []
+    cross: set[ArxivId] = set()
+    for item in listed if isinstance(listed, list) else [listed]:
+        try:
+            if not isinstance(item, str):
+                raise ValueError("not an arXiv identifier")
+            cross.add(parse_id(item))
+        except ValueError as error:
+            problems.append(f"source: cross_listed: {_show(item)}: {error}")
+    day = source.get("announced")
+    return Provenance(
+        source["listing"] if isinstance(source.get("listing"), str) else "",
+        str(source.get("query") or ""),
+        str(day) if day else None,
+        frozenset(cross),
+    )
 
 
 def _parse_source(value: dict[Any, Any], problems: list[str]) -> Source | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .cache import Cache
 from .ids import ArxivId
-from .records import Paper, Summary, cut_warning
+from .records import ANNOUNCEMENT, Paper, Summary, cut_warning
 from .snapshot import Snapshot
 from .summarize import Summarizer, SummaryError
 
@@ -35,6 +35,9 @@ class Lookup(NamedTuple):
     note: str = ""
     unknown: bool = False
     """arXiv has no paper with this ID (rather than: it could not be had)."""
+    reported: bool = False
+    """The pipeline warns of the `reason` or `note` itself, once per cause for
+    the build (see `Pipeline.finish`): the pages showing the paper do not."""
 
 
 class Cached(NamedTuple):
@@ -72,6 +75,8 @@ class Stats:
     requests: int = 0
     unknown: int = 0
     failed: int = 0
+    announced: int = 0
+    """Papers shown from the text of their announcement: the API did not give them."""
     seconds: float = 0.0
     summaries_cached: int = 0
     summaries_made: int = 0
@@ -97,6 +102,10 @@ class Stats:
             parts.append(f"{self.unknown} unknown to arXiv")
         if self.failed:
             parts.append(f"{self.failed} not fetched")
+        if self.announced:
+            parts.append(
+                f"{self.announced} shown from their announcement (no comment, DOI or dates until arXiv's API answers)"
+            )
         if self.summaries_made or self.summaries_cached or self.summaries_failed:
             parts.append(
                 f"summaries: {self.summaries_cached} cached, {self.summaries_made} new"
@@ -178,6 +187,10 @@ class Pipeline:
         """Summaries counted already: found cached by `start`, or made by this build."""
         self._stale: set[ArxivId] = set()
         """Bare IDs cached but due for a check with arXiv."""
+        self._unfetched: dict[tuple[bool, str, str], list[tuple[str, str]]] = {}
+        """Papers arXiv did not give, by what is said of them: (shown from an
+        older cache entry, why, what next), and their IDs with the details of
+        why (the error of their batch)."""
         self._stop = threading.Event()
 
     def plan(self, needs: dict[ArxivId, set[str]]) -> None:
@@ -366,13 +379,25 @@ class Pipeline:
             self._failures.clear()
         for cause, papers in failures.items():
             self.stats.problems.append(self._failure_warning(cause, papers))
+        with self._lock:
+            unfetched = dict(self._unfetched)
+            self._unfetched.clear()
+        first: dict[str, str] = {}
+        for (from_cache, reason, later), papers in unfetched.items():
+            if from_cache:
+                said = f"{len(papers)} paper(s) shown as the cache holds them, perhaps not in arXiv's newest version"
+            else:
+                said = f"{len(papers)} paper(s) not shown (their pages say they are unavailable)"
+            # The first batch's error: the batches after it may say only that arXiv was given up.
+            detail = first.setdefault(reason, papers[0][1])
+            why = f"{reason} ({detail})" if detail else reason
+            self.stats.problems.append(f"{said}: {why}; {later}. Papers: {_listed(name for name, _ in papers)}.")
         return self.stats
 
     def _failure_warning(self, cause: str, papers: list[tuple[str, str]]) -> str:
         """One warning for the papers that failed for one cause."""
         assert self.summarizer is not None
-        names = sorted({paper for _, paper in papers})
-        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        shown = _listed(paper for _, paper in papers)
         example = papers[0][0]
         detail = f" ({example})" if example != cause else ""
         origin = self.summarizer.origin or self.summarizer.model or "the summarizer"
@@ -584,26 +609,50 @@ class Pipeline:
                 ]
                 self.stats.failed += len(failed)
                 for arxiv_id in failed:
-                    self._resolve_missing(arxiv_id, f"arXiv could not be reached ({batch.error})")
+                    self._resolve_missing(arxiv_id, "arXiv could not be reached", batch.error)
             done += len(batch.requested)
             if batches > 1:
                 self.log(f"Fetched batch {number}/{batches} ({done}/{len(todo)} papers)")
             if self._stop.is_set():
                 break
 
-    def _resolve_missing(self, arxiv_id: ArxivId, reason: str = "") -> None:
+    def _resolve_missing(self, arxiv_id: ArxivId, reason: str = "", detail: str = "") -> None:
+        """Resolve a paper arXiv did not give: from an older cache entry if
+        there is one, else as missing; `detail` (the batch's error) is said
+        after `reason`, which the build's one warning per cause groups by."""
         pending = self._lookups[arxiv_id]
         if not isinstance(pending, Future) or pending.done():
             return
-        later = "; it will be fetched on the next build"
+        later, later_all = "; it will be fetched on the next build", "they are fetched on the next build"
         if not reason:
             if self._make_api is None:
                 where = "the cache or the snapshot" if self.snapshot else "the cache"
                 reason, later = f"not in {where}, and `offline` is on", " (turn `offline` off to fetch it)"
+                later_all = "turn `offline` off to fetch them"
             else:
                 reason = "the build stopped before it was fetched"
         stale = self.cache.paper(arxiv_id, max_age=None)
+        if stale is not None and stale.origin == ANNOUNCEMENT:
+            # What the `daily` command kept of the announcement: the page it froze builds from it.
+            self.stats.announced += 1
+            self._resolve(arxiv_id, Lookup(stale))
+            return
+        # Said once per cause for the build, in `finish`, not on every page of every paper.
+        with self._lock:
+            if stale is not None:
+                group = (True, reason, "they are checked again on the next build")
+                self._unfetched.setdefault(group, []).append((stale.versioned_id, detail))
+            else:
+                self._unfetched.setdefault((False, reason, later_all), []).append((str(arxiv_id), detail))
+        reason = f"{reason} ({detail})" if detail else reason
         if stale is not None:
-            self._resolve(arxiv_id, Lookup(stale, note=f"{reason}; showing v{stale.version} from the cache"))
+            note = f"{reason}; showing v{stale.version} from the cache"
+            self._resolve(arxiv_id, Lookup(stale, note=note, reported=True))
         else:
-            self._resolve(arxiv_id, Lookup(None, reason + later))
+            self._resolve(arxiv_id, Lookup(None, reason + later, reported=True))
+
+
+def _listed(names: Iterable[str]) -> str:
+    """Papers named in a warning: the first 8, and how many more."""
+    names = sorted(set(names))
+    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")

@@ -204,6 +204,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 page.meta.get("date"),
                 [entry.id for entry in (*spec.entries, *spec.updated)],
                 made.shown,
+                spec.provenance,
+                [entry.id for entry in spec.updated],
             )
             if problem and in_feed:
                 log.warning(f"{where}: {problem}, so the feed dates its papers by their arXiv versions.")

@@ -16,6 +16,9 @@ from .ids import ArxivId
 STRUCTURED_FIELDS = ("background", "prior_work", "method", "results", "conclusion")
 """The parts of a structured summary, in the order they are shown."""
 
+ANNOUNCEMENT = "announcement"
+"""The `origin` of a paper made from the text of arXiv's announcement feed."""
+
 SCHEMA = 1
 """Bumped when a record's fields change meaning; older cached records are then ignored."""
 
@@ -124,6 +127,10 @@ class Paper:
     """Date of this version, `YYYY-MM-DD`."""
     doi: str = ""
     journal_ref: str = ""
+    origin: str = ""
+    """Empty for a record of arXiv's API (or a snapshot of it); `announcement`
+    for one made from the announcement feed's text alone (no comment, DOI or
+    dates), shown when the API cannot be asked and replaced when it answers."""
 
     def __post_init__(self) -> None:
         _make_inert(self, _PAPER_TEXT)
@@ -216,6 +223,8 @@ _SUMMARY_TEXT = ("tldr", "tldr_en", "title", "abstract", "takeaways", "structure
 
 def _to_dict(record: Paper | Summary) -> dict[str, Any]:
     data = dataclasses.asdict(record)
+    if isinstance(record, Paper) and not record.origin:
+        del data["origin"]  # the API's records keep the keys, and fingerprints, they always had
     data["schema"] = SCHEMA
     return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 

@@ -9,16 +9,17 @@ is past them is left out, with a warning."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .cache import Cache, age
-from .ids import ArxivId, Entry, PageSpec, Source, parse_id
-from .records import MAX_TEXT, Paper, Texts, cut_warning
+from .ids import ArxivId, Entry, PageSpec, Provenance, Source, parse_id
+from .records import ANNOUNCEMENT, MAX_TEXT, Paper, Texts, cut_warning
 
 if TYPE_CHECKING:
     from .fetch import ArxivApi
@@ -43,20 +44,45 @@ class Announced:
     """`new`, `cross`, `replace` or `replace-cross` (a query's papers are `new`)."""
     title: str
     abstract: str
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    """As the feed lists them, the paper's primary category first."""
 
     def to_list(self) -> list[Any]:
-        return [self.id.base, self.id.version, self.kind, self.title, self.abstract]
+        return [self.id.base, self.id.version, self.kind, self.title, self.abstract, *self._lists()]
+
+    def _lists(self) -> list[list[str]]:
+        return [list(self.authors), list(self.categories)]
 
     @classmethod
     def from_list(cls, data: Any) -> Announced | None:
         try:
-            base, version, kind, title, abstract = data
+            base, version, kind, title, abstract, *lists = data
             arxiv_id = parse_id(f"{base}v{version}")
         except (TypeError, ValueError):
             return None
         if arxiv_id.base != base or not all(isinstance(text, str) for text in (kind, title, abstract)):
             return None
-        return cls(arxiv_id, kind, title, abstract)
+        if lists and (
+            len(lists) != 2 or not all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in lists)
+        ):
+            return None
+        authors, categories = (tuple(lists[0]), tuple(lists[1])) if lists else ((), ())
+        return cls(arxiv_id, kind, title, abstract, authors, categories)
+
+    def paper(self) -> Paper:
+        """The paper as the announcement describes it: its text, without what
+        only the API gives (comment, DOI, dates), which it fills in later."""
+        return Paper(
+            self.id.base,
+            self.id.version or 1,
+            self.title,
+            self.abstract,
+            authors=self.authors,
+            primary_category=self.categories[0] if self.categories else "",
+            categories=self.categories,
+            origin=ANNOUNCEMENT,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,15 +129,18 @@ _KEPT = MAX_TEXT + 1000
 description's preamble (`arXiv:… Announce Type: new Abstract:`) and then
 `MAX_TEXT` of its abstract."""
 _BLOCK = 1 << 16
-_ITEM_FIELDS = frozenset({"guid", "title", "description", f"{ARXIV}announce_type"})
+_ITEM_FIELDS = frozenset({"guid", "title", "description", "pubDate", f"{ARXIV}announce_type", f"{DC}creator"})
+_CATEGORIES = 50
+"""The most `<category>` elements read of one item (arXiv gives a paper a handful)."""
 
 
 class _FeedReader:
     """The target of an `XMLParser` reading an RSS feed: it keeps only what
     `parse_feed` reads, each element's text (before any child, as `findtext`
     gives it) up to `_KEPT` characters with its whole length, and the fields
-    of the first `most` items, counting the others. However large an item,
-    it costs no more memory than that."""
+    of the first `most` items, counting the others. Of an item's
+    `<category>` elements, the first `_CATEGORIES` are kept, as `category 0`,
+    `category 1`… However large an item, it costs no more memory than that."""
 
     def __init__(self, most: int | None) -> None:
         self.most = most
@@ -126,13 +155,14 @@ class _FeedReader:
         self._item: dict[str, tuple[str, int]] | None = None
         self._into: dict[str, tuple[str, int]] | None = None
         """Where the text being read goes (the channel's or the item's fields); `None`: not read."""
+        self._key = ""
         self._text: list[str] = []
         self._kept = self._length = 0
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         path = self._path
         if self._into is not None:  # a child ends its parent's text, as `findtext` reads it
-            self._store(path[-1])
+            self._store()
         path.append(tag)
         if len(path) == 1:
             self.root = tag
@@ -143,12 +173,17 @@ class _FeedReader:
                 self.count += 1
                 self._item = {} if self.most is None or self.count <= self.most else None
             elif tag in ("pubDate", "lastBuildDate"):
-                self._read(self.channel)
-        elif len(path) == 4 and path[2] == "item" and self._item is not None and tag in _ITEM_FIELDS:
-            self._read(self._item)
+                self._read(self.channel, tag)
+        elif len(path) == 4 and path[2] == "item" and self._item is not None:
+            if tag in _ITEM_FIELDS:
+                self._read(self._item, tag)
+            elif tag == "category":
+                count = sum(key.startswith("category ") for key in self._item)
+                if count < _CATEGORIES:
+                    self._read(self._item, f"category {count}")
 
-    def _read(self, into: dict[str, tuple[str, int]]) -> None:
-        self._into, self._text, self._kept, self._length = into, [], 0, 0
+    def _read(self, into: dict[str, tuple[str, int]], key: str) -> None:
+        self._into, self._key, self._text, self._kept, self._length = into, key, [], 0, 0
 
     def data(self, text: str) -> None:
         if self._into is not None:
@@ -157,15 +192,15 @@ class _FeedReader:
                 self._text.append(text[: _KEPT - self._kept])
                 self._kept += len(self._text[-1])
 
-    def _store(self, tag: str) -> None:
+    def _store(self) -> None:
         assert self._into is not None
-        self._into.setdefault(tag, ("".join(self._text), self._length))  # the first, as `findtext` reads
+        self._into.setdefault(self._key, ("".join(self._text), self._length))  # the first, as `findtext` reads
         self._into = None
 
     def end(self, tag: str) -> None:
         path = self._path
         if self._into is not None:
-            self._store(tag)
+            self._store()
         if len(path) == 3 and tag == "item" and self._item is not None:
             self.items.append(self._item)
             self._item = None
@@ -196,7 +231,8 @@ def parse_feed(document: bytes, most: int | None = None, cut: bool = False) -> A
             raise ValueError(f"the feed is not XML ({error})") from None
     if not reader.rss:
         raise ValueError(f"the document is not an RSS feed (its root is <{reader.root or '?'}>)")
-    papers: list[Announced] = []
+    papers: dict[str, Announced] = {}
+    days = []
     cut_texts: list[str] = []
     for item in reader.items:
         guid, _ = item.get("guid", ("", 0))
@@ -204,6 +240,9 @@ def parse_feed(document: bytes, most: int | None = None, cut: bool = False) -> A
             arxiv_id = parse_id(guid.strip().removeprefix("oai:arXiv.org:"))
         except ValueError:
             continue  # not a paper's item
+        days.append(_day(item.get("pubDate", ("", 0))[0]))
+        if arxiv_id.base in papers:
+            continue  # an item repeated in one feed is one paper
         description, length = item.get("description", ("", 0))
         abstract = (description.partition("Abstract:")[2] or description).lstrip()
         length -= len(description) - len(abstract)  # the abstract's own length, without what precedes it
@@ -211,7 +250,18 @@ def parse_feed(document: bytes, most: int | None = None, cut: bool = False) -> A
         title, title_length = item.get("title", ("", 0))
         title = text(title, "title", title_length)
         kind = item.get(f"{ARXIV}announce_type", ("", 0))[0].strip() or "new"
-        papers.append(Announced(arxiv_id, kind, title, text(abstract, "abstract", length)))
+        # One `dc:creator` lists the authors, separated by commas: cut as one text, then split.
+        creators, creators_length = item.get(f"{DC}creator", ("", 0))
+        names = text(creators, "author list", creators_length, as_is=True)
+        authors = tuple(name for name in (text(n, "author name") for n in names.split(",")) if name)
+        categories = tuple(
+            category
+            for key, (value, size) in item.items()
+            if key.startswith("category ") and (category := text(value, "category", size).strip())
+        )
+        papers[arxiv_id.base] = Announced(
+            arxiv_id, kind, title, text(abstract, "abstract", length), authors, categories
+        )
         text.note(str(arxiv_id), cut_texts)
     left_out = []
     if most is not None and reader.count > most:
@@ -220,8 +270,11 @@ def parse_feed(document: bytes, most: int | None = None, cut: bool = False) -> A
         )
     if cut_texts:
         left_out.append(cut_warning(cut_texts))
-    dates = reader.channel.get("pubDate", ("", 0))[0] or reader.channel.get("lastBuildDate", ("", 0))[0]
-    return Announcement(_day(dates), tuple(papers), tuple(left_out))
+    day = _day(reader.channel.get("pubDate", ("", 0))[0]) or _day(reader.channel.get("lastBuildDate", ("", 0))[0])
+    if day is None and papers:
+        # A channel without a readable date: its items' day, or today's in UTC.
+        day = max((d for d in days if d), default=None) or dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return Announcement(day, tuple(papers.values()), tuple(left_out))
 
 
 def _day(text: str | None) -> str | None:
@@ -236,7 +289,10 @@ def _day(text: str | None) -> str | None:
 
 def from_search(papers: list[Paper]) -> Announcement:
     """A query's results as an announcement dated by its newest paper."""
-    found = tuple(Announced(paper.arxiv_id, "new", paper.title, paper.abstract) for paper in papers)
+    found = tuple(
+        Announced(paper.arxiv_id, "new", paper.title, paper.abstract, paper.authors, paper.categories)
+        for paper in papers
+    )
     dates = [paper.published for paper in papers if paper.published]
     return Announcement(max(dates) if dates else None, found)
 
@@ -253,17 +309,25 @@ def matches(paper: Announced, source: Source) -> bool:
 
 
 def select(
-    papers: Iterable[Announced], source: Source, skip: Collection[str] = ()
+    papers: Iterable[Announced], source: Source, shown: Mapping[str, int] | None = None
 ) -> tuple[list[Announced], list[Announced]]:
-    """The papers the filters keep, new ones and replacements apart, at most
-    `max` in all; papers whose versionless ID is in `skip` are left out."""
+    """The papers the filters keep, new ones and replacements apart, each
+    once, at most `max` in all. `shown` maps the versionless IDs already
+    shown elsewhere to the newest version shown: such a paper is left out,
+    unless it is a replacement with a newer version."""
     new: list[Announced] = []
     updated: list[Announced] = []
+    taken: set[str] = set()
+    shown = shown or {}
     for paper in papers:
-        if paper.id.base in skip or not matches(paper, source):
+        base = paper.id.base
+        if base in taken or not matches(paper, source):
+            continue
+        if base in shown and (paper.kind not in REPLACEMENTS or (paper.id.version or 0) <= shown[base]):
             continue
         if source.max is not None and len(new) + len(updated) >= source.max:
             break
+        taken.add(base)
         (updated if paper.kind in REPLACEMENTS else new).append(paper)
     return new, updated
 
@@ -387,12 +451,19 @@ class Sources:
             notice = ("no_announcement", {**values, "day": latest.date or "?"})
         else:
             notice = ("announced", values)
+        provenance = Provenance(
+            "+".join(source.listing),
+            source.query,
+            shown.date,
+            frozenset(paper.id for paper in new if paper.kind in CROSS),
+        )
         return dataclasses.replace(
             spec,
             entries=[Entry(paper.id) for paper in new],
             updated=[Entry(paper.id) for paper in updated],
             problems=problems,
             notice=notice,
+            provenance=provenance,
         )
 
 

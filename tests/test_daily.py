@@ -29,7 +29,7 @@ DAYS = {
     ],
     WEDNESDAY: [
         FeedItem("2401.12101v1", "new", "Diffusion for video", "A video diffusion model."),
-        # Shown on Tuesday: a new version is not shown again.
+        # Shown on Tuesday: its new version is shown under "Updated".
         FeedItem("2401.12001v2", "replace", "Diffusion for images", "A diffusion model, revised."),
         FeedItem("2312.09003v2", "replace", "Old diffusion, revised", "A new version of an old paper."),
     ],
@@ -80,16 +80,16 @@ def test_three_days_make_three_pages_without_duplicates_and_none_on_a_weekend(
         "ids": ["2401.12001v1"],
         "source": {"listing": "cs.CV", "keywords": ["diffusion"], "announced": "2024-01-23"},
     }
-    # Wednesday: the revised Tuesday paper is left out, the other replacement is under `updated`.
+    # Wednesday: the new version of Tuesday's paper and the other replacement are under `updated`.
     assert pages["2024-01-24"]["arxiv"]["ids"] == ["2401.12101v1"]  # type: ignore[index]
-    assert pages["2024-01-24"]["arxiv"]["updated"] == ["2312.09003v2"]  # type: ignore[index]
+    assert pages["2024-01-24"]["arxiv"]["updated"] == ["2401.12001v2", "2312.09003v2"]  # type: ignore[index]
     assert pages["2024-01-25"]["arxiv"]["ids"] == ["2401.12201v1", "2401.12202v1"]  # type: ignore[index]
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1] == "No announcement in cs.CV on 2024-01-27: nothing written."
     assert len(feed.requests) == 4
 
     index = (folder / "index.md").read_text(encoding="utf-8")
-    assert index.index("[2024-01-25](2024-01-25.md): 2 papers") < index.index("[2024-01-24](2024-01-24.md): 2 papers")
+    assert index.index("[2024-01-25](2024-01-25.md): 2 papers") < index.index("[2024-01-24](2024-01-24.md): 3 papers")
     assert index.index("[2024-01-24]") < index.index("[2024-01-23](2024-01-23.md): 1 paper\n")
 
 
@@ -199,7 +199,7 @@ def test_a_query_makes_a_page_of_its_newest_results_and_filters_can_leave_nothin
     feed.today = TUESDAY
     assert run(daily_site, "--listing", "cs.CV", "--keyword", "no such words") == 0
     assert capsys.readouterr().out == (
-        "cs.CV, 2024-01-23: none of the 2 paper(s) is kept by the filters and not on an earlier page: nothing written.\n"
+        "cs.CV, 2024-01-23: none of the 2 paper(s) is kept by the filters and not on another page: nothing written.\n"
     )
     assert not (daily_site.docs / "daily" / "2024-01-23.md").exists()
 

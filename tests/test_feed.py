@@ -289,15 +289,23 @@ def test_json_files_beside_the_bib_files_hold_the_papers_and_their_summaries(sit
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["robust.bib", "robust.json"]
     data = json.loads((folder / "robust.json").read_text(encoding="utf-8"))
     assert (data["format"], data["format_version"]) == ("mkdocs-arxiv-digest/papers", 1)
-    assert data["page"] == {"src": "topics/robust.md", "url": "robust/", "language": "en", "date": None}
+    assert data["page"] == {
+        "src": "topics/robust.md",
+        "url": "robust/",
+        "language": "en",
+        "date": None,
+        "source": None,
+        "announced": None,
+    }
     assert data["missing"] == ["2501.99999"]
     heat, workshop = data["papers"]
     assert set(heat) == {
-        "id", "version", "versioned_id", "title", "translated_title", "authors", "abstract",
+        "id", "version", "versioned_id", "kind", "title", "translated_title", "authors", "abstract",
         "translated_abstract", "tldr", "tldr_en", "takeaways", "structured", "keywords", "summarizer",
         "primary_category", "categories", "comment", "journal_ref", "doi", "dates", "links",
     }  # fmt: skip
     assert (heat["id"], heat["version"], heat["versioned_id"]) == ("1605.08386", 1, "1605.08386v1")
+    assert heat["kind"] is None  # a list of IDs: neither new nor cross-listed
     assert heat["authors"] == ["Caprice Stanley", "Tobias Windisch"]
     assert heat["dates"] == {"published": "2016-05-26", "updated": "2016-05-26"}
     assert heat["categories"] == ["math.CO", "math.ST"] and heat["summarizer"] == "extractive"

@@ -73,3 +73,20 @@ def test_spec_mapping_form_and_single_string() -> None:
     assert parse_spec({"language": "zh"}).problems == [
         "the mapping form needs an `ids:` list (or `listing:` or `query:`)"
     ]
+
+
+def test_a_frozen_pages_source_gives_where_its_papers_came_from_and_its_cross_lists() -> None:
+    spec = parse_spec(
+        {
+            "ids": ["2401.13001v1", "2401.13002v1"],
+            "source": {"listing": "cs.CV", "announced": "2024-01-25", "cross_listed": ["2401.13002v1", "nonsense", 7]},
+        }
+    )
+    assert spec.provenance is not None
+    assert (spec.provenance.listing, spec.provenance.query, spec.provenance.announced) == ("cs.CV", "", "2024-01-25")
+    assert spec.provenance.cross_lists == {ArxivId("2401.13002", 1)}
+    assert [p.split(":")[:3] for p in spec.problems] == [
+        ["source", " cross_listed", " 'nonsense'"],
+        ["source", " cross_listed", " 7"],
+    ]
+    assert parse_spec({"ids": ["2401.13001v1"]}).provenance is None
