@@ -170,7 +170,7 @@ class FakeFeed(LocalServer[Fault, FeedRequest]):
 
     def __init__(self, today: dt.date = dt.date(2024, 1, 25)) -> None:
         super().__init__()
-        self.today = today
+        self.today = self._first_day = today
         self._days: dict[dt.date, _Day] = {}
 
     @property
@@ -198,6 +198,7 @@ class FakeFeed(LocalServer[Fault, FeedRequest]):
             self._requests.clear()
             self._faults.clear()
             self._days.clear()
+            self.today = self._first_day
 
     def _serve(self, handler: _Handler) -> None:
         received_at = time.monotonic()
