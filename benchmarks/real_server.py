@@ -1,7 +1,7 @@
 """A cold build summarized by a real model server, against the fake server's floor.
 
     scripts/real_server_tests.sh --collect-only -q   # once: makes the server's venv
-    ARXIV_DIGEST_LLAMA_PYTHON=~/.cache/arxiv-digest-real-server/bin/python \\
+    ARXIV_DIGEST_LLAMA_PYTHON=~/.cache/arxiv-digest-real-server-portable/bin/python \\
         python benchmarks/real_server.py [--papers 8]
 
 llama-cpp-python's server runs SmolLM2-135M-Instruct on 127.0.0.1 (see

