@@ -12,6 +12,14 @@ check that every summary landed on its own paper::
         ...
         assert [r.status for r in server.requests] == [429, 200]
 
+A request with ``"stream": true`` is answered as llama.cpp's and
+llama-cpp-python's servers do: ``text/event-stream`` in chunked transfer
+encoding, one ``data: {chat.completion.chunk}`` event per token (here: per
+few characters), the first with the role, the last with the finish reason
+(and ``usage`` when ``stream_options.include_usage`` asks), then
+``data: [DONE]``. Each event is written as it is made, ``pace`` seconds
+apart, and the log says how many were sent before the client hung up.
+
 Like ``fake_arxiv`` it records requests, adds latency, counts concurrent
 requests and replays a queue of scripted faults. Standard library only.
 """
@@ -99,12 +107,16 @@ class Fault:
     content_type: str = "application/json"
     close: bool = False
     trickle: tuple[int, float] | None = None
+    loop: str | None = None
+    pace: float = 0.0
 
     def __post_init__(self) -> None:
         if self.hang < 0:
             raise ValueError("hang must be >= 0")
         if self.trickle is not None and (self.trickle[0] < 1 or self.trickle[1] < 0):
             raise ValueError("trickle is (bytes >= 1, seconds >= 0)")
+        if self.loop is not None and (not self.loop or self.content is not None or self.cut):
+            raise ValueError("loop makes its own content from a non-empty span")
         if self.cut and self.content is not None:
             raise ValueError("cut=True makes its own content")
         if self.body is not None and (self.content is not None or self.cut or self.finish_reason):
@@ -126,6 +138,8 @@ class RecordedRequest:
     received_at: float  # time.monotonic()
     fault: Fault | None = None
     status: int | None = None  # stays None when the connection was dropped
+    events: int = 0  # stream events written (each a token of content, or the role, finish or [DONE])
+    hung_up: bool = False  # the client closed the stream before its end
 
     @property
     def authorization(self) -> str | None:
@@ -253,6 +267,8 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         content_type: str = "application/json",
         close: bool = False,
         trickle: tuple[int, float] | None = None,
+        loop: str | None = None,
+        pace: float = 0.0,
     ) -> None:
         """Queue ``times`` copies of a fault; each request consumes one, in order.
 
@@ -268,6 +284,11 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         * ``trickle=(8, 0.5)`` — send the whole answer (status line, headers and
           body) 8 bytes at a time, 0.5 s apart: every read succeeds, the whole
           takes long (until the client hangs up or the server stops).
+        * ``loop="the model "`` — a model caught in a loop: the normal answer up
+          to the middle of its ``tldr``, then that span over and over until
+          ``max_tokens`` tokens (4 characters each), ``finish_reason="length"``.
+        * ``pace=0.05`` — a streamed answer's events ``pace`` seconds apart
+          (the headers at once): a slow model, or with a long answer, a trickle.
         """
         fault = Fault(
             status=status,
@@ -281,6 +302,8 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             content_type=content_type,
             close=close,
             trickle=trickle,
+            loop=loop,
+            pace=pace,
         )
         self._script(fault, times)
 
@@ -326,6 +349,14 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             content_type = fault.content_type if fault.body is not None else "application/json"
             headers[:0] = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
             headers.insert(2, ("x-request-id", f"req_fake_{next(self._ids)}"))
+            streams = isinstance(body, dict) and body.get("stream") is True and fault.body is None
+            if streams and status == 200 and "choices" in obj:
+                events = [f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode() for event in _chunks(obj, body)]
+                events.append(b"data: [DONE]\n\n")
+                if fault.trickle is None:
+                    return self._stream(handler, record, headers[2:], events, fault.pace)
+                payload = b"".join(events)
+                headers[:2] = [("Content-Type", "text/event-stream"), ("Content-Length", str(len(payload)))]
             if fault.trickle is not None:
                 head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}"]
                 head += [f"{name}: {value}" for name, value in headers]
@@ -340,6 +371,42 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
                 self._one_at_a_time.release()
             with self._lock:
                 self.in_flight -= 1
+
+    def _stream(
+        self,
+        handler: _Handler,
+        record: RecordedRequest,
+        headers: list[tuple[str, str]],
+        events: list[bytes],
+        pace: float,
+    ) -> None:
+        """Send `events` as a server-sent event stream, each in a chunk of its own."""
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.send_header("Transfer-Encoding", "chunked")
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.close_connection = True
+        try:
+            for index, event in enumerate(events):
+                if index and pace and self._stopping.wait(pace):
+                    break
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                handler.wfile.flush()
+                with self._lock:
+                    record.events += 1
+            else:
+                handler.wfile.write(b"0\r\n\r\n")
+                handler.wfile.flush()
+                return
+        except OSError:  # the client hung up
+            pass
+        with self._lock:
+            record.hung_up = True
+        with contextlib.suppress(OSError):
+            handler.connection.shutdown(socket.SHUT_RDWR)
 
     def _respond(self, handler: _Handler, body: Any, fault: Fault) -> tuple[int, dict[str, Any]]:
         if fault.status is not None and fault.status >= 400 and fault.body is None:
@@ -360,8 +427,6 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             return 404, _error(f"Unknown request URL: {handler.command} {path}", "invalid_request_error", "unknown_url")
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return 400, _error("We could not parse the JSON body of your request.", "invalid_request_error")
-        if body.get("stream"):
-            return 400, _error("The fake does not stream.", "invalid_request_error", param="stream")
         rf = body.get("response_format")
         kind = rf.get("type") if isinstance(rf, dict) else None if rf is None else "?"
         allowed = {None: True, "text": True, "json_schema": self.json_schema, "json_object": self.json_object}
@@ -386,6 +451,10 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
 
         finish_reason = fault.finish_reason or ("length" if fault.cut else "stop")
         content = fault.content if fault.content is not None else (self.responder or default_content)(body)
+        if fault.loop is not None and isinstance(content, str):
+            start = content.index('"tldr": "') + len('"tldr": "')
+            room = 4 * int(body.get("max_tokens") or 4096) - start
+            content, finish_reason = content[:start] + (fault.loop * (room // len(fault.loop) + 1))[:room], "length"
         if fault.cut and isinstance(content, str):
             content = content[: len(content) // 2]
         if isinstance(content, dict):
@@ -410,3 +479,23 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+
+
+def _chunks(completion: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
+    """A chat completion as the chunks a server streams it in: the role, then
+    the content a token (here: up to 4 characters) at a time, then the finish
+    reason, then the usage if asked for."""
+    choice = completion["choices"][0]
+    content = choice["message"]["content"] or ""
+    base = {key: completion[key] for key in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    chunks += [chunk({"content": content[i : i + 4]}) for i in range(0, len(content), 4)]
+    chunks.append(chunk({}, choice["finish_reason"]))
+    options = request.get("stream_options")
+    if isinstance(options, dict) and options.get("include_usage"):
+        chunks.append({**base, "choices": [], "usage": completion["usage"]})
+    return chunks

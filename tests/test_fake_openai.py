@@ -192,3 +192,36 @@ def test_stop_cuts_a_hang_short() -> None:
         assert time.monotonic() - start < 1.0
         thread.join(TIMEOUT)
     assert len(outcome) == 1 and fake.requests[0].status is None
+
+
+def test_a_streamed_answer_comes_as_server_sent_events_like_llama_cpp(server: FakeOpenAI) -> None:
+    import http.client
+
+    body = {"model": "m", "messages": messages("2401.00001", "A Paper"), "stream": True}
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    connection.request("POST", "/v1/chat/completions", json.dumps(body), {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    assert response.getheader("Content-Type") == "text/event-stream"
+    assert response.getheader("Transfer-Encoding") == "chunked"
+    raw = response.read().decode()
+    connection.close()
+    events = raw.split("\n\n")
+    assert events[-2:] == ["data: [DONE]", ""] and all(e.startswith("data: ") for e in events[:-1])
+    chunks = [json.loads(e[len("data: ") :]) for e in events[:-2]]
+    assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
+    assert json.loads(text) == default_summary(body)
+
+
+def test_a_looping_answer_streams_until_max_tokens(server: FakeOpenAI, client: openai.OpenAI) -> None:
+    server.fail(loop="round and ")
+    stream = ask(client, max_tokens=300, stream=True)
+    pieces, finish = [], None
+    for chunk in stream:
+        pieces.append(chunk.choices[0].delta.content or "")
+        finish = chunk.choices[0].finish_reason or finish
+    text = "".join(pieces)
+    assert finish == "length" and len(text) == 4 * 300 and "round and " in text[-20:]
+    assert text.count("round and ") > 100 and server.requests[-1].events == len(pieces) + 1  # and [DONE]

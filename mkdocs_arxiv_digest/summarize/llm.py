@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import math
 import re
 import sys
 import threading
@@ -20,6 +21,7 @@ from ..ids import parse_id
 from ..records import STRUCTURED_FIELDS, Paper, Summary
 from . import Summarizer, SummaryError
 from .ramp import Ramp
+from .watch import AnswerWatch
 
 PROMPT_VERSION = 2
 """Bumped when the prompt changes in a way that changes answers: cached summaries are then redone."""
@@ -84,13 +86,21 @@ with the schema alongside (llama-cpp-python's server enforces it with a
 grammar; others read JSON mode alone), JSON mode, the instructions alone."""
 
 MAX_TOKENS_CAP = 4096
-"""A cut-off answer is asked again once with twice `max_tokens`, never with more than this."""
+"""The most tokens a retry is given (see `LlmSummarizer._room`)."""
+
+ROOM_MARGIN = 1.5
+"""A retry's `max_tokens`: this many times the longest complete answer this
+server and model gave, when one is known."""
+
+FRESH_TEMPERATURE = 0.3
+"""How much warmer each retry after an answer is (never above 1), with a seed of its own."""
 
 MAX_ANSWER_BYTES = 64 * 1024
 """The most bytes of one answer read from the server (16 bytes for each of
-the `MAX_TOKENS_CAP` tokens ever asked for). An answer that goes on past it,
-from a server that ignores `max_tokens`, is not read further, and the paper
-gets the fallback summary."""
+the `MAX_TOKENS_CAP` tokens ever asked for): of its text, as it streams in,
+and of any one event of the stream (or of the whole body, from a server that
+answers whole). An answer that goes on past it, from a server that ignores
+`max_tokens`, is not read further, and the paper gets the fallback summary."""
 
 MEMORY_DAYS = 30
 """How long the format a server took is remembered before it is probed again."""
@@ -108,6 +118,22 @@ def looks_secret(key: str) -> bool:
 
 class _Unreadable(SummaryError):
     """An answer that is not a chat completion at all; worth asking again."""
+
+
+class _Answer:
+    """One answer as read: its text, why it ended, how many tokens it took."""
+
+    def __init__(self, content: str, finish: str, tokens: int, runaway: str = "", complete: bool = False) -> None:
+        self.content, self.finish, self.tokens, self.runaway = content, finish, tokens, runaway
+        self.complete = complete
+        """The server finished it, or its JSON object closed."""
+
+
+def _too_large() -> str:
+    return (
+        f"the server's answer is larger than {MAX_ANSWER_BYTES // 1024} KB, more than any summary takes; "
+        "it was not read further"
+    )
 
 
 def build_messages(paper: Paper, language: str) -> list[dict[str, str]]:
@@ -316,20 +342,22 @@ def _deadline_client(
     http = sys.modules[base.__module__.split(".")[0]]
 
     class Body(http.SyncByteStream):  # type: ignore[misc,name-defined]
-        def __init__(self, stream: Any, deadline: Deadline, request: Any, allowed: float) -> None:
+        def __init__(self, stream: Any, deadline: Deadline, request: Any, allowed: float, events: bool) -> None:
             self._stream, self._deadline, self._request, self._allowed = stream, deadline, request, allowed
+            self._events = events
 
         def __iter__(self) -> Any:
             size = 0
+            # A stream's events are read one at a time: each is bounded, not their sum
+            # (the answer's text is bounded as it is put together, in `_read`).
+            events = self._events
             try:
                 for chunk in self._stream:
-                    size += len(chunk)
+                    ends = max(chunk.rfind(b"\n\n"), chunk.rfind(b"\n\r\n")) if events else -1
+                    size = len(chunk) - ends if ends >= 0 else size + len(chunk)
                     if size > MAX_ANSWER_BYTES:
                         # An OpenAIError is not retried: the same answer would come again.
-                        raise openai.OpenAIError(
-                            f"the server's answer is larger than {MAX_ANSWER_BYTES // 1024} KB, more than any "
-                            "summary takes; it was not read further"
-                        )
+                        raise openai.OpenAIError(_too_large())
                     yield chunk
             except http.TransportError as error:
                 if under_way.closed:
@@ -381,7 +409,8 @@ def _deadline_client(
                 deadline.cancel()
                 under_way.discard(deadline)
                 raise
-            response.stream = Body(response.stream, deadline, request, allowed)
+            events = "text/event-stream" in response.headers.get("content-type", "")
+            response.stream = Body(response.stream, deadline, request, allowed, events)
             return response
 
     # A client given its transport ignores proxy variables: the transport honours them.
@@ -441,7 +470,10 @@ class LlmSummarizer(Summarizer):
             "timeout": timeout * concurrency,
             "max_retries": retries,
         }
+        self._retries = retries
         self._client: Any = None
+        self._longest = 0
+        """Tokens of the longest complete answer this server and model gave (0: none known)."""
         # "auto" starts with a JSON schema and steps down when the server refuses
         # it; the first request that works settles the format, for every paper.
         self._formats = list(RESPONSE_FORMATS) if response_format in ("auto", "probe") else [response_format]
@@ -470,6 +502,10 @@ class LlmSummarizer(Summarizer):
                 self._formats = list(RESPONSE_FORMATS[RESPONSE_FORMATS.index(mode) :])
                 self._worked_at = float(when)
             self._settled.set()
+        longest = memory.get("answer_tokens")
+        if isinstance(longest, int) and not isinstance(longest, bool) and 0 < longest <= MAX_TOKENS_CAP:
+            with self._lock:
+                self._longest = max(self._longest, longest)
         level = memory.get("concurrency")
         if isinstance(level, int) and not isinstance(level, bool) and level >= 1:
             # A level the ramp merely reached (the setting was lower then) is a
@@ -477,8 +513,9 @@ class LlmSummarizer(Summarizer):
             self._ramp = Ramp(self.concurrency, start=level, settled=memory.get("settled") is True)
 
     def memory(self) -> Any:
-        """The format this server took, once a request in it has worked, and
-        how many requests at once it gains from (see `Ramp`): JSON for the cache."""
+        """The format this server took, once a request in it has worked, how
+        many requests at once it gains from (see `Ramp`) and the tokens of
+        its longest complete answer (see `_room`): JSON for the cache."""
         if not self._worked_at or not self.memory_key:
             return None
         with self._lock:
@@ -487,6 +524,7 @@ class LlmSummarizer(Summarizer):
                 "when": self._worked_at,
                 "concurrency": self._ramp.limit,
                 "settled": self._ramp.found,
+                **({"answer_tokens": self._longest} if self._longest else {}),
             }
 
     def slot(self) -> Any:
@@ -529,32 +567,62 @@ class LlmSummarizer(Summarizer):
             pinned["title"] = {"type": "string", "enum": [paper.title]}
         schema = {**_SCHEMA, "properties": {**_SCHEMA["properties"], **pinned}}
         max_tokens = self.max_tokens
+        fresh: dict[str, Any] = {}
         problem = ""
-        for _attempt in range(3):
+        for attempt in range(1, 4):
             try:
-                content, finish = self._complete(messages, max_tokens, schema)
+                answer = self._complete(messages, max_tokens, schema, len(paper.abstract), fresh)
             except _Unreadable as error:
                 problem = str(error)
                 continue
-            self._ramp.answered(len(content))
+            self._ramp.answered(len(answer.content))
+            content = answer.content
             if self._secret and self._secret in content:
                 content = content.replace(self._secret, "***")  # never let the key reach a page
-            try:
-                data = parse_answer(content)
-                return summary_from_answer(data, paper, language, self.model)
-            except ValueError as error:
-                problem = str(error)
-            if finish == "length":
+            if answer.runaway:
+                problem = f"the answer ran away: {answer.runaway}; it was stopped after {answer.tokens} tokens"
+            else:
+                try:
+                    data = parse_answer(content)
+                    summary = summary_from_answer(data, paper, language, self.model)
+                except ValueError as error:
+                    problem = str(error)
+                else:
+                    if answer.complete:
+                        with self._lock:
+                            self._longest = max(self._longest, answer.tokens)
+                    return summary
+            if answer.finish == "length":
                 problem = f"the answer was cut off at {max_tokens} tokens ({problem})"
-                max_tokens = max(max_tokens, min(2 * max_tokens, MAX_TOKENS_CAP))
+            if answer.runaway or answer.finish == "length":
+                max_tokens = self._room(max_tokens, cut=answer.finish == "length")
+            # The same request would likely get the same answer: another seed, a little warmer.
+            fresh = {"seed": attempt, "temperature": round(min(1.0, self.temperature + FRESH_TEMPERATURE * attempt), 2)}
         raise SummaryError(problem)
 
-    def _complete(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
-        """One answer's text and finish reason. Until the server has answered
-        one request with anything but a refusal of its format (or the format
-        is known from an earlier build), one paper at a time asks, stepping
-        down the response format on a refusal, so the others never send a
-        format the server has refused."""
+    def _room(self, max_tokens: int, cut: bool) -> int:
+        """The `max_tokens` of a retry after an answer that ran away or was cut
+        off: half again the longest complete answer of this server and model,
+        when one is known, since doubling the room of a looping model doubles
+        the waste; otherwise the same room after a runaway, twice after a cut."""
+        with self._lock:
+            longest = self._longest
+        if longest:
+            return max(256, min(MAX_TOKENS_CAP, math.ceil(ROOM_MARGIN * longest)))
+        return max(max_tokens, min(2 * max_tokens, MAX_TOKENS_CAP)) if cut else max_tokens
+
+    def _complete(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        schema: dict[str, Any],
+        abstract: int,
+        fresh: dict[str, Any],
+    ) -> _Answer:
+        """One answer. Until the server has answered one request with anything
+        but a refusal of its format (or the format is known from an earlier
+        build), one paper at a time asks, stepping down the response format on
+        a refusal, so the others never send a format the server has refused."""
         with self._probing if not self._settled.is_set() else contextlib.nullcontext():
             if self._settled.is_set():
                 pass  # settled while this paper waited: ask below, with the others, at once
@@ -564,16 +632,33 @@ class LlmSummarizer(Summarizer):
                 raise SummaryError(self._unreachable[1])
             else:
                 try:
-                    return self._ask(messages, max_tokens, schema)
+                    return self._ask(messages, max_tokens, schema, abstract, fresh, probe=True)
                 except SummaryError as error:
                     if getattr(error, "unreachable", False):
                         self._unreachable = (time.monotonic(), str(error))
                     raise
-        return self._ask(messages, max_tokens, schema)
+        return self._ask(messages, max_tokens, schema, abstract, fresh)
 
-    def _ask(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
+    def _ask(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        schema: dict[str, Any],
+        abstract: int,
+        fresh: dict[str, Any],
+        probe: bool = False,
+    ) -> _Answer:
+        """Ask in the current format, stepping down on a refusal. A probe
+        (the format not known yet) is sent without the SDK's retries: a
+        refusal, which llama-cpp-python sends as a 500, is not worth four
+        requests; any other failure of it is then asked again with the rest.
+        An answer whose stream breaks or times out (llama-cpp-python sends the
+        headers at once, and a request waiting in its queue waits mid-stream)
+        is asked again like one that failed before it began, within the same
+        `retries`."""
         client = self._connect()
         openai = self._openai
+        retries = self._retries
         while True:
             with self._lock:
                 mode = self._formats[0]
@@ -587,27 +672,47 @@ class LlmSummarizer(Summarizer):
                 extra["response_format"] = {"type": "json_object", "schema": schema}
             elif mode == "json_object":
                 extra["response_format"] = {"type": "json_object"}
+            if fresh.get("seed") is not None:
+                extra["seed"] = fresh["seed"]
             self._ramp.sending()
+            reading = False
             try:
-                response = client.chat.completions.create(
+                tries = 0 if probe else retries
+                sender = client.with_options(max_retries=tries) if tries != self._retries else client
+                response = sender.chat.completions.create(
                     model=self.model,
                     messages=messages,
-                    temperature=self.temperature,
+                    temperature=fresh.get("temperature", self.temperature),
                     max_tokens=max_tokens,
+                    stream=True,
                     **extra,
                 )
-            except openai.APIStatusError as error:
-                if mode == "text" or not _about_format(error):
-                    self._settled.set()  # whatever failed, it was not the format
-                    raise SummaryError(self._say(error)) from None
                 with self._lock:
-                    if len(self._formats) > 1 and self._formats[0] == mode:
-                        self._formats.pop(0)
-                        continue
-                    if self._formats[0] != mode:
-                        continue  # another thread stepped down meanwhile
+                    if not self._worked_at:
+                        self._worked_at = time.time()
+                self._settled.set()
+                reading = True
+                return self._read(response, AnswerWatch(abstract))
+            except openai.APIStatusError as error:
+                if mode != "text" and _about_format(error):
+                    with self._lock:
+                        if len(self._formats) > 1 and self._formats[0] == mode:
+                            self._formats.pop(0)
+                            continue
+                        if self._formats[0] != mode:
+                            continue  # another thread stepped down meanwhile
+                    raise SummaryError(self._say(error)) from None
+                if probe and retries and _retried(error):
+                    probe, retries = False, retries - 1
+                    _wait_before_retry(error)
+                    continue
+                self._settled.set()  # whatever failed, it was not the format
                 raise SummaryError(self._say(error)) from None
             except openai.APIConnectionError as error:  # timeouts too
+                if (probe or reading) and retries:
+                    probe, retries = False, retries - 1
+                    _wait_before_retry(error)
+                    continue
                 failure = SummaryError(self._say(error))
                 if isinstance(error, openai.APITimeoutError):
                     self._settled.set()  # the server took the request and was slow with it
@@ -616,18 +721,66 @@ class LlmSummarizer(Summarizer):
                 raise failure from None
             except openai.APIError as error:
                 raise SummaryError(self._say(error)) from None
-            except openai.OpenAIError as error:  # closed while under way
+            except openai.OpenAIError as error:  # closed while under way, or too large
                 raise SummaryError(str(error)) from None
-            except ValueError as error:  # a body that is not JSON escapes the SDK as it is
+            except ValueError as error:  # a body or event that is not JSON escapes the SDK as it is
                 raise _Unreadable(f"the server's answer could not be read ({type(error).__name__})") from None
-            if not self._worked_at:
-                self._worked_at = time.time()
-            self._settled.set()
-            choices = getattr(response, "choices", None)
-            if not choices:
-                raise _Unreadable("the server's answer holds no completion")
-            choice = choices[0]
-            return choice.message.content or "", choice.finish_reason or ""
+
+    def _read(self, stream: Any, watch: AnswerWatch) -> _Answer:
+        """Read a streamed answer until the server ends it, its JSON object is
+        complete or it runs away (see `AnswerWatch`); then hang up, which
+        also stops the server writing it (llama.cpp's and llama-cpp-python's
+        servers stop generating when the client goes)."""
+        finish, pieces, tokens, size = "", 0, 0, 0
+        try:
+            kind = stream.response.headers.get("content-type", "")
+            if "text/event-stream" not in kind:
+                return self._whole(stream.response.read(), watch)
+            for chunk in stream:
+                usage = getattr(chunk, "usage", None)
+                if usage is not None and getattr(usage, "completion_tokens", None):
+                    tokens = usage.completion_tokens
+                choices = getattr(chunk, "choices", None) or []
+                if not choices:
+                    continue
+                choice = choices[0]
+                piece = (choice.delta.content if choice.delta is not None else None) or ""
+                if piece:
+                    pieces += 1
+                    size += len(piece.encode())
+                    if size > MAX_ANSWER_BYTES:
+                        raise self._openai.OpenAIError(_too_large())
+                    if watch.feed(piece):
+                        break
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+        finally:
+            stream.close()
+        tokens = tokens or pieces  # the servers send one token a piece
+        if not watch.text and not finish:
+            raise _Unreadable("the server's answer holds no completion")
+        if watch.runaway:
+            return _Answer(watch.text, "runaway", tokens, runaway=watch.runaway)
+        if watch.complete:
+            return _Answer(watch.text[: (watch.end or 0) + 1], "stop", tokens, complete=True)
+        return _Answer(watch.text, finish, tokens, complete=finish == "stop")
+
+    def _whole(self, body: bytes, watch: AnswerWatch) -> _Answer:
+        """An answer from a server that does not stream: one chat completion."""
+        data = json.loads(body)
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not choices or not isinstance(choices[0], dict):
+            raise _Unreadable("the server's answer holds no completion")
+        message = choices[0].get("message") or {}
+        content = message.get("content") if isinstance(message, dict) else None
+        content = content if isinstance(content, str) else ""
+        finish = str(choices[0].get("finish_reason") or "")
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        tokens = usage.get("completion_tokens") if isinstance(usage.get("completion_tokens"), int) else 0
+        watch.feed(content)
+        if watch.runaway:
+            return _Answer(content, "runaway", tokens or len(content) // 4, runaway=watch.runaway)
+        return _Answer(content, finish, tokens or len(content) // 4, complete=finish == "stop")
 
     def _say(self, error: Exception) -> str:
         """What went wrong, on one line, never with the key in it."""
@@ -642,3 +795,20 @@ class LlmSummarizer(Summarizer):
         if self._secret:
             text = text.replace(self._secret, "***")
         return text
+
+
+def _retried(error: Any) -> bool:
+    """Whether the SDK would retry an HTTP error (its own rule)."""
+    status = getattr(error, "status_code", 0) or 0
+    return status in (408, 409, 429) or status >= 500
+
+
+def _wait_before_retry(error: Any) -> None:
+    """Half a second, the SDK's first wait, or what `Retry-After` asks (at most a minute)."""
+    response = getattr(error, "response", None)
+    asked = response.headers.get("retry-after", "") if response is not None else ""
+    try:
+        seconds = float(asked)
+    except ValueError:
+        seconds = 0.5
+    time.sleep(min(max(seconds, 0.0), 60.0))
