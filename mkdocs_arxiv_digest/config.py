@@ -201,6 +201,14 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     runaway answer go on. An answer cut off at this length is asked for once
     more with twice the room, but never more than 4,096 tokens."""
 
+    stream = c.Type(bool, default=False)
+    """Stream each answer and stop reading it once its JSON object is complete
+    or it runs away (the same span over and over, or a field far past its
+    size): the server stops writing it, instead of going on to `max_tokens`.
+    Off by default: llama-cpp-python 0.3.36's server crashed (a segmentation
+    fault) on every streamed request here. Answers read whole are checked
+    for a runaway the same way once they are in."""
+
     response_format = c.Choice(
         ("auto", "probe", "json_schema", "json_object_schema", "json_object", "text"), default="auto"
     )

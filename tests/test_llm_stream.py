@@ -20,7 +20,7 @@ from mkdocs_arxiv_digest.summarize.watch import AnswerWatch
 
 def test_a_looping_answer_is_stopped_early_and_asked_again_with_a_fresh_chance(site: Site, model: FakeOpenAI) -> None:
     site.page("index.md", PAPERS[:2])
-    use_model(site, model, concurrency=1)
+    use_model(site, model, concurrency=1, stream=True)
     model.ok()  # the first paper's answer is complete: its length is what a retry is given
     # The second loops inside its TL;DR until max_tokens: 1,536 tokens, 15 s at this pace.
     model.fail(loop="the the model ", pace=0.01)
@@ -62,7 +62,7 @@ def test_a_loop_with_nothing_known_is_asked_again_with_the_same_room(site: Site,
     assert [r.json["max_tokens"] for r in model.requests] == [1536, 1536, 1536]
     assert [r.json.get("seed") for r in model.requests] == [None, 1, 2]
     warned = [w for w in result.warnings if "Summaries from" in w]
-    assert len(warned) == 1 and "the answer ran away: it repeated '" in warned[0], warned
+    assert len(warned) == 1 and "the answer ran away after " in warned[0], warned
 
 
 def test_a_complete_json_object_ends_reading_even_if_the_server_goes_on(site: Site, model: FakeOpenAI) -> None:
@@ -72,7 +72,7 @@ def test_a_complete_json_object_ends_reading_even_if_the_server_goes_on(site: Si
 
     model.responder = chatty
     site.page("index.md", PAPERS[:2])
-    use_model(site, model, concurrency=1)
+    use_model(site, model, concurrency=1, stream=True)
     model.fail(pace=0.005, times=2)
     started = time.monotonic()
     result = site.build(strict=True)
@@ -90,7 +90,7 @@ def test_a_stream_that_trickles_ends_at_the_deadline(site: Site, model: FakeOpen
     # The headers at once, then a token every 0.5 s: every read succeeds, the answer takes a minute.
     model.fail(pace=0.5, times=8)
     site.page("index.md", PAPERS[:2])
-    use_model(site, model, timeout=1, retries=1)
+    use_model(site, model, timeout=1, retries=1, stream=True)
     started = time.monotonic()
     result = site.build()
     took = time.monotonic() - started

@@ -440,6 +440,7 @@ class LlmSummarizer(Summarizer):
         temperature: float = 0.2,
         max_tokens: int = 1536,
         response_format: str = "auto",
+        stream: bool = False,
     ) -> None:
         # Found now, imported by the first summary: importing the SDK takes about a
         # second, which then overlaps with fetching from arXiv instead of delaying it.
@@ -471,6 +472,7 @@ class LlmSummarizer(Summarizer):
             "max_retries": retries,
         }
         self._retries = retries
+        self.stream = stream
         self._client: Any = None
         self._longest = 0
         """Tokens of the longest complete answer this server and model gave (0: none known)."""
@@ -580,7 +582,7 @@ class LlmSummarizer(Summarizer):
             if self._secret and self._secret in content:
                 content = content.replace(self._secret, "***")  # never let the key reach a page
             if answer.runaway:
-                problem = f"the answer ran away: {answer.runaway}; it was stopped after {answer.tokens} tokens"
+                problem = f"the answer ran away after {answer.tokens} tokens: {answer.runaway}"
             else:
                 try:
                     data = parse_answer(content)
@@ -684,7 +686,7 @@ class LlmSummarizer(Summarizer):
                     messages=messages,
                     temperature=fresh.get("temperature", self.temperature),
                     max_tokens=max_tokens,
-                    stream=True,
+                    **({"stream": True} if self.stream else {}),
                     **extra,
                 )
                 with self._lock:
@@ -692,6 +694,8 @@ class LlmSummarizer(Summarizer):
                         self._worked_at = time.time()
                 self._settled.set()
                 reading = True
+                if not self.stream:
+                    return _whole_answer(response, AnswerWatch(abstract))
                 return self._read(response, AnswerWatch(abstract))
             except openai.APIStatusError as error:
                 if mode != "text" and _about_format(error):
@@ -812,3 +816,18 @@ def _wait_before_retry(error: Any) -> None:
     except ValueError:
         seconds = 0.5
     time.sleep(min(max(seconds, 0.0), 60.0))
+
+
+def _whole_answer(response: Any, watch: AnswerWatch) -> _Answer:
+    """An answer read whole (`stream: false`), checked for a runaway all the same."""
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise _Unreadable("the server's answer holds no completion")
+    content = choices[0].message.content or ""
+    finish = choices[0].finish_reason or ""
+    usage = getattr(response, "usage", None)
+    tokens = getattr(usage, "completion_tokens", None) or len(content) // 4
+    watch.feed(content)
+    if watch.runaway:
+        return _Answer(content, "runaway", tokens, runaway=watch.runaway)
+    return _Answer(content, finish, tokens, complete=finish == "stop")
