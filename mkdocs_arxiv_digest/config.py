@@ -198,16 +198,16 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     one-sentence TL;DRs, the abstract in the page's language, up to 7 takeaways,
     5 short structured parts and 6 keywords) come to about 600–1,300 tokens, the
     most for a long abstract translated; 1,536 leaves room without letting a
-    runaway answer go on. An answer cut off at this length is asked for once
-    more with twice the room, but never more than 4,096 tokens."""
+    runaway answer go on. A retry after an answer cut off or run away gets the
+    room the longest complete answer took, half again (twice this, before one
+    is known), never more than 4,096 tokens."""
 
-    stream = c.Type(bool, default=False)
+    stream = c.Type(bool, default=True)
     """Stream each answer and stop reading it once its JSON object is complete
     or it runs away (the same span over and over, or a field far past its
-    size): the server stops writing it, instead of going on to `max_tokens`.
-    Off by default: llama-cpp-python 0.3.36's server crashed (a segmentation
-    fault) on every streamed request here. Answers read whole are checked
-    for a runaway the same way once they are in."""
+    size): the server stops writing it instead of going on to `max_tokens`.
+    Set `false` for a server that cannot stream; answers read whole are
+    checked for a runaway the same way once they are in."""
 
     response_format = c.Choice(
         ("auto", "probe", "json_schema", "json_object_schema", "json_object", "text"), default="auto"

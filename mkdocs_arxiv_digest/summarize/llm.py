@@ -440,7 +440,7 @@ class LlmSummarizer(Summarizer):
         temperature: float = 0.2,
         max_tokens: int = 1536,
         response_format: str = "auto",
-        stream: bool = False,
+        stream: bool = True,
     ) -> None:
         # Found now, imported by the first summary: importing the SDK takes about a
         # second, which then overlaps with fetching from arXiv instead of delaying it.
@@ -573,7 +573,7 @@ class LlmSummarizer(Summarizer):
         problem = ""
         for attempt in range(1, 4):
             try:
-                answer = self._complete(messages, max_tokens, schema, len(paper.abstract), fresh)
+                answer = self._complete(messages, max_tokens, schema, (len(paper.abstract), len(paper.title)), fresh)
             except _Unreadable as error:
                 problem = str(error)
                 continue
@@ -618,7 +618,7 @@ class LlmSummarizer(Summarizer):
         messages: list[dict[str, str]],
         max_tokens: int,
         schema: dict[str, Any],
-        abstract: int,
+        sizes: tuple[int, int],
         fresh: dict[str, Any],
     ) -> _Answer:
         """One answer. Until the server has answered one request with anything
@@ -634,19 +634,19 @@ class LlmSummarizer(Summarizer):
                 raise SummaryError(self._unreachable[1])
             else:
                 try:
-                    return self._ask(messages, max_tokens, schema, abstract, fresh, probe=True)
+                    return self._ask(messages, max_tokens, schema, sizes, fresh, probe=True)
                 except SummaryError as error:
                     if getattr(error, "unreachable", False):
                         self._unreachable = (time.monotonic(), str(error))
                     raise
-        return self._ask(messages, max_tokens, schema, abstract, fresh)
+        return self._ask(messages, max_tokens, schema, sizes, fresh)
 
     def _ask(
         self,
         messages: list[dict[str, str]],
         max_tokens: int,
         schema: dict[str, Any],
-        abstract: int,
+        sizes: tuple[int, int],
         fresh: dict[str, Any],
         probe: bool = False,
     ) -> _Answer:
@@ -695,8 +695,8 @@ class LlmSummarizer(Summarizer):
                 self._settled.set()
                 reading = True
                 if not self.stream:
-                    return _whole_answer(response, AnswerWatch(abstract))
-                return self._read(response, AnswerWatch(abstract))
+                    return _whole_answer(response, AnswerWatch(*sizes))
+                return self._read(response, AnswerWatch(*sizes))
             except openai.APIStatusError as error:
                 if mode != "text" and _about_format(error):
                     with self._lock:

@@ -20,13 +20,14 @@ LOOP_COPIES = 3
 LOOP_PERIOD = 400
 """The longest span looked for."""
 
-FIELD_CHARS = 1000
-"""The most characters of one string (a TL;DR, a takeaway, a keyword): the
-schema asks for one or two sentences."""
+FIELD_CHARS = 4000
+"""The most characters of one string (a TL;DR, a takeaway, a keyword), plus
+twice the title's (which any of them may quote): the schema asks for one or
+two sentences."""
 
 ABSTRACT_FACTOR = 3
 """The translated abstract may be this many times the original's characters
-(at least `4 × FIELD_CHARS`)."""
+(at least `FIELD_CHARS`)."""
 
 KEY_CHARS = 100
 """The most characters of a field's name."""
@@ -39,12 +40,13 @@ class AnswerWatch:
     """Fed the answer piece by piece (`feed`), says when to stop reading:
     `complete` (the object's closing brace is at `end`) or `runaway` (why)."""
 
-    def __init__(self, abstract_chars: int = 0) -> None:
+    def __init__(self, abstract_chars: int = 0, title_chars: int = 0) -> None:
         self.text = ""
         self.end: int | None = None
         """Where the top-level object closed, once it has."""
         self.runaway = ""
-        self._abstract = max(4 * FIELD_CHARS, ABSTRACT_FACTOR * abstract_chars)
+        self._field_chars = FIELD_CHARS + 2 * title_chars
+        self._abstract = max(FIELD_CHARS, ABSTRACT_FACTOR * abstract_chars) + 2 * title_chars
         self._stack: list[str] = []
         self._items: list[int] = []
         self._in_string = self._escape = self._is_key = self._expect_key = False
@@ -98,7 +100,7 @@ class AnswerWatch:
                 if self._length > KEY_CHARS:
                     self.runaway = f"a field's name ran past {KEY_CHARS} characters"
             else:
-                limit = self._abstract if self._field == "abstract" else FIELD_CHARS
+                limit = self._abstract if self._field == "abstract" else self._field_chars
                 if self._length > limit:
                     self.runaway = f"its {self._field or 'text'!r} ran past {limit:,} characters"
             return
