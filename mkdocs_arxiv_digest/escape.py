@@ -70,7 +70,7 @@ def split_math(text: str) -> list[str]:
 # than as TeX's usual tokens, which is how this module reads them: `\verb`
 # (whose delimiter may be a backslash), the macro definitions (whose
 # parameters may end at any character, or alias a command dropped here) and
-# mhchem's `\\ce` and `\\pu` (whose TeX, spliced back into the input, can end
+# mhchem's `\ce` and `\pu` (whose TeX, spliced back into the input, can end
 # on a command name that joins the letters after it).
 _MARKUP_COMMANDS = {
     **dict.fromkeys(["href", "class", "cssId", "style", "data"], "d"),
