@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 
@@ -185,11 +186,14 @@ def test_overlong_text_from_the_api_is_cut_with_a_warning_and_the_page_builds(si
     result = site.build()
 
     assert result.error is None
-    assert result.warnings == [
-        f"arxiv-digest: the arXiv API at {arxiv_api.url}: text longer than 20,000 characters was cut to its first "
-        "20,000, in 2501.19901v1 (title of 28,021 characters, abstract of 1,000,026 characters, "
-        "author name of 30,000 characters)"
-    ]
+    # The lengths as the arxiv package hands the text over: its older versions strip the trailing space.
+    (warning,) = result.warnings
+    assert re.fullmatch(
+        re.escape(f"arxiv-digest: the arXiv API at {arxiv_api.url}: text longer than 20,000 characters was cut to ")
+        + r"its first 20,000, in 2501\.19901v1 \(title of 28,02[01] characters, abstract of 1,000,02[56] characters, "
+        r"author name of 30,000 characters\)",
+        warning,
+    ), warning
     content = site.content()
     assert "Heat-bath random walks" in content, "the other paper is untouched"
     assert "and on and on a…" in content and "On. On. On…" in content and "JJJJ…" in content

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import KEY, Site
 from fake_arxiv import FakeArxiv
-from fake_openai import FakeOpenAI
+from fake_openai import FakeOpenAI, default_content
 
 PAPERS = [
     "0804.0970", "0807.2873", "1005.5383", "1009.3186", "1106.3680", "1201.4869", "1202.4527", "1205.1866",
@@ -421,7 +421,8 @@ def test_an_answer_larger_than_64_kb_is_not_read_and_the_paper_gets_the_extracti
     use_model(site, model, concurrency=1)
     # A server that ignores max_tokens and goes on: 100 KB of answer, valid JSON and all.
     runaway = json.dumps({"id": PAPERS[0], "tldr": "On and on. " * 9000})
-    model.fail(content=runaway)
+    # The first paper's answer, however often it is asked for.
+    model.responder = lambda body: runaway if PAPERS[0] in json.dumps(body) else default_content(body)
 
     result = site.build()
 
@@ -432,11 +433,14 @@ def test_an_answer_larger_than_64_kb_is_not_read_and_the_paper_gets_the_extracti
         f"fake-model at {model.url} failed for 1 paper(s): the server's answer is larger than 64 KB, more than any "
         "summary takes; it was not read further." in warned[0]
     )
-    assert model.calls == 2, "not asked again: the same answer would come"
+    # Not asked again: the same answer would come. Older SDKs (1.55 among them) retry an
+    # error raised while an answer is read (`retries: 2`), then let it be reported as it was.
+    assert model.calls in (2, 2 + 2)
     # Asked uncompressed: the bytes counted are the bytes held.
     assert all(request.headers.get("Accept-Encoding") == "identity" for request in model.requests)
     content = site.content()
     failed_id = PAPERS[0] if PAPERS[0] in warned[0] else PAPERS[1]
     assert "On and on." not in content
     assert entry(content, failed_id).count("<strong>TL;DR</strong>") == 1  # the extractive one
+    model.responder = None  # the server mends its ways
     assert site.build(strict=True).error is None, "asked again next build, and answered"

@@ -610,6 +610,11 @@ class LlmSummarizer(Summarizer):
                         continue  # another thread stepped down meanwhile
                 raise SummaryError(self._say(error)) from None
             except openai.APIConnectionError as error:  # timeouts too
+                cause = error.__cause__
+                if isinstance(cause, openai.OpenAIError) and not isinstance(cause, openai.APIError):
+                    # Ours, raised while the answer was read (too large, or closed): older SDKs
+                    # (1.55 among them) wrap it, after their retries; later ones let it through.
+                    raise SummaryError(str(cause)) from None
                 failure = SummaryError(self._say(error))
                 if isinstance(error, openai.APITimeoutError):
                     self._settled.set()  # the server took the request and was slow with it
