@@ -117,7 +117,14 @@ def test_stopping_while_a_paper_arrives_ends_at_once(tmp_path: Path, monkeypatch
         return cached(key)
 
     monkeypatch.setattr(cache, "summary", slow)
-    arriving = threading.Thread(target=pipeline._paper_ready, args=(ids[3], Lookup(papers[ids[3]])), daemon=True)
+
+    def arrive() -> None:  # as the fetch thread does, which closes its own connection to the cache
+        try:
+            pipeline._paper_ready(ids[3], Lookup(papers[ids[3]]))
+        finally:
+            cache.release_thread()
+
+    arriving = threading.Thread(target=arrive, daemon=True)
     arriving.start()
     assert looked_up.wait(5)
     stopping = threading.Thread(target=summarizers.close, daemon=True)
