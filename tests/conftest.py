@@ -242,3 +242,15 @@ def site(tmp_path: Path, arxiv_api: FakeArxiv) -> Site:
 
 def ids_requested(server: FakeArxiv) -> list[list[str]]:
     return [request.id_list for request in server.requests]
+
+
+def announced(site: Site, feed: Any, arxiv_api: Any, days: dict[Any, list[Any]]) -> Site:
+    """`site` reading `feed`, which announces `days` (date: feed items), each
+    paper also known to the fake arXiv API."""
+    for day, items in days.items():
+        feed.announce(day, items)
+        for item in items:
+            arxiv_api.add_paper(item.id, title=item.title, summary=item.abstract)
+    site.configure(listing_url=feed.url)
+    site.write_config()
+    return site

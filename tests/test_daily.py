@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Site
+from conftest import Site, announced
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem
 from mkdocs_arxiv_digest.cli import main
@@ -42,13 +42,7 @@ DAYS = {
 
 @pytest.fixture
 def daily_site(site: Site, feed: FakeFeed, arxiv_api: FakeArxiv) -> Site:
-    for day, items in DAYS.items():
-        feed.announce(day, items)
-        for item in items:
-            arxiv_api.add_paper(item.id, title=item.title, summary=item.abstract)
-    site.configure(listing_url=feed.url)
-    site.write_config()
-    return site
+    return announced(site, feed, arxiv_api, DAYS)
 
 
 def run(site: Site, *args: str) -> int:
