@@ -256,11 +256,12 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
 
     enabled = c.Type(bool, default=True)
     """Whether the plugin does anything. With `false` the site builds as if the
-    plugin were not listed: pages keep their `arxiv:` front matter, which
-    nothing reads, and get no digest; nothing is fetched or summarized, the
+    plugin were not listed: pages keep their `arxiv:` front matter, which is
+    ignored, and get no digest; nothing is fetched or summarized, the
     cache is not opened, no `.bib`, JSON or feed file is written, and the
     plugin's fetching, caching and model code is not even imported. The other
-    options are still checked. Read it from the environment to switch the
+    options are still checked, for their types and values, when MkDocs loads
+    the configuration. Read it from the environment to switch the
     plugin off for quick local builds, for example
     `enabled: !ENV [ARXIV_DIGEST_ENABLED, true]` and then
     `ARXIV_DIGEST_ENABLED=false mkdocs serve`. The
