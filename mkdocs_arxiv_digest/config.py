@@ -232,6 +232,7 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
 
 
 SECTIONS: dict[str, tuple[str, str]] = {
+    "enabled": ("Switching the plugin off", ""),
     "cache_dir": ("Fetching and caching", ""),
     "language": ("What the digest shows", ""),
     "layout": (
@@ -252,6 +253,20 @@ nearest of these above it in `ArxivDigestConfig`."""
 
 class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     """The options under `arxiv-digest:` in `mkdocs.yml`, in the order of the reference."""
+
+    enabled = c.Type(bool, default=True)
+    """Whether the plugin does anything. With `false` the site builds as if the
+    plugin were not listed: pages keep their `arxiv:` front matter, which is
+    ignored, and get no digest; nothing is fetched or summarized, the
+    cache is not opened, no `.bib`, JSON or feed file is written, and the
+    plugin's fetching, caching and model code is not even imported. The other
+    options are still checked, for their types and values, when MkDocs loads
+    the configuration. Read it from the environment to switch the
+    plugin off for quick local builds, for example
+    `enabled: !ENV [ARXIV_DIGEST_ENABLED, true]` and then
+    `ARXIV_DIGEST_ENABLED=false mkdocs serve`. The
+    [guard](usage.md#other-programs-that-build-mkdocs-sites), if listed,
+    lets such a build through."""
 
     cache_dir = c.Dir(default=".cache/plugin/arxiv-digest")
     """The folder where fetched metadata and summaries are kept from one build to

@@ -8,7 +8,7 @@ import os
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import yaml
 from mkdocs.config.defaults import MkDocsConfig
@@ -18,8 +18,10 @@ from mkdocs.utils.meta import get_data
 
 import mkdocs_arxiv_digest as package
 
-from .cache import Cache
 from .ids import PageSpec, front_matter_text, near_misses, parse_spec, read_front_matter, spec_from_dict, spec_to_dict
+
+if TYPE_CHECKING:
+    from .cache import Cache  # imported by the plugin's events, only when it is enabled
 
 # A cheap test before YAML is parsed: the key in any spelling YAML allows
 # (quoted, in a flow mapping), and the near misses that get a warning.

@@ -15,6 +15,11 @@ Event priorities, where the order among plugins matters:
 The feed (`feed.py`) is a file added in `on_files` and filled in `on_env`,
 once every page's digest is made and before MkDocs writes the site's files:
 `mkdocs build` and `mkdocs serve` write it like any other file.
+
+With `enabled: false` every event that does work returns at its first line
+(those that close things find nothing open), and the modules that do the work
+(the cache with diskcache, the pipeline, the arXiv and model clients, the
+templates) are imported only by the events of an enabled build.
 """
 
 from __future__ import annotations
@@ -31,23 +36,22 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_build_datetime
 
 from . import guard
-from .cache import Cache
 from .config import ArxivDigestConfig
-from .digest import Digests, place
 from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
-from .pages import PageReader, SiteOutputs, built_pages
-from .pipeline import Pipeline, Stats
+from .pages import PageReader
 from .render import Renderer
 from .resources import Resources
-from .settings import Settings
-from .snapshot import Snapshot
 from .summarize import Summarizers
 
 if TYPE_CHECKING:
     from .background import Background
+    from .cache import Cache
+    from .digest import Digests
     from .feed import PageRecord
     from .fetch import ArxivApi
+    from .pipeline import Pipeline, Stats
+    from .settings import Settings
     from .sources import Sources
 
 log = get_plugin_logger("arxiv-digest")
@@ -86,7 +90,15 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     @event_priority(-50)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        guard.plugin_ran()
+        guard.plugin_ran()  # switched off by the user is not skipped by the host: no guard error
+        if not self.config.enabled:
+            self._settings = None
+            self._kept.close()  # what a rebuild before, with the plugin on, kept open
+            return config
+        from .cache import Cache
+        from .digest import Digests
+        from .settings import Settings
+
         settings = self._settings = Settings.load(self.config, config)
         # A cache that cannot be written is read, and new results are kept in memory.
         cache = self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir), Cache.close)
@@ -117,6 +129,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         return config
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        if not self.config.enabled:
+            return server
         if self.config.custom_templates:
             server.watch(self.config.custom_templates)
         background = self._kept.peek("background")
@@ -128,6 +142,12 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     @event_priority(-110)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        if not self.config.enabled:
+            return files
+        from .pages import SiteOutputs, built_pages
+        from .pipeline import Pipeline
+        from .snapshot import Snapshot
+
         settings, cache = self._ready()
         self._specs, self._bib_files, self._json_files, self._feed_pages = {}, {}, {}, []
         outputs = SiteOutputs(files, config)
@@ -174,6 +194,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     @event_priority(10)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if not self.config.enabled:
+            return markdown
         spec = self._specs.get(page.file.src_uri)
         if spec is None or self._pipeline is None or self._digests is None or self._settings is None:
             return markdown
@@ -215,14 +237,20 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 json_file.content_string = papers_json(record, json_url=json_file.url, site_url=config.site_url)
         if self._settings.tags and made.papers:
             page.meta["tags"] = made.tags(page.meta.get("tags"), self._settings.tags)
+        from .digest import place
+
         return place(markdown, made.markdown) if made.markdown else markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if not self.config.enabled:
+            return html
         if "title" not in page.meta and (title := page_title(html, page.toc)) is not None:
             page.title = title  # the paper's title as plain text, not its TeX
         return html
 
     def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        if not self.config.enabled:
+            return env
         feed = self._settings.feed if self._settings else None
         if self._feed_file is None or feed is None:
             return env
@@ -246,6 +274,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         return env
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if not self.config.enabled:
+            return output
         if self._feed_file is not None:
             # Relative, so it is right wherever the site is viewed (a preview, a
             # mirror): Material fetches a sitemap.xml beside every alternate link.

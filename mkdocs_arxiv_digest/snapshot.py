@@ -68,7 +68,7 @@ _QUOTE = ord('"')
 def _wanted_lines(path: Path, wanted: Container[bytes]) -> Iterator[bytes]:
     """The lines of the file whose `id` may be wanted. The file is read in
     blocks, and a line's ID is read where arXiv's dump puts it, first, without
-    decoding or copying the line (docs/benchmarks.md has what this bought);
+    decoding or copying the line (CHANGELOG.md has what this bought);
     a line written any other way is searched whole."""
     tail = b""
     with path.open("rb") as file:
