@@ -16,7 +16,8 @@ Three measures, each with the first sentence of the abstract as a baseline besid
 
 The held-out set and CSAbstruct come with their own sentences. The TL;DR is chosen from the
 abstract they make when joined, with this plugin's splitter, so it is matched back to the
-reference sentence that contains it or that it contains, with whitespace collapsed (the
+reference sentence that contains it or that it contains, with whitespace collapsed and case
+folded (the
 longest, when it contains several); a TL;DR that matches no reference sentence is a miss.
 
     python scripts/tldr_accuracy.py [--heldout DIR] [--csabstruct DIR]
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs_arxiv_digest.records import Paper
-from mkdocs_arxiv_digest.summarize.extractive import ExtractiveSummarizer, sentences
+from mkdocs_arxiv_digest.summarize.extractive import ExtractiveSummarizer, sentences, without_connective
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 LABELS = FIXTURES / "tldr-labels.jsonl"
@@ -72,12 +73,13 @@ def tldr(reference: list[str]) -> str:
 
 
 def _collapse(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(text.split()).casefold()
 
 
 def match(chosen: str, reference: list[str]) -> int | None:
     """The reference sentence the chosen one is: the one that contains it or that it
-    contains, once whitespace is collapsed. When this plugin's splitter joined sentences
+    contains, once whitespace is collapsed and case folded; a TL;DR shown without its
+    opening connective ("We also show" as "We show") matches the sentence that has it. When this plugin's splitter joined sentences
     the reference keeps apart, the longest of them (the one that makes most of the TL;DR).
     None when it matches no sentence: the splitter cut one the reference keeps whole and
     the TL;DR is a part that does not match, or the TL;DR was rewritten."""
@@ -86,9 +88,10 @@ def match(chosen: str, reference: list[str]) -> int | None:
         return None
     found = []
     for index, sentence in enumerate(reference):
-        other = _collapse(sentence)
-        if other and (text in other or other in text):
-            found.append((len(other), -index))
+        for other in {_collapse(sentence), _collapse(without_connective(sentence))}:
+            if other and (text in other or other in text):
+                found.append((len(other), -index))
+                break
     return -max(found)[1] if found else None
 
 
@@ -115,7 +118,8 @@ def _share(hits: int, total: int) -> str:
 
 
 def extractive(found: list[str]) -> int:
-    return found.index(tldr(found))
+    chosen = match(tldr(found), found)
+    return -1 if chosen is None else chosen
 
 
 def first(found: list[str]) -> int:
