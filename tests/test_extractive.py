@@ -207,6 +207,10 @@ def test_a_connective_lowers_the_contribution_but_does_not_rule_it_out() -> None
     assert tldr == "We present a linear-time colouring algorithm for sparse graphs."
     tldr, _ = _summary(BACKGROUND + "However, we find that greedy colouring is optimal on random sparse graphs.")
     assert tldr == "We find that greedy colouring is optimal on random sparse graphs."
+    tldr, _ = _summary(
+        BACKGROUND + "Specifically, we first present a linear-time colouring algorithm for sparse graphs."
+    )
+    assert tldr == "We present a linear-time colouring algorithm for sparse graphs."
 
 
 def test_a_sentence_without_connective_still_wins_over_an_equal_one_with_it() -> None:

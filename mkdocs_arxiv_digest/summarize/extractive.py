@@ -352,8 +352,14 @@ class ExtractiveSummarizer(Summarizer):
 
 
 def without_connective(sentence: str) -> str:
-    """The sentence without its opening connective: "We then present X" is "We present X",
-    "Based on this analysis, we propose X" is "We propose X"."""
+    """The sentence without its opening connectives: "We then present X" is "We present X",
+    "Based on this analysis, we propose X" is "We propose X", "Specifically, we first
+    propose X" is "We propose X"."""
+    shorter = _without_one_connective(sentence)
+    return shorter if shorter == sentence else without_connective(shorter)
+
+
+def _without_one_connective(sentence: str) -> str:
     text = sentence.lstrip("\"'([")
     found = _CONNECTIVE.match(text)
     if not found:
