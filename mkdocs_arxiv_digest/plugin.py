@@ -37,9 +37,9 @@ from mkdocs.utils import get_build_datetime
 
 from . import guard
 from .config import ArxivDigestConfig
+from .frontmatter import PageReader
 from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
-from .pages import PageReader
 from .render import Renderer
 from .resources import Resources
 from .summarize import Summarizers
@@ -142,7 +142,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         if not self.config.enabled:
             return files
-        from .pages import SiteOutputs, built_pages
+        from .frontmatter import built_pages
+        from .pages import SiteOutputs
         from .pipeline import Pipeline
         from .snapshot import Snapshot
 
