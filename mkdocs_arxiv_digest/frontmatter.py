@@ -292,7 +292,9 @@ def _validated(kind: type[base.Config], value: dict[Any, Any]) -> tuple[base.Con
 
 
 def parse_spec(value: Any) -> PageSpec:
-    """Read the value of a page's `arxiv:` key. Problems are collected, never raised."""
+    """Read the value of a page's `arxiv:` key. Problems are collected, never
+    raised. One thread at a time: as in MkDocs' own configs, the option types
+    are shared by every page's config and hold its problems while it is read."""
     spec = PageSpec()
     if not isinstance(value, dict) or "id" in value:
         value = {"ids": [None] if value is None else value}
