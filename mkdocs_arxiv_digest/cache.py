@@ -56,9 +56,10 @@ def _spread(base: str) -> float:
 
 FOLDER_FORMAT = 1
 FOLDER_FORMAT_KEY = "folder-format"
-"""What a cache folder holds besides its rows, stored under `FOLDER_FORMAT_KEY`:
-a folder without it was last opened by a version before 0.2 (or is new), and
-is brought up to date once (see `Cache._update_folder`)."""
+"""The version of what a cache folder holds besides its database, kept in the
+row `FOLDER_FORMAT_KEY`. A folder without that row (a new one, or one last
+opened by a version that did not write it) is checked once for what older
+versions left there (see `Cache._update_folder`)."""
 
 
 class _Packed(str):
@@ -357,8 +358,8 @@ class Cache:
     def _update_folder(self, store: diskcache.Cache) -> None:
         """Bring a cache folder last opened by an older version up to date, once:
         versions before 0.2 kept compiled templates (marshalled code) in it,
-        which are code, so they are removed unread. The folder's `FOLDER_FORMAT`
-        row then says it is done."""
+        which are code, so they are removed unread. The `FOLDER_FORMAT_KEY` row
+        then says it is done."""
         folder = self.directory / "templates"
         if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)

@@ -1,12 +1,12 @@
 """The papers of digest pages as an Atom feed and as a JSON file per page.
 
 Pure functions over records: `outputs.py` hands over what each page showed
-(`PageRecord`) and writes what comes back into the site's files. Everything in a paper or a summary
-is outside text. In the feed it is plain text (`type="text"`, TeX spans
-reduced by `plain_text`), placed by ElementTree's serializer, which escapes it
-for XML; characters XML 1.0 cannot hold are dropped first, since the
-serializer writes them as they are. The only links are the ones made here:
-the site's pages and arXiv's, from validated IDs.
+(`PageRecord`) and writes what comes back into the site's files. Everything
+in a paper or a summary is outside text. In the feed it is plain text
+(`type="text"`, TeX spans reduced by `plain_text`), placed by ElementTree's
+serializer, which escapes it for XML; characters XML 1.0 cannot hold are
+dropped first, since the serializer writes them as they are. The only links
+are the ones made here: the site's pages and arXiv's, from validated IDs.
 """
 
 from __future__ import annotations
