@@ -69,7 +69,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._pipeline: Pipeline | None = None
         self._digests: Digests | None = None
         self.last_stats: Stats | None = None
-        """The figures of the last build (the benchmark reads them)."""
+        """The figures of the last build, for scripts (docs/benchmarks.md lists them)."""
 
     @property
     def front_matter_parsed(self) -> int:
