@@ -54,6 +54,14 @@ def _spread(base: str) -> float:
     return 0.75 + (zlib.crc32(base.encode()) % 1000) / 2000
 
 
+FOLDER_FORMAT = 1
+FOLDER_FORMAT_KEY = "folder-format"
+"""The version of what a cache folder holds besides its database, kept in the
+row `FOLDER_FORMAT_KEY`. A folder without that row (a new one, or one last
+opened by a version that did not write it) is checked once for what older
+versions left there (see `Cache._update_folder`)."""
+
+
 class _Packed(str):
     """A value stored as it is, not as JSON (see `_pack_digest`)."""
 
@@ -262,7 +270,6 @@ class Cache:
         self.writable = True
         """False once a write has failed: new results then live in memory only."""
         self._store: Store | None = None
-        self._drop_compiled_templates()
         self._store = self._open_any()
 
     def _open_any(self) -> Store | None:
@@ -348,14 +355,19 @@ class Cache:
         if message not in self.problems:
             self.problems.append(message)
 
-    def _drop_compiled_templates(self) -> None:
-        """Versions before 0.2 kept compiled templates (marshalled code) in the
-        cache folder; they are code, so they are removed unread."""
+    def _update_folder(self, store: diskcache.Cache) -> None:
+        """Bring a cache folder last opened by an older version up to date, once:
+        versions before 0.2 kept compiled templates (marshalled code) in it,
+        which are code, so they are removed unread. The `FOLDER_FORMAT_KEY` row
+        then says it is done."""
         folder = self.directory / "templates"
         if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)
-            if not folder.exists():
-                self.notes.append(f"removed compiled templates from {folder} unread: the cache now holds only data")
+            if folder.exists():
+                return  # tried again when next opened
+            self.notes.append(f"removed compiled templates from {folder} unread: the cache now holds only data")
+        with contextlib.suppress(sqlite3.Error, OSError):
+            store.set(FOLDER_FORMAT_KEY, _text(FOLDER_FORMAT))
 
     def _open(self, directory: Path) -> diskcache.Cache:
         # Values are stored as JSON text: readable, and never unpickled. SQLite
@@ -367,15 +379,19 @@ class Cache:
             str(directory), timeout=60, disk=DataOnlyDisk, sqlite_mmap_size=0, sqlite_cache_size=SQLITE_PAGES
         )
         try:
-            store.get("probe")  # reading once shows a corrupt database now, not mid-build
+            # Reading once shows a corrupt database now, not mid-build.
+            found = store.get(FOLDER_FORMAT_KEY)
         except DamagedEntry as damage:
             # A row someone planted, not a corrupt database: removed, as any read of one does.
-            self._damaged("probe", damage)
+            found = None
+            self._damaged(FOLDER_FORMAT_KEY, damage)
             with contextlib.suppress(sqlite3.Error, OSError):
-                store.delete("probe")
+                store.delete(FOLDER_FORMAT_KEY)
         except BaseException:
             store.close()
             raise
+        if found != _text(FOLDER_FORMAT):
+            self._update_folder(store)
         return store
 
     def release_thread(self) -> None:
@@ -650,7 +666,3 @@ class Cache:
 
     def set_json(self, key: str, value: Any) -> None:
         self._set(key, value)
-
-    def raw(self, key: str) -> Any:
-        """A stored value as it is on disk, for tests and debugging."""
-        return self._read(key)

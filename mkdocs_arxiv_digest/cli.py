@@ -21,7 +21,8 @@ import yaml
 
 from .daily import INDEX, MORE, ArchiveError, day_pages, day_text, index_text, owns_index, read_page, shown_elsewhere
 from .escape import escape_plain, title_text
-from .ids import Source, parse_spec, read_front_matter
+from .frontmatter import parse_spec, read_front_matter
+from .ids import Source
 
 if TYPE_CHECKING:
     from .fetch import ArxivApi

@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from .ids import parse_id, parse_spec, read_front_matter
+from .frontmatter import parse_spec, read_front_matter
+from .ids import parse_id
 
 INDEX = "index.md"
 MARKER = "<!-- written by mkdocs-arxiv-digest daily; edits to this page are overwritten -->"

@@ -1,12 +1,12 @@
 """The papers of digest pages as an Atom feed and as a JSON file per page.
 
-Pure functions over records: the plugin hands over what each page showed
-(`PageRecord`) and writes what comes back. Everything in a paper or a summary
-is outside text. In the feed it is plain text (`type="text"`, TeX spans
-reduced by `plain_text`), placed by ElementTree's serializer, which escapes it
-for XML; characters XML 1.0 cannot hold are dropped first, since the
-serializer writes them as they are. The only links are the ones made here:
-the site's pages and arXiv's, from validated IDs.
+Pure functions over records: `outputs.py` hands over what each page showed
+(`PageRecord`) and writes what comes back into the site's files. Everything
+in a paper or a summary is outside text. In the feed it is plain text
+(`type="text"`, TeX spans reduced by `plain_text`), placed by ElementTree's
+serializer, which escapes it for XML; characters XML 1.0 cannot hold are
+dropped first, since the serializer writes them as they are. The only links
+are the ones made here: the site's pages and arXiv's, from validated IDs.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import uuid
 import xml.etree.ElementTree as etree
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
-from html import escape
 from typing import Any
 
 from mkdocs.utils import get_relative_url
@@ -133,12 +131,6 @@ def paper_date(shown: Shown) -> dt.datetime | None:
     except ValueError:
         return None
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
-
-
-def wanted(src_uri: str, globs: Sequence[str]) -> bool:
-    """Whether a page's papers go into the feed: every page when there are no
-    globs, else a page whose path in `docs_dir` matches one (`*` matches `/` too)."""
-    return not globs or any(fnmatchcase(src_uri, glob) for glob in globs)
 
 
 _OLDEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -342,13 +334,3 @@ def papers_json(page: PageRecord, *, json_url: str, site_url: str | None) -> str
     }
     text = json.dumps(data, ensure_ascii=False, indent=2)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
-
-
-def head_link(html: str, href: str, kind: str) -> str:
-    """The page's HTML with a `<link rel="alternate">` to `href` of type `kind`
-    at the end of its `<head>`; unchanged without one."""
-    tag = f'<link rel="alternate" type="{kind}" href="{escape(href, quote=True)}">'
-    found = re.search(r"</head\s*>", html, re.IGNORECASE)
-    if found is None:
-        return html
-    return html[: found.start()] + tag + "\n" + html[found.start() :]

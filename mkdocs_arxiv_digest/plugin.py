@@ -12,7 +12,7 @@ Event priorities, where the order among plugins matters:
 - `on_page_markdown` at 10: before Material's tags plugin reads `page.meta`
   (0 up to 9.5, -50 from 9.6), so the tags added here are seen in any order.
 
-The feed (`feed.py`) is a file added in `on_files` and filled in `on_env`,
+The feed (`outputs.py`) is a file added in `on_files` and filled in `on_env`,
 once every page's digest is made and before MkDocs writes the site's files:
 `mkdocs build` and `mkdocs serve` write it like any other file.
 
@@ -24,22 +24,20 @@ templates) are imported only by the events of an enabled build.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
-from mkdocs.utils import get_build_datetime
 
 from . import guard
 from .config import ArxivDigestConfig
+from .frontmatter import PageReader
 from .headings import HeadingIds, page_title
 from .ids import ArxivId, PageSpec
-from .pages import PageReader
 from .render import Renderer
 from .resources import Resources
 from .summarize import Summarizers
@@ -48,8 +46,8 @@ if TYPE_CHECKING:
     from .background import Background
     from .cache import Cache
     from .digest import Digests
-    from .feed import PageRecord
     from .fetch import ArxivApi
+    from .outputs import BuildOutputs
     from .pipeline import Pipeline, Stats
     from .settings import Settings
     from .sources import Sources
@@ -67,23 +65,18 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         self._reader = PageReader(log.warning)
         self._settings: Settings | None = None
         self._specs: dict[str, PageSpec] = {}
-        self._bib_files: dict[str, File] = {}
-        self._json_files: dict[str, File] = {}
-        self._feed_file: File | None = None
-        self._feed_pages: list[PageRecord] = []
+        self._outputs: BuildOutputs | None = None
         self._pipeline: Pipeline | None = None
         self._digests: Digests | None = None
         self.last_stats: Stats | None = None
-        """The figures of the last build (the benchmark reads them)."""
+        """The figures of the last build, for scripts (docs/benchmarks.md lists them)."""
 
     @property
     def front_matter_parsed(self) -> int:
-        """How many times a page's front matter was parsed (the benchmark reads it)."""
+        """How many pages' front matter this plugin has parsed since it was made:
+        under `mkdocs serve` a page whose front matter is unchanged is not parsed
+        again, so a script compares the figure before and after a rebuild."""
         return self._reader.parsed
-
-    @front_matter_parsed.setter
-    def front_matter_parsed(self, value: int) -> None:
-        self._reader.parsed = value
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self._serving = command == "serve"
@@ -144,14 +137,14 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         if not self.config.enabled:
             return files
-        from .pages import SiteOutputs, built_pages
+        from .frontmatter import built_pages
+        from .outputs import BuildOutputs
         from .pipeline import Pipeline
         from .snapshot import Snapshot
 
         settings, cache = self._ready()
-        self._specs, self._bib_files, self._json_files, self._feed_pages = {}, {}, {}, []
-        outputs = SiteOutputs(files, config)
-        self._feed_file = outputs.feed(settings.feed.file) if settings.feed else None
+        self._specs = {}
+        outputs = self._outputs = BuildOutputs(files, config, settings, log.warning)
         needs: dict[ArxivId, set[str]] = {}
         sources: Sources | None = None
         for file, spec in self._reader.read_all(built_pages(files, config), cache):
@@ -163,13 +156,9 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 sources = sources or Sources(cache, None if settings.offline else self._api, settings.listing, log.info)
                 spec = sources.fill(spec)
             self._specs[file.src_uri] = spec
-            shown = [*spec.entries, *spec.updated]
-            if shown and settings.bibtex:
-                self._bib_files[file.src_uri] = outputs.beside(file, "bib")
-            if shown and settings.json:
-                self._json_files[file.src_uri] = outputs.beside(file, "json")
+            outputs.add(file, spec)
             language = settings.page_language(spec)[0]
-            for entry in shown:
+            for entry in [*spec.entries, *spec.updated]:
                 needs.setdefault(entry.id, set()).add(language)
         summarizers = self._summarizers()
         self._pipeline = Pipeline(
@@ -197,44 +186,22 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         if not self.config.enabled:
             return markdown
         spec = self._specs.get(page.file.src_uri)
-        if spec is None or self._pipeline is None or self._digests is None or self._settings is None:
+        outputs = self._outputs
+        if spec is None or outputs is None or self._pipeline is None or self._digests is None or not self._settings:
             return markdown
         where = f"Page '{page.file.src_uri}'"
         layout, problems = self._settings.page_layout(spec, self._summarizers().key)
         for problem in [*spec.problems, *problems]:
             log.warning(f"{where}: arxiv: {problem}")
-        bib = self._bib_files.get(page.file.src_uri)
-        json_file = self._json_files.get(page.file.src_uri)
-        feed = self._settings.feed
-        in_feed = feed is not None and _in_feed(page.file.src_uri, feed.pages)
-        bib_name = bib.src_uri.rsplit("/", 1)[-1] if bib else ""
         try:
-            made = self._digests.page(spec, layout, self._pipeline, bib_name, shown=in_feed or json_file is not None)
+            made = self._digests.page(
+                spec, layout, self._pipeline, outputs.bib_name(page), shown=outputs.wants_papers(page)
+            )
         except jinja2.TemplateError as error:
             raise PluginError(f"arxiv-digest: the template for page '{page.file.src_uri}' failed: {error}") from None
         for problem in made.problems:
             log.warning(f"{where}: {problem}")
-        if bib is not None:
-            bib.content_string = made.bib
-        if in_feed or json_file is not None:
-            from .feed import PageRecord, papers_json  # imported by builds that write a feed or JSON
-
-            record, problem = PageRecord.of(
-                page.file.src_uri,
-                page.url,
-                layout.language,
-                page.meta.get("date"),
-                [entry.id for entry in (*spec.entries, *spec.updated)],
-                made.shown,
-                spec.provenance,
-                [entry.id for entry in spec.updated],
-            )
-            if problem and in_feed:
-                log.warning(f"{where}: {problem}, so the feed dates its papers by their arXiv versions.")
-            if in_feed:
-                self._feed_pages.append(record)
-            if json_file is not None:
-                json_file.content_string = papers_json(record, json_url=json_file.url, site_url=config.site_url)
+        outputs.fill(page, spec, layout.language, made, config.site_url)
         if self._settings.tags and made.papers:
             page.meta["tags"] = made.tags(page.meta.get("tags"), self._settings.tags)
         from .digest import place
@@ -251,38 +218,14 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
         if not self.config.enabled:
             return env
-        feed = self._settings.feed if self._settings else None
-        if self._feed_file is None or feed is None:
-            return env
-        if not config.site_url:
-            log.warning(
-                f"feed: MkDocs' 'site_url' is not set, so the links in '{self._feed_file.dest_uri}' are relative "
-                "to the feed, and feed readers that need absolute links cannot open the papers; "
-                "set 'site_url' to the address the site is published at."
-            )
-        from .feed import atom, entries
-
-        self._feed_file.content_bytes = atom(
-            entries(self._feed_pages, feed.size),
-            feed_url=self._feed_file.url,
-            site_url=config.site_url,
-            site_name=config.site_name,
-            author=config.site_author,
-            max_authors=self._settings.max_authors if self._settings else 0,
-            built=get_build_datetime(),
-        )
+        if self._outputs is not None:
+            self._outputs.write_feed(config)
         return env
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if not self.config.enabled:
             return output
-        if self._feed_file is not None:
-            # Relative, so it is right wherever the site is viewed (a preview, a
-            # mirror): Material fetches a sitemap.xml beside every alternate link.
-            from .feed import head_link, relative_url
-
-            output = head_link(output, relative_url(self._feed_file.url, page.url), "application/atom+xml")
-        return output
+        return self._outputs.head(output, page) if self._outputs is not None else output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self._pipeline is not None:
@@ -342,12 +285,6 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
                 log.warning(cache.problems.pop(0))
             while cache.notes:
                 log.info(cache.notes.pop(0))
-
-
-def _in_feed(src_uri: str, globs: Sequence[str]) -> bool:
-    from .feed import wanted  # imported by builds that write a feed
-
-    return wanted(src_uri, globs)
 
 
 def _close_background(background: Background | None) -> None:

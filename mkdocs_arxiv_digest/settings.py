@@ -51,10 +51,8 @@ class FeedSettings(NamedTuple):
 class Settings:
     """Everything a build needs from the plugin's options and the site's config."""
 
-    root: Path
-    """The folder of `mkdocs.yml`."""
     cache_dir: Path
-    """Absolute, as MkDocs resolves the path options against `root`."""
+    """Absolute, as MkDocs resolves the path options against the folder of `mkdocs.yml`."""
     snapshot: Path | None
     offline: bool
     api: ApiSettings
@@ -92,7 +90,6 @@ class Settings:
         `api_url` is http(s), `labels` and `language` fit); what they cannot
         see is the rest of the site's config, so `cache_dir` is checked against
         `docs_dir` and `site_dir` here, raising `PluginError` with the fix."""
-        root = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
         cache_dir = Path(options.cache_dir).resolve()
         # Not an option type: a plugin's options are validated without the site's
         # config, so the option cannot know `docs_dir` and `site_dir`.
@@ -110,7 +107,6 @@ class Settings:
         math = Math.of_site(config.markdown_extensions, config.mdx_configs, avoid) if _has_math(extensions) else None
         llm = dict(options.llm)
         return cls(
-            root=root,
             cache_dir=cache_dir,
             snapshot=snapshot,
             offline=options.offline,

@@ -347,8 +347,6 @@ class Sources:
         self._make_api = api
         self.listing = listing
         self.log = log
-        self.requests = 0
-        """How many feeds and searches were asked for in this build."""
         self._done: dict[str, Resolved] = {}
 
     def resolve(self, source: Source, force: bool = False) -> Resolved:
@@ -390,7 +388,6 @@ class Sources:
         api = self._make_api()
         from .fetch import FetchError  # loaded with the client: only when asking
 
-        self.requests += 1
         if source.listing:
             url = self.listing.url + "+".join(source.listing)
             self.log(f"Reading arXiv's announcement of {'+'.join(source.listing)} from {url}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_arxiv_digest.ids import ArxivId, parse_id, parse_spec, read_front_matter
+from mkdocs_arxiv_digest.frontmatter import parse_spec, read_front_matter
+from mkdocs_arxiv_digest.ids import ArxivId, parse_id
 
 
 @pytest.mark.parametrize(
@@ -90,3 +91,12 @@ def test_a_frozen_pages_source_gives_where_its_papers_came_from_and_its_cross_li
         ["source", " cross_listed", " 7"],
     ]
     assert parse_spec({"ids": ["2401.13001v1"]}).provenance is None
+
+
+@pytest.mark.parametrize(("written", "fallback"), [({"listing": "cs.CV"}, "no limit"), ({"query": "abs:x"}, "25")])
+def test_a_count_in_digits_int_cannot_read_is_a_warning_not_a_crash(written: dict[str, str], fallback: str) -> None:
+    # "²" is a digit to str.isdigit(), but not a number int() reads.
+    spec = parse_spec({**written, "max": "²", "keywords": "diffusion"})
+    assert spec.problems == [f"max '²' is not a whole number from 1 to 2000; using {fallback}"]
+    assert spec.source is not None and spec.source.keywords == ("diffusion",)
+    assert parse_spec({**written, "max": "٣"}).source.max == 3, "digits int() reads are a number"  # type: ignore[union-attr]

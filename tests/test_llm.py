@@ -261,7 +261,7 @@ def test_cached_summaries_record_model_date_and_prompt(site: Site, model: FakeOp
     assert site.build().error is None
     cache = Cache(Path(site.root / ".cache/plugin/arxiv-digest"))
     try:
-        stored = [cache.raw(k) for k in cache._store.iterkeys() if str(k).startswith("summary:")]
+        stored = [cache.get_json(k) for k in cache._store.iterkeys() if str(k).startswith("summary:")]
     finally:
         cache.close()
     assert len(stored) == 1

@@ -523,9 +523,11 @@ def test_a_poisoned_cache_fails_a_strict_build(tmp_path: Path, hostile_model: Fa
     assert result.error is not None and not (tmp_path / "code-ran").exists()
 
 
-def test_a_pickle_under_the_caches_probe_key_is_one_warning_not_a_crash(site: Site, tmp_path: Path) -> None:
-    # The cache reads the key `probe` when it opens, to find a corrupt database
-    # before the build relies on it; a pickle planted there is a damaged row.
+def test_a_pickle_under_the_key_the_cache_reads_first_is_one_warning_not_a_crash(site: Site, tmp_path: Path) -> None:
+    # The cache reads its folder's format when it opens, which also finds a
+    # corrupt database before the build relies on it; a pickle planted there is a damaged row.
+    from mkdocs_arxiv_digest.cache import FOLDER_FORMAT_KEY
+
     site.page("index.md", ["1605.08386"])
     assert site.build(strict=True).error is None
     cache_dir = site.root / ".cache" / "plugin" / "arxiv-digest"
@@ -533,13 +535,13 @@ def test_a_pickle_under_the_caches_probe_key_is_one_warning_not_a_crash(site: Si
 
     def poison() -> None:
         with diskcache.Cache(str(cache_dir)) as store:  # diskcache's default Disk: it pickles
-            store.set("probe", _Planted(marker))
+            store.set(FOLDER_FORMAT_KEY, _Planted(marker))
 
     poison()
     result = site.build()
     assert result.error is None, result.warnings
     assert not marker.exists(), "a pickle from the cache was loaded"
-    assert len(result.warnings) == 1 and "'probe'" in result.warnings[0], result.warnings
+    assert len(result.warnings) == 1 and repr(FOLDER_FORMAT_KEY) in result.warnings[0], result.warnings
     assert "is not data (its value is a pickle)" in result.warnings[0]
     assert 'id="arxiv-1605-08386"' in site.content(), "the cached paper is still shown"
     assert site.build(strict=True).error is None, "the row was removed"
