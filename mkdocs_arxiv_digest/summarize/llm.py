@@ -4,8 +4,11 @@ chat-completions API (OpenAI, DeepSeek, Qwen, Ollama, vLLM, llama.cpp)."""
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import importlib.util
 import json
+import math
+import random
 import re
 import sys
 import threading
@@ -91,6 +94,17 @@ MAX_ANSWER_BYTES = 64 * 1024
 the `MAX_TOKENS_CAP` tokens ever asked for). An answer that goes on past it,
 from a server that ignores `max_tokens`, is not read further, and the paper
 gets the fallback summary."""
+
+FIRST_WAIT = 0.5
+"""Seconds waited before a failed request is tried again the first time;
+each later wait is twice the one before, up to `LONGEST_WAIT`, less up to
+a quarter at random (so that papers failed together are not sent together)."""
+
+LONGEST_WAIT = 8.0
+
+RETRY_AFTER_MOST = 120.0
+"""The longest `Retry-After` waited for: a server asking for longer fails the
+request at once (the limits of the openai SDK's own retries)."""
 
 MEMORY_DAYS = 30
 """How long the format a server took is remembered before it is probed again."""
@@ -267,14 +281,61 @@ def _first_line(value: Any) -> str:
     return text[:200]
 
 
+def _wait_before_retry(error: Exception, tried: int) -> float | None:
+    """Seconds to wait before trying a failed request again, after `tried`
+    retries; `None` when it is not worth trying again. Tried again: a broken
+    connection, a timeout, HTTP 408, 409, 429 and 5xx, unless the server says
+    `x-should-retry: false` (or `true` for another status). The server's
+    `Retry-After` (or `retry-after-ms`) is the wait when it asks for up to
+    `RETRY_AFTER_MOST` seconds."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    status = getattr(error, "status_code", None)
+    if status is not None:
+        said = headers.get("x-should-retry")
+        if said == "false" or (said != "true" and status not in (408, 409, 429) and status < 500):
+            return None
+    asked = _retry_after(headers)
+    if asked is not None and asked > RETRY_AFTER_MOST:
+        return None
+    if asked is not None and asked > 0:
+        return asked
+    return min(FIRST_WAIT * 2.0**tried, LONGEST_WAIT) * (1 - 0.25 * random.random())
+
+
+def _retry_after(headers: Any) -> float | None:
+    """The seconds a server's `retry-after-ms` or `Retry-After` (seconds or an HTTP date) asks for."""
+    for name, unit in (("retry-after-ms", 1000), ("retry-after", 1)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / unit
+        except ValueError:
+            continue
+        return seconds if math.isfinite(seconds) else RETRY_AFTER_MOST + 1
+    date = headers.get("retry-after")
+    try:
+        parsed = email.utils.parsedate_tz(date) if date else None
+        return float(email.utils.mktime_tz(parsed) - time.time()) if parsed else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 class _Live:
     """The deadlines of the requests under way, so that closing the summarizer
-    cuts them at once (`mkdocs serve` stopping, or its settings changed)."""
+    cuts them at once (`mkdocs serve` stopping, or its settings changed), and
+    wakes the papers waiting to try a request again."""
 
     def __init__(self) -> None:
         self.closed = False
         self._lock = threading.Lock()
         self._deadlines: set[Deadline] = set()
+        self._closing = threading.Event()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep `seconds`, or less when closed meanwhile: whether it was closed."""
+        return self._closing.wait(seconds)
 
     def add(self, deadline: Deadline) -> bool:
         with self._lock:
@@ -290,6 +351,7 @@ class _Live:
         with self._lock:
             self.closed = True
             deadlines = list(self._deadlines)
+        self._closing.set()
         for deadline in deadlines:
             deadline.expire()
 
@@ -304,10 +366,10 @@ def _deadline_client(
 ) -> Any:
     """An HTTP client for the SDK in which every request, its answer read whole,
     ends within `timeout` seconds of wall clock (see `Deadline`); past that it
-    fails as a read timeout, which the SDK retries like any other, and
+    fails as a read timeout, which is retried like any other, and
     `timed_out` is called. Connections are not kept alive, so every request's
     socket is seen being made. Once `live` is closed, requests under way end
-    and new ones fail at once, with an error the SDK does not retry.
+    and new ones fail at once, with an error that is not retried.
     `seconds()`, when given, is each request's deadline instead of `timeout`
     (which then only bounds each read)."""
     under_way = live if live is not None else _Live()
@@ -354,7 +416,7 @@ def _deadline_client(
             allowed = seconds() if seconds is not None else timeout
             deadline = Deadline(allowed)
             if not under_way.add(deadline):
-                # An OpenAIError is not retried: the paper fails now, not after backoff.
+                # An OpenAIError is not retried: the paper fails now.
                 raise openai.OpenAIError("stopped: the summarizer was closed")
 
             def trace(name: str, info: dict[str, Any]) -> None:
@@ -398,9 +460,11 @@ def _deadline_client(
 
 
 class LlmSummarizer(Summarizer):
-    """One chat-completions request per paper, through the official `openai` SDK,
-    which retries 429, 5xx and timeouts with backoff and honours `Retry-After`.
-    `timeout` bounds each try's whole answer (see `_deadline_client`)."""
+    """One chat-completions request per paper, through the official `openai` SDK.
+    A request that fails with 429, 5xx, a timeout or a broken connection is
+    tried again here, not by the SDK, after a wait that closing cuts short
+    (see `_wait_before_retry`); `timeout` bounds each try's whole answer (see
+    `_deadline_client`)."""
 
     def __init__(
         self,
@@ -441,8 +505,10 @@ class LlmSummarizer(Summarizer):
             # The SDK's and httpx's timeouts bound each read; the deadline (see
             # `_connect`) bounds the whole answer, and may be longer than `timeout`.
             "timeout": timeout * concurrency,
-            "max_retries": retries,
+            # Retried in `_ask`: the SDK's waits between tries could not be cut short by closing.
+            "max_retries": 0,
         }
+        self._retries = retries
         self._client: Any = None
         # "auto" starts with a JSON schema and steps down when the server refuses
         # it; the first request that works settles the format, for every paper.
@@ -576,6 +642,7 @@ class LlmSummarizer(Summarizer):
     def _ask(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
         client = self._connect()
         openai = self._openai
+        tried = 0  # retries of this request in this format
         while True:
             with self._lock:
                 mode = self._formats[0]
@@ -599,22 +666,31 @@ class LlmSummarizer(Summarizer):
                     **extra,
                 )
             except openai.APIStatusError as error:
-                if mode == "text" or not _about_format(error):
-                    self._settled.set()  # whatever failed, it was not the format
+                if mode != "text" and _about_format(error):
+                    # A refusal of the format is not tried again (llama-cpp-python's is a
+                    # 500): the next format is asked for at once, with retries of its own.
+                    tried = 0
+                    with self._lock:
+                        if len(self._formats) > 1 and self._formats[0] == mode:
+                            self._formats.pop(0)
+                            continue
+                        if self._formats[0] != mode:
+                            continue  # another thread stepped down meanwhile
                     raise SummaryError(self._say(error)) from None
-                with self._lock:
-                    if len(self._formats) > 1 and self._formats[0] == mode:
-                        self._formats.pop(0)
-                        continue
-                    if self._formats[0] != mode:
-                        continue  # another thread stepped down meanwhile
+                if self._again(error, tried):
+                    tried += 1
+                    continue
+                self._settled.set()  # whatever failed, it was not the format
                 raise SummaryError(self._say(error)) from None
             except openai.APIConnectionError as error:  # timeouts too
                 cause = error.__cause__
                 if isinstance(cause, openai.OpenAIError) and not isinstance(cause, openai.APIError):
                     # Ours, raised while the answer was read (too large, or closed): older SDKs
-                    # (1.55 among them) wrap it, after their retries; later ones let it through.
+                    # (1.55 among them) wrap it; later ones let it through.
                     raise SummaryError(str(cause)) from None
+                if self._again(error, tried):
+                    tried += 1
+                    continue
                 failure = SummaryError(self._say(error))
                 if isinstance(error, openai.APITimeoutError):
                     self._settled.set()  # the server took the request and was slow with it
@@ -627,6 +703,10 @@ class LlmSummarizer(Summarizer):
                 raise SummaryError(str(error)) from None
             except ValueError as error:  # a body that is not JSON escapes the SDK as it is
                 raise _Unreadable(f"the server's answer could not be read ({type(error).__name__})") from None
+            except RuntimeError:  # the HTTP client, closed just before this request was sent
+                if self._live.closed:
+                    raise SummaryError("stopped: the summarizer was closed") from None
+                raise
             if not self._worked_at:
                 self._worked_at = time.time()
             self._settled.set()
@@ -635,6 +715,17 @@ class LlmSummarizer(Summarizer):
                 raise _Unreadable("the server's answer holds no completion")
             choice = choices[0]
             return choice.message.content or "", choice.finish_reason or ""
+
+    def _again(self, error: Exception, tried: int) -> bool:
+        """Whether to send a failed request again, after `tried` retries of it:
+        then after the wait it calls for. A summarizer closed before or
+        during the wait fails the paper at once."""
+        wait = _wait_before_retry(error, tried) if tried < self._retries else None
+        if wait is None:
+            return False
+        if self._live.wait(wait):
+            raise SummaryError("stopped: the summarizer was closed") from None
+        return True
 
     def _say(self, error: Exception) -> str:
         """What went wrong, on one line, never with the key in it."""
