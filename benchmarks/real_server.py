@@ -1,4 +1,4 @@
-"""A cold build summarized by a real model server, against the fake server's floor.
+"""A cold build summarized by a real model server, against the floor of its own answer times.
 
     scripts/real_server_tests.sh --collect-only -q   # once: makes the server's venv
     ARXIV_DIGEST_LLAMA_PYTHON=~/.cache/arxiv-digest-real-server-portable/bin/python \\
@@ -7,12 +7,13 @@
 llama-cpp-python's server runs SmolLM2-135M-Instruct on 127.0.0.1 (see
 tests/llama_server.py); the site is built offline from the example snapshot,
 with the plugin's default `llm` settings (only `base_url`, `model`,
-`api_key_env` and a `budget_seconds` set). Printed: papers per minute,
-accepted answers, tokens per answer, HTTP requests (retries included) and the
-most sent at once. Then the same site is built against the fake server
-answering one request at a time, each answer taking the real server's mean
-time: its floor is papers × that time, and what the plugin adds to it shows.
-A Markdown table goes to stdout.
+`api_key_env` and a `budget_seconds` set). Printed: the build's time, the
+answers accepted, every HTTP request with its outcome (complete, cut off at
+`max_tokens` and whether it ended in a loop, refused), and the floor: the
+papers times the server's median time for a complete answer, read from its
+own log, with the build's ratio to it. Then the same site is built against
+the fake server answering one request at a time, each answer taking that
+median: what the plugin adds to the floor. A Markdown table goes to stdout.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import statistics
 import sys
 import tempfile
@@ -45,12 +47,14 @@ BUDGET = 600
 
 class Recorder:
     """Every HTTP request the SDK sends (retries too), from sending it to
-    closing its answer (streamed or whole), and what became of its answer:
-    complete, cut off at `max_tokens`, or stopped as a runaway."""
+    closing its answer, and what became of its answer: complete or cut off
+    at `max_tokens` (and then whether it ended in a loop)."""
 
     def __init__(self) -> None:
         import openai
         import openai.resources.chat.completions as chat
+
+        import mkdocs_arxiv_digest.summarize.llm as llm
 
         base = next(kind for kind in openai.DefaultHttpxClient.__mro__ if kind.__name__ == "Client")
         http = sys.modules[base.__module__.split(".")[0]]
@@ -99,39 +103,21 @@ class Recorder:
 
         def recorded(completions: Any, *args: Any, **kwargs: Any) -> Any:
             response = create(completions, *args, **kwargs)
-            choices = getattr(response, "choices", None)  # a whole answer (the code before streaming)
+            choices = getattr(response, "choices", None)
             record = getattr(here, "record", None)
             if choices and record is not None:
                 finish = choices[0].finish_reason
                 record["outcome"] = {"stop": "complete", "length": "cut"}.get(finish, finish)
                 usage = getattr(response, "usage", None)
                 record["tokens"] = getattr(usage, "completion_tokens", None)
+                loops = getattr(llm, "ends_in_a_loop", None)  # not in the code before it
+                if finish == "length" and loops is not None:  # a loop, or an answer merely long?
+                    record["loop"] = loops(choices[0].message.content or "")
+                record["request"] = {k: kwargs[k] for k in ("max_tokens", "temperature", "seed") if k in kwargs}
             return response
 
         http.HTTPTransport.handle_request = handle_request
         chat.Completions.create = recorded
-        try:
-            from mkdocs_arxiv_digest.summarize.llm import LlmSummarizer
-        except ImportError:
-            return
-        read = getattr(LlmSummarizer, "_read", None)
-        if read is not None:  # a streamed answer: what the summarizer made of it
-
-            def read_recorded(summarizer: Any, *args: Any, **kwargs: Any) -> Any:
-                answer = read(summarizer, *args, **kwargs)
-                record = getattr(here, "record", None)
-                if record is not None:
-                    record["outcome"] = (
-                        "runaway"
-                        if answer.runaway
-                        else "complete"
-                        if answer.complete
-                        else answer.finish.replace("length", "cut")
-                    )
-                    record["tokens"] = answer.tokens
-                return answer
-
-            LlmSummarizer._read = read_recorded  # type: ignore[method-assign]
 
     def _end(self, record: dict[str, Any], started: float) -> None:
         record["seconds"] = time.monotonic() - started
@@ -140,6 +126,14 @@ class Recorder:
             if record in self._active:
                 self._active.remove(record)
             self.requests.append(record)
+
+
+def server_times(log: str) -> list[tuple[int, float]]:
+    """Each completion llama-cpp-python's log reports, in order: its tokens
+    generated ("runs") and the seconds the server spent on it, from its
+    prompt to its last token (a request waiting in its queue is not counted)."""
+    found = re.findall(r"eval time =\s*[\d.]+ ms /\s*(\d+) runs.*?\n.*?total time =\s*([\d.]+) ms", log)
+    return [(int(runs), float(ms) / 1000) for runs, ms in found]
 
 
 def site(root: Path, papers: list[str], base_url: str) -> Path:
@@ -180,8 +174,18 @@ def main() -> None:
             seconds, stats = timed_build(site(root / "real", papers, url))
         requests = list(recorder.requests)
         outcomes = [r["outcome"] for r in requests]
-        # The server's own time for a complete answer: those it gave with no other request under way.
-        solo = sorted(r["seconds"] for r in requests if r["alone"] and r["outcome"] == "complete")
+        # The server's own time for each complete answer, from its log: the completion
+        # whose tokens match (the log counts one fewer when the first came with the prompt).
+        logged = server_times((root / "llama.log").read_text(errors="replace"))
+        own = []
+        for r in requests:
+            if r["outcome"] == "complete" and r["tokens"]:
+                match = next((i for i, (runs, _) in enumerate(logged) if abs(runs - r["tokens"]) <= 1), None)
+                if match is not None:
+                    r["server_seconds"] = logged.pop(match)[1]
+                    own.append(r["server_seconds"])
+        # Without the log, those given with no other request under way, timed here.
+        solo = sorted(own or (r["seconds"] for r in requests if r["alone"] and r["outcome"] == "complete"))
         median = statistics.median(solo) if solo else 0.0
         floor = len(papers) * median
         tokens = [r["tokens"] for r in requests if r["outcome"] == "complete" and r["tokens"]]
@@ -234,7 +238,8 @@ def main() -> None:
         f"{real['requests']} HTTP requests ({real['refused']} refused, {real['complete']} complete, "
         f"{real['cut_off']} cut at max_tokens, {real['runaway']} stopped as runaways, "
         f"{real['timed_out_or_broken']} cut by the deadline); {real['seconds_on_answers_not_used']} s on answers not used "
-        f"| {n} × {median:.1f} s (median complete answer, {len(solo)} alone) = {floor:.1f} s "
+        f"| {n} × {median:.1f} s (median complete answer, {len(solo)} {'in the server log' if own else 'alone'}) "
+        f"= {floor:.1f} s "
         f"| {seconds / floor if floor else float('nan'):.2f} × |"
     )
     if fake_row:

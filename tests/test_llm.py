@@ -136,6 +136,31 @@ def test_a_cut_off_answer_is_asked_again_with_more_room(site: Site, model: FakeO
     assert [r.json["max_tokens"] for r in model.requests] == [1000, 2000]
 
 
+def test_an_answer_cut_off_in_a_loop_is_asked_again_in_the_same_room_with_a_fresh_chance(
+    site: Site, model: FakeOpenAI
+) -> None:
+    """A small model looping inside a JSON string (SmolLM2-135M on
+    llama-cpp-python) loops twice as long in twice the room; another seed
+    and a warmer temperature may not loop at all."""
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model, max_tokens=1000, temperature=0.2)
+    loop = '{"id": "' + PAPERS[0] + '", "tldr": "We propose a method. ' + "The method is a method. " * 60
+    model.fail(content=loop, finish_reason="length")
+    assert site.build(strict=True).error is None
+    assert f"TLDR of {PAPERS[0]}" in site.content()
+    sent = [(r.json["max_tokens"], r.json["temperature"], r.json.get("seed")) for r in model.requests]
+    assert sent == [(1000, 0.2, None), (1000, 0.5, 1)]
+
+
+def test_unusable_answers_are_asked_again_with_fresh_seeds(site: Site, model: FakeOpenAI) -> None:
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model, temperature=0.2)
+    model.fail(content="not JSON, sorry", times=2)
+    assert site.build(strict=True).error is None
+    sent = [(r.json["max_tokens"], r.json["temperature"], r.json.get("seed")) for r in model.requests]
+    assert sent == [(1536, 0.2, None), (1536, 0.5, 1), (1536, 0.8, 2)]
+
+
 def test_cut_off_answers_never_get_more_than_the_cap(site: Site, model: FakeOpenAI) -> None:
     site.page("index.md", PAPERS[:1])
     use_model(site, model, max_tokens=3000)

@@ -87,7 +87,20 @@ with the schema alongside (llama-cpp-python's server enforces it with a
 grammar; others read JSON mode alone), JSON mode, the instructions alone."""
 
 MAX_TOKENS_CAP = 4096
-"""A cut-off answer is asked again once with twice `max_tokens`, never with more than this."""
+"""A cut-off answer is asked again with twice `max_tokens` (unless it ended in
+a loop, see `ends_in_a_loop`), never with more than this."""
+
+FRESH_TEMPERATURE = 0.3
+"""How much warmer each try after an unusable answer is (at most 1), with a seed of its own."""
+
+LOOP_CHARS = 200
+"""How many characters at the end of an answer one repeated span must cover to be a loop."""
+
+LOOP_COPIES = 3
+"""How many copies of the span in a row make a loop."""
+
+LOOP_PERIOD = 400
+"""The longest span looked for."""
 
 MAX_ANSWER_BYTES = 64 * 1024
 """The most bytes of one answer read from the server (16 bytes for each of
@@ -190,6 +203,21 @@ def parse_answer(content: str) -> dict[str, Any]:
             return data
         problem = "the answer is JSON but not an object"
     raise ValueError(problem)
+
+
+def ends_in_a_loop(text: str) -> bool:
+    """Whether an answer ends in one span repeated (`LOOP_COPIES` times or
+    more, over `LOOP_CHARS` characters or more): a small model that loops
+    inside a JSON string writes the same words until `max_tokens`."""
+    size = len(text)
+    for period in range(1, min(LOOP_PERIOD, size // LOOP_COPIES) + 1):
+        need = max(LOOP_CHARS, LOOP_COPIES * period)
+        if size < need or text[-1 - period] != text[-1]:
+            continue
+        tail = text[size - need :]
+        if tail[period:] == tail[:-period]:
+            return True
+    return False
 
 
 def summary_from_answer(data: dict[str, Any], paper: Paper, language: str, model: str) -> Summary:
@@ -598,9 +626,10 @@ class LlmSummarizer(Summarizer):
         schema = {**_SCHEMA, "properties": {**_SCHEMA["properties"], **pinned}}
         max_tokens = self.max_tokens
         problem = ""
-        for _attempt in range(3):
+        fresh = 0
+        for attempt in range(1, 4):
             try:
-                content, finish = self._complete(messages, max_tokens, schema)
+                content, finish = self._complete(messages, max_tokens, schema, fresh)
             except _Unreadable as error:
                 problem = str(error)
                 continue
@@ -614,11 +643,19 @@ class LlmSummarizer(Summarizer):
                 problem = str(error)
             if finish == "length":
                 problem = f"the answer was cut off at {max_tokens} tokens ({problem})"
-                max_tokens = max(max_tokens, min(2 * max_tokens, MAX_TOKENS_CAP))
+                # A loop given twice the room loops twice as long: the next try gets a
+                # fresh chance (below) in the same room; an answer merely long gets more.
+                if not ends_in_a_loop(content):
+                    max_tokens = max(max_tokens, min(2 * max_tokens, MAX_TOKENS_CAP))
+            # The same request may well get the same answer: another seed, a little warmer.
+            fresh = attempt
         raise SummaryError(problem)
 
-    def _complete(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
-        """One answer's text and finish reason. Until the server has answered
+    def _complete(
+        self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any], fresh: int = 0
+    ) -> tuple[str, str]:
+        """One answer's text and finish reason; `fresh` (after that many unusable
+        answers) asks with a seed of that number and a warmer temperature. Until the server has answered
         one request with anything but a refusal of its format (or the format
         is known from an earlier build), one paper at a time asks, stepping
         down the response format on a refusal, so the others never send a
@@ -632,14 +669,16 @@ class LlmSummarizer(Summarizer):
                 raise SummaryError(self._unreachable[1])
             else:
                 try:
-                    return self._ask(messages, max_tokens, schema)
+                    return self._ask(messages, max_tokens, schema, fresh)
                 except SummaryError as error:
                     if getattr(error, "unreachable", False):
                         self._unreachable = (time.monotonic(), str(error))
                     raise
-        return self._ask(messages, max_tokens, schema)
+        return self._ask(messages, max_tokens, schema, fresh)
 
-    def _ask(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
+    def _ask(
+        self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any], fresh: int = 0
+    ) -> tuple[str, str]:
         client = self._connect()
         openai = self._openai
         tried = 0  # retries of this request in this format
@@ -656,12 +695,16 @@ class LlmSummarizer(Summarizer):
                 extra["response_format"] = {"type": "json_object", "schema": schema}
             elif mode == "json_object":
                 extra["response_format"] = {"type": "json_object"}
+            temperature = self.temperature
+            if fresh:
+                extra["seed"] = fresh
+                temperature = max(self.temperature, round(min(1.0, self.temperature + FRESH_TEMPERATURE * fresh), 2))
             self._ramp.sending()
             try:
                 response = client.chat.completions.create(
                     model=self.model,
                     messages=messages,
-                    temperature=self.temperature,
+                    temperature=temperature,
                     max_tokens=max_tokens,
                     **extra,
                 )
