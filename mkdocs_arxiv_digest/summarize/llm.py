@@ -655,11 +655,11 @@ class LlmSummarizer(Summarizer):
         self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any], fresh: int = 0
     ) -> tuple[str, str]:
         """One answer's text and finish reason; `fresh` (after that many unusable
-        answers) asks with a seed of that number and a warmer temperature. Until the server has answered
-        one request with anything but a refusal of its format (or the format
-        is known from an earlier build), one paper at a time asks, stepping
-        down the response format on a refusal, so the others never send a
-        format the server has refused."""
+        answers) asks with a seed of that number and a warmer temperature.
+        Until the server has answered one request with anything but a refusal
+        of its format (or the format is known from an earlier build), one
+        paper at a time asks, stepping down the response format on a refusal,
+        so the others never send a format the server has refused."""
         with self._probing if not self._settled.is_set() else contextlib.nullcontext():
             if self._settled.is_set():
                 pass  # settled while this paper waited: ask below, with the others, at once
