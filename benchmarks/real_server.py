@@ -1,18 +1,19 @@
-"""A cold build summarized by a real model server, against the fake server's floor.
+"""A cold build summarized by a real model server, against the floor of its own answer times.
 
     scripts/real_server_tests.sh --collect-only -q   # once: makes the server's venv
     ARXIV_DIGEST_LLAMA_PYTHON=~/.cache/arxiv-digest-real-server-portable/bin/python \\
-        python benchmarks/real_server.py [--papers 8]
+        python benchmarks/real_server.py [--papers 3]
 
 llama-cpp-python's server runs SmolLM2-135M-Instruct on 127.0.0.1 (see
 tests/llama_server.py); the site is built offline from the example snapshot,
 with the plugin's default `llm` settings (only `base_url`, `model`,
-`api_key_env` and a `budget_seconds` set). Printed: papers per minute,
-accepted answers, tokens per answer, HTTP requests (retries included) and the
-most sent at once. Then the same site is built against the fake server
-answering one request at a time, each answer taking the real server's mean
-time: its floor is papers × that time, and what the plugin adds to it shows.
-A Markdown table goes to stdout.
+`api_key_env` and a `budget_seconds` set). Printed: the build's time, the
+answers accepted, every HTTP request with its outcome (complete, cut off at
+`max_tokens` and whether it ended in a loop, refused), and the floor: the
+papers times the server's median time for a complete answer, read from its
+own log, with the build's ratio to it. Then the same site is built against
+the fake server answering one request at a time, each answer taking that
+median: what the plugin adds to the floor. A Markdown table goes to stdout.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import statistics
 import sys
 import tempfile
@@ -44,58 +46,94 @@ BUDGET = 600
 
 
 class Recorder:
-    """Every HTTP request the SDK sends (retries too) and every answer it returns."""
+    """Every HTTP request the SDK sends (retries too), from sending it to
+    closing its answer, and what became of its answer: complete or cut off
+    at `max_tokens` (and then whether it ended in a loop)."""
 
     def __init__(self) -> None:
         import openai
         import openai.resources.chat.completions as chat
 
+        import mkdocs_arxiv_digest.summarize.llm as llm
+
         base = next(kind for kind in openai.DefaultHttpxClient.__mro__ if kind.__name__ == "Client")
         http = sys.modules[base.__module__.split(".")[0]]
-        self.requests: list[tuple[float, int | None, bool]] = []
-        """Each HTTP request's seconds, status, and whether no other was under way meanwhile."""
-        self.answers: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
+        """Each request's seconds, status, whether no other was under way
+        meanwhile, its answer's outcome and tokens."""
         self.in_flight = self.most_at_once = 0
-        lock = threading.Lock()
+        self._lock = lock = threading.Lock()
+        self._active: list[dict[str, Any]] = []
+        here = threading.local()
         send, create = http.HTTPTransport.handle_request, chat.Completions.create
         recorder = self
 
-        active: dict[int, bool] = {}
+        class Timed(http.SyncByteStream):  # type: ignore[misc,name-defined]
+            def __init__(self, stream: Any, record: dict[str, Any], started: float) -> None:
+                self._stream, self._record, self._started, self._done = stream, record, started, False
+
+            def __iter__(self) -> Any:
+                yield from self._stream
+
+            def close(self) -> None:
+                self._stream.close()
+                if not self._done:
+                    self._done = True
+                    recorder._end(self._record, self._started)
 
         def handle_request(transport: Any, request: Any) -> Any:
-            key = id(request)
+            record: dict[str, Any] = {"status": None, "alone": True, "outcome": None, "tokens": None}
+            here.record = record
             with lock:
                 recorder.in_flight += 1
                 recorder.most_at_once = max(recorder.most_at_once, recorder.in_flight)
-                for other in active:
-                    active[other] = False
-                active[key] = not active
-            started, status = time.monotonic(), None
+                for other in recorder._active:
+                    other["alone"] = False
+                record["alone"] = not recorder._active
+                recorder._active.append(record)
+            started = time.monotonic()
             try:
                 response = send(transport, request)
-                status = response.status_code
-                return response
-            finally:
-                with lock:
-                    recorder.in_flight -= 1
-                    alone = active.pop(key)
-                    recorder.requests.append((time.monotonic() - started, status, alone))
+            except BaseException:
+                recorder._end(record, started)
+                raise
+            record["status"] = response.status_code
+            response.stream = Timed(response.stream, record, started)
+            return response
 
         def recorded(completions: Any, *args: Any, **kwargs: Any) -> Any:
-            started = time.monotonic()
             response = create(completions, *args, **kwargs)
-            usage = getattr(response, "usage", None)
-            recorder.answers.append(
-                {
-                    "seconds": time.monotonic() - started,
-                    "tokens": getattr(usage, "completion_tokens", None),
-                    "finish": response.choices[0].finish_reason if response.choices else None,
-                }
-            )
+            choices = getattr(response, "choices", None)
+            record = getattr(here, "record", None)
+            if choices and record is not None:
+                finish = choices[0].finish_reason
+                record["outcome"] = {"stop": "complete", "length": "cut"}.get(finish, finish)
+                usage = getattr(response, "usage", None)
+                record["tokens"] = getattr(usage, "completion_tokens", None)
+                loops = getattr(llm, "ends_in_a_loop", None)  # not in the code before it
+                if finish == "length" and loops is not None:  # a loop, or an answer merely long?
+                    record["loop"] = loops(choices[0].message.content or "")
+                record["request"] = {k: kwargs[k] for k in ("max_tokens", "temperature", "seed") if k in kwargs}
             return response
 
         http.HTTPTransport.handle_request = handle_request
         chat.Completions.create = recorded
+
+    def _end(self, record: dict[str, Any], started: float) -> None:
+        record["seconds"] = time.monotonic() - started
+        with self._lock:
+            self.in_flight -= 1
+            if record in self._active:
+                self._active.remove(record)
+            self.requests.append(record)
+
+
+def server_times(log: str) -> list[tuple[int, float]]:
+    """Each completion llama-cpp-python's log reports, in order: its tokens
+    generated ("runs") and the seconds the server spent on it, from its
+    prompt to its last token (a request waiting in its queue is not counted)."""
+    found = re.findall(r"eval time =\s*[\d.]+ ms /\s*(\d+) runs.*?\n.*?total time =\s*([\d.]+) ms", log)
+    return [(int(runs), float(ms) / 1000) for runs, ms in found]
 
 
 def site(root: Path, papers: list[str], base_url: str) -> Path:
@@ -122,7 +160,8 @@ def timed_build(path: Path) -> tuple[float, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--papers", type=int, default=8)
+    parser.add_argument("--papers", type=int, default=3)
+    parser.add_argument("--no-fake", action="store_true", help="skip the fake server's row")
     options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     lines = [line for line in SNAPSHOT.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -133,49 +172,78 @@ def main() -> None:
         root = Path(folder)
         with llama_server(root / "llama.log") as url:
             seconds, stats = timed_build(site(root / "real", papers, url))
-        answers = recorder.answers
-        tokens = [a["tokens"] for a in answers if a["tokens"]]
-        # The server's own time for an answer: those it gave with no other request under way.
-        solo = [seconds for seconds, status, alone in recorder.requests if alone and status == 200]
-        mean = statistics.mean(solo) if solo else 0.0
+        requests = list(recorder.requests)
+        outcomes = [r["outcome"] for r in requests]
+        # The server's own time for each complete answer, from its log: the completion
+        # whose tokens match (the log counts one fewer when the first came with the prompt).
+        logged = server_times((root / "llama.log").read_text(errors="replace"))
+        own = []
+        for r in requests:
+            if r["outcome"] == "complete" and r["tokens"]:
+                match = next((i for i, (runs, _) in enumerate(logged) if abs(runs - r["tokens"]) <= 1), None)
+                if match is not None:
+                    r["server_seconds"] = logged.pop(match)[1]
+                    own.append(r["server_seconds"])
+        # Without the log, those given with no other request under way, timed here.
+        solo = sorted(own or (r["seconds"] for r in requests if r["alone"] and r["outcome"] == "complete"))
+        median = statistics.median(solo) if solo else 0.0
+        floor = len(papers) * median
+        tokens = [r["tokens"] for r in requests if r["outcome"] == "complete" and r["tokens"]]
+        thrown = sum(r["seconds"] for r in requests if r["outcome"] != "complete")
         real = {
-            "build": seconds,
+            "build": round(seconds, 1),
             "accepted": stats.summaries_made,
             "failed": stats.summaries_failed,
             "over_budget": stats.summaries_over_budget,
-            "answers": len(answers),
-            "requests": len(recorder.requests),
-            "refused": sum(1 for _, status, _ in recorder.requests if status is not None and status >= 400),
-            "timed_out": sum(1 for _, status, _ in recorder.requests if status is None),
+            "requests": len(requests),
+            "refused": sum(1 for r in requests if r["status"] is not None and r["status"] >= 400),
+            "complete": outcomes.count("complete"),
+            "cut_off": outcomes.count("cut"),
+            "runaway": outcomes.count("runaway"),
+            "timed_out_or_broken": sum(1 for r in requests if r["status"] == 200 and r["outcome"] is None),
             "most_at_once": recorder.most_at_once,
-            "tokens": statistics.mean(tokens) if tokens else 0.0,
-            "cut_off": sum(1 for a in answers if a["finish"] == "length"),
+            "complete_answer_seconds": [round(t, 1) for t in solo],
+            "median_complete_seconds": round(median, 1),
+            "tokens_per_complete_answer": round(statistics.mean(tokens)) if tokens else None,
+            "seconds_on_answers_not_used": round(thrown, 1),
+            "floor": round(floor, 1),
+            "ratio": round(seconds / floor, 2) if floor else None,
         }
+        print("real server:", json.dumps(real))
+        print(
+            "requests:",
+            json.dumps([{k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items()} for r in requests]),
+        )
 
-        # The fake, one request at a time, each answer as long as the real ones on average.
-        recorder.requests.clear()
-        recorder.most_at_once = 0
-        with FakeOpenAI(serial=True, latency=mean, model=MODEL) as fake:
-            fake_seconds, fake_stats = timed_build(site(root / "fake", papers, fake.url))
-        fake_requests, fake_most = len(recorder.requests), recorder.most_at_once
-        floor = len(papers) * mean
+        fake_row = ""
+        if not options.no_fake and median:
+            # The fake, one request at a time, each answer taking the real server's median.
+            recorder.requests.clear()
+            recorder.most_at_once = 0
+            with FakeOpenAI(serial=True, latency=median, model=MODEL) as fake:
+                fake_seconds, fake_stats = timed_build(site(root / "fake", papers, fake.url))
+            fake_row = (
+                f"| fake server, one at a time, {median:.1f} s per answer | {len(papers)} | {fake_seconds:.1f} s "
+                f"| {fake_stats.summaries_made} accepted, {fake_stats.summaries_failed} failed; "
+                f"{len(recorder.requests)} HTTP requests, at most {recorder.most_at_once} at once "
+                f"| {floor:.1f} s | {fake_seconds / floor:.2f} × |"
+            )
 
     n = len(papers)
-    print("| Case | Papers | Time | Papers per minute | Answers | Against |")
+    print("| Case | Papers | Build | Answers | Floor | Build / floor |")
     print("| --- | --- | --- | --- | --- | --- |")
     print(
-        f"| llama-cpp-python, SmolLM2-135M-Instruct, default settings | {n} | {real['build']:.1f} s "
-        f"| {real['accepted'] / real['build'] * 60:.1f} accepted | {real['accepted']} accepted, {real['failed']} failed, "
-        f"{real['over_budget']} over budget; {real['answers']} answers, {real['requests']} HTTP requests "
-        f"({real['refused']} refused, {real['timed_out']} cut off by the deadline), at most {real['most_at_once']} at once; {real['tokens']:.0f} tokens per answer, "
-        f"{real['cut_off']} cut off at max_tokens; {mean:.1f} s per answer alone ({len(solo)} of them) | floor {n} × {mean:.1f} s = {floor:.1f} s: "
-        f"{real['build'] / floor:.2f} × |"
+        f"| llama-cpp-python, SmolLM2-135M-Instruct, default settings | {n} | {seconds:.1f} s "
+        f"| {real['accepted']} accepted, {real['failed']} failed, {real['over_budget']} over budget; "
+        f"{real['requests']} HTTP requests ({real['refused']} refused, {real['complete']} complete, "
+        f"{real['cut_off']} cut at max_tokens, {real['runaway']} stopped as runaways, "
+        f"{real['timed_out_or_broken']} cut by the deadline); {real['seconds_on_answers_not_used']} s on answers not used "
+        f"| {n} × {median:.1f} s (median complete answer, {len(solo)} {'in the server log' if own else 'alone'}) "
+        f"= {floor:.1f} s "
+        f"| {seconds / floor if floor else float('nan'):.2f} × |"
     )
-    print(
-        f"| fake server, one at a time, {mean:.1f} s per answer | {n} | {fake_seconds:.1f} s "
-        f"| {fake_stats.summaries_made / fake_seconds * 60:.1f} accepted | {fake_stats.summaries_made} accepted, "
-        f"{fake_stats.summaries_failed} failed; {fake_requests} HTTP requests, at most {fake_most} at once | floor {floor:.1f} s: {fake_seconds / floor:.2f} × |"
-    )
+    if fake_row:
+        print(fake_row)
 
 
 if __name__ == "__main__":

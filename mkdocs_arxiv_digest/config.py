@@ -187,7 +187,8 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     """How many more times a request is tried when it fails with HTTP 429, a 5xx
     error, a timeout or a broken connection. The waits between tries grow
     exponentially, with some randomness, and a `Retry-After` header from the
-    server is honoured."""
+    server is honoured; stopping `mkdocs serve` ends a wait at once. A refusal
+    of the [response format](#llmresponse_format) is not tried again."""
 
     temperature = Number(float, 0.2, minimum=0, maximum=2)
     """The sampling temperature. Low values give steadier summaries. It is part of
@@ -198,8 +199,10 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     one-sentence TL;DRs, the abstract in the page's language, up to 7 takeaways,
     5 short structured parts and 6 keywords) come to about 600–1,300 tokens, the
     most for a long abstract translated; 1,536 leaves room without letting a
-    runaway answer go on. An answer cut off at this length is asked for once
-    more with twice the room, but never more than 4,096 tokens."""
+    runaway answer go on. An answer cut off at this length is asked for again
+    with another seed and a warmer temperature: in the same room when it ended
+    in a loop, with twice the room (never more than 4,096 tokens) when it was
+    merely long (see [answers that loop](summaries.md#answers-cut-off-and-answers-that-loop))."""
 
     response_format = c.Choice(
         ("auto", "probe", "json_schema", "json_object_schema", "json_object", "text"), default="auto"

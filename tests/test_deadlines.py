@@ -48,7 +48,7 @@ def test_a_trickling_model_answer_is_cut_at_the_deadline(site: Site, model: Fake
     started = time.monotonic()
     result = site.build()
     took = time.monotonic() - started
-    # Documented: timeout × (retries + 1) + the SDK's waits between tries (0.5 s, then doubling, at most 8 s each);
+    # Documented: timeout × (retries + 1) + the waits between tries (0.5 s, then doubling, at most 8 s each);
     # the first paper asks alone until the server has answered it (it may refuse the response format).
     bound = 1 * 2 + 0.5
     assert took < 2 * bound + 1.5, f"the build took {took:.1f} s"

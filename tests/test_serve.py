@@ -183,22 +183,27 @@ def test_serve_stops_at_once_while_rebuilding_and_fetching(
         end(serve)
 
 
-@pytest.mark.parametrize("answer", ["first byte", "trickling"])
+@pytest.mark.parametrize("answer", ["first byte", "trickling", "retry after"])
 def test_serve_stops_at_once_while_the_model_answers(
     site: Site, own_model: FakeOpenAI, tmp_path: Path, answer: str
 ) -> None:
+    """Waiting for the first byte, receiving the answer, or waiting to send
+    it again after a 503 whose `Retry-After` asks for 30 s."""
     if answer == "first byte":
         own_model.latency = 60
-    else:
+    elif answer == "trickling":
         own_model.fail(trickle=(8, 0.5), times=2)
+    else:
+        own_model.fail(503, retry_after=30, times=8)
     site.page("index.md", PAPERS[:2])
-    use_model(site, own_model, timeout=30, retries=0)
+    use_model(site, own_model, timeout=30, retries=0 if answer != "retry after" else 3)
     serve, url, log = start_serve(site, tmp_path)
     try:
         wait_for(lambda: get(url), 60, "no page served", serve)
         wait_for(lambda: "x" if own_model.calls else None, 30, "the model was not asked", serve)
-        time.sleep(1.5)  # under way: waiting, or a few bytes in
-        assert own_model.requests[0].status == (200 if answer == "trickling" else None), "the answer is under way"
+        time.sleep(1.5)  # under way: waiting, a few bytes in, or waiting to try again
+        expected = {"first byte": None, "trickling": 200, "retry after": 503}[answer]
+        assert own_model.requests[0].status == expected, "the answer is under way"
         assert stop(serve, log) < STOP_SECONDS
     finally:
         end(serve)

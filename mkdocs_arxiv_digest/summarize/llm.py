@@ -4,8 +4,11 @@ chat-completions API (OpenAI, DeepSeek, Qwen, Ollama, vLLM, llama.cpp)."""
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import importlib.util
 import json
+import math
+import random
 import re
 import sys
 import threading
@@ -84,13 +87,37 @@ with the schema alongside (llama-cpp-python's server enforces it with a
 grammar; others read JSON mode alone), JSON mode, the instructions alone."""
 
 MAX_TOKENS_CAP = 4096
-"""A cut-off answer is asked again once with twice `max_tokens`, never with more than this."""
+"""A cut-off answer is asked again with twice `max_tokens` (unless it ended in
+a loop, see `ends_in_a_loop`), never with more than this."""
+
+FRESH_TEMPERATURE = 0.3
+"""How much warmer each try after an unusable answer is (at most 1), with a seed of its own."""
+
+LOOP_CHARS = 200
+"""How many characters at the end of an answer one repeated span must cover to be a loop."""
+
+LOOP_COPIES = 3
+"""How many copies of the span in a row make a loop."""
+
+LOOP_PERIOD = 400
+"""The longest span looked for."""
 
 MAX_ANSWER_BYTES = 64 * 1024
 """The most bytes of one answer read from the server (16 bytes for each of
 the `MAX_TOKENS_CAP` tokens ever asked for). An answer that goes on past it,
 from a server that ignores `max_tokens`, is not read further, and the paper
 gets the fallback summary."""
+
+FIRST_WAIT = 0.5
+"""Seconds waited before a failed request is tried again the first time;
+each later wait is twice the one before, up to `LONGEST_WAIT`, less up to
+a quarter at random (so that papers failed together are not sent together)."""
+
+LONGEST_WAIT = 8.0
+
+RETRY_AFTER_MOST = 120.0
+"""The longest `Retry-After` waited for: a server asking for longer fails the
+request at once (the limits of the openai SDK's own retries)."""
 
 MEMORY_DAYS = 30
 """How long the format a server took is remembered before it is probed again."""
@@ -176,6 +203,21 @@ def parse_answer(content: str) -> dict[str, Any]:
             return data
         problem = "the answer is JSON but not an object"
     raise ValueError(problem)
+
+
+def ends_in_a_loop(text: str) -> bool:
+    """Whether an answer ends in one span repeated (`LOOP_COPIES` times or
+    more, over `LOOP_CHARS` characters or more): a small model that loops
+    inside a JSON string writes the same words until `max_tokens`."""
+    size = len(text)
+    for period in range(1, min(LOOP_PERIOD, size // LOOP_COPIES) + 1):
+        need = max(LOOP_CHARS, LOOP_COPIES * period)
+        if size < need or text[-1 - period] != text[-1]:
+            continue
+        tail = text[size - need :]
+        if tail[period:] == tail[:-period]:
+            return True
+    return False
 
 
 def summary_from_answer(data: dict[str, Any], paper: Paper, language: str, model: str) -> Summary:
@@ -267,14 +309,61 @@ def _first_line(value: Any) -> str:
     return text[:200]
 
 
+def _wait_before_retry(error: Exception, tried: int) -> float | None:
+    """Seconds to wait before trying a failed request again, after `tried`
+    retries; `None` when it is not worth trying again. Tried again: a broken
+    connection, a timeout, HTTP 408, 409, 429 and 5xx, unless the server says
+    `x-should-retry: false` (or `true` for another status). The server's
+    `Retry-After` (or `retry-after-ms`) is the wait when it asks for up to
+    `RETRY_AFTER_MOST` seconds."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    status = getattr(error, "status_code", None)
+    if status is not None:
+        said = headers.get("x-should-retry")
+        if said == "false" or (said != "true" and status not in (408, 409, 429) and status < 500):
+            return None
+    asked = _retry_after(headers)
+    if asked is not None and asked > RETRY_AFTER_MOST:
+        return None
+    if asked is not None and asked > 0:
+        return asked
+    return min(FIRST_WAIT * 2.0**tried, LONGEST_WAIT) * (1 - 0.25 * random.random())
+
+
+def _retry_after(headers: Any) -> float | None:
+    """The seconds a server's `retry-after-ms` or `Retry-After` (seconds or an HTTP date) asks for."""
+    for name, unit in (("retry-after-ms", 1000), ("retry-after", 1)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / unit
+        except ValueError:
+            continue
+        return seconds if math.isfinite(seconds) else RETRY_AFTER_MOST + 1
+    date = headers.get("retry-after")
+    try:
+        parsed = email.utils.parsedate_tz(date) if date else None
+        return float(email.utils.mktime_tz(parsed) - time.time()) if parsed else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 class _Live:
     """The deadlines of the requests under way, so that closing the summarizer
-    cuts them at once (`mkdocs serve` stopping, or its settings changed)."""
+    cuts them at once (`mkdocs serve` stopping, or its settings changed), and
+    wakes the papers waiting to try a request again."""
 
     def __init__(self) -> None:
         self.closed = False
         self._lock = threading.Lock()
         self._deadlines: set[Deadline] = set()
+        self._closing = threading.Event()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep `seconds`, or less when closed meanwhile: whether it was closed."""
+        return self._closing.wait(seconds)
 
     def add(self, deadline: Deadline) -> bool:
         with self._lock:
@@ -290,6 +379,7 @@ class _Live:
         with self._lock:
             self.closed = True
             deadlines = list(self._deadlines)
+        self._closing.set()
         for deadline in deadlines:
             deadline.expire()
 
@@ -304,10 +394,10 @@ def _deadline_client(
 ) -> Any:
     """An HTTP client for the SDK in which every request, its answer read whole,
     ends within `timeout` seconds of wall clock (see `Deadline`); past that it
-    fails as a read timeout, which the SDK retries like any other, and
+    fails as a read timeout, which is retried like any other, and
     `timed_out` is called. Connections are not kept alive, so every request's
     socket is seen being made. Once `live` is closed, requests under way end
-    and new ones fail at once, with an error the SDK does not retry.
+    and new ones fail at once, with an error that is not retried.
     `seconds()`, when given, is each request's deadline instead of `timeout`
     (which then only bounds each read)."""
     under_way = live if live is not None else _Live()
@@ -354,7 +444,7 @@ def _deadline_client(
             allowed = seconds() if seconds is not None else timeout
             deadline = Deadline(allowed)
             if not under_way.add(deadline):
-                # An OpenAIError is not retried: the paper fails now, not after backoff.
+                # An OpenAIError is not retried: the paper fails now.
                 raise openai.OpenAIError("stopped: the summarizer was closed")
 
             def trace(name: str, info: dict[str, Any]) -> None:
@@ -398,9 +488,11 @@ def _deadline_client(
 
 
 class LlmSummarizer(Summarizer):
-    """One chat-completions request per paper, through the official `openai` SDK,
-    which retries 429, 5xx and timeouts with backoff and honours `Retry-After`.
-    `timeout` bounds each try's whole answer (see `_deadline_client`)."""
+    """One chat-completions request per paper, through the official `openai` SDK.
+    A request that fails with 429, 5xx, a timeout or a broken connection is
+    tried again here, not by the SDK, after a wait that closing cuts short
+    (see `_wait_before_retry`); `timeout` bounds each try's whole answer (see
+    `_deadline_client`)."""
 
     def __init__(
         self,
@@ -441,8 +533,10 @@ class LlmSummarizer(Summarizer):
             # The SDK's and httpx's timeouts bound each read; the deadline (see
             # `_connect`) bounds the whole answer, and may be longer than `timeout`.
             "timeout": timeout * concurrency,
-            "max_retries": retries,
+            # Retried in `_ask`: the SDK's waits between tries could not be cut short by closing.
+            "max_retries": 0,
         }
+        self._retries = retries
         self._client: Any = None
         # "auto" starts with a JSON schema and steps down when the server refuses
         # it; the first request that works settles the format, for every paper.
@@ -532,9 +626,10 @@ class LlmSummarizer(Summarizer):
         schema = {**_SCHEMA, "properties": {**_SCHEMA["properties"], **pinned}}
         max_tokens = self.max_tokens
         problem = ""
-        for _attempt in range(3):
+        fresh = 0
+        for attempt in range(1, 4):
             try:
-                content, finish = self._complete(messages, max_tokens, schema)
+                content, finish = self._complete(messages, max_tokens, schema, fresh)
             except _Unreadable as error:
                 problem = str(error)
                 continue
@@ -548,15 +643,23 @@ class LlmSummarizer(Summarizer):
                 problem = str(error)
             if finish == "length":
                 problem = f"the answer was cut off at {max_tokens} tokens ({problem})"
-                max_tokens = max(max_tokens, min(2 * max_tokens, MAX_TOKENS_CAP))
+                # A loop given twice the room loops twice as long: the next try gets a
+                # fresh chance (below) in the same room; an answer merely long gets more.
+                if not ends_in_a_loop(content):
+                    max_tokens = max(max_tokens, min(2 * max_tokens, MAX_TOKENS_CAP))
+            # The same request may well get the same answer: another seed, a little warmer.
+            fresh = attempt
         raise SummaryError(problem)
 
-    def _complete(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
-        """One answer's text and finish reason. Until the server has answered
-        one request with anything but a refusal of its format (or the format
-        is known from an earlier build), one paper at a time asks, stepping
-        down the response format on a refusal, so the others never send a
-        format the server has refused."""
+    def _complete(
+        self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any], fresh: int = 0
+    ) -> tuple[str, str]:
+        """One answer's text and finish reason; `fresh` (after that many unusable
+        answers) asks with a seed of that number and a warmer temperature.
+        Until the server has answered one request with anything but a refusal
+        of its format (or the format is known from an earlier build), one
+        paper at a time asks, stepping down the response format on a refusal,
+        so the others never send a format the server has refused."""
         with self._probing if not self._settled.is_set() else contextlib.nullcontext():
             if self._settled.is_set():
                 pass  # settled while this paper waited: ask below, with the others, at once
@@ -566,16 +669,19 @@ class LlmSummarizer(Summarizer):
                 raise SummaryError(self._unreachable[1])
             else:
                 try:
-                    return self._ask(messages, max_tokens, schema)
+                    return self._ask(messages, max_tokens, schema, fresh)
                 except SummaryError as error:
                     if getattr(error, "unreachable", False):
                         self._unreachable = (time.monotonic(), str(error))
                     raise
-        return self._ask(messages, max_tokens, schema)
+        return self._ask(messages, max_tokens, schema, fresh)
 
-    def _ask(self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any]) -> tuple[str, str]:
+    def _ask(
+        self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any], fresh: int = 0
+    ) -> tuple[str, str]:
         client = self._connect()
         openai = self._openai
+        tried = 0  # retries of this request in this format
         while True:
             with self._lock:
                 mode = self._formats[0]
@@ -589,32 +695,45 @@ class LlmSummarizer(Summarizer):
                 extra["response_format"] = {"type": "json_object", "schema": schema}
             elif mode == "json_object":
                 extra["response_format"] = {"type": "json_object"}
+            temperature = self.temperature
+            if fresh:
+                extra["seed"] = fresh
+                temperature = max(self.temperature, round(min(1.0, self.temperature + FRESH_TEMPERATURE * fresh), 2))
             self._ramp.sending()
             try:
                 response = client.chat.completions.create(
                     model=self.model,
                     messages=messages,
-                    temperature=self.temperature,
+                    temperature=temperature,
                     max_tokens=max_tokens,
                     **extra,
                 )
             except openai.APIStatusError as error:
-                if mode == "text" or not _about_format(error):
-                    self._settled.set()  # whatever failed, it was not the format
+                if mode != "text" and _about_format(error):
+                    # A refusal of the format is not tried again (llama-cpp-python's is a
+                    # 500): the next format is asked for at once, with retries of its own.
+                    tried = 0
+                    with self._lock:
+                        if len(self._formats) > 1 and self._formats[0] == mode:
+                            self._formats.pop(0)
+                            continue
+                        if self._formats[0] != mode:
+                            continue  # another thread stepped down meanwhile
                     raise SummaryError(self._say(error)) from None
-                with self._lock:
-                    if len(self._formats) > 1 and self._formats[0] == mode:
-                        self._formats.pop(0)
-                        continue
-                    if self._formats[0] != mode:
-                        continue  # another thread stepped down meanwhile
+                if self._again(error, tried):
+                    tried += 1
+                    continue
+                self._settled.set()  # whatever failed, it was not the format
                 raise SummaryError(self._say(error)) from None
             except openai.APIConnectionError as error:  # timeouts too
                 cause = error.__cause__
                 if isinstance(cause, openai.OpenAIError) and not isinstance(cause, openai.APIError):
                     # Ours, raised while the answer was read (too large, or closed): older SDKs
-                    # (1.55 among them) wrap it, after their retries; later ones let it through.
+                    # (1.55 among them) wrap it; later ones let it through.
                     raise SummaryError(str(cause)) from None
+                if self._again(error, tried):
+                    tried += 1
+                    continue
                 failure = SummaryError(self._say(error))
                 if isinstance(error, openai.APITimeoutError):
                     self._settled.set()  # the server took the request and was slow with it
@@ -627,6 +746,10 @@ class LlmSummarizer(Summarizer):
                 raise SummaryError(str(error)) from None
             except ValueError as error:  # a body that is not JSON escapes the SDK as it is
                 raise _Unreadable(f"the server's answer could not be read ({type(error).__name__})") from None
+            except RuntimeError:  # the HTTP client, closed just before this request was sent
+                if self._live.closed:
+                    raise SummaryError("stopped: the summarizer was closed") from None
+                raise
             if not self._worked_at:
                 self._worked_at = time.time()
             self._settled.set()
@@ -635,6 +758,17 @@ class LlmSummarizer(Summarizer):
                 raise _Unreadable("the server's answer holds no completion")
             choice = choices[0]
             return choice.message.content or "", choice.finish_reason or ""
+
+    def _again(self, error: Exception, tried: int) -> bool:
+        """Whether to send a failed request again, after `tried` retries of it:
+        then after the wait it calls for. A summarizer closed before or
+        during the wait fails the paper at once."""
+        wait = _wait_before_retry(error, tried) if tried < self._retries else None
+        if wait is None:
+            return False
+        if self._live.wait(wait):
+            raise SummaryError("stopped: the summarizer was closed") from None
+        return True
 
     def _say(self, error: Exception) -> str:
         """What went wrong, on one line, never with the key in it."""
