@@ -24,6 +24,8 @@ templates) are imported only by the events of an enabled build.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -61,6 +63,8 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def __init__(self) -> None:
         # Safe defaults: tests and other tools call `build()` without `on_startup`.
         self._serving = False
+        self.clock: Callable[[], float] = time.time
+        """What the cache measures freshness against; tests set their own."""
         self._kept = Resources()
         self._reader = PageReader(log.warning)
         self._settings: Settings | None = None
@@ -94,7 +98,7 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
         settings = self._settings = Settings.load(self.config, config)
         # A cache that cannot be written is read, and new results are kept in memory.
-        cache = self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir), Cache.close)
+        cache = self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir, self.clock), Cache.close)
         self._report(cache)
         try:
             made = self._kept.get(

@@ -12,7 +12,7 @@ import diskcache
 import pytest
 from mkdocs.exceptions import Abort
 
-from conftest import Site, ids_requested
+from conftest import Clock, Site, ids_requested
 from fake_arxiv import FakeArxiv
 from mkdocs_arxiv_digest.render import Renderer
 
@@ -270,9 +270,13 @@ def test_snapshot_is_consulted_before_the_api(site: Site, arxiv_api: FakeArxiv) 
 
 def test_bare_ids_are_rechecked_after_refresh_days_versioned_never(site: Site, arxiv_api: FakeArxiv) -> None:
     site.page("index.md", ["1605.08386", "2104.12255v1"])
-    site.configure(refresh_days=0.00001)  # under a second
+    site.configure(refresh_days=1)
+    site.clock = Clock()
     assert site.build().error is None
-    time.sleep(1.0)
+    site.clock.advance(86400 / 2)  # each ID is checked after 0.75 to 1.25 times `refresh_days`
+    assert site.build().error is None
+    assert len(arxiv_api.requests) == 1
+    site.clock.advance(86400)
     assert site.build().error is None
     assert ids_requested(arxiv_api)[1] == ["1605.08386"]
 
