@@ -464,9 +464,6 @@ class PageReader:
         """How many front matters were parsed (the benchmark and tests read it)."""
         self._seen: dict[str, tuple[Stamp, PageSpec | None]] = {}
 
-    def forget(self) -> None:
-        self._seen.clear()
-
     def read_all(self, files: Iterable[File], cache: Cache) -> list[tuple[File, PageSpec]]:
         """Each page's papers and options, for the pages with `arxiv:`. The
         front matters read in an earlier build come from the cache in one read."""
