@@ -1,4 +1,5 @@
-"""MkDocs events wired to the pipeline: collect IDs, fetch early, render late.
+"""MkDocs events wired to one build (`build.py`: collect IDs, fetch early,
+render late), whose services (`services.py`) live across `mkdocs serve` rebuilds.
 
 Event priorities, where the order among plugins matters:
 
@@ -28,9 +29,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
@@ -40,13 +39,10 @@ from .config import ArxivDigestConfig
 from .headings import HeadingIds, page_title
 
 if TYPE_CHECKING:
-    from .digest import Digests
-    from .ids import ArxivId, PageSpec
-    from .outputs import BuildOutputs
-    from .pipeline import Pipeline, Stats
+    import jinja2
+
+    from .build import Build, BuildReport
     from .services import Services
-    from .settings import Settings
-    from .sources import Sources
 
 log = get_plugin_logger("arxiv-digest")
 
@@ -61,20 +57,15 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         """What the cache measures freshness against; tests set their own."""
         self._services: Services | None = None
         """Made by the first enabled build; kept for the life of `mkdocs serve`."""
-        self._settings: Settings | None = None
-        self._specs: dict[str, PageSpec] = {}
-        self._outputs: BuildOutputs | None = None
-        self._pipeline: Pipeline | None = None
-        self._digests: Digests | None = None
-        self.last_stats: Stats | None = None
-        """The figures of the last build, for scripts (docs/benchmarks.md lists them)."""
+        self._build: Build | None = None
+        self.report: BuildReport | None = None
+        """The figures of the last build (docs/benchmarks.md lists them); `None`
+        until one has finished."""
 
     @property
-    def front_matter_parsed(self) -> int:
-        """How many pages' front matter this plugin has parsed since it was made:
-        under `mkdocs serve` a page whose front matter is unchanged is not parsed
-        again, so a script compares the figure before and after a rebuild."""
-        return self._services.reader.parsed if self._services is not None else 0
+    def last_stats(self) -> BuildReport | None:
+        """The same as `report`, by the name older scripts read."""
+        return self.report
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self._serving = command == "serve"
@@ -82,16 +73,17 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     @event_priority(-50)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         guard.plugin_ran()  # switched off by the user is not skipped by the host: no guard error
+        self._build = None
         if not self.config.enabled:
-            self._settings = None
             if self._services is not None:
                 self._services.close()  # what a rebuild before, with the plugin on, kept open
             return config
+        from .build import Build
         from .services import Services
 
         services = self._services = self._services or Services(log.info, log.warning, clock=self.clock)
-        self._settings = services.configure(self.config, config, self._serving)
-        self._digests = services.digests()
+        services.configure(self.config, config, self._serving)
+        self._build = Build(services, log.info, log.warning)
         if not any(isinstance(extension, HeadingIds) for extension in config.markdown_extensions):
             config.markdown_extensions.append(HeadingIds())
         return config
@@ -104,61 +96,15 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
 
     @event_priority(-110)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        if not self.config.enabled:
-            return files
-        from .frontmatter import built_pages
-        from .outputs import BuildOutputs
-
-        services = self._ready()
-        settings = services.settings
-        self._specs = {}
-        outputs = self._outputs = BuildOutputs(files, config, settings, log.warning)
-        needs: dict[ArxivId, set[str]] = {}
-        sources: Sources | None = None
-        for file, spec in services.reader.read_all(built_pages(files, config), services.cache):
-            if spec.source is not None:
-                # A listing or query becomes IDs now, filtered: only the papers
-                # kept are fetched and summarized.
-                sources = sources or services.sources()
-                spec = sources.fill(spec)
-            self._specs[file.src_uri] = spec
-            outputs.add(file, spec)
-            language = settings.page_language(spec)[0]
-            for entry in [*spec.entries, *spec.updated]:
-                needs.setdefault(entry.id, set()).add(language)
-        self._pipeline = services.pipeline()
-        self._pipeline.plan(needs)
-        if needs:
-            log.info(self._pipeline.stats.planned(len(self._specs)))
-        self._pipeline.start()
+        if self.config.enabled and self._build is not None:
+            self._build.start(files, config)
         return files
 
     @event_priority(10)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        if not self.config.enabled:
+        if not self.config.enabled or self._build is None:
             return markdown
-        spec = self._specs.get(page.file.src_uri)
-        outputs = self._outputs
-        if spec is None or outputs is None or self._pipeline is None or self._digests is None or not self._settings:
-            return markdown
-        where = f"Page '{page.file.src_uri}'"
-        layout, problems = self._settings.page_layout(spec, self._ready().summarizers.key)
-        for problem in [*spec.problems, *problems]:
-            log.warning(f"{where}: arxiv: {problem}")
-        try:
-            made = self._digests.page(
-                spec, layout, self._pipeline, outputs.bib_name(page), shown=outputs.wants_papers(page)
-            )
-        except jinja2.TemplateError as error:
-            raise PluginError(f"arxiv-digest: the template for page '{page.file.src_uri}' failed: {error}") from None
-        for problem in made.problems:
-            log.warning(f"{where}: {problem}")
-        outputs.fill(page, spec, layout.language, made, config.site_url)
-        if self._settings.tags and made.papers:
-            page.meta["tags"] = made.tags(page.meta.get("tags"), self._settings.tags)
-        from .digest import place
-
-        return place(markdown, made.markdown) if made.markdown else markdown
+        return self._build.page(markdown, page, config.site_url)
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if not self.config.enabled:
@@ -168,44 +114,34 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         return html
 
     def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
-        if not self.config.enabled:
-            return env
-        if self._outputs is not None:
-            self._outputs.write_feed(config)
+        if self.config.enabled and self._build is not None:
+            self._build.write_feed(config)
         return env
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        if not self.config.enabled:
+        if not self.config.enabled or self._build is None:
             return output
-        return self._outputs.head(output, page) if self._outputs is not None else output
+        return self._build.head(output, page)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self._pipeline is not None:
-            stats = self.last_stats = self._pipeline.finish()
-            for problem in stats.problems:
-                log.warning(problem)
-            if stats.wanted:
-                log.info(stats.report())
-            self._pipeline = None
+        if self._build is not None:
+            self.report = self._build.finish()
+            self._build = None
         if self._services is not None:
             self._services.report()
-            if not self._serving:
-                self._services.close()
+        self._release()
 
     def on_build_error(self, *, error: Exception) -> None:
-        if self._pipeline is not None:
-            self._pipeline.stop()
-            self._pipeline.finish()
-            self._pipeline = None
-        if self._services is not None and not self._serving:
-            self._services.close()
+        if self._build is not None:
+            self._build.stop(wait=True)
+            self._build = None
+        self._release()
 
     def on_shutdown(self) -> None:
-        if self._pipeline is not None:
-            # A rebuild cut short (Ctrl-C under `mkdocs serve` raises in it): its
-            # fetching stops after the batch, and it sends no more summaries.
-            self._pipeline.stop()
-            self._pipeline = None
+        if self._build is not None:
+            # A rebuild cut short (Ctrl-C under `mkdocs serve` raises in it).
+            self._build.stop(wait=False)
+            self._build = None
         # MkDocs keeps plugin instances for the life of the process: the next
         # build starts afresh.
         if self._services is not None:
@@ -213,6 +149,6 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
             self._services = None
         self._serving = False
 
-    def _ready(self) -> Services:
-        assert self._services is not None and self._settings is not None, "on_config runs first"
-        return self._services
+    def _release(self) -> None:
+        if self._services is not None and not self._serving:
+            self._services.close()

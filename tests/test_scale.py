@@ -71,7 +71,7 @@ def test_a_snapshot_is_not_scanned_again_for_ids_it_lacks(site: Site) -> None:
     def scans() -> int:
         config = site.load()
         site.build(config=config)
-        stats = config.plugins["arxiv-digest"].last_stats
+        stats = config.plugins["arxiv-digest"].report
         assert stats is not None
         return stats.snapshot_scans
 
