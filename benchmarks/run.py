@@ -273,7 +273,7 @@ def cold_fetch(arxiv: Any, work: Path, n: int, pages: int, delay: float) -> list
     session = Session(write_site(work / "cold", spec, base_options(arxiv, delay)))
     try:
         build_time = session.build(fresh_config=False)
-        stats = session.first.plugins["arxiv-digest"].last_stats
+        stats = session.first.plugins["arxiv-digest"].report
     finally:
         session.close()
     plugin_time, plugin_requests = stats.seconds, len(arxiv.request_times())
@@ -698,9 +698,6 @@ def serve_child(config_file: Path, rebuilds: int) -> None:
 def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[str]]:
     """A site's papers checked again as days pass (one build a day, the cache's
     clock moved on), through the plugin's pipeline: how many requests each day costs."""
-    import types
-
-    from mkdocs_arxiv_digest import cache as cache_module
     from mkdocs_arxiv_digest.cache import Cache
     from mkdocs_arxiv_digest.fetch import ArxivApi
     from mkdocs_arxiv_digest.ids import ArxivId
@@ -710,11 +707,9 @@ def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[st
     arxiv.add_realistic(ids)
     needs = {ArxivId(i): {"en"} for i in ids}
     offset = [0.0]
-    clock = types.SimpleNamespace(time=lambda: time.time() + offset[0], time_ns=time.time_ns)
-    cache = Cache(work / "refresh-cache")
+    cache = Cache(work / "refresh-cache", clock=lambda: time.time() + offset[0])
     api = ArxivApi(arxiv.url(), 0.0, 30, 2)
     per_day = []
-    cache_module.time = clock  # type: ignore[assignment]
     try:
         for day in range(days + 1):
             offset[0] = day * 86400.0
@@ -724,7 +719,6 @@ def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[st
             pipeline.start()
             per_day.append(pipeline.finish().requests)
     finally:
-        cache_module.time = time  # type: ignore[assignment]
         api.close()
         cache.close()
     later = per_day[1:]
@@ -794,15 +788,14 @@ def serve_rebuilds(arxiv: Any, work: Path, pages: int, rebuilds: int) -> list[li
     try:
         session.build()
         arxiv.reset()
-        parsed_before = session.first.plugins["arxiv-digest"].front_matter_parsed
-        times, plugin_times = [], []
+        times, plugin_times, parsed = [], [], 0
         edited = root / "docs" / "page-0000.md"
         for n in range(rebuilds):
             edited.write_text(edited.read_text() + f"\nEdit {n}.\n")
             session.plugin_seconds = 0.0
             times.append(session.build())
             plugin_times.append(session.plugin_seconds)
-        parsed = session.first.plugins["arxiv-digest"].front_matter_parsed - parsed_before
+            parsed += session.first.plugins["arxiv-digest"].report.front_matter_parsed
     finally:
         session.close()
     rebuild, own = sorted(times)[len(times) // 2], sorted(plugin_times)[len(plugin_times) // 2]

@@ -28,8 +28,28 @@ RELOAD_SECONDS = 3.0
 """The shortest time between two reloads asked for while summaries are being written."""
 
 
+Timer = Callable[[float, Callable[[], None]], Any]
+"""Makes a started timer that calls a function after some seconds unless its
+`cancel()` is called first (`start_timer`, a daemon `threading.Timer`)."""
+
+
+def start_timer(seconds: float, function: Callable[[], None]) -> threading.Timer:
+    timer = threading.Timer(seconds, function)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 class Background:
-    def __init__(self, sentinel: Path, interval: float = RELOAD_SECONDS, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        sentinel: Path,
+        interval: float = RELOAD_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        timer: Timer = start_timer,
+    ):
+        """`clock` and `timer` measure and wait out the interval between
+        reloads; tests pass their own, which take no time."""
         self.sentinel = sentinel
         self.interval = interval
         self.lock = threading.RLock()
@@ -44,17 +64,20 @@ class Background:
         self.reloads = 0
         """How many rebuilds were asked for."""
         self._clock = clock
+        self._start_timer = timer
         self._running: dict[str, Future[Any]] = {}
         self._failed: set[str] = set()
         self._ours = False
         self._landed = 0
         """Summaries that landed since the last reload asked for."""
         self._last = -interval
-        self._timer: threading.Timer | None = None
+        self._timer: Any = None
         self._closed = False
 
     @classmethod
-    def make(cls, cache_dir: Path) -> Background | None:
+    def make(
+        cls, cache_dir: Path, clock: Callable[[], float] = time.monotonic, timer: Timer = start_timer
+    ) -> Background | None:
         """A `Background` whose sentinel file exists, or `None` when it cannot be
         written (a read-only cache folder): then builds wait for their summaries."""
         sentinel = cache_dir / SENTINEL
@@ -64,7 +87,7 @@ class Background:
                 sentinel.write_text("0\n", encoding="utf-8")
         except OSError:
             return None
-        return cls(sentinel)
+        return cls(sentinel, clock=clock, timer=timer)
 
     def rebuild_starts(self) -> bool:
         """Called as each build starts: whether the plugin asked for it (the
@@ -114,9 +137,7 @@ class Background:
                 self._reload()
             elif self._timer is None:
                 wait = self.interval - (self._clock() - self._last)
-                self._timer = threading.Timer(wait, self._timed)
-                self._timer.daemon = True
-                self._timer.start()
+                self._timer = self._start_timer(wait, self._timed)
 
     def _timed(self) -> None:
         with self._state:

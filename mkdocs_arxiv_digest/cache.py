@@ -38,13 +38,13 @@ and what is left when the build ends. A killed build loses at most that much
 of them. Papers, and summaries from a model, are written as they arrive."""
 
 
-def age(when: Any) -> float | None:
-    """How many seconds ago `when`, a time read from the cache, was; `None`
-    (never fresh) when it is not a finite number or is later than now: a
+def age(when: Any, now: float) -> float | None:
+    """How many seconds before `now` `when`, a time read from the cache, was;
+    `None` (never fresh) when it is not a finite number or is later than now: a
     clock set wrong once, or a planted row, must not keep a value fresh for ever."""
     if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
         return None
-    seconds = time.time() - when
+    seconds = now - when
     return seconds if seconds >= 0 else None
 
 
@@ -253,8 +253,11 @@ class Cache:
     with one warning.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
         self.directory = directory
+        self.clock = clock
+        """The time, in seconds since the epoch, that freshness is measured
+        against (when a paper or a listing was last checked); tests pass their own."""
         self._memory: dict[str, Any] = {}
         """What could not be written (a read-only or full disk), by key."""
         self._pending: dict[str, Any] = {}
@@ -547,12 +550,16 @@ class Cache:
             return None  # a record of the announcement's text alone is due for the API's whenever it can be asked
         return paper.arxiv_id, paper.fingerprint()
 
+    def age(self, when: Any) -> float | None:
+        """How many seconds ago `when`, a time this cache holds, was (see `age`)."""
+        return age(when, self.clock())
+
     def _latest(self, arxiv_id: ArxivId, max_age: float | None) -> dict[str, Any] | None:
         latest = self._get(f"latest:{arxiv_id.base}")
         if not isinstance(latest, dict):
             return None
         if max_age is not None:
-            seconds = age(latest.get("checked"))
+            seconds = self.age(latest.get("checked"))
             if seconds is None or seconds > max_age * _spread(arxiv_id.base):
                 return None
         return latest
@@ -570,7 +577,7 @@ class Cache:
 
     def store_papers(self, found: dict[ArxivId, Paper]) -> None:
         """Keep papers as they arrive, in one transaction; a bare ID also records its latest version."""
-        now = time.time()
+        now = self.clock()
         values: dict[str, Any] = {f"paper:{paper.versioned_id}": paper for paper in found.values()}
         # The small pointers after the papers: new rows are stored in the order
         # written, so a batch's pointers share a few pages of the database, and

@@ -25,7 +25,6 @@ from .frontmatter import parse_spec, read_front_matter
 from .ids import Source
 
 if TYPE_CHECKING:
-    from .fetch import ArxivApi
     from .settings import Settings
 
 
@@ -79,20 +78,16 @@ def _daily(args: argparse.Namespace) -> int:
     folder = _folder(args, config)
     pages = _read(day_pages, folder)  # a page that cannot be read stops the command before anything is asked
 
-    from .cache import Cache
+    from .services import Services
     from .settings import Settings
-    from .sources import CROSS, Sources, select
+    from .sources import CROSS, select
 
     try:
         settings = Settings.load(plugin.config, config)
     except PluginError as error:
         raise CommandError(str(error).removeprefix("arxiv-digest: ")) from None
-    cache = Cache(settings.cache_dir)
-    clients: list[ArxivApi] = []
-    try:
-        listing = settings.listing._replace(refresh_seconds=0)
-        sources = Sources(cache, lambda: _api(settings, clients), listing, log=lambda line: None)
-        resolved = sources.resolve(source, force=True)
+    with Services.for_command(settings, say_retry=lambda line: _say(line, err=True)) as services:
+        resolved = services.sources(ask=True).resolve(source, force=True)
         for warning in resolved.warnings:  # what was left out of the feed: the page is written without it
             _say(f"warning: {warning}", err=True)
         latest = resolved.latest
@@ -123,12 +118,9 @@ def _daily(args: argparse.Namespace) -> int:
         if source.listing:
             # The announcement's text is enough to build the page when arXiv's API is down;
             # the API's records replace it when they come. A record the cache has is kept.
+            cache = services.cache
             absent = {p.id: p.paper() for p in (*new, *updated) if cache.paper(p.id, None) is None}
             cache.store_papers(absent)
-    finally:
-        for client in clients:
-            client.close()
-        cache.close()
     ids = [str(p.id) for p in new]
     cross = [str(p.id) for p in new if p.kind in CROSS]
     front = _front(source, day, ids, [str(p.id) for p in updated], settings.avoid, options, cross)
@@ -163,17 +155,6 @@ def _where(source: Source, settings: Settings) -> str:
     if source.listing:
         return f"{source.describe()} (the feed {settings.listing.url}{'+'.join(source.listing)})"
     return source.describe()
-
-
-def _api(settings: Settings, made: list[ArxivApi]) -> ArxivApi:
-    """The arXiv client, kept in `made` to be closed."""
-    from .fetch import ArxivApi
-
-    api = settings.api
-    made.append(
-        ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries, on_retry=lambda line: _say(line, err=True))
-    )
-    return made[-1]
 
 
 def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from mkdocs.config import base
 from mkdocs.config.base import ValidationError
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File
 from mkdocs.utils.meta import get_data
 
 import mkdocs_arxiv_digest as package
@@ -464,9 +463,6 @@ class PageReader:
         """How many front matters were parsed (the benchmark and tests read it)."""
         self._seen: dict[str, tuple[Stamp, PageSpec | None]] = {}
 
-    def forget(self) -> None:
-        self._seen.clear()
-
     def read_all(self, files: Iterable[File], cache: Cache) -> list[tuple[File, PageSpec]]:
         """Each page's papers and options, for the pages with `arxiv:`. The
         front matters read in an earlier build come from the cache in one read."""
@@ -547,19 +543,3 @@ class PageReader:
 def _spec_key(front: str) -> str:
     # Keyed by the plugin's version too: a reading fixed in an upgrade shows at once.
     return "spec:" + hashlib.sha256(f"{package.__version__}\n{front}".encode()).hexdigest()
-
-
-def built_pages(files: Files, config: MkDocsConfig) -> list[File]:
-    """The pages this build renders: not those other plugins excluded, but
-    the posts of Material's blog, which hides them until its `on_nav`."""
-    built = {file.src_uri for file in files.documentation_pages()} | _blog_posts(config)
-    return [file for file in files.documentation_pages(inclusion=lambda _: True) if file.src_uri in built]
-
-
-def _blog_posts(config: MkDocsConfig) -> set[str]:
-    posts: set[str] = set()
-    for plugin in config.plugins.values():
-        if type(plugin).__module__.startswith("material.plugins.blog"):
-            blog = getattr(plugin, "blog", None)
-            posts.update(post.file.src_uri for post in getattr(blog, "posts", None) or ())
-    return posts

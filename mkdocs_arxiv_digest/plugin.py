@@ -1,4 +1,5 @@
-"""MkDocs events wired to the pipeline: collect IDs, fetch early, render late.
+"""MkDocs events wired to one build (`build.py`: collect IDs, fetch early,
+render late), whose services (`services.py`) live across `mkdocs serve` rebuilds.
 
 Event priorities, where the order among plugins matters:
 
@@ -24,33 +25,24 @@ templates) are imported only by the events of an enabled build.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from . import guard
 from .config import ArxivDigestConfig
-from .frontmatter import PageReader
 from .headings import HeadingIds, page_title
-from .ids import ArxivId, PageSpec
-from .render import Renderer
-from .resources import Resources
-from .summarize import Summarizers
 
 if TYPE_CHECKING:
-    from .background import Background
-    from .cache import Cache
-    from .digest import Digests
-    from .fetch import ArxivApi
-    from .outputs import BuildOutputs
-    from .pipeline import Pipeline, Stats
-    from .settings import Settings
-    from .sources import Sources
+    import jinja2
+
+    from .build import Build, BuildReport
+    from .services import Services
 
 log = get_plugin_logger("arxiv-digest")
 
@@ -61,22 +53,19 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     def __init__(self) -> None:
         # Safe defaults: tests and other tools call `build()` without `on_startup`.
         self._serving = False
-        self._kept = Resources()
-        self._reader = PageReader(log.warning)
-        self._settings: Settings | None = None
-        self._specs: dict[str, PageSpec] = {}
-        self._outputs: BuildOutputs | None = None
-        self._pipeline: Pipeline | None = None
-        self._digests: Digests | None = None
-        self.last_stats: Stats | None = None
-        """The figures of the last build, for scripts (docs/benchmarks.md lists them)."""
+        self.clock: Callable[[], float] = time.time
+        """What the cache measures freshness against; tests set their own."""
+        self._services: Services | None = None
+        """Made by the first enabled build; kept for the life of `mkdocs serve`."""
+        self._build: Build | None = None
+        self.report: BuildReport | None = None
+        """The figures of the last build (docs/benchmarks.md lists them); `None`
+        until one has finished."""
 
     @property
-    def front_matter_parsed(self) -> int:
-        """How many pages' front matter this plugin has parsed since it was made:
-        under `mkdocs serve` a page whose front matter is unchanged is not parsed
-        again, so a script compares the figure before and after a rebuild."""
-        return self._reader.parsed
+    def last_stats(self) -> BuildReport | None:
+        """The same as `report`, by the name older scripts read."""
+        return self.report
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self._serving = command == "serve"
@@ -84,129 +73,38 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
     @event_priority(-50)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         guard.plugin_ran()  # switched off by the user is not skipped by the host: no guard error
+        self._build = None
         if not self.config.enabled:
-            self._settings = None
-            self._kept.close()  # what a rebuild before, with the plugin on, kept open
+            if self._services is not None:
+                self._services.close()  # what a rebuild before, with the plugin on, kept open
             return config
-        from .cache import Cache
-        from .digest import Digests
-        from .settings import Settings
+        from .build import Build
+        from .services import Services
 
-        settings = self._settings = Settings.load(self.config, config)
-        # A cache that cannot be written is read, and new results are kept in memory.
-        cache = self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir), Cache.close)
-        self._report(cache)
-        try:
-            made = self._kept.get(
-                "summarizers", settings.summarizer_key, lambda: _summarizers(settings), Summarizers.close
-            )
-        except (ValueError, ImportError) as error:
-            raise PluginError(f"arxiv-digest: {error}") from None
-        if self._serving and made.executor is not None:
-            from .background import Background
-
-            # Made with the summarizers (whose threads do its work), closed before them.
-            self._kept.get(
-                "background",
-                (settings.summarizer_key, settings.cache_dir),
-                lambda: Background.make(settings.cache_dir),
-                _close_background,
-            )
-        else:
-            self._kept.drop("background")
-        renderer = self._kept.get("renderer", settings.renderer_key, lambda: _renderer(settings))
-        renderer.refresh()  # the site's templates may have been edited
-        self._digests = Digests(renderer, cache)
+        services = self._services = self._services or Services(log.info, log.warning, clock=self.clock)
+        services.configure(self.config, config, self._serving)
+        self._build = Build(services, log.info, log.warning)
         if not any(isinstance(extension, HeadingIds) for extension in config.markdown_extensions):
             config.markdown_extensions.append(HeadingIds())
         return config
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
-        if not self.config.enabled:
-            return server
-        if self.config.custom_templates:
-            server.watch(self.config.custom_templates)
-        background = self._kept.peek("background")
-        if background is not None:
-            # Written when summaries land: the live-reload server rebuilds, and the
-            # rebuild finds them in the cache.
-            server.watch(str(background.sentinel))
+        if self.config.enabled and self._services is not None:
+            for path in self._services.watched():
+                server.watch(path)
         return server
 
     @event_priority(-110)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        if not self.config.enabled:
-            return files
-        from .frontmatter import built_pages
-        from .outputs import BuildOutputs
-        from .pipeline import Pipeline
-        from .snapshot import Snapshot
-
-        settings, cache = self._ready()
-        self._specs = {}
-        outputs = self._outputs = BuildOutputs(files, config, settings, log.warning)
-        needs: dict[ArxivId, set[str]] = {}
-        sources: Sources | None = None
-        for file, spec in self._reader.read_all(built_pages(files, config), cache):
-            if spec.source is not None:
-                from .sources import Sources
-
-                # A listing or query becomes IDs now, filtered: only the papers
-                # kept are fetched and summarized.
-                sources = sources or Sources(cache, None if settings.offline else self._api, settings.listing, log.info)
-                spec = sources.fill(spec)
-            self._specs[file.src_uri] = spec
-            outputs.add(file, spec)
-            language = settings.page_language(spec)[0]
-            for entry in [*spec.entries, *spec.updated]:
-                needs.setdefault(entry.id, set()).add(language)
-        summarizers = self._summarizers()
-        self._pipeline = Pipeline(
-            cache,
-            None if settings.offline else self._api,
-            Snapshot(settings.snapshot) if settings.snapshot else None,
-            summarizers.main,
-            batch_size=settings.batch_size,
-            refresh_seconds=settings.refresh_seconds,
-            log=log.info,
-            executor=summarizers.executor,
-            fallback=summarizers.fallback,
-            max_summaries=settings.max_summaries,
-            budget_seconds=settings.budget_seconds,
-            background=self._kept.peek("background"),
-        )
-        self._pipeline.plan(needs)
-        if needs:
-            log.info(self._pipeline.stats.planned(len(self._specs)))
-        self._pipeline.start()
+        if self.config.enabled and self._build is not None:
+            self._build.start(files, config)
         return files
 
     @event_priority(10)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        if not self.config.enabled:
+        if not self.config.enabled or self._build is None:
             return markdown
-        spec = self._specs.get(page.file.src_uri)
-        outputs = self._outputs
-        if spec is None or outputs is None or self._pipeline is None or self._digests is None or not self._settings:
-            return markdown
-        where = f"Page '{page.file.src_uri}'"
-        layout, problems = self._settings.page_layout(spec, self._summarizers().key)
-        for problem in [*spec.problems, *problems]:
-            log.warning(f"{where}: arxiv: {problem}")
-        try:
-            made = self._digests.page(
-                spec, layout, self._pipeline, outputs.bib_name(page), shown=outputs.wants_papers(page)
-            )
-        except jinja2.TemplateError as error:
-            raise PluginError(f"arxiv-digest: the template for page '{page.file.src_uri}' failed: {error}") from None
-        for problem in made.problems:
-            log.warning(f"{where}: {problem}")
-        outputs.fill(page, spec, layout.language, made, config.site_url)
-        if self._settings.tags and made.papers:
-            page.meta["tags"] = made.tags(page.meta.get("tags"), self._settings.tags)
-        from .digest import place
-
-        return place(markdown, made.markdown) if made.markdown else markdown
+        return self._build.page(markdown, page, config.site_url)
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if not self.config.enabled:
@@ -216,85 +114,41 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         return html
 
     def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
-        if not self.config.enabled:
-            return env
-        if self._outputs is not None:
-            self._outputs.write_feed(config)
+        if self.config.enabled and self._build is not None:
+            self._build.write_feed(config)
         return env
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        if not self.config.enabled:
+        if not self.config.enabled or self._build is None:
             return output
-        return self._outputs.head(output, page) if self._outputs is not None else output
+        return self._build.head(output, page)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self._pipeline is not None:
-            stats = self.last_stats = self._pipeline.finish()
-            for problem in stats.problems:
-                log.warning(problem)
-            if stats.wanted:
-                log.info(stats.report())
-            self._pipeline = None
-        self._report(self._kept.peek("cache"))
-        if not self._serving:
-            self._kept.close()
+        if self._build is not None:
+            self.report = self._build.finish()
+            self._build = None
+        if self._services is not None:
+            self._services.report()
+        self._release()
 
     def on_build_error(self, *, error: Exception) -> None:
-        if self._pipeline is not None:
-            self._pipeline.stop()
-            self._pipeline.finish()
-            self._pipeline = None
-        if not self._serving:
-            self._kept.close()
+        if self._build is not None:
+            self._build.stop(wait=True)
+            self._build = None
+        self._release()
 
     def on_shutdown(self) -> None:
-        if self._pipeline is not None:
-            # A rebuild cut short (Ctrl-C under `mkdocs serve` raises in it): its
-            # fetching stops after the batch, and it sends no more summaries.
-            self._pipeline.stop()
-            self._pipeline = None
-        # MkDocs keeps plugin instances for the life of the process.
-        self._kept.close()
+        if self._build is not None:
+            # A rebuild cut short (Ctrl-C under `mkdocs serve` raises in it).
+            self._build.stop(wait=False)
+            self._build = None
+        # MkDocs keeps plugin instances for the life of the process: the next
+        # build starts afresh.
+        if self._services is not None:
+            self._services.close()
+            self._services = None
         self._serving = False
-        self._reader.forget()
 
-    def _api(self) -> ArxivApi:
-        """The arXiv client, made when a build first has papers to fetch: a warm
-        build imports nothing network-related."""
-        from .fetch import ArxivApi
-
-        assert self._settings is not None
-        api = self._settings.api
-        return self._kept.get(
-            "api", api, lambda: ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries), ArxivApi.close
-        )
-
-    def _ready(self) -> tuple[Settings, Cache]:
-        assert self._settings is not None and self._kept.peek("cache") is not None, "on_config runs first"
-        return self._settings, self._kept.peek("cache")
-
-    def _summarizers(self) -> Summarizers:
-        summarizers = self._kept.peek("summarizers")
-        assert isinstance(summarizers, Summarizers), "on_config runs first"
-        return summarizers
-
-    @staticmethod
-    def _report(cache: Cache | None) -> None:
-        if cache is not None:
-            while cache.problems:
-                log.warning(cache.problems.pop(0))
-            while cache.notes:
-                log.info(cache.notes.pop(0))
-
-
-def _close_background(background: Background | None) -> None:
-    if background is not None:
-        background.close()
-
-
-def _summarizers(settings: Settings) -> Summarizers:
-    return Summarizers.make(settings.summarizer, dict(settings.llm))
-
-
-def _renderer(settings: Settings) -> Renderer:
-    return Renderer(math=settings.math, custom_dir=settings.custom_templates, avoid=settings.avoid)
+    def _release(self) -> None:
+        if self._services is not None and not self._serving:
+            self._services.close()

@@ -14,10 +14,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 
 from .config import ArxivDigestConfig
-from .digest import Layout
 from .escape import TEMPLATE_OPENERS, Math
-from .ids import PageSpec
-from .render import LAYOUTS, merge_labels
+from .render import merge_labels
 
 FEATURES = {"details": "pymdownx.details", "tabbed": "pymdownx.tabbed", "admonition": "admonition"}
 """What the templates use when the site has it, by the Markdown extension that provides it."""
@@ -150,37 +148,6 @@ class Settings:
     @property
     def renderer_key(self) -> tuple[Any, ...]:
         return (self.math.key if self.math else None, self.custom_templates, self.avoid)
-
-    def page_language(self, spec: PageSpec) -> tuple[str, str]:
-        """The page's language, and a problem to report when it asked for one without labels."""
-        asked = spec.options.get("language", self.language)
-        if asked in self.labels:
-            return asked, ""
-        return (
-            self.language,
-            f"language {asked!r} is not one of {', '.join(sorted(self.labels))}; using {self.language!r}",
-        )
-
-    def page_layout(self, spec: PageSpec, summarizer: str) -> tuple[Layout, list[str]]:
-        """The page's layout settings, and the problems of its options."""
-        language, problem = self.page_language(spec)
-        problems = [problem] if problem else []
-        name = spec.options.get("layout", self.layout)
-        if name not in LAYOUTS:
-            problems.append(f"layout {name!r} is not one of {', '.join(LAYOUTS)}; using {self.layout!r}")
-            name = self.layout
-        layout = Layout(
-            name=name,
-            labels=tuple(sorted(self.labels[language].items())),
-            features=self.features,
-            bibtex=self.bibtex,
-            language=language,
-            heading_level=self.heading_level,
-            max_authors=self.max_authors,
-            model_note=self.model_note,
-            summarizer=summarizer,
-        )
-        return layout, problems
 
 
 def _has_math(extensions: set[Any]) -> bool:

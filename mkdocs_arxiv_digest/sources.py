@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from .cache import Cache, age
+from .cache import Cache
 from .ids import ArxivId, Entry, PageSpec, Provenance, Source, parse_id
 from .records import ANNOUNCEMENT, MAX_TEXT, Paper, Texts, cut_warning
 
@@ -359,7 +358,7 @@ class Sources:
         stored = stored if isinstance(stored, dict) else {}
         latest = Announcement.from_dict(stored.get("latest"))
         last = Announcement.from_dict(stored.get("last"))
-        checked = age(stored.get("checked"))
+        checked = self.cache.age(stored.get("checked"))
         fresh = checked is not None and checked < self.listing.refresh_seconds
         problem = ""
         warnings: tuple[str, ...] = ()
@@ -377,7 +376,11 @@ class Sources:
                         last = latest
                     self.cache.set_json(
                         f"source:{key}",
-                        {"checked": time.time(), "latest": latest.to_dict(), "last": last.to_dict() if last else None},
+                        {
+                            "checked": self.cache.clock(),
+                            "latest": latest.to_dict(),
+                            "last": last.to_dict() if last else None,
+                        },
                     )
         shown = latest if latest is not None and latest.papers else last
         resolved = self._done[key] = Resolved(latest, shown, problem, warnings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,20 @@ class _Collect(logging.Handler):
         self.into.append(record)
 
 
+class Clock:
+    """A clock for the cache that moves only when told to: freshness is tested
+    without waiting for it."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class Site:
     """A site under `tmp_path`: write pages, configure the plugin, build, read HTML."""
 
@@ -135,6 +150,8 @@ class Site:
         self.plugins_after: list[Any] = []
         """Other plugins, listed before or after this one."""
         self.config: MkDocsConfig | None = None
+        self.clock: Clock | None = None
+        """The cache's clock in each build (the real time when `None`)."""
 
     def page(self, name: str, arxiv: Any = None, body: str = "Some text.\n", **meta: Any) -> Path:
         path = self.docs / name
@@ -178,6 +195,9 @@ class Site:
         logger.setLevel(logging.INFO)
         try:
             config = config or self.load(strict=strict)
+            plugin = config.plugins.get("arxiv-digest")
+            if plugin is not None:  # MkDocs may hand back an earlier test's instance: set it either way
+                plugin.clock = self.clock or time.time
             if startup:
                 config.plugins.on_startup(command=startup, dirty=False)
             try:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from mkdocs_arxiv_digest.background import SENTINEL, Background
+from conftest import Clock
+from mkdocs_arxiv_digest.background import RELOAD_SECONDS, SENTINEL, Background
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.ids import parse_id
 from mkdocs_arxiv_digest.pipeline import SUMMARY_THREADS, Lookup, Pipeline, Written
@@ -23,10 +25,28 @@ def landed(future: Future[Written], failed: bool = False) -> None:
     future.set_result(Written(None, deferred=failed, failed=failed))
 
 
+class Timers:
+    """Timers that go off when the test says, for `Background(timer=...)`."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[float, Callable[[], None]]] = []
+        self.cancelled = 0
+
+    def __call__(self, seconds: float, function: Callable[[], None]) -> Timers:
+        self.started.append((seconds, function))
+        return self
+
+    def cancel(self) -> None:
+        self.cancelled += 1
+
+    def go_off(self) -> None:
+        self.started.pop(0)[1]()
+
+
 def test_reloads_are_batched_and_one_follows_the_last_summary(tmp_path: Path) -> None:
-    background = Background.make(tmp_path)
+    clock, timers = Clock(), Timers()
+    background = Background.make(tmp_path, clock=clock, timer=timers)
     assert background is not None and background.sentinel == tmp_path / SENTINEL
-    background.interval = 0.5
     futures: list[Future[Written]] = [Future() for _ in range(4)]
     for number, future in enumerate(futures):
         background.started(f"paper-{number}", future)
@@ -35,14 +55,35 @@ def test_reloads_are_batched_and_one_follows_the_last_summary(tmp_path: Path) ->
     landed(futures[0])  # the first to land reloads at once
     assert background.reloads == 1 and background.sentinel.read_text() == "1\n"
     assert background.rebuild_starts() and not background.rebuild_starts()
+    clock.advance(1.0)
     landed(futures[1])
     landed(futures[2])  # within the interval: one reload for both, when it is over
     assert background.reloads == 1
-    time.sleep(0.8)
-    assert background.reloads == 2 and background.running("paper-1") is None
+    assert [seconds for seconds, _ in timers.started] == [RELOAD_SECONDS - 1.0]
+    clock.advance(RELOAD_SECONDS - 1.0)
+    timers.go_off()
+    assert background.reloads == 2 and background.sentinel.read_text() == "2\n"
+    assert background.running("paper-1") is None
     landed(futures[3])  # the last: at once, whatever the interval
-    assert background.reloads == 3
+    assert background.reloads == 3 and not timers.started
     background.close()
+    assert timers.cancelled == 0, "no timer was waiting"
+
+
+def test_closing_cancels_the_reload_waiting_for_its_interval(tmp_path: Path) -> None:
+    clock, timers = Clock(), Timers()
+    background = Background.make(tmp_path, clock=clock, timer=timers)
+    assert background is not None
+    futures: list[Future[Written]] = [Future() for _ in range(3)]
+    for number, future in enumerate(futures):
+        background.started(f"paper-{number}", future)
+    landed(futures[0])
+    landed(futures[1])
+    assert background.reloads == 1 and len(timers.started) == 1
+    background.close()
+    assert timers.cancelled == 1
+    timers.go_off()  # a timer that went off as it was cancelled
+    assert background.reloads == 1
 
 
 def test_a_failed_summary_is_asked_again_when_the_writer_saves_not_when_the_plugin_reloads(tmp_path: Path) -> None:
@@ -113,7 +154,17 @@ def test_stopping_while_a_paper_arrives_ends_at_once(tmp_path: Path, monkeypatch
     def slow(key: str) -> Summary | None:
         if ids[3].base in key:
             looked_up.set()
-            time.sleep(0.5)
+            # Held until the summarizers' threads are being shut down: once the
+            # pool refuses new work, its shutdown has begun (and, were the two to
+            # wait for each other, it would be stuck there, and so would this).
+            assert stopped.wait(5)
+            until = time.monotonic() + 5
+            while time.monotonic() < until:
+                try:
+                    executor.submit(lambda: None)
+                except RuntimeError:
+                    break
+                time.sleep(0.001)
         return cached(key)
 
     monkeypatch.setattr(cache, "summary", slow)

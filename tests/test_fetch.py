@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 import mkdocs_arxiv_digest.fetch
-from conftest import ORDINARY_RECORD
+from conftest import ORDINARY_RECORD, Clock
 from fake_arxiv import FakeArxiv
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.fetch import ArxivApi, Batch
@@ -136,9 +136,10 @@ def test_a_site_survives_arxiv_being_down_and_fetches_later(site, arxiv_api: Fak
 
 def test_a_stale_paper_is_shown_when_the_refresh_fails(site, arxiv_api: FakeArxiv) -> None:  # type: ignore[no-untyped-def]
     site.page("index.md", ["1605.08386"])
-    site.configure(refresh_days=0.00001, retries=0)
+    site.configure(refresh_days=1, retries=0)
+    site.clock = Clock()
     assert site.build().error is None
-    time.sleep(1.0)
+    site.clock.advance(2 * 86400)
     arxiv_api.fail(503)
     result = site.build()
     assert [w for w in result.warnings if "1605.08386" in w] == [
@@ -150,9 +151,10 @@ def test_a_stale_paper_is_shown_when_the_refresh_fails(site, arxiv_api: FakeArxi
 
 def test_a_build_without_the_api_says_so_once_per_cause_however_many_pages(site, arxiv_api: FakeArxiv) -> None:  # type: ignore[no-untyped-def]
     site.page("index.md", ["1605.08386"])
-    site.configure(refresh_days=0.00001, retries=0, batch_size=2)
-    assert site.build().error is None  # 1605.08386 is cached, and due for a check a second later
-    time.sleep(1.0)
+    site.configure(refresh_days=1, retries=0, batch_size=2)
+    site.clock = Clock()
+    assert site.build().error is None  # 1605.08386 is cached, and due for a check two days later
+    site.clock.advance(2 * 86400)
     for name in ("index.md", "b.md", "c/d.md", "e.md"):
         site.page(name, ["1605.08386", "1707.08567", "astro-ph/0601001"])
     arxiv_api.fail(503, times=100)

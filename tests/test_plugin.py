@@ -12,7 +12,7 @@ import diskcache
 import pytest
 from mkdocs.exceptions import Abort
 
-from conftest import Site, ids_requested
+from conftest import Clock, Site, ids_requested
 from fake_arxiv import FakeArxiv
 from mkdocs_arxiv_digest.render import Renderer
 
@@ -270,9 +270,13 @@ def test_snapshot_is_consulted_before_the_api(site: Site, arxiv_api: FakeArxiv) 
 
 def test_bare_ids_are_rechecked_after_refresh_days_versioned_never(site: Site, arxiv_api: FakeArxiv) -> None:
     site.page("index.md", ["1605.08386", "2104.12255v1"])
-    site.configure(refresh_days=0.00001)  # under a second
+    site.configure(refresh_days=1)
+    site.clock = Clock()
     assert site.build().error is None
-    time.sleep(1.0)
+    site.clock.advance(86400 / 2)  # each ID is checked after 0.75 to 1.25 times `refresh_days`
+    assert site.build().error is None
+    assert len(arxiv_api.requests) == 1
+    site.clock.advance(86400)
     assert site.build().error is None
     assert ids_requested(arxiv_api)[1] == ["1605.08386"]
 
@@ -389,19 +393,19 @@ def test_a_serve_rebuild_does_no_work_for_unchanged_pages(
     plugin = config.plugins["arxiv-digest"]
     try:
         assert site.build(config=config, startup=None).error is None
-        parsed = plugin.front_matter_parsed
+        assert plugin.report.pages == 5 and plugin.report.front_matter_parsed == 5
         renders = []
         original = Renderer.render
         monkeypatch.setattr(Renderer, "render", lambda *args, **kwargs: renders.append(1) or original(*args, **kwargs))
         site.page("p2.md", KNOWN[2:5], "Edited text.\n")
         assert site.build(config=site.load(), startup=None).error is None
-        assert plugin.front_matter_parsed == parsed, "an edit below the front matter does not parse it again"
+        assert plugin.report.front_matter_parsed == 0, "an edit below the front matter does not parse it again"
         assert renders == [], "unchanged digests are reused, the edited page's papers did not change"
         assert "Edited text." in site.content("p2.md") and "Proceedings of Workshop" in site.content("p0.md")
         site.page("p2.md", [*KNOWN[2:5], KNOWN[7]], "Edited again.\n")
         assert site.build(config=site.load(), startup=None).error is None
         assert len(renders) == 1, "a page whose papers changed is rendered again"
-        assert plugin.front_matter_parsed == parsed + 1, "only the changed front matter is parsed"
+        assert plugin.report.front_matter_parsed == 1, "only the changed front matter is parsed"
         assert len(arxiv_api.requests) == 2
     finally:
         config.plugins.on_shutdown()

@@ -9,12 +9,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ORDINARY_RECORD, Site, ids_requested
+from conftest import ORDINARY_RECORD, Clock, Site, ids_requested
 from fake_arxiv import FakeArxiv
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.ids import ArxivId
@@ -72,7 +71,7 @@ def test_a_snapshot_is_not_scanned_again_for_ids_it_lacks(site: Site) -> None:
     def scans() -> int:
         config = site.load()
         site.build(config=config)
-        stats = config.plugins["arxiv-digest"].last_stats
+        stats = config.plugins["arxiv-digest"].report
         assert stats is not None
         return stats.snapshot_scans
 
@@ -113,20 +112,18 @@ def test_a_snapshot_is_read_however_its_lines_are_written(site: Site, monkeypatc
 
 
 def test_refreshes_are_spread_over_time(tmp_path: Path) -> None:
-    cache = Cache(tmp_path / "cache")
+    clock = Clock()
+    cache = Cache(tmp_path / "cache", clock)
     ids = [ArxivId(f"2501.{n:05d}") for n in range(1, 401)]
     cache.store_papers({i: Paper(id=i.base, version=1, title="T", abstract="A.") for i in ids})
+    cached = clock.now
     week = 7 * 86400
     day = 86400
 
     def due(age: float) -> int:
         """How many papers a build `age` seconds after they were cached asks arXiv about."""
-        real = time.time
-        try:
-            time.time = lambda: real() + age  # type: ignore[assignment]
-            return sum(cache.paper(i, week) is None for i in ids)
-        finally:
-            time.time = real  # type: ignore[assignment]
+        clock.now = cached + age
+        return sum(cache.paper(i, week) is None for i in ids)
 
     assert due(5 * day) == 0, "none before three quarters of refresh_days"
     assert due(9 * day) == len(ids), "all after one and a quarter"

@@ -1,0 +1,202 @@
+"""One build: the pages' front matter read, listings and queries turned into
+IDs, every paper fetched and summarized while MkDocs reads the pages, each
+page's digest made when MkDocs renders it, the files the build adds filled,
+and the build's figures reported (`BuildReport`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jinja2
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from .digest import Layout, place
+from .ids import ArxivId, PageSpec
+from .outputs import BuildOutputs
+from .pipeline import Pipeline, Stats
+from .render import LAYOUTS
+from .services import Services
+from .settings import Settings
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """The figures of one build, for scripts: `config.plugins["arxiv-digest"].report`
+    once `mkdocs.commands.build.build(config)` has returned (docs/benchmarks.md
+    lists them). The plugin's closing log line is made from the same figures."""
+
+    pages: int = 0
+    """Pages with papers (an `arxiv:` front matter) in this build."""
+    front_matter_parsed: int = 0
+    """Front matters this build parsed: one read in an earlier build comes from
+    the cache, and under `mkdocs serve` an unchanged page's is not read again."""
+    wanted: int = 0
+    """The papers the pages list, each once."""
+    cached: int = 0
+    from_snapshot: int = 0
+    snapshot_scans: int = 0
+    fetched: int = 0
+    requests: int = 0
+    """Requests to arXiv's API."""
+    seconds: float = 0.0
+    """Time spent fetching from arXiv's API."""
+    unknown: int = 0
+    failed: int = 0
+    announced: int = 0
+    """Papers shown from the text of their announcement: the API did not give them."""
+    summaries_cached: int = 0
+    summaries_made: int = 0
+    summaries_failed: int = 0
+    summaries_deferred: int = 0
+    summaries_over_budget: int = 0
+    summaries_pending: int = 0
+
+    @classmethod
+    def of(cls, stats: Stats, pages: int, front_matter_parsed: int) -> BuildReport:
+        names = {field.name for field in dataclasses.fields(cls)}
+        figures = {name: value for name, value in vars(stats).items() if name in names}
+        return cls(pages=pages, front_matter_parsed=front_matter_parsed, **figures)
+
+
+class Build:
+    def __init__(self, services: Services, info: Say, warn: Say) -> None:
+        self.services = services
+        self.settings: Settings = services.settings
+        self._info, self._warn = info, warn
+        self._digests = services.digests()
+        self._specs: dict[str, PageSpec] = {}
+        self._outputs: BuildOutputs | None = None
+        self._pipeline: Pipeline | None = None
+        self._parsed = services.reader.parsed
+
+    def start(self, files: Files, config: MkDocsConfig) -> None:
+        """Read the pages' papers and start fetching and summarizing them (`on_files`)."""
+        services, settings = self.services, self.settings
+        outputs = self._outputs = BuildOutputs(files, config, settings, self._warn)
+        needs: dict[ArxivId, set[str]] = {}
+        sources = None
+        for file, spec in services.reader.read_all(built_pages(files, config), services.cache):
+            if spec.source is not None:
+                # A listing or query becomes IDs now, filtered: only the papers
+                # kept are fetched and summarized.
+                sources = sources or services.sources()
+                spec = sources.fill(spec)
+            self._specs[file.src_uri] = spec
+            outputs.add(file, spec)
+            language = page_language(settings, spec)[0]
+            for entry in [*spec.entries, *spec.updated]:
+                needs.setdefault(entry.id, set()).add(language)
+        pipeline = self._pipeline = services.pipeline()
+        pipeline.plan(needs)
+        if needs:
+            self._info(pipeline.stats.planned(len(self._specs)))
+        pipeline.start()
+
+    def page(self, markdown: str, page: Page, site_url: str | None) -> str:
+        """The page's Markdown with its digest (`on_page_markdown`)."""
+        spec = self._specs.get(page.file.src_uri)
+        outputs, pipeline = self._outputs, self._pipeline
+        if spec is None or outputs is None or pipeline is None:
+            return markdown
+        settings = self.settings
+        where = f"Page '{page.file.src_uri}'"
+        layout, problems = page_layout(settings, spec, self.services.summarizers.key)
+        for problem in [*spec.problems, *problems]:
+            self._warn(f"{where}: arxiv: {problem}")
+        try:
+            made = self._digests.page(spec, layout, pipeline, outputs.bib_name(page), shown=outputs.wants_papers(page))
+        except jinja2.TemplateError as error:
+            raise PluginError(f"arxiv-digest: the template for page '{page.file.src_uri}' failed: {error}") from None
+        for problem in made.problems:
+            self._warn(f"{where}: {problem}")
+        outputs.fill(page, spec, layout.language, made, site_url)
+        if settings.tags and made.papers:
+            page.meta["tags"] = made.tags(page.meta.get("tags"), settings.tags)
+        return place(markdown, made.markdown) if made.markdown else markdown
+
+    def write_feed(self, config: MkDocsConfig) -> None:
+        """Fill the feed, once every page's digest is made (`on_env`)."""
+        if self._outputs is not None:
+            self._outputs.write_feed(config)
+
+    def head(self, output: str, page: Page) -> str:
+        """The page's HTML with the feed's link in its head (`on_post_page`)."""
+        return self._outputs.head(output, page) if self._outputs is not None else output
+
+    def finish(self) -> BuildReport:
+        """Wait for the fetching and summarizing, say what went wrong and the
+        closing line, and return the figures (`on_post_build`)."""
+        stats = Stats()
+        if self._pipeline is not None:
+            stats = self._pipeline.finish()
+            self._pipeline = None
+            for problem in stats.problems:
+                self._warn(problem)
+            if stats.wanted:
+                self._info(stats.report())
+        return BuildReport.of(stats, len(self._specs), self.services.reader.parsed - self._parsed)
+
+    def stop(self, wait: bool) -> None:
+        """End a build cut short: its fetching stops after the batch, and it
+        sends no more summaries; with `wait`, once what is under way has ended."""
+        if self._pipeline is not None:
+            self._pipeline.stop()
+            if wait:
+                self._pipeline.finish()
+            self._pipeline = None
+
+
+def built_pages(files: Files, config: MkDocsConfig) -> list[File]:
+    """The pages this build renders: not those other plugins excluded, but
+    the posts of Material's blog, which hides them until its `on_nav`."""
+    built = {file.src_uri for file in files.documentation_pages()} | _blog_posts(config)
+    return [file for file in files.documentation_pages(inclusion=lambda _: True) if file.src_uri in built]
+
+
+def _blog_posts(config: MkDocsConfig) -> set[str]:
+    posts: set[str] = set()
+    for plugin in config.plugins.values():
+        if type(plugin).__module__.startswith("material.plugins.blog"):
+            blog = getattr(plugin, "blog", None)
+            posts.update(post.file.src_uri for post in getattr(blog, "posts", None) or ())
+    return posts
+
+
+def page_language(settings: Settings, spec: PageSpec) -> tuple[str, str]:
+    """The page's language, and a problem to report when it asked for one without labels."""
+    asked = spec.options.get("language", settings.language)
+    if asked in settings.labels:
+        return asked, ""
+    return (
+        settings.language,
+        f"language {asked!r} is not one of {', '.join(sorted(settings.labels))}; using {settings.language!r}",
+    )
+
+
+def page_layout(settings: Settings, spec: PageSpec, summarizer: str) -> tuple[Layout, list[str]]:
+    """The page's layout settings, and the problems of its options."""
+    language, problem = page_language(settings, spec)
+    problems = [problem] if problem else []
+    name = spec.options.get("layout", settings.layout)
+    if name not in LAYOUTS:
+        problems.append(f"layout {name!r} is not one of {', '.join(LAYOUTS)}; using {settings.layout!r}")
+        name = settings.layout
+    layout = Layout(
+        name=name,
+        labels=tuple(sorted(settings.labels[language].items())),
+        features=settings.features,
+        bibtex=settings.bibtex,
+        language=language,
+        heading_level=settings.heading_level,
+        max_authors=settings.max_authors,
+        model_note=settings.model_note,
+        summarizer=summarizer,
+    )
+    return layout, problems

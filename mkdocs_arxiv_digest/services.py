@@ -1,0 +1,238 @@
+"""Every service a build uses (the cache, the arXiv client, the snapshot, the
+summarizers and their threads, the background under `mkdocs serve`, the
+renderer, the sources, the pipeline, the digests), made from the settings here
+and nowhere else: the plugin and the `daily` command both take them from a
+`Services`.
+
+The plugin keeps one for the life of `mkdocs serve`: each service is made
+again only when the settings it is made from change, and closed then or when
+the server stops. `daily` makes one per run (`Services.for_command`).
+
+The modules that need the network (the arXiv client) are imported only when a
+build first has something to fetch: a warm build imports none of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Hashable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+
+from .cache import Cache
+from .config import ArxivDigestConfig
+from .digest import Digests
+from .frontmatter import PageReader
+from .pipeline import Pipeline
+from .render import Renderer
+from .settings import Settings
+from .summarize import Summarizers
+
+if TYPE_CHECKING:
+    from .background import Background
+    from .fetch import ArxivApi
+    from .snapshot import Snapshot
+    from .sources import Sources
+
+_T = TypeVar("_T")
+Say = Callable[[str], None]
+
+
+class _Kept:
+    """What lives across `mkdocs serve` rebuilds, by name, kept while what it
+    was made from stays the same and closed when that changes."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[Hashable, Any, Callable[[Any], None] | None]] = {}
+
+    def get(
+        self, name: str, made_from: Hashable, make: Callable[[], _T], close: Callable[[_T], None] | None = None
+    ) -> _T:
+        """The one called `name`, made anew (the old one closed) when `made_from` changed."""
+        held = self._held.get(name)
+        if held is not None and held[0] == made_from:
+            value: _T = held[1]
+            return value
+        self.drop(name)
+        value = make()
+        self._held[name] = (made_from, value, close)
+        return value
+
+    def peek(self, name: str) -> Any:
+        held = self._held.get(name)
+        return held[1] if held is not None else None
+
+    def drop(self, name: str) -> None:
+        held = self._held.pop(name, None)
+        if held is not None and held[2] is not None:
+            held[2](held[1])
+
+    def close(self) -> None:
+        """Close everything, last made first."""
+        for name in reversed(list(self._held)):
+            self.drop(name)
+
+
+class Services:
+    def __init__(
+        self, info: Say, warn: Say, clock: Callable[[], float] = time.time, say_retry: Say | None = None
+    ) -> None:
+        """`info` and `warn` say what the services report (the plugin's logger);
+        `clock` is what the cache measures freshness against; `say_retry`, when
+        given, hears each retry of the arXiv client (`daily` prints them)."""
+        self._kept = _Kept()
+        self._info, self._warn = info, warn
+        self.clock = clock
+        self._say_retry = say_retry
+        self.reader = PageReader(warn)
+        """Reads pages' front matter; kept across rebuilds, so an unchanged page is not read again."""
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        assert self._settings is not None, "configure runs first"
+        return self._settings
+
+    def configure(self, options: ArxivDigestConfig, config: MkDocsConfig, serving: bool) -> Settings:
+        """Read the settings of a build and make again what they changed.
+        Raises `PluginError` for settings that cannot work."""
+        settings = self._settings = Settings.load(options, config)
+        # A cache that cannot be written is read, and new results are kept in memory.
+        self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir, self.clock), Cache.close)
+        self.report()
+        try:
+            summarizers = self._kept.get(
+                "summarizers",
+                settings.summarizer_key,
+                lambda: Summarizers.make(settings.summarizer, dict(settings.llm)),
+                Summarizers.close,
+            )
+        except (ValueError, ImportError) as error:
+            raise PluginError(f"arxiv-digest: {error}") from None
+        if serving and summarizers.executor is not None:
+            from .background import Background
+
+            # Made with the summarizers (whose threads do its work), closed before them.
+            self._kept.get(
+                "background",
+                (settings.summarizer_key, settings.cache_dir),
+                lambda: Background.make(settings.cache_dir),
+                _close_background,
+            )
+        else:
+            self._kept.drop("background")
+        renderer = self._kept.get(
+            "renderer",
+            settings.renderer_key,
+            lambda: Renderer(math=settings.math, custom_dir=settings.custom_templates, avoid=settings.avoid),
+        )
+        renderer.refresh()  # the site's templates may have been edited
+        return settings
+
+    @property
+    def cache(self) -> Cache:
+        cache = self._kept.peek("cache")
+        assert isinstance(cache, Cache), "configure runs first"
+        return cache
+
+    @property
+    def summarizers(self) -> Summarizers:
+        summarizers = self._kept.peek("summarizers")
+        assert isinstance(summarizers, Summarizers), "configure runs first"
+        return summarizers
+
+    @property
+    def background(self) -> Background | None:
+        """Under `mkdocs serve` with a model: the summaries that outlive a build."""
+        background: Background | None = self._kept.peek("background")
+        return background
+
+    def arxiv(self) -> ArxivApi:
+        """The arXiv client, made when a build first has papers to fetch."""
+        from .fetch import ArxivApi
+
+        api = self.settings.api
+        return self._kept.get(
+            "api",
+            api,
+            lambda: ArxivApi(api.url, api.delay_seconds, api.timeout, api.retries, on_retry=self._say_retry),
+            ArxivApi.close,
+        )
+
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot file, read by each build that has papers to look for."""
+        from .snapshot import Snapshot
+
+        return Snapshot(self.settings.snapshot) if self.settings.snapshot else None
+
+    def sources(self, ask: bool = False) -> Sources:
+        """What turns a page's listing or query into IDs, for one build (or one
+        `daily` run). `ask`: arXiv is asked even with `offline` on (`daily`)."""
+        from .sources import Sources
+
+        settings = self.settings
+        return Sources(self.cache, None if settings.offline and not ask else self.arxiv, settings.listing, self._info)
+
+    def pipeline(self) -> Pipeline:
+        """One build's fetching and summarizing."""
+        settings, summarizers = self.settings, self.summarizers
+        return Pipeline(
+            self.cache,
+            None if settings.offline else self.arxiv,
+            self.snapshot(),
+            summarizers.main,
+            batch_size=settings.batch_size,
+            refresh_seconds=settings.refresh_seconds,
+            log=self._info,
+            executor=summarizers.executor,
+            fallback=summarizers.fallback,
+            max_summaries=settings.max_summaries,
+            budget_seconds=settings.budget_seconds,
+            background=self.background,
+        )
+
+    def digests(self) -> Digests:
+        renderer = self._kept.peek("renderer")
+        assert isinstance(renderer, Renderer), "configure runs first"
+        return Digests(renderer, self.cache)
+
+    def watched(self) -> list[str]:
+        """What `mkdocs serve` watches for the plugin: the custom templates, and
+        the file written when summaries land in the background (the rebuild
+        then finds them in the cache)."""
+        watched = [self.settings.custom_templates] if self._settings and self.settings.custom_templates else []
+        background = self.background
+        return [*watched, *([str(background.sentinel)] if background is not None else [])]
+
+    def report(self) -> None:
+        """Say what went wrong with the cache, and what it noted, once each."""
+        cache = self._kept.peek("cache")
+        if cache is not None:
+            while cache.problems:
+                self._warn(cache.problems.pop(0))
+            while cache.notes:
+                self._info(cache.notes.pop(0))
+
+    def close(self) -> None:
+        """Close everything, last made first."""
+        self._kept.close()
+
+    @classmethod
+    @contextlib.contextmanager
+    def for_command(cls, settings: Settings, say_retry: Say) -> Iterator[Services]:
+        """The cache and the clients for one run of a command, closed at its end."""
+        services = cls(info=lambda line: None, warn=lambda line: None, say_retry=say_retry)
+        services._settings = settings
+        services._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir, services.clock), Cache.close)
+        try:
+            yield services
+        finally:
+            services.close()
+
+
+def _close_background(background: Background | None) -> None:
+    if background is not None:
+        background.close()
