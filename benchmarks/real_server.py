@@ -155,7 +155,7 @@ def timed_build(path: Path) -> tuple[float, Any]:
         build(config)
     finally:
         config.plugins.on_shutdown()
-    return time.monotonic() - started, config.plugins["arxiv-digest"].last_stats
+    return time.monotonic() - started, config.plugins["arxiv-digest"].report
 
 
 def main() -> None:

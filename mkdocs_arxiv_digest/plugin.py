@@ -62,11 +62,6 @@ class ArxivDigestPlugin(BasePlugin[ArxivDigestConfig]):  # type: ignore[no-untyp
         """The figures of the last build (docs/benchmarks.md lists them); `None`
         until one has finished."""
 
-    @property
-    def last_stats(self) -> BuildReport | None:
-        """The same as `report`, by the name older scripts read."""
-        return self.report
-
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self._serving = command == "serve"
 
