@@ -1,26 +1,30 @@
 """How often the offline summarizer's TL;DR is a sentence that states the paper's contribution.
 
-Three measures, each with the first sentence of the abstract as a baseline beside it:
+Four measures, each with the first sentence of the abstract as a baseline beside it:
 
 1. The development set, tests/fixtures/tldr-labels.jsonl: the abstracts of the example
    site's snapshot, with the contribution sentences marked by hand. The rules were written
    against it. With the `sumy` package installed, its LexRank and TextRank summarizers are
    measured too.
-2. The held-out set, tests/fixtures/tldr-heldout/ (abstracts.jsonl, labels.jsonl): abstracts
-   from every field of arXiv, labelled by two readers who saw no output of the summarizer.
-   The share of acceptable TL;DRs overall with its 95% Wilson interval, per field group and
-   per decade. Skipped, with a note, when the files are absent.
-3. CSAbstruct (Cohan et al., EMNLP 2019; tests/fixtures/csabstruct/), whose sentences are
+2. The second development set, tests/fixtures/tldr-dev2/ (abstracts.jsonl, labels.jsonl):
+   abstracts from every field of arXiv, labelled with the held-out set's written guide. The
+   rules may be tuned on it.
+3. The held-out set, tests/fixtures/tldr-heldout/ (same files): abstracts from every field
+   of arXiv, labelled by two readers who saw no output of the summarizer. The rules are never
+   tuned on it.
+   For both, the share of acceptable TL;DRs overall with its 95% Wilson interval, per field
+   group and per decade. Skipped, with a note, when the files are absent.
+4. CSAbstruct (Cohan et al., EMNLP 2019; tests/fixtures/csabstruct/), whose sentences are
    labelled background, objective, method, result or other: how often the TL;DR is a
    background or "other" sentence, on the test split and on the train split.
 
-The held-out set and CSAbstruct come with their own sentences. The TL;DR is chosen from the
+The labelled sets and CSAbstruct come with their own sentences. The TL;DR is chosen from the
 abstract they make when joined, with this plugin's splitter, so it is matched back to the
 reference sentence that contains it or that it contains, with whitespace collapsed and case
 folded (the
 longest, when it contains several); a TL;DR that matches no reference sentence is a miss.
 
-    python scripts/tldr_accuracy.py [--heldout DIR] [--csabstruct DIR]
+    python scripts/tldr_accuracy.py [--dev2 DIR] [--heldout DIR] [--csabstruct DIR]
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from mkdocs_arxiv_digest.summarize.extractive import ExtractiveSummarizer, sente
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 LABELS = FIXTURES / "tldr-labels.jsonl"
+DEV2 = FIXTURES / "tldr-dev2"
 HELDOUT = FIXTURES / "tldr-heldout"
 CSABSTRUCT = FIXTURES / "csabstruct"
 CSABSTRUCT_LABELS = ("background", "objective", "method", "result", "other")
@@ -181,7 +186,7 @@ def development(records: list[dict]) -> None:
         print(f"| {name} | {hits}/{total} | {hits / total:.0%} |")
 
 
-# 2. The held-out set
+# 2. and 3. The second development set and the held-out set, labelled with one guide
 
 
 @dataclass
@@ -191,8 +196,10 @@ class Tally:
     total: int = 0
 
 
-def heldout(folder: Path) -> None:
-    print(f"\n## Held-out set: {folder}\n")
+def labelled_set(title: str, folder: Path) -> None:
+    """The share of acceptable TL;DRs on a set of abstracts.jsonl and labels.jsonl, overall,
+    per field group and per decade, beside the first sentence's."""
+    print(f"\n## {title}: {folder}\n")
     abstracts_file, labels_file = folder / "abstracts.jsonl", folder / "labels.jsonl"
     if not (abstracts_file.is_file() and labels_file.is_file()):
         print(f"Not measured: {abstracts_file.name} and {labels_file.name} are not both there.")
@@ -241,7 +248,7 @@ def heldout(folder: Path) -> None:
         print()
 
 
-# 3. CSAbstruct
+# 4. CSAbstruct
 
 
 def csabstruct_counts(records: list[dict]) -> tuple[Counter[str], Counter[str]]:
@@ -279,6 +286,7 @@ def csabstruct(folder: Path, split: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev2", type=Path, default=DEV2, help="folder of abstracts.jsonl and labels.jsonl")
     parser.add_argument("--heldout", type=Path, default=HELDOUT, help="folder of abstracts.jsonl and labels.jsonl")
     parser.add_argument("--csabstruct", type=Path, default=CSABSTRUCT, help="folder of CSAbstruct's splits")
     arguments = parser.parse_args(argv)
@@ -288,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"The splitter no longer yields the labelled sentences of: {', '.join(stale)}", file=sys.stderr)
         return 1
     development(records)
-    heldout(arguments.heldout)
+    labelled_set("Second development set", arguments.dev2)
+    labelled_set("Held-out set", arguments.heldout)
     for split in ("test", "train"):
         csabstruct(arguments.csabstruct, split)
     return 0

@@ -62,7 +62,7 @@ def test_wilson_interval(script: ModuleType) -> None:
     assert script.wilson(0, 0) == (0.0, 1.0)
 
 
-def test_the_held_out_set_is_measured_per_group_beside_the_first_sentence(
+def test_a_labelled_set_is_measured_per_group_beside_the_first_sentence(
     script: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     abstracts = [
@@ -97,7 +97,7 @@ def test_the_held_out_set_is_measured_per_group_beside_the_first_sentence(
     labels = [{"id": "m1", "acceptable": [1]}, {"id": "p1", "acceptable": [0]}, {"id": "x1", "acceptable": [0]}]
     (tmp_path / "abstracts.jsonl").write_text("\n".join(json.dumps(a) for a in abstracts) + "\n", "utf-8")
     (tmp_path / "labels.jsonl").write_text("\n".join(json.dumps(a) for a in labels) + "\n", "utf-8")
-    script.heldout(tmp_path)
+    script.labelled_set("Held-out set", tmp_path)
     out = capsys.readouterr().out
     assert "3 labelled abstracts. TL;DR acceptable: 2/3 (67%)" in out
     assert "first sentence: 2/3 (67%)" in out
@@ -106,8 +106,24 @@ def test_the_held_out_set_is_measured_per_group_beside_the_first_sentence(
     assert "| 1990s | 2 |" in out
 
 
-def test_without_the_held_out_files_the_script_says_so(
+def test_without_a_labelled_sets_files_the_script_says_so(
     script: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    script.heldout(tmp_path)
+    script.labelled_set("Second development set", tmp_path)
     assert "Not measured" in capsys.readouterr().out
+
+
+def test_the_script_measures_the_second_development_set_and_the_held_out_set_apart(
+    script: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev2, heldout = tmp_path / "dev2", tmp_path / "heldout"
+    dev2.mkdir()
+    heldout.mkdir()
+    abstract = {"id": "m1", "group": "math", "year": 2004, "title": "", "sentences": REFERENCE}
+    (dev2 / "abstracts.jsonl").write_text(json.dumps(abstract) + "\n", "utf-8")
+    (dev2 / "labels.jsonl").write_text(json.dumps({"id": "m1", "acceptable": [1]}) + "\n", "utf-8")
+    assert script.main(["--dev2", str(dev2), "--heldout", str(heldout), "--csabstruct", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    second = out.index("## Second development set")
+    assert "1 labelled abstracts. TL;DR acceptable: 1/1 (100%)" in out[second:]
+    assert "Not measured" in out[out.index("## Held-out set") :]
