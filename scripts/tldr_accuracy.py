@@ -47,22 +47,26 @@ LABELS = FIXTURES / "tldr-labels.jsonl"
 DEV2 = FIXTURES / "tldr-dev2"
 HELDOUT = FIXTURES / "tldr-heldout"
 CSABSTRUCT = FIXTURES / "csabstruct"
+SNAPSHOT = FIXTURES.parent.parent / "snapshot" / "arxiv-metadata.jsonl"
 CSABSTRUCT_LABELS = ("background", "objective", "method", "result", "other")
 """CSAbstruct's sentence labels; a TL;DR should be neither background nor other."""
 OFF_TARGET = frozenset({"background", "other", "none"})
 """Labels of a TL;DR that misses: background, other, or no sentence matched."""
 
-Chooser = Callable[[list[str]], int]
-"""Given the sentences of an abstract, the index of the one chosen as TL;DR."""
+Chooser = Callable[[list[str], str], int]
+"""Given the sentences of an abstract and its title, the index of the one chosen as TL;DR."""
 
 
 def load(path: Path = LABELS) -> list[dict]:
-    """The labelled abstracts; `contribution` is always a list of acceptable indexes."""
+    """The labelled abstracts; `contribution` is always a list of acceptable indexes, `title`
+    the paper's title in the snapshot (empty when it is not there)."""
+    titles = {record["id"]: record["title"] for record in _jsonl(SNAPSHOT)} if SNAPSHOT.is_file() else {}
     records = []
     for line in path.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         wanted = record["contribution"]
         record["contribution"] = wanted if isinstance(wanted, list) else [wanted]
+        record.setdefault("title", titles.get(record["id"], ""))
         records.append(record)
     return records
 
@@ -71,9 +75,9 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def tldr(reference: list[str]) -> str:
-    """The summarizer's TL;DR of the abstract these sentences make."""
-    paper = Paper(id="0", version=1, title="", abstract=" ".join(reference))
+def tldr(reference: list[str], title: str = "") -> str:
+    """The summarizer's TL;DR of the abstract these sentences make, under this title."""
+    paper = Paper(id="0", version=1, title=title, abstract=" ".join(reference))
     return ExtractiveSummarizer().summarize(paper, "en").tldr
 
 
@@ -122,12 +126,12 @@ def _share(hits: int, total: int) -> str:
 # 1. The development set
 
 
-def extractive(found: list[str]) -> int:
-    chosen = match(tldr(found), found)
+def extractive(found: list[str], title: str) -> int:
+    chosen = match(tldr(found, title), found)
     return -1 if chosen is None else chosen
 
 
-def first(found: list[str]) -> int:
+def first(found: list[str], title: str) -> int:
     return 0
 
 
@@ -152,7 +156,7 @@ def _sumy(name: str) -> Chooser | None:
     summarizer = kind(Stemmer("english"))
     summarizer.stop_words = get_stop_words("english")
 
-    def choose(found: list[str]) -> int:
+    def choose(found: list[str], title: str) -> int:
         document = ObjectDocumentModel([Paragraph([Sentence(s, Words()) for s in found])])
         best = summarizer(document, 1)
         return found.index(str(best[0])) if best else 0
@@ -161,7 +165,7 @@ def _sumy(name: str) -> Chooser | None:
 
 
 def accuracy(choose: Chooser, records: list[dict]) -> tuple[int, int]:
-    hits = sum(choose(r["sentences"]) in r["contribution"] for r in records)
+    hits = sum(choose(r["sentences"], r["title"]) in r["contribution"] for r in records)
     return hits, len(records)
 
 
@@ -216,7 +220,7 @@ def labelled_set(title: str, folder: Path) -> None:
         if record is None:
             continue
         reference, wanted = record["sentences"], label["acceptable"]
-        chosen = tldr(reference)
+        chosen = tldr(reference, record.get("title", ""))
         unmatched += match(chosen, reference) is None
         ours, baseline = acceptable(chosen, reference, wanted), 0 in wanted
         year = record.get("year")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -280,3 +282,36 @@ def test_an_opening_sentence_that_only_sets_the_scene_is_not_the_tldr() -> None:
         "Excellent agreement is obtained at low temperature."
     )
     assert tldr.startswith("Monte Carlo results")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Spectral gap of random regular graphs", 1),
+        ("Mixing time of lazy random walks on expanders", 2),
+    ],
+)
+def test_of_two_equal_sentences_the_one_the_title_speaks_of_wins(title: str, expected: int) -> None:
+    found = [
+        "Random graphs are a classical object in probability.",
+        "We study the spectral gap of random regular graphs of large degree.",
+        "We study the mixing time of lazy random walks on sparse expanders.",
+        "Both questions go back to the seventies.",
+    ]
+    paper = Paper(id="1", version=1, title=title, abstract=" ".join(found))
+    assert ExtractiveSummarizer().summarize(paper, "en").tldr == found[expected]
+
+
+def test_the_learned_weights_ship_with_the_package_and_need_no_numpy() -> None:
+    # The weights are package data read as JSON; scoring is plain Python.
+    code = (
+        "import sys\n"
+        "from mkdocs_arxiv_digest.records import Paper\n"
+        "from mkdocs_arxiv_digest.summarize.extractive import WEIGHTS, ExtractiveSummarizer\n"
+        f"paper = Paper(id='1', version=1, title='T', abstract={ABSTRACT!r})\n"
+        "assert ExtractiveSummarizer().summarize(paper, 'en').tldr\n"
+        "assert WEIGHTS.parent.name == 'summarize' and WEIGHTS.is_file()\n"
+        "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from ..records import Paper, Summary
@@ -206,7 +209,7 @@ _BOILERPLATE = _Pattern(
     re.I,
 )
 
-VERSION = 3
+VERSION = 4
 """Bumped when the choice of sentences changes, so cached summaries are redone."""
 
 
@@ -304,7 +307,8 @@ def score(sentence: str, position: int, count: int) -> float:
     value += 0.5 * min(len(_RESULT.findall(sentence)), 2)
     # "In this paper, we ... what has been missing" is still the contribution.
     if not (framed or here or announces or itself):
-        value -= 1.0 * min(len(_BACKGROUND.findall(sentence)), 2)
+        # An opening "However, we find" is weighed as a connective, not also as background.
+        value -= 1.0 * min(len(_BACKGROUND.findall(without_connective(sentence))), 2)
     if _BOILERPLATE.search(sentence):
         value -= 4.0
     words = len(sentence.split())
@@ -319,12 +323,141 @@ def score(sentence: str, position: int, count: int) -> float:
 def tldr_score(sentence: str, position: int, count: int) -> float:
     """How good a TL;DR the sentence makes: its score, less what it owes an earlier sentence
     ("Moreover, ...", "This ...")."""
-    value = score(sentence, position, count)
+    return score(sentence, position, count) - _owed(sentence)
+
+
+def _owed(sentence: str) -> float:
+    """What a sentence owes the one before it, as a TL;DR."""
     if opens_on_connective(sentence):
-        value -= 1.5
-    elif _ANAPHORA.match(sentence):
-        value -= 1.0
-    return value
+        return 1.5
+    return 1.0 if _ANAPHORA.match(sentence) else 0.0
+
+
+FEATURES = (
+    "first",
+    "last",
+    "relative",
+    "length",
+    "opens_we",
+    "opens_our",
+    "opens_the",
+    "number",
+    "comparative",
+    "title",
+    "title_name",
+    "previous",
+    "next",
+    "next_leans",
+)
+"""What the learned scorer adds to `tldr_score`, per sentence: whether it is the first or the
+last, its relative position, its length (log of words over 25), whether it opens on "We",
+"Our" or an article, holds a number or a comparative, the share of the title's words it holds,
+whether it names the title's "Name:", the rule score of the sentences before and after it
+(over 4), and whether the next one leans on it."""
+WEIGHTS = Path(__file__).with_name("tldr_weights.json")
+"""The learned scorer's weights, one per name in FEATURES, written by scripts/train_tldr_scorer.py."""
+
+_COMPARATIVE = _Pattern(r"\b(?:than|better|higher|lower|faster|slower|larger|smaller|fewer|outperform\w*)\b", re.I)
+_WORD = _Pattern(r"[A-Za-z][A-Za-z-]{3,}")
+# Title words that say nothing of what a sentence is about.
+_STOP = frozenset(
+    [
+        "with",
+        "from",
+        "into",
+        "that",
+        "this",
+        "their",
+        "these",
+        "using",
+        "based",
+        "over",
+        "under",
+        "between",
+        "towards",
+        "toward",
+        "through",
+        "about",
+        "paper",
+        "study",
+        "analysis",
+        "approach",
+        "method",
+        "methods",
+        "model",
+        "models",
+        "theory",
+        "problem",
+        "problems",
+        "case",
+        "note",
+        "some",
+        "when",
+        "where",
+        "which",
+        "what",
+        "via",
+    ]
+)
+
+
+def _stems(text: str) -> set[str]:
+    return {word.lower()[:5] for word in _WORD.findall(text) if word.lower() not in _STOP}
+
+
+def features(found: list[str], title: str, scores: list[float] | None = None) -> list[list[float]]:
+    """Per sentence of an abstract, the values of FEATURES; `scores` are the sentences'
+    `score`s when already known."""
+    count = len(found)
+    if scores is None:
+        scores = [score(sentence, i, count) for i, sentence in enumerate(found)]
+    totals = [value - _owed(sentence) for value, sentence in zip(scores, found, strict=True)]
+    title_stems = _stems(title)
+    name = re.match(r"\s*([A-Z][\w-]*[A-Z][\w-]*)\s*[:-]", title)
+    rows = []
+    for i, sentence in enumerate(found):
+        opening = sentence.lstrip("\"'([").lower()
+        following = found[i + 1] if i + 1 < count else ""
+        rows.append(
+            [
+                float(i == 0),
+                float(i == count - 1 and count > 1),
+                i / (count - 1) if count > 1 else 0.0,
+                math.log(max(len(sentence.split()), 1) / 25),
+                float(bool(re.match(r"we\b", opening))),
+                float(bool(re.match(r"our\b", opening))),
+                float(bool(re.match(r"(?:the|a|an)\b", opening))),
+                float(bool(_NUMBER.search(sentence))),
+                float(bool(_COMPARATIVE.search(sentence))),
+                len(title_stems & _stems(sentence)) / len(title_stems) if title_stems else 0.0,
+                float(bool(name and name.group(1) in sentence)),
+                totals[i - 1] / 4 if i else 0.0,
+                totals[i + 1] / 4 if following else 0.0,
+                float(bool(following and (opens_on_connective(following) or _ANAPHORA.match(following)))),
+            ]
+        )
+    return rows
+
+
+@functools.cache
+def _weights() -> tuple[float, ...]:
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError(f"{WEIGHTS.name} does not hold the weights of this module's FEATURES")
+    return tuple(float(value) for value in data["weights"])
+
+
+def tldr_scores(found: list[str], title: str = "", scores: list[float] | None = None) -> list[float]:
+    """Per sentence, how good a TL;DR it makes by the learned scorer: its `tldr_score`, plus
+    the weighed FEATURES (position, length, opening, the title's words, the neighbours)."""
+    count = len(found)
+    if scores is None:
+        scores = [score(sentence, i, count) for i, sentence in enumerate(found)]
+    weights = _weights()
+    return [
+        value - _owed(sentence) + sum(x * w for x, w in zip(row, weights, strict=True))
+        for value, sentence, row in zip(scores, found, features(found, title, scores), strict=True)
+    ]
 
 
 class ExtractiveSummarizer(Summarizer):
@@ -342,7 +475,7 @@ class ExtractiveSummarizer(Summarizer):
         count = len(found)
         scores = [score(sentence, i, count) for i, sentence in enumerate(found)]
         useful = [i for i in range(count) if not _BOILERPLATE.search(found[i])] or list(range(count))
-        best = max(useful, key=lambda i: tldr_score(found[i], i, count))
+        best = max(useful, key=tldr_scores(found, paper.title, scores).__getitem__)
         tldr = without_connective(found[best])
         # Takeaways: the best of the rest; what comes before the contribution is mostly background.
         rest = sorted((i for i in useful if i != best), key=lambda i: -(scores[i] - (1.5 if i < best else 0.0)))
