@@ -4,11 +4,9 @@ know nothing of MkDocs."""
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import Paper, Summary
@@ -16,6 +14,29 @@ from ..records import Paper, Summary
 
 class SummaryError(Exception):
     """A backend could not summarize a paper; the message says why."""
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """The `llm` options of one build, read once from `mkdocs.yml` (see
+    `settings.Settings.load`) and handed whole to the backend that uses them.
+    Equal settings make the same backend: a change makes a new one."""
+
+    base_url: str
+    model: str
+    api_key_env: str
+    """The name of the environment variable that holds the key; empty for a server that needs none."""
+    concurrency: int
+    timeout: float
+    retries: int
+    temperature: float
+    max_tokens: int
+    response_format: str
+    max_summaries: int | None
+    budget_seconds: float | None
+    api_key: str | None = field(default=None, repr=False)
+    """The value of `api_key_env` as the environment held it when the settings were read
+    (`None`: not set), checked by the backend that needs it."""
 
 
 class Summarizer:
@@ -69,12 +90,10 @@ class Summarizers:
     executor: ThreadPoolExecutor | None = None
 
     @classmethod
-    def make(
-        cls, name: str, llm: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ
-    ) -> Summarizers:
+    def make(cls, name: str, llm: LlmSettings) -> Summarizers:
         """Raises `ValueError` or `ImportError` naming the option or extra to fix."""
-        main = make_summarizer(name, llm, environ)
-        fallback = make_summarizer("extractive") if name == "openai" else None
+        main = make_summarizer(name, llm)
+        fallback = make_summarizer("extractive", llm) if name == "openai" else None
         executor = None
         if main is not None and main.background:
             # The prefix is pipeline.SUMMARY_THREADS: the pipeline knows its threads by it.
@@ -93,9 +112,7 @@ class Summarizers:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def make_summarizer(
-    name: str, llm: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ
-) -> Summarizer | None:
+def make_summarizer(name: str, llm: LlmSettings) -> Summarizer | None:
     """The backend called `name`; `None` for `none` (abstracts only).
 
     Raises `ValueError` for settings that cannot work, with the option to fix.
@@ -107,24 +124,7 @@ def make_summarizer(
 
         return ExtractiveSummarizer()
     if name == "openai":
-        from .llm import LlmSummarizer
+        from .llm import make_llm_summarizer
 
-        settings = dict(llm or {})
-        variable = settings.pop("api_key_env", "") or ""
-        settings.pop("max_summaries", None)
-        settings.pop("budget_seconds", None)
-        api_key = None
-        if variable:
-            api_key = (environ.get(variable) or "").strip()  # a .env file may end a line with CR LF
-            if any(ch.isspace() or not ch.isprintable() for ch in api_key):
-                raise ValueError(
-                    f"'llm.api_key_env': the environment variable {variable} holds spaces or control "
-                    "characters inside the key; set it to the key alone."
-                )
-            if not api_key:
-                raise ValueError(
-                    f"'llm.api_key_env': the environment variable {variable} is not set. "
-                    f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
-                )
-        return LlmSummarizer(api_key=api_key, **settings)
+        return make_llm_summarizer(llm)
     raise ValueError(f"unknown summarizer {name!r}")

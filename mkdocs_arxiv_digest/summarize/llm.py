@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from ..deadline import Deadline
 from ..ids import parse_id
 from ..records import STRUCTURED_FIELDS, Paper, Summary
-from . import Summarizer, SummaryError
+from . import LlmSettings, Summarizer, SummaryError
 from .ramp import Ramp
 
 PROMPT_VERSION = 2
@@ -485,6 +485,36 @@ def _deadline_client(
     limits = http.Limits(max_connections=100, max_keepalive_connections=0)
     transport = Transport(limits=limits, proxy=proxy)
     return http.Client(transport=transport, timeout=http.Timeout(timeout), follow_redirects=True)
+
+
+def make_llm_summarizer(llm: LlmSettings) -> LlmSummarizer:
+    """The backend of `summarizer: openai`, from the whole `llm` settings.
+    Raises `ValueError` naming `llm.api_key_env` when the key it names is
+    missing or malformed, `ImportError` without the `openai` package."""
+    api_key = None
+    if variable := llm.api_key_env:
+        api_key = (llm.api_key or "").strip()  # a .env file may end a line with CR LF
+        if any(ch.isspace() or not ch.isprintable() for ch in api_key):
+            raise ValueError(
+                f"'llm.api_key_env': the environment variable {variable} holds spaces or control "
+                "characters inside the key; set it to the key alone."
+            )
+        if not api_key:
+            raise ValueError(
+                f"'llm.api_key_env': the environment variable {variable} is not set. "
+                f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
+            )
+    return LlmSummarizer(
+        llm.base_url,
+        llm.model,
+        api_key,
+        concurrency=llm.concurrency,
+        timeout=llm.timeout,
+        retries=llm.retries,
+        temperature=llm.temperature,
+        max_tokens=llm.max_tokens,
+        response_format=llm.response_format,
+    )
 
 
 class LlmSummarizer(Summarizer):
