@@ -1,9 +1,19 @@
 """Summarizer backends behind one small interface, `Summarizer`. Backends
-know nothing of MkDocs."""
+know nothing of MkDocs.
+
+The backends are kept in a registry, `BACKENDS`, by the name the
+`summarizer` option gives them; the option's choices are its names. A
+`Backend` there says how to make the summarizer from the build's
+`LlmSettings`, handed whole (`None` for a backend that writes nothing), and
+whether the extractive backend stands in for a paper it fails on. A new
+backend is one module and one `register(Backend(...))`; nothing else asks
+which backend it has.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -80,6 +90,45 @@ class Summarizer:
         """Let go of connections and threads."""
 
 
+@dataclass(frozen=True)
+class Backend:
+    """A summarizer backend, as the `summarizer` option names it."""
+
+    name: str
+    make: Callable[[LlmSettings], Summarizer | None]
+    """Makes the summarizer from the build's settings; raises `ValueError` or
+    `ImportError` naming the option or extra to fix."""
+    fallback: bool = False
+    """Whether the extractive backend stands in for a paper this one fails on."""
+
+
+BACKENDS: dict[str, Backend] = {}
+"""The backends by name, in the order the options reference lists them."""
+
+
+def register(backend: Backend) -> Backend:
+    """Make `backend` a choice of the `summarizer` option (replacing one of the same name)."""
+    BACKENDS[backend.name] = backend
+    return backend
+
+
+def _extractive(llm: LlmSettings) -> Summarizer:
+    from .extractive import ExtractiveSummarizer
+
+    return ExtractiveSummarizer()
+
+
+def _openai(llm: LlmSettings) -> Summarizer:
+    from .llm import make_llm_summarizer
+
+    return make_llm_summarizer(llm)
+
+
+register(Backend("extractive", _extractive))
+register(Backend("openai", _openai, fallback=True))
+register(Backend("none", lambda llm: None))
+
+
 @dataclass
 class Summarizers:
     """The configured backend, the extractive one that stands in when it
@@ -92,8 +141,11 @@ class Summarizers:
     @classmethod
     def make(cls, name: str, llm: LlmSettings) -> Summarizers:
         """Raises `ValueError` or `ImportError` naming the option or extra to fix."""
-        main = make_summarizer(name, llm)
-        fallback = make_summarizer("extractive", llm) if name == "openai" else None
+        backend = BACKENDS.get(name)
+        if backend is None:
+            raise ValueError(f"unknown summarizer {name!r}")
+        main = backend.make(llm)
+        fallback = BACKENDS["extractive"].make(llm) if backend.fallback else None
         executor = None
         if main is not None and main.background:
             # The prefix is pipeline.SUMMARY_THREADS: the pipeline knows its threads by it.
@@ -110,21 +162,3 @@ class Summarizers:
             self.main.close()
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def make_summarizer(name: str, llm: LlmSettings) -> Summarizer | None:
-    """The backend called `name`; `None` for `none` (abstracts only).
-
-    Raises `ValueError` for settings that cannot work, with the option to fix.
-    """
-    if name == "none":
-        return None
-    if name == "extractive":
-        from .extractive import ExtractiveSummarizer
-
-        return ExtractiveSummarizer()
-    if name == "openai":
-        from .llm import make_llm_summarizer
-
-        return make_llm_summarizer(llm)
-    raise ValueError(f"unknown summarizer {name!r}")
