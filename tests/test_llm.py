@@ -501,11 +501,25 @@ def test_closing_the_summarizer_ends_a_wait_between_tries_at_once(model: FakeOpe
     import threading
 
     from mkdocs_arxiv_digest.records import Paper
-    from mkdocs_arxiv_digest.summarize import SummaryError
+    from mkdocs_arxiv_digest.summarize import LlmSettings, SummaryError
     from mkdocs_arxiv_digest.summarize.llm import LlmSummarizer
 
     model.fail(status=503, retry_after=30, times=2)
-    summarizer = LlmSummarizer(model.url, "fake-model", KEY, timeout=5, retries=3, response_format="json_object")
+    settings = LlmSettings(
+        base_url=model.url,
+        model="fake-model",
+        api_key_env="ARXIV_DIGEST_TEST_KEY",
+        concurrency=8,
+        timeout=5,
+        retries=3,
+        temperature=0.2,
+        max_tokens=1536,
+        response_format="json_object",
+        max_summaries=None,
+        budget_seconds=None,
+        api_key=KEY,
+    )
+    summarizer = LlmSummarizer(settings)
     paper = Paper(id=PAPERS[0], version=1, title="A paper", abstract="It does a thing.")
     failed: list[str] = []
 

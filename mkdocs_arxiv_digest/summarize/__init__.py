@@ -119,9 +119,9 @@ def _extractive(llm: LlmSettings) -> Summarizer:
 
 
 def _openai(llm: LlmSettings) -> Summarizer:
-    from .llm import make_llm_summarizer
+    from .llm import LlmSummarizer
 
-    return make_llm_summarizer(llm)
+    return LlmSummarizer(llm)
 
 
 register(Backend("extractive", _extractive))
