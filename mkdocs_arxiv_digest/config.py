@@ -14,6 +14,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
 from .render import LABELS, LAYOUTS, check_labels
+from .summarize import BACKENDS
 
 
 class Number(c.Type):  # type: ignore[type-arg]
@@ -132,6 +133,22 @@ class SitePath(c.Type):  # type: ignore[type-arg]
         if not path.endswith(self.extensions):
             raise ValidationError(f"Expected a file name ending in {' or '.join(self.extensions)}, got {path!r}.")
         return path
+
+
+class BackendChoice(c.Choice[str]):
+    """The names of the registered summarizer backends (`summarize.BACKENDS`),
+    read when the option is checked: a backend registered later is a choice too."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(tuple(BACKENDS), default=default)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(BACKENDS)
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        """Set by `Choice.__init__`; the registry is the one list."""
 
 
 class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -405,7 +422,7 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     with its English and Chinese text, is listed in
     [all labels](layouts.md#all-labels)."""
 
-    summarizer = c.Choice(("extractive", "openai", "none"), default="extractive")
+    summarizer = BackendChoice(default="extractive")
     """How each paper's TL;DR is made, and on Chinese pages whether titles and
     abstracts are translated. See [summaries and translation](summaries.md).
 

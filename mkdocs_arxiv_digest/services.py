@@ -107,7 +107,7 @@ class Services:
             summarizers = self._kept.get(
                 "summarizers",
                 settings.summarizer_key,
-                lambda: Summarizers.make(settings.summarizer, dict(settings.llm)),
+                lambda: Summarizers.make(settings.summarizer, settings.llm),
                 Summarizers.close,
             )
         except (ValueError, ImportError) as error:
@@ -189,8 +189,8 @@ class Services:
             log=self._info,
             executor=summarizers.executor,
             fallback=summarizers.fallback,
-            max_summaries=settings.max_summaries,
-            budget_seconds=settings.budget_seconds,
+            max_summaries=settings.llm.max_summaries,
+            budget_seconds=settings.llm.budget_seconds,
             background=self.background,
         )
 

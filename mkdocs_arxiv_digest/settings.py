@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -16,6 +16,7 @@ from mkdocs.exceptions import PluginError
 from .config import ArxivDigestConfig
 from .escape import TEMPLATE_OPENERS, Math
 from .render import merge_labels
+from .summarize import LlmSettings
 
 FEATURES = {"details": "pymdownx.details", "tabbed": "pymdownx.tabbed", "admonition": "admonition"}
 """What the templates use when the site has it, by the Markdown extension that provides it."""
@@ -72,11 +73,8 @@ class Settings:
     bibtex: bool
     tags: tuple[str, ...]
     summarizer: str
-    llm: tuple[tuple[str, Any], ...]
-    """The `llm` options, sorted; with the API key's environment value they decide the model client."""
-    api_key: str | None = field(default=None, repr=False)
-    max_summaries: int | None = None
-    budget_seconds: float | None = None
+    llm: LlmSettings
+    """The `llm` options and the API key's environment value, for the backend and the pipeline's limits."""
     feed: FeedSettings | None = None
     """`None` without `feed: true`."""
     json: bool = False
@@ -103,7 +101,6 @@ class Settings:
         extensions = set(config.markdown_extensions)
         avoid = template_delimiters(config)
         math = Math.of_site(config.markdown_extensions, config.mdx_configs, avoid) if _has_math(extensions) else None
-        llm = dict(options.llm)
         return cls(
             cache_dir=cache_dir,
             snapshot=snapshot,
@@ -130,10 +127,7 @@ class Settings:
             bibtex=options.bibtex,
             tags=tuple(options.tags),
             summarizer=options.summarizer,
-            llm=tuple(sorted(llm.items())),
-            api_key=os.environ.get(llm.get("api_key_env") or ""),
-            max_summaries=llm.get("max_summaries"),
-            budget_seconds=llm.get("budget_seconds"),
+            llm=_llm_settings(options),
             feed=FeedSettings(options.feed_file, tuple(options.feed_pages), options.feed_size)
             if options.feed
             else None,
@@ -143,11 +137,30 @@ class Settings:
     @property
     def summarizer_key(self) -> tuple[Any, ...]:
         """What the summarizers are made from: a change makes new ones."""
-        return (self.summarizer, self.llm, self.api_key)
+        return (self.summarizer, self.llm)
 
     @property
     def renderer_key(self) -> tuple[Any, ...]:
         return (self.math.key if self.math else None, self.custom_templates, self.avoid)
+
+
+def _llm_settings(options: ArxivDigestConfig) -> LlmSettings:
+    """The `llm` options, with the API key read from the environment: here only."""
+    llm = options.llm
+    return LlmSettings(
+        base_url=llm.base_url,
+        model=llm.model,
+        api_key_env=llm.api_key_env,
+        concurrency=llm.concurrency,
+        timeout=llm.timeout,
+        retries=llm.retries,
+        temperature=llm.temperature,
+        max_tokens=llm.max_tokens,
+        response_format=llm.response_format,
+        max_summaries=llm.max_summaries,
+        budget_seconds=llm.budget_seconds,
+        api_key=os.environ.get(llm.api_key_env) if llm.api_key_env else None,
+    )
 
 
 def _has_math(extensions: set[Any]) -> bool:

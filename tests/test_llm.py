@@ -293,6 +293,28 @@ def test_cached_summaries_record_model_date_and_prompt(site: Site, model: FakeOp
     assert stored[0]["backend"] == "fake-model" and stored[0]["prompt_version"] >= 1 and stored[0]["created"]
 
 
+def test_summaries_are_cached_under_the_model_the_server_and_the_temperature_only(
+    site: Site, model: FakeOpenAI
+) -> None:
+    """The key users' caches hold: were it to change, every paper would be sent to the model again."""
+    from mkdocs_arxiv_digest.cache import Cache
+    from mkdocs_arxiv_digest.summarize.llm import PROMPT_VERSION
+
+    site.page("index.md", PAPERS[:1])
+    use_model(site, model, base_url=model.url + "/", temperature=0.25, concurrency=3, max_tokens=2000)
+    assert site.build().error is None
+    cache = Cache(Path(site.root / ".cache/plugin/arxiv-digest"))
+    try:
+        keys = [str(k) for k in cache._store.iterkeys() if str(k).startswith("summary:")]
+    finally:
+        cache.close()
+    server = re.escape(model.url.rstrip("/"))
+    assert len(keys) == 1
+    assert re.fullmatch(
+        rf"summary:{re.escape(PAPERS[0])}v\d+:llm:fake-model@{server}:t0\.25:p{PROMPT_VERSION}:en:\d+", keys[0]
+    )
+
+
 @pytest.mark.parametrize("refusal", [400, 422, 500])
 def test_a_refused_format_is_found_out_once_per_server(site: Site, model: FakeOpenAI, refusal: int) -> None:
     """llama-cpp-python's server refuses `json_schema` with a 500 (FastAPI
@@ -479,11 +501,25 @@ def test_closing_the_summarizer_ends_a_wait_between_tries_at_once(model: FakeOpe
     import threading
 
     from mkdocs_arxiv_digest.records import Paper
-    from mkdocs_arxiv_digest.summarize import SummaryError
+    from mkdocs_arxiv_digest.summarize import LlmSettings, SummaryError
     from mkdocs_arxiv_digest.summarize.llm import LlmSummarizer
 
     model.fail(status=503, retry_after=30, times=2)
-    summarizer = LlmSummarizer(model.url, "fake-model", KEY, timeout=5, retries=3, response_format="json_object")
+    settings = LlmSettings(
+        base_url=model.url,
+        model="fake-model",
+        api_key_env="ARXIV_DIGEST_TEST_KEY",
+        concurrency=8,
+        timeout=5,
+        retries=3,
+        temperature=0.2,
+        max_tokens=1536,
+        response_format="json_object",
+        max_summaries=None,
+        budget_seconds=None,
+        api_key=KEY,
+    )
+    summarizer = LlmSummarizer(settings)
     paper = Paper(id=PAPERS[0], version=1, title="A paper", abstract="It does a thing.")
     failed: list[str] = []
 

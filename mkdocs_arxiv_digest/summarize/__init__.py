@@ -1,14 +1,22 @@
 """Summarizer backends behind one small interface, `Summarizer`. Backends
-know nothing of MkDocs."""
+know nothing of MkDocs.
+
+The backends are kept in a registry, `BACKENDS`, by the name the
+`summarizer` option gives them; the option's choices are its names. A
+`Backend` there says how to make the summarizer from the build's
+`LlmSettings`, handed whole (`None` for a backend that writes nothing), and
+whether the extractive backend stands in for a paper it fails on. A new
+backend is one module and one `register(Backend(...))`; nothing else asks
+which backend it has.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import Paper, Summary
@@ -16,6 +24,29 @@ from ..records import Paper, Summary
 
 class SummaryError(Exception):
     """A backend could not summarize a paper; the message says why."""
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """The `llm` options of one build, read once from `mkdocs.yml` (see
+    `settings.Settings.load`) and handed whole to the backend that uses them.
+    Equal settings make the same backend: a change makes a new one."""
+
+    base_url: str
+    model: str
+    api_key_env: str
+    """The name of the environment variable that holds the key; empty for a server that needs none."""
+    concurrency: int
+    timeout: float
+    retries: int
+    temperature: float
+    max_tokens: int
+    response_format: str
+    max_summaries: int | None
+    budget_seconds: float | None
+    api_key: str | None = field(default=None, repr=False)
+    """The value of `api_key_env` as the environment held it when the settings were read
+    (`None`: not set), checked by the backend that needs it."""
 
 
 class Summarizer:
@@ -59,6 +90,45 @@ class Summarizer:
         """Let go of connections and threads."""
 
 
+@dataclass(frozen=True)
+class Backend:
+    """A summarizer backend, as the `summarizer` option names it."""
+
+    name: str
+    make: Callable[[LlmSettings], Summarizer | None]
+    """Makes the summarizer from the build's settings; raises `ValueError` or
+    `ImportError` naming the option or extra to fix."""
+    fallback: bool = False
+    """Whether the extractive backend stands in for a paper this one fails on."""
+
+
+BACKENDS: dict[str, Backend] = {}
+"""The backends by name, in the order the options reference lists them."""
+
+
+def register(backend: Backend) -> Backend:
+    """Make `backend` a choice of the `summarizer` option (replacing one of the same name)."""
+    BACKENDS[backend.name] = backend
+    return backend
+
+
+def _extractive(llm: LlmSettings) -> Summarizer:
+    from .extractive import ExtractiveSummarizer
+
+    return ExtractiveSummarizer()
+
+
+def _openai(llm: LlmSettings) -> Summarizer:
+    from .llm import LlmSummarizer
+
+    return LlmSummarizer(llm)
+
+
+register(Backend("extractive", _extractive))
+register(Backend("openai", _openai, fallback=True))
+register(Backend("none", lambda llm: None))
+
+
 @dataclass
 class Summarizers:
     """The configured backend, the extractive one that stands in when it
@@ -69,12 +139,13 @@ class Summarizers:
     executor: ThreadPoolExecutor | None = None
 
     @classmethod
-    def make(
-        cls, name: str, llm: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ
-    ) -> Summarizers:
+    def make(cls, name: str, llm: LlmSettings) -> Summarizers:
         """Raises `ValueError` or `ImportError` naming the option or extra to fix."""
-        main = make_summarizer(name, llm, environ)
-        fallback = make_summarizer("extractive") if name == "openai" else None
+        backend = BACKENDS.get(name)
+        if backend is None:
+            raise ValueError(f"unknown summarizer {name!r}")
+        main = backend.make(llm)
+        fallback = BACKENDS["extractive"].make(llm) if backend.fallback else None
         executor = None
         if main is not None and main.background:
             # The prefix is pipeline.SUMMARY_THREADS: the pipeline knows its threads by it.
@@ -91,40 +162,3 @@ class Summarizers:
             self.main.close()
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def make_summarizer(
-    name: str, llm: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ
-) -> Summarizer | None:
-    """The backend called `name`; `None` for `none` (abstracts only).
-
-    Raises `ValueError` for settings that cannot work, with the option to fix.
-    """
-    if name == "none":
-        return None
-    if name == "extractive":
-        from .extractive import ExtractiveSummarizer
-
-        return ExtractiveSummarizer()
-    if name == "openai":
-        from .llm import LlmSummarizer
-
-        settings = dict(llm or {})
-        variable = settings.pop("api_key_env", "") or ""
-        settings.pop("max_summaries", None)
-        settings.pop("budget_seconds", None)
-        api_key = None
-        if variable:
-            api_key = (environ.get(variable) or "").strip()  # a .env file may end a line with CR LF
-            if any(ch.isspace() or not ch.isprintable() for ch in api_key):
-                raise ValueError(
-                    f"'llm.api_key_env': the environment variable {variable} holds spaces or control "
-                    "characters inside the key; set it to the key alone."
-                )
-            if not api_key:
-                raise ValueError(
-                    f"'llm.api_key_env': the environment variable {variable} is not set. "
-                    f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
-                )
-        return LlmSummarizer(api_key=api_key, **settings)
-    raise ValueError(f"unknown summarizer {name!r}")

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from ..deadline import Deadline
 from ..ids import parse_id
 from ..records import STRUCTURED_FIELDS, Paper, Summary
-from . import Summarizer, SummaryError
+from . import LlmSettings, Summarizer, SummaryError
 from .ramp import Ramp
 
 PROMPT_VERSION = 2
@@ -494,18 +494,25 @@ class LlmSummarizer(Summarizer):
     (see `_wait_before_retry`); `timeout` bounds each try's whole answer (see
     `_deadline_client`)."""
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        api_key: str | None,
-        concurrency: int = 8,
-        timeout: float = 60.0,
-        retries: int = 3,
-        temperature: float = 0.2,
-        max_tokens: int = 1536,
-        response_format: str = "auto",
-    ) -> None:
+    def __init__(self, llm: LlmSettings) -> None:
+        """The backend of `summarizer: openai`, from the whole `llm` settings.
+        Raises `ValueError` naming `llm.api_key_env` when the key it names is
+        missing or malformed, `ImportError` without the `openai` package."""
+        api_key = None
+        if variable := llm.api_key_env:
+            api_key = (llm.api_key or "").strip()  # a .env file may end a line with CR LF
+            if any(ch.isspace() or not ch.isprintable() for ch in api_key):
+                raise ValueError(
+                    f"'llm.api_key_env': the environment variable {variable} holds spaces or control "
+                    "characters inside the key; set it to the key alone."
+                )
+            if not api_key:
+                raise ValueError(
+                    f"'llm.api_key_env': the environment variable {variable} is not set. "
+                    f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
+                )
+        base_url, model, concurrency, timeout = llm.base_url, llm.model, llm.concurrency, llm.timeout
+        temperature, response_format = llm.temperature, llm.response_format
         # Found now, imported by the first summary: importing the SDK takes about a
         # second, which then overlaps with fetching from arXiv instead of delaying it.
         try:
@@ -524,7 +531,7 @@ class LlmSummarizer(Summarizer):
         self._live = _Live()
         self.background = True
         self.temperature = temperature
-        self.max_tokens = max_tokens
+        self.max_tokens = llm.max_tokens
         self.key = f"llm:{model}@{base_url.rstrip('/')}:t{temperature:g}:p{PROMPT_VERSION}"
         self._secret = api_key if api_key and looks_secret(api_key) else ""
         self._client_settings: dict[str, Any] = {
@@ -536,7 +543,7 @@ class LlmSummarizer(Summarizer):
             # Retried in `_ask`: the SDK's waits between tries could not be cut short by closing.
             "max_retries": 0,
         }
-        self._retries = retries
+        self._retries = llm.retries
         self._client: Any = None
         # "auto" starts with a JSON schema and steps down when the server refuses
         # it; the first request that works settles the format, for every paper.
