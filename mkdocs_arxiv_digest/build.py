@@ -5,7 +5,6 @@ and the build's figures reported (`BuildReport`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,43 +25,22 @@ from .settings import Settings
 Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class BuildReport:
+@dataclass
+class BuildReport(Stats):
     """The figures of one build, for scripts: `config.plugins["arxiv-digest"].report`
     once `mkdocs.commands.build.build(config)` has returned (docs/benchmarks.md
-    lists them). The plugin's closing log line is made from the same figures."""
+    lists them): the pipeline's `Stats`, and what the build read of its pages.
+    The plugin's closing log line is made from the same figures."""
 
     pages: int = 0
     """Pages with papers (an `arxiv:` front matter) in this build."""
     front_matter_parsed: int = 0
     """Front matters this build parsed: one read in an earlier build comes from
     the cache, and under `mkdocs serve` an unchanged page's is not read again."""
-    wanted: int = 0
-    """The papers the pages list, each once."""
-    cached: int = 0
-    from_snapshot: int = 0
-    snapshot_scans: int = 0
-    fetched: int = 0
-    requests: int = 0
-    """Requests to arXiv's API."""
-    seconds: float = 0.0
-    """Time spent fetching from arXiv's API."""
-    unknown: int = 0
-    failed: int = 0
-    announced: int = 0
-    """Papers shown from the text of their announcement: the API did not give them."""
-    summaries_cached: int = 0
-    summaries_made: int = 0
-    summaries_failed: int = 0
-    summaries_deferred: int = 0
-    summaries_over_budget: int = 0
-    summaries_pending: int = 0
 
     @classmethod
     def of(cls, stats: Stats, pages: int, front_matter_parsed: int) -> BuildReport:
-        names = {field.name for field in dataclasses.fields(cls)}
-        figures = {name: value for name, value in vars(stats).items() if name in names}
-        return cls(pages=pages, front_matter_parsed=front_matter_parsed, **figures)
+        return cls(pages=pages, front_matter_parsed=front_matter_parsed, **vars(stats))
 
 
 class Build:

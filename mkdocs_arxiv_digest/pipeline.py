@@ -68,16 +68,19 @@ class Written(NamedTuple):
 @dataclass
 class Stats:
     wanted: int = 0
+    """The papers the pages list, each once."""
     cached: int = 0
     from_snapshot: int = 0
     snapshot_scans: int = 0
     fetched: int = 0
     requests: int = 0
+    """Requests to arXiv's API."""
     unknown: int = 0
     failed: int = 0
     announced: int = 0
     """Papers shown from the text of their announcement: the API did not give them."""
     seconds: float = 0.0
+    """Time spent fetching from arXiv's API."""
     summaries_cached: int = 0
     summaries_made: int = 0
     summaries_failed: int = 0
