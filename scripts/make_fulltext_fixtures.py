@@ -37,6 +37,10 @@ PAPERS = {
     "revtex": ("2612.00002", "cond-mat.stat-mech", "License: arXiv.org perpetual non-exclusive license", "01 Dec 2026"),
     "llncs": ("2612.00003", "cs.SE", "License: CC BY-NC-SA 4.0", "02 Dec 2026"),
     "stub": ("2612.00004", "cs.LG", "License: CC BY 4.0", "02 Dec 2026"),
+    "elsarticle": ("2612.00006", "physics.geo-ph", "License: CC BY-ND 4.0", "04 Dec 2026"),
+    "acmart": ("2612.00007", "cs.DB", "License: CC Zero", "04 Dec 2026"),
+    "ieee": ("2612.00008", "eess.SP", "License: CC BY-NC-ND 4.0", "05 Dec 2026"),
+    "plain": ("2612.00009", "math.HO", "License: CC BY-NC 4.0", "05 Dec 2026"),
 }
 FATAL = ("2612.00005", "cs.CV", "License: CC BY-SA 4.0", "03 Dec 2026")
 
@@ -47,6 +51,8 @@ IMAGES = {  # file: (width, height, colour)
     "energy.png": (80, 60, (150, 40, 150)),
     "sample.png": (64, 64, (120, 120, 30)),
     "architecture.png": (128, 72, (20, 120, 160)),
+    "sensor.png": (72, 48, (90, 60, 20)),
+    "cache.png": (120, 64, (60, 60, 180)),
 }
 
 

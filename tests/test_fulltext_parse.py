@@ -91,17 +91,19 @@ def test_article_with_authblk():
 
 def test_revtex_affiliations_emails_and_altaffiliation():
     record = paper("2612.00002v1")
+    # LaTeXML 0.8.7 writes `\\altaffiliation[Also at ]{...}` as an affiliation "[" (and the
+    # rest into a paragraph above the title): the "[" is dropped, the paragraph is in no section.
     assert [(a.name, a.affiliations) for a in record.authors] == [
         ("Dana Sample", ("Department of Physics, Example University, Exampleville 12345, Testland",)),
         (
             "Eli Mock",
             (
-                "Institute for Placeholder Studies, Mocktown",  # \altaffiliation, without its "Also at"
                 "Department of Physics, Example University, Exampleville 12345, Testland",
                 "Laboratory of Fixtures, National Test Centre, Sampleburg",
             ),
         ),
     ]
+    assert all("Also at" not in s.text for s in record.sections)
     text = json.dumps(record.to_dict())
     assert "@example.edu" not in json.dumps([a.affiliations for a in record.authors])
     assert (record.sections[0].number, record.sections[0].title) == ("I", "Introduction")
@@ -128,6 +130,69 @@ def test_llncs_institutes():
     assert [c.url for c in record.code] == ["https://github.com/fixture-net/fixturenet"]
 
 
+@pytest.mark.parametrize(
+    ("vid", "authors", "license", "main"),
+    [
+        (
+            "2612.00006v1",  # elsarticle: \\address; LaTeXML 0.8.7 gives each address to the author just before it
+            [
+                ("Hana Instance", ()),
+                (
+                    "Ivo Dummy",
+                    (
+                        "Faculty of Made-up Sciences, University of Nowhere, 1000 Nowhere, Fictland",
+                        "Centre for Placeholder Research, Imaginary City",
+                    ),
+                ),
+            ],
+            "cc-by-nd",
+            "1",
+        ),
+        (
+            "2612.00007v1",  # acmart: \\institution, \\city, \\country; \\email
+            [
+                ("Jun Synthetic", ("Institute of Pretend Systems, Exampletown, Fictland",)),
+                ("Kim Surrogate", ("Stand-In University, Mock City, Testland",)),
+            ],
+            "cc0",
+            "1",
+        ),
+        (
+            "2612.00008v1",  # IEEEtran: author blocks, lines and an email in them
+            [
+                ("Lea Pseudonym", ("Department of Electrical Examples, University of Samples, Sampletown",)),
+                ("Mo Standin", ("Placeholder Radar Lab, Mock City",)),
+            ],
+            "cc-by-nc-nd",
+            None,
+        ),
+        (
+            "2612.00009v1",  # article: \\author{Name \\\\ Affiliation \\\\ \\texttt{email}}
+            [
+                ("Nia Exemplar", ("Department of Mathematics, Sample College",)),
+                ("Omar Ersatz", ("Example Research Institute",)),
+            ],
+            "cc-by-nc",
+            None,
+        ),
+    ],
+)
+def test_more_classes(vid, authors, license, main):
+    record = paper(vid)
+    assert [(a.name, a.affiliations) for a in record.authors] == authors
+    assert record.license == license
+    figure = main_figure(record)
+    assert (figure.number if figure else None) == main
+    assert "@" not in json.dumps([a.affiliations for a in record.authors])
+
+
+def test_code_written_as_text_and_roman_tables():
+    record = paper("2612.00008v1")
+    assert [(c.url, c.where) for c in record.code] == [("https://huggingface.co/dummy-radar/detector", "abstract")]
+    assert [(t.number, t.caption, t.section) for t in record.tables] == [("I", "Detection rate by range.", "S3")]
+    assert "$y(t)=\\int r(\\tau)\\,s(\\tau-t)\\,d\\tau.$" in record.sections[1].text
+
+
 def test_stub_and_fatal_pages_are_no_html():
     assert read("2612.00004v1") == NoHtml("stub", "the paper's source is a PDF")
     fatal = read("2612.00005v1")
@@ -146,7 +211,7 @@ def test_little_text_and_other_pages():
 
 
 def test_record_round_trips_through_json():
-    for vid in ("2612.00001v1", "2612.00002v1", "2612.00003v1", "2612.00004v1"):
+    for vid in sorted(path.name for path in HTML.iterdir()):
         record = read(vid)
         data = json.loads(json.dumps(record.to_dict()))
         assert from_dict(data) == record

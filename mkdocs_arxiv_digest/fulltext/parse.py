@@ -139,12 +139,16 @@ class _Text:
 
 
 def text_of(
-    element: Any, limit: int, skip: Callable[[Any], bool] | None = None, blocks: frozenset[str] = frozenset()
+    element: Any,
+    limit: int,
+    skip: Callable[[Any], bool] | None = None,
+    blocks: frozenset[str] = frozenset(),
+    br: str = " ",
 ) -> str:
     """The element's text on one line, math as `$alttext$`, without the
     elements `skip` accepts or `_SKIP_TAGS`/`_SKIP_CLASSES` name (the element
     itself is always read). `blocks`: tags after which a space is put, so
-    that blocks do not run together."""
+    that blocks do not run together; `br`: what a line break becomes."""
     out = _Text(limit)
     stack: list[tuple[Any, bool]] = [(element, False)]
     while stack and not out.full:
@@ -173,7 +177,7 @@ def text_of(
                 out.add(node.tail)
             continue
         if tag == "br":
-            out.add(" ")
+            out.add(br)
         if node.text:
             out.add(node.text)
         stack.append((node, True))
@@ -475,6 +479,7 @@ def clean_affiliation(text: str) -> str:
     """An affiliation as shown: no emails, no footnote marks or stray brackets
     (`\\altaffiliation`'s `[`), no "Also at"; empty when nothing is left."""
     text = one_line(_EMAIL.sub(" ", text))
+    text = re.sub(r"\s*,(?:\s*,)*\s*", ", ", text)  # lines joined by commas, empty ones gone
     text = re.sub(r"\b(?:e-?mail|email)\s*:?\s*$", "", text, flags=re.I)
     text = re.sub(rf"^[\s\[\]{_MARKS}\d,;:.]+", "", text)
     text = _ALSO_AT.sub("", text)
@@ -508,6 +513,15 @@ def _institutes(article: Any) -> dict[str, str]:
     return out
 
 
+def _affiliation_text(element: Any) -> str:
+    """One affiliation's text, its lines (`\\\\`) and acmart's parts (`\\institution`,
+    `\\city`, `\\country`) separated by commas."""
+    parts = element.xpath("./*[contains(@class, 'ltx_affiliation_')]")
+    if parts:
+        return ", ".join(t for t in (text_of(p, MAX_AFFILIATION) for p in parts[:10]) if t)
+    return text_of(element, MAX_AFFILIATION * 2, br=", ")
+
+
 def _authors(article: Any) -> tuple[Author, ...]:
     institutes = _institutes(article)
     creators = article.xpath(f".//*[{_has_class('ltx_authors')}]//*[{_has_class('ltx_creator')}]")
@@ -517,7 +531,7 @@ def _authors(article: Any) -> tuple[Author, ...]:
         if not name:
             continue
         roles = " or ".join(_has_class(r) for r in _AFFILIATION_ROLES)
-        found = [text_of(e, MAX_AFFILIATION * 2) for e in creator.xpath(f".//*[{roles}]")[: MAX_AFFILIATIONS * 2]]
+        found = [_affiliation_text(e) for e in creator.xpath(f".//*[{roles}]")[: MAX_AFFILIATIONS * 2]]
         if not found and institutes:
             notes = creator.xpath(f".//*[{_has_class('ltx_author_notes')}]")
             marks = text_of(notes[0], 40).replace(" ", "") if notes else ""
