@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick             # smaller sizes, for a quick look
     python benchmarks/run.py --sizes 100x1500    # only these site sizes (pages x papers)
     python benchmarks/run.py --only sites,serve  # only these sections
+    python benchmarks/run.py --only fulltext     # the full-text parser alone (no servers, ~1 min)
     python benchmarks/run.py --instructions 40x1000  # and count that site's instructions (Valgrind)
 
 Everything runs on this machine: a fake arXiv API and a fake OpenAI-compatible
@@ -778,6 +779,68 @@ def snapshot_lookup(work: Path, lines: int, wanted: int) -> list[list[str]]:
     ]  # fmt: skip
 
 
+FULLTEXT = REPO / "tests" / "fixtures" / "fulltext" / "html"
+
+
+def large_fulltext_page(megabytes: float) -> bytes:
+    """A page of the LaTeXML fixture 2612.00001v1's sections, math and figures
+    repeated (ids made unique) to about `megabytes` MB: a long paper's shape."""
+    page = (FULLTEXT / "2612.00001v1" / "index.html").read_text(encoding="utf-8")
+    start, end = page.index('<section id="S1"'), page.index("</article>")
+    body = page[start:end]
+    copies = []
+    size, n = 0, 0
+    while size < megabytes * 1e6 - len(page):
+        copy = body.replace('id="S', f'id="R{n}S')
+        copies.append(copy)
+        size += len(copy)
+        n += 1
+    return (page[:start] + "".join(copies) + page[end:]).encode()
+
+
+def fulltext_parse(runs: int) -> list[list[str]]:
+    """Parse time per MB of HTML: the LaTeXML fixtures as they are (small
+    pages, where the fixed cost shows) and long pages made of one of them.
+    Each parse is paired with libxml2 building the same page's tree alone
+    (lxml, the parser's floor), the two alternating, so that a busy machine
+    shows in both."""
+    from lxml import etree
+
+    from mkdocs_arxiv_digest.fulltext import FullText, parse
+
+    def median_ms(html: bytes, url: str, repeat: int) -> tuple[float, float, Any]:
+        ours, floor, record = [], [], None
+        for _ in range(repeat):
+            started = time.perf_counter()
+            record = parse(html, url)
+            ours.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            etree.fromstring(html, etree.HTMLParser(encoding="utf-8"))
+            floor.append((time.perf_counter() - started) * 1000)
+        return sorted(ours)[len(ours) // 2], sorted(floor)[len(floor) // 2], record
+
+    pages = [(path.name, (path / "index.html").read_bytes()) for path in sorted(FULLTEXT.iterdir())]
+    total = sum(len(html) for _, html in pages)
+    measured = [median_ms(html, f"https://arxiv.org/html/{name}", runs * 10) for name, html in pages]
+    spent, tree = sum(m[0] for m in measured), sum(m[1] for m in measured)
+    rows = [
+        ["Full-text parse", f"the {len(pages)} LaTeXML fixtures, one after another",
+         f"{total / 1e3:.0f} KB", f"{spent:.1f} ms (median of {runs * 10} runs each); libxml2's tree alone {tree:.1f} ms",
+         f"{spent / (total / 1e6):.0f} ms per MB (target < 100)"],
+    ]  # fmt: skip
+    for megabytes in (5, 30):
+        html = large_fulltext_page(megabytes)
+        ms, floor, record = median_ms(html, "https://arxiv.org/html/2612.00001v1", runs)
+        assert isinstance(record, FullText)
+        kept = len(json.dumps(record.to_dict()))
+        rows.append(
+            ["Full-text parse", f"a {len(html) / 1e6:.1f} MB page (fixture 2612.00001v1's body repeated)",
+             f"record {kept / 1e3:.0f} KB as JSON", f"{ms:.0f} ms (median of {runs}); libxml2's tree alone {floor:.0f} ms",
+             f"{ms / (len(html) / 1e6):.0f} ms per MB (target < 100)"],
+        )  # fmt: skip
+    return rows
+
+
 def serve_rebuilds(arxiv: Any, work: Path, pages: int, rebuilds: int) -> list[list[str]]:
     ids = synthetic_ids(pages * 5, start=600000)
     arxiv.add_realistic(ids)
@@ -881,7 +944,7 @@ class Rows(list[list[str]]):
         return self
 
 
-SECTIONS = ("fetch", "model", "sites", "serve", "refresh", "snapshot", "scale")
+SECTIONS = ("fetch", "model", "sites", "serve", "refresh", "snapshot", "scale", "fulltext")
 
 
 def main() -> None:
@@ -927,9 +990,15 @@ def main() -> None:
         return 5 if quick else 101 if SIZES[size][0] <= 100 else 9 if SIZES[size][0] <= 1000 else 5
 
     rows = Rows()
-    with tempfile.TemporaryDirectory(prefix="arxiv-digest-bench-") as tmp, Servers() as servers:
+    if "fulltext" in sections:
+        print("full-text parse…", file=sys.stderr)
+        rows += fulltext_parse(runs=3 if quick else 9)
+    if not set(sections) - {"fulltext"}:  # no section that needs the servers
+        sections = []
+    servers_or_none = Servers() if sections else contextlib.nullcontext()
+    with tempfile.TemporaryDirectory(prefix="arxiv-digest-bench-") as tmp, servers_or_none as servers:
         work = Path(tmp)
-        arxiv, model = servers.Arxiv(), servers.Model()  # type: ignore[attr-defined]
+        arxiv, model = (servers.Arxiv(), servers.Model()) if sections else (None, None)  # type: ignore[attr-defined]
         if "fetch" in sections:
             print("cold fetch…", file=sys.stderr)
             rows += cold_fetch(arxiv, work, n=200 if quick else 1000, pages=40, delay=0.02)

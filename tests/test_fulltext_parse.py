@@ -447,7 +447,8 @@ def test_deep_nesting(tag):
 
 def test_a_large_page_is_bounded_and_fast():
     """30 MB of sections, figures and footnotes: the record stays within its
-    bounds and the page is read at under 100 ms per MB (with slack for a busy machine)."""
+    bounds, and reading the page costs little more than libxml2 building its
+    tree (benchmarks/run.py --only fulltext gives the figures per MB)."""
 
     def section(i: int) -> str:
         words = "".join(
@@ -466,11 +467,16 @@ def test_a_large_page_is_bounded_and_fast():
     chunk = "".join(section(i) for i in range(50))
     html = page(chunk * (30_000_000 // len(chunk)))
     assert 25_000_000 < len(html) < MAX_HTML_BYTES
+    from lxml import etree
+
+    started = time.perf_counter()
+    etree.fromstring(html, etree.HTMLParser(encoding="utf-8"))
+    floor = time.perf_counter() - started  # libxml2 building the tree alone: what this machine allows now
     started = time.perf_counter()
     record = parse(html, ARXIV + "2612.09999v1")
     seconds = time.perf_counter() - started
     assert isinstance(record, FullText)
-    assert seconds < 3 * 0.1 * len(html) / 1e6, seconds
+    assert seconds < 3 * floor + 0.5, (seconds, floor)
     assert len(record.sections) == 60 and sum(len(s.text) for s in record.sections) <= MAX_TEXT
     assert all(len(s.text) <= MAX_SECTION_TEXT for s in record.sections)
     assert len(record.figures) == 60 and len(record.code) == 12

@@ -9,6 +9,7 @@ bounded (see `record`). The tree is walked without recursion, so a page nested
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -105,8 +106,18 @@ _ALSO_AT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _xp(expression: str) -> Any:
+    """The XPath expression compiled once (lxml compiles it on every `.xpath()` call)."""
+    from lxml import etree
+
+    return etree.XPath(expression)
+
+
 def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    """An XPath test for an element of class `name`; the cheap substring test
+    first, so that the exact one runs only on the few elements it lets by."""
+    return f"contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
 def _classes(element: Any) -> set[str]:
@@ -185,6 +196,7 @@ def text_of(
     return out.value()
 
 
+_CODE_HOST = re.compile(r"github|gitlab|huggingface|hf\.co|zenodo|10\.5281|bitbucket|codeberg", re.I)
 _BLOCKS = frozenset(["p", "div", "section", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "figcaption"])
 
 
@@ -229,6 +241,66 @@ class _Folder:
             return None
 
 
+_INDEXED = frozenset(
+    [
+        "ltx_document",
+        "ltx_ERROR",
+        "ar5iv-severity-fatal",
+        "ltx_abstract",
+        "ltx_title_document",
+        "ltx_section",
+        "ltx_appendix",
+        "ltx_chapter",
+        "ltx_figure",
+        "ltx_table",
+        "ltx_role_footnote",
+        "ltx_role_thanks",
+        "ltx_authors",
+        "ltx_creator",
+        "ltx_role_institutetext",
+        "ltx_bibliography",
+        "ltx_dates",
+    ]
+)
+_INDEXED_TAGS = ("article", "section", "div", "span", "p", "figure", "h1", "a", "base", "header", "nav", "footer")
+"""The elements that may carry those classes, the licence line or a link."""
+_SECTIONS = ("ltx_section", "ltx_appendix", "ltx_chapter")
+
+
+class _Index:
+    """The elements the parser looks for, found in one pass over the page
+    (an XPath query per kind would walk the whole tree each time)."""
+
+    def __init__(self, root: Any) -> None:
+        self.by_class: dict[str, list[Any]] = {}
+        self.links: list[Any] = []
+        self.base: str | None = None
+        self.license: Any = None
+        for node in root.iter(*_INDEXED_TAGS):  # MathML, most of a page's elements, is passed over in C
+            value = node.get("class")
+            if value:
+                for name in value.split():
+                    if name in _INDEXED:
+                        self.by_class.setdefault(name, []).append(node)
+            tag = node.tag
+            if tag == "a":
+                href = node.get("href")
+                if href and _CODE_HOST.search(href):
+                    self.links.append(node)
+            elif tag == "base" and self.base is None:
+                self.base = node.get("href")
+            if self.license is None and node.get("id") == "license-tr":
+                self.license = node
+
+    def of(self, name: str, tag: str | None = None) -> list[Any]:
+        found = self.by_class.get(name, [])
+        return [e for e in found if e.tag == tag] if tag else found
+
+
+def _inside(element: Any, ancestor: Any) -> bool:
+    return any(a is ancestor for a in element.iterancestors())
+
+
 def parse(html: bytes, page_url: str) -> FullText | NoHtml:
     """The paper on the page `html`, fetched from `page_url` (what its
     relative URLs are resolved against, with its `<base>`)."""
@@ -240,30 +312,32 @@ def parse(html: bytes, page_url: str) -> FullText | NoHtml:
         encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True, default_doctype=False
     )
     try:
-        root = etree.fromstring(html, parser) if html.strip() else None
+        root = None if not html or html.isspace() else etree.fromstring(html, parser)
     except (etree.ParserError, ValueError):
         root = None
     if root is None:
         return NoHtml("empty", "no HTML")
-    articles = root.xpath(f"//article[{_has_class('ltx_document')}]")
+    index = _Index(root)
+    articles = index.of("ltx_document", "article")
     if not articles:
         return NoHtml("not-latexml", "no LaTeXML document")
     article = articles[0]
-    if root.xpath(
-        f"//*[{_has_class('ltx_ERROR')}][contains(., 'Fatal error')] | //*[{_has_class('ar5iv-severity-fatal')}]"
-    ):
+    if len(articles) > 1:  # keep to the first
+        for name, found in index.by_class.items():
+            index.by_class[name] = [e for e in found if e is article or _inside(e, article)]
+    fatal = [e for e in index.of("ltx_ERROR")[:1_000] if "Fatal error" in text_of(e, 200)]
+    if fatal or index.of("ar5iv-severity-fatal"):
         return NoHtml("fatal", "the conversion to HTML stopped part-way")
 
-    base = root.xpath("//head/base/@href") or root.xpath("//base/@href")
-    folder = _Folder(page_url, str(base[0]) if base else None)
-
-    abstract_el = article.xpath(f".//*[{_has_class('ltx_abstract')}]")
+    folder = _Folder(page_url, index.base)
+    abstracts = index.of("ltx_abstract")
     abstract = (
-        text_of(abstract_el[0], MAX_ABSTRACT, skip=lambda n: "ltx_title_abstract" in _classes(n), blocks=_BLOCKS)
-        if abstract_el
+        text_of(abstracts[0], MAX_ABSTRACT, skip=lambda n: "ltx_title_abstract" in _classes(n), blocks=_BLOCKS)
+        if abstracts
         else ""
     )
-    sections = _sections(article)
+    top = _top_sections(index)
+    sections = _sections(article, index, top)
     body_text = sum(len(s.text) for s in sections)
     if body_text < MIN_TEXT:
         whole = text_of(article, 2_000, blocks=_BLOCKS)
@@ -271,18 +345,18 @@ def parse(html: bytes, page_url: str) -> FullText | NoHtml:
             return NoHtml("stub", "the paper's source is a PDF")
         return NoHtml("little-text", f"{body_text} characters of text besides the abstract")
 
-    title_el = article.xpath(f".//h1[{_has_class('ltx_title_document')}]")
-    license_el = root.xpath("//*[@id='license-tr']")
-    license_text = cut(text_of(license_el[0], 1_000), MAX_LICENSE_TEXT) if license_el else ""
+    titles = index.of("ltx_title_document", "h1")
+    license_text = cut(text_of(index.license, 1_000), MAX_LICENSE_TEXT) if index.license is not None else ""
+    top_set = set(top)
     return FullText(
         url=cut(page_url, MAX_URL),
-        title=text_of(title_el[0], MAX_TITLE, blocks=_BLOCKS) if title_el else "",
-        authors=_authors(article),
+        title=text_of(titles[0], MAX_TITLE, blocks=_BLOCKS) if titles else "",
+        authors=_authors(index),
         abstract=abstract,
         sections=sections,
-        figures=_figures(article, folder),
-        tables=_tables(article),
-        code=_code(article, abstract_el[0] if abstract_el else None),
+        figures=_figures(index, folder, top_set),
+        tables=_tables(index, top_set),
+        code=_code(index, abstracts[0] if abstracts else None),
         license=license_code(license_text) if license_text else "unknown",
         license_text=license_text,
     )
@@ -291,19 +365,32 @@ def parse(html: bytes, page_url: str) -> FullText | NoHtml:
 # Sections
 
 
-def _top_sections(article: Any) -> list[Any]:
-    kinds = ("ltx_section", "ltx_appendix", "ltx_chapter")
-    condition = " or ".join(_has_class(k) for k in kinds)
-    ancestors = " or ".join(f"ancestor::section[{_has_class(k)}]" for k in kinds)
-    return list(article.xpath(f".//section[{condition}][not({ancestors})]"))
+def _top_sections(index: _Index) -> list[Any]:
+    """The sections, appendices and chapters not inside another, in page order."""
+    found = [e for name in _SECTIONS for e in index.of(name, "section")]
+    candidates = set(found)
+    top = [e for e in found if not any(a in candidates for a in e.iterancestors("section"))]
+    return sorted(dict.fromkeys(top), key=_position(top))
 
 
-def _sections(article: Any) -> tuple[Section, ...]:
+def _position(elements: list[Any]) -> Callable[[Any], int]:
+    """A sort key putting elements in page order (the index lists them by class first)."""
+    rank: dict[Any, int] = {}
+    if elements:
+        root = elements[0].getroottree().getroot()
+        wanted = set(elements)
+        for n, node in enumerate(root.iter("section")):
+            if node in wanted:
+                rank[node] = n
+    return lambda e: rank.get(e, 0)
+
+
+def _sections(article: Any, index: _Index, top: list[Any]) -> tuple[Section, ...]:
     out: list[Section] = []
     total = 0
-    for element in _top_sections(article)[:MAX_SECTIONS]:
-        heading = element.xpath(f"./*[{_has_class('ltx_title')}]")
-        tag = heading[0].xpath(f".//*[{_has_class('ltx_tag')}]") if heading else []
+    for element in top[:MAX_SECTIONS]:
+        heading = _xp(f"./*[{_has_class('ltx_title')}]")(element)
+        tag = _xp(f".//*[{_has_class('ltx_tag')}]")(heading[0]) if heading else []
         number = text_of(tag[0], 40).rstrip(". ") if tag else ""
         title = text_of(heading[0], MAX_TITLE) if heading else ""  # its tag (the number) is skipped
         number = re.sub(r"^(?:Appendix|Chapter|Section)\s+", "", number)
@@ -314,8 +401,8 @@ def _sections(article: Any) -> tuple[Section, ...]:
         total += len(text)
         out.append(Section(id=cut(element.get("id") or "", 100), number=number, title=title, text=text))
     if not out:  # a paper without sections: its paragraphs, as one
-        skip = {*article.xpath(f".//*[{_has_class('ltx_abstract')} or {_has_class('ltx_authors')}]")}
-        skip |= set(article.xpath(f".//*[{_has_class('ltx_title_document')} or {_has_class('ltx_dates')}]"))
+        skip = {*index.of("ltx_abstract"), *index.of("ltx_authors"), *index.of("ltx_title_document")}
+        skip |= set(index.of("ltx_dates"))
         text = text_of(article, MAX_SECTION_TEXT, skip=lambda n: n in skip, blocks=_BLOCKS)
         if text:
             out.append(Section(id="", number="", title="", text=text))
@@ -326,41 +413,44 @@ def _this(target: Any) -> Callable[[Any], bool]:
     return lambda node: node is target
 
 
-def _section_of(element: Any) -> str:
+def _section_of(element: Any, top: set[Any]) -> str:
     """The id of the top-level section `element` is in."""
-    ids = element.xpath(
-        "ancestor::section["
-        + " or ".join(_has_class(k) for k in ("ltx_section", "ltx_appendix", "ltx_chapter"))
-        + "]/@id"
-    )
-    return cut(str(ids[0]), 100) if ids else ""
+    for ancestor in element.iterancestors("section"):
+        if ancestor in top:
+            return cut(ancestor.get("id") or "", 100)
+    return ""
 
 
 # Figures and tables
 
 
 def _number(element: Any, words: str) -> str:
-    tag = element.xpath(f".//*[{_has_class('ltx_tag')}]")
+    tag = _xp(f".//*[{_has_class('ltx_tag')}]")(element)
     text = text_of(tag[0], 80) if tag else ""
     match = re.search(rf"(?:{words})\.?\s*([A-Z]?\d+(?:\.\d+)*|[A-Z]\.?\d*)", text, re.I)
     return match.group(1) if match else ""
 
 
 def _caption(element: Any) -> str:
-    captions = element.xpath(f"./figcaption | ./*[{_has_class('ltx_caption')}]")
+    captions = _xp(f"./figcaption | ./*[{_has_class('ltx_caption')}]")(element)
     if not captions:
-        captions = element.xpath(".//figcaption")
+        captions = _xp(".//figcaption")(element)
     if not captions:
         return ""
     return text_of(captions[0], MAX_CAPTION, skip=lambda n: "ltx_tag" in _classes(n), blocks=_BLOCKS)
 
 
-def _figures(article: Any, folder: _Folder) -> tuple[Figure, ...]:
+def _outer(elements: list[Any]) -> list[Any]:
+    """The figures not inside another figure (subfigures are their figure's)."""
+    return [e for e in elements if next(e.iterancestors("figure"), None) is None]
+
+
+def _figures(index: _Index, folder: _Folder, top: set[Any]) -> tuple[Figure, ...]:
     out = []
-    elements = article.xpath(f".//figure[{_has_class('ltx_figure')}][not(ancestor::figure)]")
+    elements = _outer(index.of("ltx_figure", "figure"))
     for element in elements[:MAX_FIGURES]:
         images: list[str] = []
-        for src in element.xpath(".//img/@src"):
+        for src in _xp(".//img/@src")(element):
             url = folder.image(str(src))
             if url and url not in images:
                 images.append(url)
@@ -372,22 +462,22 @@ def _figures(article: Any, folder: _Folder) -> tuple[Figure, ...]:
                 number=_number(element, "Figure|Fig"),
                 caption=_caption(element),
                 images=tuple(images),
-                section=_section_of(element),
+                section=_section_of(element, top),
             )
         )
     return tuple(out)
 
 
-def _tables(article: Any) -> tuple[Table, ...]:
+def _tables(index: _Index, top: set[Any]) -> tuple[Table, ...]:
     out = []
-    elements = article.xpath(f".//figure[{_has_class('ltx_table')}][not(ancestor::figure)]")
+    elements = _outer(index.of("ltx_table", "figure"))
     for element in elements[:MAX_TABLES]:
         out.append(
             Table(
                 id=cut(element.get("id") or "", 100),
                 number=_number(element, "Table|Tab"),
                 caption=_caption(element),
-                section=_section_of(element),
+                section=_section_of(element, top),
             )
         )
     return tuple(out)
@@ -396,26 +486,26 @@ def _tables(article: Any) -> tuple[Table, ...]:
 # Code links
 
 
-def _code(article: Any, abstract: Any) -> tuple[CodeLink, ...]:
+def _code(index: _Index, abstract: Any) -> tuple[CodeLink, ...]:
     found: dict[str, CodeLink] = {}
 
     def add(urls: Iterable[str], where: str) -> None:
-        for url in urls:
+        for url in dict.fromkeys(urls):
             if len(found) >= MAX_CODE_LINKS:
                 return
             link = code_link(str(url))
             if link and dedupe_key(link[0]) not in found:
                 found[dedupe_key(link[0])] = CodeLink(url=link[0], kind=link[1], where=where)
 
-    not_in_refs = f"[not(ancestor::*[{_has_class('ltx_bibliography')}])]"
     if abstract is not None:
-        add(abstract.xpath(".//a/@href"), "abstract")
+        add(_xp(".//a/@href")(abstract), "abstract")
         add(urls_in_text(text_of(abstract, MAX_ABSTRACT)), "abstract")
-    notes = article.xpath(f".//*[{_has_class('ltx_role_footnote')} or {_has_class('ltx_role_thanks')}]")
-    for note in notes[:200]:
-        add(note.xpath(".//a/@href"), "footnote")
+    for note in [*index.of("ltx_role_footnote"), *index.of("ltx_role_thanks")][:200]:
+        add(_xp(".//a/@href")(note), "footnote")
         add(urls_in_text(text_of(note, 2_000)), "footnote")
-    add(article.xpath(f".//a{not_in_refs}/@href")[:2_000], "body")
+    references = set(index.of("ltx_bibliography"))  # links to others' code
+    links = [a for a in index.links[:2_000] if references.isdisjoint(a.iterancestors())]
+    add((a.get("href") for a in links), "body")
     return tuple(found.values())
 
 
@@ -427,7 +517,7 @@ def _skipped(node: Any) -> bool:
 
 
 def _author_name(creator: Any) -> str:
-    person = creator.xpath(f".//*[{_has_class('ltx_personname')}]")
+    person = _xp(f".//*[{_has_class('ltx_personname')}]")(creator)
     if not person:
         return ""
     # The name is what comes before the first line break; affiliations and
@@ -453,8 +543,8 @@ def _clean_name(name: str) -> str:
 
 def _lines_after_break(creator: Any) -> list[str]:
     """The lines of `\\author{Name \\\\ Affiliation \\\\ email}` after the name."""
-    person = creator.xpath(f".//*[{_has_class('ltx_personname')}]")
-    if not person or not person[0].xpath("./br"):
+    person = _xp(f".//*[{_has_class('ltx_personname')}]")(creator)
+    if not person or not _xp("./br")(person[0]):
         return []
     lines: list[str] = []
     current = _Text(MAX_AFFILIATION * 2)
@@ -499,41 +589,42 @@ def clean_affiliation(text: str) -> str:
 _AFFILIATION_ROLES = ("ltx_role_affiliation", "ltx_role_address", "ltx_role_institutetext", "ltx_role_institution")
 
 
-def _institutes(article: Any) -> dict[str, str]:
+def _institutes(index: _Index) -> dict[str, str]:
     """llncs's `\\institute`: notes numbered by their mark, outside the authors."""
     out: dict[str, str] = {}
-    for index, note in enumerate(article.xpath(f".//*[{_has_class('ltx_role_institutetext')}]")[:50], start=1):
-        mark = note.xpath(f"./*[{_has_class('ltx_note_mark')}]")
-        key = text_of(mark[0], 10) if mark else str(index)
-        content = note.xpath(f".//*[{_has_class('ltx_note_content')}]")
+    for number, note in enumerate(index.of("ltx_role_institutetext")[:50], start=1):
+        mark = _xp(f"./*[{_has_class('ltx_note_mark')}]")(note)
+        key = text_of(mark[0], 10) if mark else str(number)
+        content = _xp(f".//*[{_has_class('ltx_note_content')}]")(note)
         text = text_of(
             content[0] if content else note, MAX_AFFILIATION * 2, skip=lambda n: "ltx_role_email" in _classes(n)
         )
-        out.setdefault(key or str(index), clean_affiliation(text))
+        out.setdefault(key or str(number), clean_affiliation(text))
     return out
 
 
 def _affiliation_text(element: Any) -> str:
     """One affiliation's text, its lines (`\\\\`) and acmart's parts (`\\institution`,
     `\\city`, `\\country`) separated by commas."""
-    parts = element.xpath("./*[contains(@class, 'ltx_affiliation_')]")
+    parts = _xp("./*[contains(@class, 'ltx_affiliation_')]")(element)
     if parts:
         return ", ".join(t for t in (text_of(p, MAX_AFFILIATION) for p in parts[:10]) if t)
     return text_of(element, MAX_AFFILIATION * 2, br=", ")
 
 
-def _authors(article: Any) -> tuple[Author, ...]:
-    institutes = _institutes(article)
-    creators = article.xpath(f".//*[{_has_class('ltx_authors')}]//*[{_has_class('ltx_creator')}]")
+def _authors(index: _Index) -> tuple[Author, ...]:
+    institutes = _institutes(index)
+    blocks = set(index.of("ltx_authors"))
+    creators = [c for c in index.of("ltx_creator") if not blocks.isdisjoint(c.iterancestors())]
     out = []
     for creator in creators[:MAX_AUTHORS]:
         name = _author_name(creator)
         if not name:
             continue
         roles = " or ".join(_has_class(r) for r in _AFFILIATION_ROLES)
-        found = [_affiliation_text(e) for e in creator.xpath(f".//*[{roles}]")[: MAX_AFFILIATIONS * 2]]
+        found = [_affiliation_text(e) for e in _xp(f".//*[{roles}]")(creator)[: MAX_AFFILIATIONS * 2]]
         if not found and institutes:
-            notes = creator.xpath(f".//*[{_has_class('ltx_author_notes')}]")
+            notes = _xp(f".//*[{_has_class('ltx_author_notes')}]")(creator)
             marks = text_of(notes[0], 40).replace(" ", "") if notes else ""
             half = len(marks) // 2  # LaTeXML writes `\inst{1,2}` as its marks twice: `1,21,2`
             if half and marks[:half] == marks[half:]:
