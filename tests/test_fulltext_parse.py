@@ -482,3 +482,25 @@ def test_a_large_page_is_bounded_and_fast():
     assert len(record.figures) == 60 and len(record.code) == 12
     assert len(json.dumps(record.to_dict())) < 1_000_000
     assert parse(b" " * (MAX_HTML_BYTES + 1), ARXIV + "x").reason == "too-large"  # type: ignore[union-attr]
+
+
+def test_many_authors_figures_and_a_second_article():
+    """Counts past the bounds are cut without reading the rest; a second
+    `<article>` (a page pasted into a page) is not read."""
+    creators = "".join(
+        f'<span class="ltx_creator ltx_role_author"><span class="ltx_personname">Person-{n}-Name</span></span>'
+        for n in range(50_000)
+    )
+    figures = "".join(
+        f'<figure class="ltx_figure" id="F{n}"><img src="f{n}.png"><figcaption>Figure {n}: C</figcaption></figure>'
+        for n in range(50_000)
+    )
+    second = '<article class="ltx_document"><a href="https://github.com/second/article">x</a></article>'
+    html = page(f'<div class="ltx_authors">{creators}</div>{figures}').replace(b"</body>", second.encode() + b"</body>")
+    started = time.perf_counter()
+    record = parse(html, ARXIV + "2612.09999v1")
+    assert time.perf_counter() - started < 5
+    assert isinstance(record, FullText)
+    assert len(record.authors) == 100 and record.authors[-1].name == "Person-99-Name"
+    assert len(record.figures) == 60
+    assert record.code == ()

@@ -10,6 +10,7 @@ bounded (see `record`). The tree is walked without recursion, so a page nested
 from __future__ import annotations
 
 import functools
+import itertools
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -297,10 +298,6 @@ class _Index:
         return [e for e in found if e.tag == tag] if tag else found
 
 
-def _inside(element: Any, ancestor: Any) -> bool:
-    return any(a is ancestor for a in element.iterancestors())
-
-
 def parse(html: bytes, page_url: str) -> FullText | NoHtml:
     """The paper on the page `html`, fetched from `page_url` (what its
     relative URLs are resolved against, with its `<base>`)."""
@@ -323,8 +320,10 @@ def parse(html: bytes, page_url: str) -> FullText | NoHtml:
         return NoHtml("not-latexml", "no LaTeXML document")
     article = articles[0]
     if len(articles) > 1:  # keep to the first
+        inside = set(article.iter(*_INDEXED_TAGS))
         for name, found in index.by_class.items():
-            index.by_class[name] = [e for e in found if e is article or _inside(e, article)]
+            index.by_class[name] = [e for e in found if e in inside]
+        index.links = [e for e in index.links if e in inside]
     fatal = [e for e in index.of("ltx_ERROR")[:1_000] if "Fatal error" in text_of(e, 200)]
     if fatal or index.of("ar5iv-severity-fatal"):
         return NoHtml("fatal", "the conversion to HTML stopped part-way")
@@ -440,15 +439,15 @@ def _caption(element: Any) -> str:
     return text_of(captions[0], MAX_CAPTION, skip=lambda n: "ltx_tag" in _classes(n), blocks=_BLOCKS)
 
 
-def _outer(elements: list[Any]) -> list[Any]:
-    """The figures not inside another figure (subfigures are their figure's)."""
-    return [e for e in elements if next(e.iterancestors("figure"), None) is None]
+def _outer(elements: list[Any], limit: int) -> list[Any]:
+    """The first `limit` figures not inside another figure (subfigures are their figure's)."""
+    outer = (e for e in elements if next(e.iterancestors("figure"), None) is None)
+    return list(itertools.islice(outer, limit))
 
 
 def _figures(index: _Index, folder: _Folder, top: set[Any]) -> tuple[Figure, ...]:
     out = []
-    elements = _outer(index.of("ltx_figure", "figure"))
-    for element in elements[:MAX_FIGURES]:
+    for element in _outer(index.of("ltx_figure", "figure"), MAX_FIGURES):
         images: list[str] = []
         for src in _xp(".//img/@src")(element):
             url = folder.image(str(src))
@@ -470,8 +469,7 @@ def _figures(index: _Index, folder: _Folder, top: set[Any]) -> tuple[Figure, ...
 
 def _tables(index: _Index, top: set[Any]) -> tuple[Table, ...]:
     out = []
-    elements = _outer(index.of("ltx_table", "figure"))
-    for element in elements[:MAX_TABLES]:
+    for element in _outer(index.of("ltx_table", "figure"), MAX_TABLES):
         out.append(
             Table(
                 id=cut(element.get("id") or "", 100),
@@ -615,9 +613,9 @@ def _affiliation_text(element: Any) -> str:
 def _authors(index: _Index) -> tuple[Author, ...]:
     institutes = _institutes(index)
     blocks = set(index.of("ltx_authors"))
-    creators = [c for c in index.of("ltx_creator") if not blocks.isdisjoint(c.iterancestors())]
+    creators = (c for c in index.of("ltx_creator") if not blocks.isdisjoint(c.iterancestors()))
     out = []
-    for creator in creators[:MAX_AUTHORS]:
+    for creator in itertools.islice(creators, MAX_AUTHORS):
         name = _author_name(creator)
         if not name:
             continue
