@@ -323,6 +323,8 @@ def test_code_links(url, expected):
         ("ada@example.org", ""),
         ("Corresponding author: ada@example.org", ""),
         ("*†", ""),
+        ("$^{1}$ University of Examples", "University of Examples"),
+        ("University of Examples, $\\dagger$", "University of Examples"),
     ],
 )
 def test_clean_affiliation(raw, clean):
@@ -403,6 +405,12 @@ def test_nothing_live_survives():
     assert record.figures[0].images == (ARXIV + "2612.09999v1/fine.png",)
     assert [c.url for c in record.code] == ["https://github.com/good/repo"]
     assert record.authors[0].name == "Eve" and record.authors[0].affiliations == ("Evil Lab",)
+
+
+def test_a_script_is_no_licence_line():
+    html = page("").replace(b'<div id="license-tr">License: CC BY 4.0</div>', b'<script id="license-tr">CC BY</script>')
+    record = parse(html, ARXIV + "2612.09999v1")
+    assert isinstance(record, FullText) and (record.license, record.license_text) == ("unknown", "")
 
 
 @pytest.mark.parametrize(
@@ -504,3 +512,19 @@ def test_many_authors_figures_and_a_second_article():
     assert len(record.authors) == 100 and record.authors[-1].name == "Person-99-Name"
     assert len(record.figures) == 60
     assert record.code == ()
+
+
+def test_affiliations_on_lines_under_the_name():
+    """An arXiv page's `\\author{Name \\\\ email \\\\ $^1$Affiliation \\\\ $^2$Affiliation}`."""
+    authors = (
+        '<div class="ltx_authors"><span class="ltx_creator ltx_role_author"><span class="ltx_personname">'
+        'Nik Example<math alttext="^{1,2}"><mi>1</mi></math><br class="ltx_break">'
+        '<span class="ltx_text ltx_font_typewriter">nik@example.edu</span><br class="ltx_break">'
+        '<sup class="ltx_sup">1</sup>Example Labs, LLC<br class="ltx_break">'
+        '<math alttext="^{2}"><mi>2</mi></math>Northern Example University</span></span></div>'
+    )
+    record = parse(page(authors), ARXIV + "2612.09999v1")
+    assert isinstance(record, FullText)
+    assert [(a.name, a.affiliations) for a in record.authors] == [
+        ("Nik Example", ("Example Labs, LLC", "Northern Example University"))
+    ]

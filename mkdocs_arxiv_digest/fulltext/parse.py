@@ -162,6 +162,8 @@ def text_of(
     itself is always read). `blocks`: tags after which a space is put, so
     that blocks do not run together; `br`: what a line break becomes."""
     out = _Text(limit)
+    if element.tag in _SKIP_TAGS:  # a script with the licence line's id, say
+        return ""
     stack: list[tuple[Any, bool]] = [(element, False)]
     while stack and not out.full:
         node, closing = stack.pop()
@@ -173,7 +175,7 @@ def text_of(
             continue
         tag = node.tag
         if not isinstance(tag, str):  # a comment or entity that got through
-            if node.tail:
+            if node is not element and node.tail:
                 out.add(node.tail)
             continue
         if node is not element and (
@@ -185,7 +187,7 @@ def text_of(
         if tag == "math":
             alt = node.get("alttext")
             out.add(f" ${one_line(alt)}$ " if alt and "$" not in alt else " ")
-            if node.tail:
+            if node is not element and node.tail:
                 out.add(node.tail)
             continue
         if tag == "br":
@@ -533,8 +535,12 @@ def _author_name(creator: Any) -> str:
     return _clean_name(name)
 
 
+_MATH = re.compile(r"\$[^$]*\$")
+"""Math in a name or an affiliation is a footnote mark (`$^{1}$`, `$^{\\dagger}$`)."""
+
+
 def _clean_name(name: str) -> str:
-    name = _EMAIL.sub("", name)
+    name = one_line(_MATH.sub(" ", _EMAIL.sub("", name)))
     name = re.sub(rf"[\s,{_MARKS}\d]+$", "", name)
     return name.strip(" ,;")
 
@@ -566,7 +572,7 @@ def _lines_after_break(creator: Any) -> list[str]:
 def clean_affiliation(text: str) -> str:
     """An affiliation as shown: no emails, no footnote marks or stray brackets
     (`\\altaffiliation`'s `[`), no "Also at"; empty when nothing is left."""
-    text = one_line(_EMAIL.sub(" ", text))
+    text = one_line(_MATH.sub(" ", _EMAIL.sub(" ", text)))
     text = re.sub(r"\s*,(?:\s*,)*\s*", ", ", text)  # lines joined by commas, empty ones gone
     text = re.sub(r"\b(?:e-?mail|email)\s*:?\s*$", "", text, flags=re.I)
     text = re.sub(rf"^[\s\[\]{_MARKS}\d,;:.]+", "", text)
