@@ -477,14 +477,14 @@ def test_a_large_page_is_bounded_and_fast():
     assert 25_000_000 < len(html) < MAX_HTML_BYTES
     from lxml import etree
 
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: this process's work, whatever else the machine runs
     etree.fromstring(html, etree.HTMLParser(encoding="utf-8"))
-    floor = time.perf_counter() - started  # libxml2 building the tree alone: what this machine allows now
-    started = time.perf_counter()
+    floor = time.process_time() - started  # libxml2 building the tree alone
+    started = time.process_time()
     record = parse(html, ARXIV + "2612.09999v1")
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     assert isinstance(record, FullText)
-    assert seconds < 3 * floor + 0.5, (seconds, floor)
+    assert seconds < 4 * floor + 0.5, (seconds, floor)
     assert len(record.sections) == 60 and sum(len(s.text) for s in record.sections) <= MAX_TEXT
     assert all(len(s.text) <= MAX_SECTION_TEXT for s in record.sections)
     assert len(record.figures) == 60 and len(record.code) == 12

@@ -265,9 +265,13 @@ _INDEXED = frozenset(
         "ltx_dates",
     ]
 )
-_INDEXED_TAGS = ("article", "section", "div", "span", "p", "figure", "h1", "a", "base", "header", "nav", "footer")
-"""The elements that may carry those classes, the licence line or a link."""
+_INDEXED_RE = re.compile(r"(?<!\S)(" + "|".join(sorted(_INDEXED, key=len, reverse=True)) + r")(?!\S)")
+_INDEXED_TAGS = ("article", "section", "div", "span", "figure", "h1")
+"""The elements that carry those classes (and arXiv's licence line, a `div` or an `a`)."""
 _SECTIONS = ("ltx_section", "ltx_appendix", "ltx_chapter")
+_INDEX_LIMIT = 5_000
+"""The most elements of one kind looked at: far more than a paper has
+sections, figures, footnotes, authors or links, and far more than a record keeps."""
 
 
 class _Index:
@@ -276,24 +280,27 @@ class _Index:
 
     def __init__(self, root: Any) -> None:
         self.by_class: dict[str, list[Any]] = {}
-        self.links: list[Any] = []
-        self.base: str | None = None
         self.license: Any = None
         for node in root.iter(*_INDEXED_TAGS):  # MathML, most of a page's elements, is passed over in C
             value = node.get("class")
             if value:
-                for name in value.split():
-                    if name in _INDEXED:
-                        self.by_class.setdefault(name, []).append(node)
-            tag = node.tag
-            if tag == "a":
-                href = node.get("href")
-                if href and _CODE_HOST.search(href):
-                    self.links.append(node)
-            elif tag == "base" and self.base is None:
-                self.base = node.get("href")
+                for name in _INDEXED_RE.findall(value):
+                    found = self.by_class.setdefault(name, [])
+                    if len(found) < _INDEX_LIMIT:
+                        found.append(node)
             if self.license is None and node.get("id") == "license-tr":
                 self.license = node
+        self.links: list[Any] = []
+        for node in root.iter("a"):
+            href = node.get("href")
+            if href and _CODE_HOST.search(href):
+                self.links.append(node)
+                if len(self.links) >= _INDEX_LIMIT:
+                    break
+            if self.license is None and node.get("id") == "license-tr":
+                self.license = node
+        base = next(root.iter("base"), None)
+        self.base: str | None = base.get("href") if base is not None else None
 
     def of(self, name: str, tag: str | None = None) -> list[Any]:
         found = self.by_class.get(name, [])
