@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -528,3 +530,36 @@ def test_affiliations_on_lines_under_the_name():
     assert [(a.name, a.affiliations) for a in record.authors] == [
         ("Nik Example", ("Example Labs, LLC", "Northern Example University"))
     ]
+
+
+def test_a_paper_without_sections():
+    """Some papers have paragraphs and no \\section: their text is one untitled section."""
+    paragraphs = "".join(
+        f'<div class="ltx_para" id="p{n}"><p class="ltx_p">Paragraph {n} of a short note without sections, '
+        "long enough to be a paper's text.</p></div>"
+        for n in range(12)
+    )
+    body = (
+        '<div class="ltx_authors"><span class="ltx_creator ltx_role_author"><span class="ltx_personname">A. Author'
+        '</span></span></div><div class="ltx_abstract"><p>The abstract.</p></div>' + paragraphs
+    )
+    html = page(body).replace(b'<section id="S1"', b"<div hidden").replace(b'<section id="S2"', b"<div hidden")
+    html = html.replace(b"</section>", b"</div>")
+    record = parse(html, ARXIV + "2612.09999v1")
+    assert isinstance(record, FullText)
+    assert len(record.sections) == 1
+    only = record.sections[0]
+    assert (only.id, only.number, only.title) == ("", "", "")
+    assert only.text.startswith("Paragraph 0 of a short note") and "The abstract" not in only.text
+    assert "A. Author" not in only.text and "Title" not in only.text
+
+
+def test_reading_a_cached_record_does_not_import_lxml():
+    """A build with every record cached never loads the parser's dependency."""
+    code = (
+        "import sys, json; from mkdocs_arxiv_digest.fulltext import from_dict; "
+        "assert from_dict(json.loads(sys.stdin.read())) is not None; print('lxml' in sys.modules)"
+    )
+    data = json.dumps(paper("2612.00001v1").to_dict())
+    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
