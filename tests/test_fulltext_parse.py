@@ -75,7 +75,7 @@ def test_article_with_authblk():
     method = record.sections[2].text
     assert "$\\hat{y}=\\sigma\\left(" in method
     assert "Report issue" not in method and "Pretrained weights" not in record.sections[0].text  # no chrome, no notes
-    assert "Results TinySeg improves" in record.sections[3].text  # subsections in their section
+    assert "Results. TinySeg improves" in record.sections[3].text  # subsections in their section, titles as sentences
     assert [(f.id, f.number, f.section) for f in record.figures] == [("S3.F1", "1", "S3"), ("S3.F2", "2", "S3")]
     assert record.figures[1].caption == "Overview of the TinySeg pipeline: encoder, decoder and threshold."
     assert record.figures[0].images == (ARXIV + "2612.00001v1/teaser.png",)

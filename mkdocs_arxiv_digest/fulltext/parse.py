@@ -168,7 +168,9 @@ def text_of(
     while stack and not out.full:
         node, closing = stack.pop()
         if closing:
-            if node.tag in blocks:
+            if node.tag in _HEADINGS and out.parts and out.parts[-1].rstrip()[-1:].isalnum():
+                out.add(". ")  # a subsection's or paragraph's title ends as a sentence
+            elif node.tag in blocks:
                 out.add(" ")
             if node is not element and node.tail:
                 out.add(node.tail)
@@ -199,6 +201,7 @@ def text_of(
     return out.value()
 
 
+_HEADINGS = frozenset(["h3", "h4", "h5", "h6"])
 _CODE_HOST = re.compile(r"github|gitlab|huggingface|hf\.co|zenodo|10\.5281|bitbucket|codeberg", re.I)
 _BLOCKS = frozenset(["p", "div", "section", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "figcaption"])
 
