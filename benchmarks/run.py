@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick             # smaller sizes, for a quick look
     python benchmarks/run.py --sizes 100x1500    # only these site sizes (pages x papers)
     python benchmarks/run.py --only sites,serve  # only these sections
+    python benchmarks/run.py --only fulltext     # the full-text parser alone (no servers, ~1 min)
     python benchmarks/run.py --instructions 40x1000  # and count that site's instructions (Valgrind)
 
 Everything runs on this machine: a fake arXiv API and a fake OpenAI-compatible
@@ -778,6 +779,78 @@ def snapshot_lookup(work: Path, lines: int, wanted: int) -> list[list[str]]:
     ]  # fmt: skip
 
 
+FULLTEXT = REPO / "tests" / "fixtures" / "fulltext" / "html"
+
+
+def large_fulltext_page(megabytes: float) -> bytes:
+    """A page of the LaTeXML fixture 2612.00001v1's sections, math and figures
+    repeated (ids made unique) to about `megabytes` MB: a long paper's shape."""
+    page = (FULLTEXT / "2612.00001v1" / "index.html").read_text(encoding="utf-8")
+    start, end = page.index('<section id="S1"'), page.index("</article>")
+    body = page[start:end]
+    copies = []
+    size, n = 0, 0
+    while size < megabytes * 1e6 - len(page):
+        copy = body.replace('id="S', f'id="R{n}S')
+        copies.append(copy)
+        size += len(copy)
+        n += 1
+    return (page[:start] + "".join(copies) + page[end:]).encode()
+
+
+def fulltext_parse(runs: int) -> list[list[str]]:
+    """Parse time per MB of HTML: the LaTeXML fixtures as they are (small
+    pages, where the fixed cost shows) and long pages made of one of them.
+    Each parse is paired with libxml2 building the same page's tree alone
+    (lxml, the parser's floor), the two alternating. Both are given as CPU
+    time of this process (what the parser costs, whatever else the machine
+    runs) and wall time (what a build waits)."""
+    from lxml import etree
+
+    from mkdocs_arxiv_digest.fulltext import FullText, parse
+
+    def timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = work()
+        return (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000, result
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    def measure(html: bytes, url: str, repeat: int) -> tuple[float, float, float, Any]:
+        cpu, wall, floor, record = [], [], [], None
+        for _ in range(repeat):
+            ours = timed(lambda: parse(html, url))
+            cpu.append(ours[0])
+            wall.append(ours[1])
+            record = ours[2]
+            floor.append(timed(lambda: etree.fromstring(html, etree.HTMLParser(encoding="utf-8")))[0])
+        return median(cpu), median(wall), median(floor), record
+
+    pages = [(path.name, (path / "index.html").read_bytes()) for path in sorted(FULLTEXT.iterdir())]
+    total = sum(len(html) for _, html in pages) / 1e6
+    measured = [measure(html, f"https://arxiv.org/html/{name}", runs * 10) for name, html in pages]
+    cpu, wall, floor = (sum(m[i] for m in measured) for i in range(3))
+    rows = [
+        ["Full-text parse", f"the {len(pages)} LaTeXML fixtures, one after another ({total * 1e3:.0f} KB)",
+         f"median of {runs * 10} runs each", f"CPU {cpu:.1f} ms (libxml2's tree alone {floor:.1f} ms), wall {wall:.1f} ms",
+         f"CPU {cpu / total:.0f} ms per MB, wall {wall / total:.0f} (target < 100)"],
+    ]  # fmt: skip
+    for megabytes in (5, 30):
+        html = large_fulltext_page(megabytes)
+        size = len(html) / 1e6
+        cpu, wall, floor, record = measure(html, "https://arxiv.org/html/2612.00001v1", runs)
+        assert isinstance(record, FullText)
+        kept = len(json.dumps(record.to_dict())) / 1e3
+        rows.append(
+            ["Full-text parse", f"a {size:.1f} MB page (fixture 2612.00001v1's body repeated)",
+             f"median of {runs}; record {kept:.0f} KB as JSON",
+             f"CPU {cpu:.0f} ms (libxml2's tree alone {floor:.0f} ms), wall {wall:.0f} ms",
+             f"CPU {cpu / size:.0f} ms per MB, wall {wall / size:.0f} (target < 100)"],
+        )  # fmt: skip
+    return rows
+
+
 def serve_rebuilds(arxiv: Any, work: Path, pages: int, rebuilds: int) -> list[list[str]]:
     ids = synthetic_ids(pages * 5, start=600000)
     arxiv.add_realistic(ids)
@@ -881,7 +954,7 @@ class Rows(list[list[str]]):
         return self
 
 
-SECTIONS = ("fetch", "model", "sites", "serve", "refresh", "snapshot", "scale")
+SECTIONS = ("fetch", "model", "sites", "serve", "refresh", "snapshot", "scale", "fulltext")
 
 
 def main() -> None:
@@ -927,9 +1000,15 @@ def main() -> None:
         return 5 if quick else 101 if SIZES[size][0] <= 100 else 9 if SIZES[size][0] <= 1000 else 5
 
     rows = Rows()
-    with tempfile.TemporaryDirectory(prefix="arxiv-digest-bench-") as tmp, Servers() as servers:
+    if "fulltext" in sections:
+        print("full-text parse…", file=sys.stderr)
+        rows += fulltext_parse(runs=3 if quick else 9)
+    if not set(sections) - {"fulltext"}:  # no section that needs the servers
+        sections = []
+    servers_or_none = Servers() if sections else contextlib.nullcontext()
+    with tempfile.TemporaryDirectory(prefix="arxiv-digest-bench-") as tmp, servers_or_none as servers:
         work = Path(tmp)
-        arxiv, model = servers.Arxiv(), servers.Model()  # type: ignore[attr-defined]
+        arxiv, model = (servers.Arxiv(), servers.Model()) if sections else (None, None)  # type: ignore[attr-defined]
         if "fetch" in sections:
             print("cold fetch…", file=sys.stderr)
             rows += cold_fetch(arxiv, work, n=200 if quick else 1000, pages=40, delay=0.02)
