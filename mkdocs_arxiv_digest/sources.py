@@ -14,15 +14,23 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .cache import Cache
 from .ids import ArxivId, Entry, PageSpec, Provenance, Source, parse_id
 from .records import ANNOUNCEMENT, MAX_TEXT, Paper, Texts, cut_warning
 
 if TYPE_CHECKING:
-    from .fetch import ArxivApi
+    from .fetch import ArxivApi, FeedClient
     from .settings import ListingSettings
+
+
+class Clients(Protocol):
+    """Who asks arXiv for a source (the build's `Services`; tests hand in their own)."""
+
+    def arxiv(self) -> ArxivApi: ...
+    def feeds(self) -> FeedClient: ...
+
 
 ARXIV = "{http://arxiv.org/schemas/atom}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -338,12 +346,13 @@ class Sources:
     def __init__(
         self,
         cache: Cache,
-        api: Callable[[], ArxivApi] | None,
+        clients: Clients | None,
         listing: ListingSettings,
         log: Callable[[str], None] = print,
     ) -> None:
+        """`clients`: `None` when arXiv is not to be asked (`offline`)."""
         self.cache = cache
-        self._make_api = api
+        self._clients = clients
         self.listing = listing
         self.log = log
         self._done: dict[str, Resolved] = {}
@@ -362,8 +371,8 @@ class Sources:
         fresh = checked is not None and checked < self.listing.refresh_seconds
         problem = ""
         warnings: tuple[str, ...] = ()
-        if latest is None or force or (not fresh and self._make_api is not None):
-            if self._make_api is None:
+        if latest is None or force or (not fresh and self._clients is not None):
+            if self._clients is None:
                 problem = "it has not been read yet, and `offline` is on (turn `offline` off to read it)"
             else:
                 try:
@@ -387,8 +396,8 @@ class Sources:
         return resolved
 
     def _ask(self, source: Source) -> Announcement:
-        assert self._make_api is not None
-        api = self._make_api()
+        clients = self._clients
+        assert clients is not None
         from .fetch import FetchError  # loaded with the client: only when asking
 
         if source.listing:
@@ -396,7 +405,7 @@ class Sources:
             self.log(f"Reading arXiv's announcement of {'+'.join(source.listing)} from {url}")
             most = self.listing.max_mb
             try:
-                document, cut = api.listing(url, int(most * 1_000_000))
+                document, cut = clients.feeds().get(url, int(most * 1_000_000))
                 read = parse_feed(document, self.listing.max_papers, cut)
             except ValueError as error:
                 raise ValueError(f"{url} is not an announcement feed: {error}") from None
@@ -412,6 +421,7 @@ class Sources:
             return dataclasses.replace(read, left_out=tuple(f"the feed {url}: {note}" for note in left_out))
         self.log(f"Searching arXiv for {source.query!r} (the newest {source.max})")
         cut_texts: list[str] = []
+        api = clients.arxiv()
         papers = api.search(source.query, source.max or 25, cut_texts)
         # The results are whole records: kept, they cost the pipeline no request.
         self.cache.store_papers({paper.arxiv_id: paper for paper in papers})

@@ -17,7 +17,7 @@ from conftest import Site, ids_requested
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem, feed_document
 from fake_openai import FakeOpenAI, paper_of
-from mkdocs_arxiv_digest.fetch import ArxivApi
+from mkdocs_arxiv_digest.fetch import FeedClient
 from mkdocs_arxiv_digest.sources import parse_feed
 
 THURSDAY = dt.date(2024, 1, 25)
@@ -425,14 +425,14 @@ def test_reading_a_feed_item_of_30_mb_costs_a_few_mb_not_hundreds() -> None:
     )
 
 
-def test_a_feed_is_not_read_past_the_bytes_allowed(arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+def test_a_feed_is_not_read_past_the_bytes_allowed(feed: FakeFeed) -> None:
     feed.announce(THURSDAY, [*DAY[:2], FeedItem("2401.13907v1", "new", "Long", "word " * 400_000)])
     feed.today = THURSDAY
-    api = ArxivApi(arxiv_api.url, delay_seconds=0, timeout=5, retries=0)
+    client = FeedClient(delay_seconds=0, timeout=5, retries=0)
     try:
-        document, cut = api.listing(feed.url + "cs.CV", 1_000_000)
-        whole, more = api.listing(feed.url + "cs.CV", 3_000_000)
+        document, cut = client.get(feed.url + "cs.CV", 1_000_000)
+        whole, more = client.get(feed.url + "cs.CV", 3_000_000)
     finally:
-        api.close()
+        client.close()
     assert (len(document), cut) == (1_000_000, True)
     assert (more, whole.rstrip().endswith(b"</rss>")) == (False, True)
