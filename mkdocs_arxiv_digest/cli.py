@@ -74,6 +74,11 @@ def _daily(args: argparse.Namespace) -> int:
     plugin = config.plugins.get("arxiv-digest")
     if plugin is None:
         raise CommandError(f"{args.config_file} does not use the plugin: add `- arxiv-digest` under `plugins:`")
+    if not plugin.config.enabled:
+        raise CommandError(
+            f"{args.config_file} switches the plugin off (`enabled` is false), so nothing was read or written; "
+            "switch it on to run this command (where `enabled:` reads a variable with !ENV, set it to true)"
+        )
     source, options = _source(args)
     folder = _folder(args, config)
     pages = _read(day_pages, folder)  # a page that cannot be read stops the command before anything is asked
