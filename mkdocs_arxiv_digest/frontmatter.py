@@ -150,10 +150,14 @@ def _keys(kind: type[base.Config]) -> frozenset[str]:
     return frozenset(key for key, _ in kind._schema)
 
 
-SOURCE_OPTIONS = frozenset().union(*(_keys(kind.page) for kind in SOURCES.values())) - _keys(IdsPage)
-PAGE_OPTIONS = _keys(IdsPage) | SOURCE_OPTIONS
-"""Every key of the mapping form."""
-"""The keys of a page whose papers come from arXiv's announcements or a search."""
+def source_options() -> frozenset[str]:
+    """The keys of a page whose papers come from arXiv: those of every source type but `ids:`'s."""
+    return frozenset().union(*(_keys(kind.page) for kind in SOURCES.values())) - _keys(IdsPage)
+
+
+def page_options() -> frozenset[str]:
+    """Every key of the mapping form (read from `SOURCES` each time: a type registered later counts)."""
+    return _keys(IdsPage) | source_options()
 
 
 def _validated(kind: type[base.Config], value: dict[Any, Any]) -> tuple[base.Config, dict[str, list[str]]]:
@@ -178,10 +182,11 @@ def parse_spec(value: Any) -> PageSpec:
     spec = PageSpec()
     if not isinstance(value, dict) or "id" in value:
         value = {"ids": [None] if value is None else value}
-    unknown = sorted(map(str, set(value) - PAGE_OPTIONS))
+    options = page_options()
+    unknown = sorted(map(str, set(value) - options))
     if unknown:
         spec.problems.append(
-            f"unknown key(s) {', '.join(unknown)} (the mapping form takes: {', '.join(sorted(PAGE_OPTIONS))})"
+            f"unknown key(s) {', '.join(unknown)} (the mapping form takes: {', '.join(sorted(options))})"
         )
     spec.options = {key: value[key] for key in ("language", "layout") if key in value}
     kinds = [kind for key, kind in SOURCES.items() if key in value]
@@ -205,7 +210,7 @@ def parse_spec(value: Any) -> PageSpec:
         return spec
     page, said = _validated(IdsPage, value)
     spec.notice, spec.provenance = page["source"]
-    stray = sorted(SOURCE_OPTIONS & set(value))
+    stray = sorted(source_options() & set(value))
     spec.problems += said.get("source", [])
     if stray:
         spec.problems.append(f"{', '.join(stray)} only go with {_either()}; they are ignored")
