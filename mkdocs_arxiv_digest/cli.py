@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 
 from .daily import INDEX, MORE, ArchiveError, day_pages, day_text, index_text, owns_index, read_page, shown_elsewhere
-from .escape import escape_plain, title_text
+from .escape import title_text
 from .frontmatter import parse_spec, read_front_matter
-from .ids import Source
+from .sources import SOURCES
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from .sources import Source
 
 
 class CommandError(Exception):
@@ -43,8 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     daily.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml (default: %(default)s)")
     source = daily.add_mutually_exclusive_group(required=True)
-    source.add_argument("--listing", help="categories to read the announcement of, e.g. cs.CV or cs.CV+eess.IV")
-    source.add_argument("--query", help="an arXiv API search, e.g. 'cat:cs.CV AND abs:diffusion'")
+    for kind in SOURCES.values():
+        source.add_argument(f"--{kind.kind}", help=kind.option_help)
     source.add_argument("--page", help="a page whose `arxiv:` front matter has a listing: or query: (and its filters)")
     daily.add_argument("--keyword", action="append", default=None, help="keep papers whose title or abstract has it")
     daily.add_argument(
@@ -74,6 +74,11 @@ def _daily(args: argparse.Namespace) -> int:
     plugin = config.plugins.get("arxiv-digest")
     if plugin is None:
         raise CommandError(f"{args.config_file} does not use the plugin: add `- arxiv-digest` under `plugins:`")
+    if not plugin.config.enabled:
+        raise CommandError(
+            f"{args.config_file} switches the plugin off (`enabled` is false), so nothing was read or written; "
+            "switch it on to run this command (where `enabled:` reads a variable with !ENV, set it to true)"
+        )
     source, options = _source(args)
     folder = _folder(args, config)
     pages = _read(day_pages, folder)  # a page that cannot be read stops the command before anything is asked
@@ -93,18 +98,15 @@ def _daily(args: argparse.Namespace) -> int:
         latest = resolved.latest
         if resolved.problem or latest is None:
             raise CommandError(f"{source.describe()} could not be read: {resolved.problem}")
-        name = ", ".join(source.listing) or source.query
+        name = source.name()
         if not latest.papers or latest.date is None:
-            if source.query:
-                print(f"The search {name} found no papers: nothing written.")
-            else:
-                print(f"No announcement in {name} on {latest.date or 'the day the feed gave'}: nothing written.")
+            print(source.nothing(latest))
             return 0
         day = latest.date
         tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
         if day > tomorrow.isoformat():
             raise CommandError(
-                f"{_where(source, settings)} gave the date {day}, later than tomorrow ({tomorrow}, UTC): "
+                f"{source.where(settings.listing)} gave the date {day}, later than tomorrow ({tomorrow}, UTC): "
                 "check the feed (`listing_url`) or the clock; nothing written"
             )
         path = folder / f"{day}.md"
@@ -115,12 +117,7 @@ def _daily(args: argparse.Namespace) -> int:
                 "and not on another page: nothing written."
             )
             return 0
-        if source.listing:
-            # The announcement's text is enough to build the page when arXiv's API is down;
-            # the API's records replace it when they come. A record the cache has is kept.
-            cache = services.cache
-            absent = {p.id: p.paper() for p in (*new, *updated) if cache.paper(p.id, None) is None}
-            cache.store_papers(absent)
+        source.keep(services.cache, [*new, *updated])
     ids = [str(p.id) for p in new]
     cross = [str(p.id) for p in new if p.kind in CROSS]
     front = _front(source, day, ids, [str(p.id) for p in updated], settings.avoid, options, cross)
@@ -150,13 +147,6 @@ def _say(line: str, err: bool = False) -> None:
     print(f"mkdocs-arxiv-digest: {line}" if err else line, file=sys.stderr if err else sys.stdout, flush=True)
 
 
-def _where(source: Source, settings: Settings) -> str:
-    """The source, and for a listing the feed asked."""
-    if source.listing:
-        return f"{source.describe()} (the feed {settings.listing.url}{'+'.join(source.listing)})"
-    return source.describe()
-
-
 def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:
     """The source asked for, and the page options (`language:`, `layout:`) its day's page keeps."""
     if args.page:
@@ -166,16 +156,13 @@ def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise CommandError(f"the page {args.page} could not be read: {error}") from None
         value = meta.get("arxiv")
-        if not isinstance(value, dict) or not ("listing" in value or "query" in value):
-            raise CommandError(f"the page {args.page} has no `listing:` or `query:` under `arxiv:`")
-    elif args.listing is not None:
-        if not args.listing.strip():
-            raise CommandError("--listing needs categories, e.g. --listing cs.CV or --listing cs.CV+eess.IV")
-        value = {"listing": args.listing}
+        if not isinstance(value, dict) or not any(key in value for key in SOURCES):
+            raise CommandError(f"the page {args.page} has no {_either()} under `arxiv:`")
     else:
-        if not args.query.strip():
-            raise CommandError("--query needs an arXiv search, e.g. --query 'cat:cs.CV AND abs:diffusion'")
-        value = {"query": args.query}
+        kind = next(kind for key, kind in SOURCES.items() if getattr(args, key) is not None)
+        if not getattr(args, kind.kind).strip():
+            raise CommandError(f"--{kind.kind} needs {kind.needs}")
+        value = {kind.kind: getattr(args, kind.kind)}
     value = dict(value)
     for key, given in (("keywords", args.keyword), ("exclude", args.exclude), ("max", args.max)):
         if given is not None:
@@ -187,8 +174,12 @@ def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:
     options = {key: value.pop(key) for key in ("language", "layout") if key in value}
     spec = parse_spec(value)
     if spec.problems or spec.source is None:
-        raise CommandError("; ".join(spec.problems) or "no listing or query given")
+        raise CommandError("; ".join(spec.problems) or f"no {' or '.join(SOURCES)} given")
     return spec.source, options
+
+
+def _either() -> str:
+    return " or ".join(f"`{key}:`" for key in SOURCES)
 
 
 def _folder(args: argparse.Namespace, config: Any) -> Path:
@@ -223,7 +214,7 @@ def _front(
     """The front matter of a new day's page; `cross` are the IDs of `new`
     that are cross-lists. Its `title:` is plain text (`title_text`): themes
     write a page's title into every page's nav as HTML."""
-    origin: dict[str, Any] = {"listing": "+".join(source.listing)} if source.listing else {"query": source.query}
+    origin: dict[str, Any] = {source.kind: source.request}
     for key in ("keywords", "exclude"):
         if getattr(source, key):
             origin[key] = list(getattr(source, key))
@@ -232,17 +223,15 @@ def _front(
     origin["announced"] = day
     if cross:
         origin["cross_listed"] = list(cross)
-    name = ", ".join(source.listing) or source.query
+    name = source.name()
     arxiv = {"ids": new, **({"updated": updated} if updated else {}), "source": origin, **(options or {})}
     return {"title": title_text(f"{name}: {day}", avoid), "date": dt.date.fromisoformat(day), "arxiv": arxiv}
 
 
 def _excerpt(source: Source, day: str, new: int, updated: int) -> str:
     """A blog post's text above Material's excerpt break: what the day brought, in one line."""
-    name = ", ".join(source.listing) if source.listing else escape_plain(source.query)
-    where = f"announced on arXiv in {name}" if source.listing else f"found by the arXiv search {name}"
     counts = f"{new} new paper{'s' if new != 1 else ''}" + (f" and {updated} updated" if updated else "")
-    return f"\n{counts} {where} on {day}.\n\n{MORE}\n"
+    return f"\n{counts} {source.excerpt()} on {day}.\n\n{MORE}\n"
 
 
 def _write_index(folder: Path, source: Source, avoid: Sequence[str] = ()) -> None:
@@ -256,12 +245,8 @@ def _write_index(folder: Path, source: Source, avoid: Sequence[str] = ()) -> Non
             f"the days yourself (see 'Navigating the days' in the daily digests' documentation)."
         )
         return
-    name = ", ".join(source.listing) or source.query
-    intro = (
-        f"The papers of {name if source.listing else escape_plain(name)} that arXiv announced, "
-        "one page per day, newest first."
-    )
-    path.write_text(index_text(title_text(f"Daily digest: {name}", avoid), intro, _read(day_pages, folder)), "utf-8")
+    title = title_text(f"Daily digest: {source.name()}", avoid)
+    path.write_text(index_text(title, source.intro(), _read(day_pages, folder)), "utf-8")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ import mkdocs_arxiv_digest as package
 
 from .digest import Shown
 from .escape import one_line, plain_text
-from .ids import ArxivId, Provenance
+from .ids import ArxivId
+from .sources import Provenance
 
 ATOM = "http://www.w3.org/2005/Atom"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -274,7 +275,7 @@ def _or_none(text: str) -> str | None:
 def _source(provenance: Provenance | None) -> dict[str, str] | None:
     if provenance is None:
         return None
-    return {"listing": provenance.listing} if provenance.listing else {"query": provenance.query}
+    return {provenance.kind: provenance.request}
 
 
 def papers_json(page: PageRecord, *, json_url: str, site_url: str | None) -> str:

@@ -269,7 +269,80 @@ def _read_whole(response: requests.Response, most: int) -> tuple[bytes, bool]:
         raise requests.exceptions.ChunkedEncodingError(error, response=response) from error
 
 
-class ArxivApi:
+class _Polite:
+    """What the arXiv API's client and the feed client share: one session (a
+    deadline for each whole answer, `timeout` seconds), and retries with
+    growing waits after a 429, a 5xx, a timeout or a broken connection."""
+
+    def __init__(
+        self,
+        delay_seconds: float,
+        timeout: float,
+        retries: int,
+        sleep: Callable[[float], None] | None,
+        on_retry: Callable[[str], None] | None,
+    ) -> None:
+        self.delay_seconds = delay_seconds
+        self.on_retry = on_retry
+        """Told why and how long before each retry (the `daily` command says it as it waits)."""
+        self.retries = retries
+        self._sleep = sleep or (lambda seconds: backoff_sleep(seconds))
+        self._session = _Session(timeout)
+
+    @property
+    def requests(self) -> int:
+        """How many HTTP requests this client has sent."""
+        return self._session.count
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _retrying(self, send: Callable[[], _T]) -> _T:
+        """`send()`, tried again after a 429, a 5xx, a timeout or a broken
+        connection, with growing waits; other HTTP errors are raised as they are."""
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                return send()
+            except arxiv.HTTPError as error:
+                if error.status != 429 and error.status < 500:
+                    raise
+                problem = f"HTTP {error.status}"
+                wait = self._retry_after()
+            except requests.Timeout:
+                problem = f"no answer within {self._session.timeout:g} s"
+            except _TooLarge:
+                raise  # the same answer again
+            except requests.RequestException as error:
+                problem = _describe(error)
+            if attempt >= self.retries:
+                tries = "try" if attempt == 0 else "tries"
+                raise FetchError(f"{problem} after {attempt + 1} {tries}")
+            if wait is None:
+                base = max(self.delay_seconds, 0.5)
+                wait = base * 2**attempt * random.uniform(0.8, 1.2)
+            attempt += 1
+            if self.on_retry is not None:
+                self.on_retry(f"{problem}; trying again in {wait:.0f} s (try {attempt + 1} of {self.retries + 1})")
+            self._sleep(wait)
+
+    def _retry_after(self) -> float | None:
+        response = self._session.last
+        value = response.headers.get("Retry-After") if response is not None else None
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                seconds = (parsedate_to_datetime(value) - datetime.now().astimezone()).total_seconds()
+            except (TypeError, ValueError):
+                return None
+        return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class ArxivApi(_Polite):
     """The arXiv query API, asked politely: one connection, `delay_seconds`
     between requests, `timeout` seconds for each whole answer, retries with backoff."""
 
@@ -282,26 +355,12 @@ class ArxivApi:
         sleep: Callable[[float], None] | None = None,
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
+        super().__init__(delay_seconds, timeout, retries, sleep, on_retry)
         self.url = api_url
-        self.delay_seconds = delay_seconds
-        self.on_retry = on_retry
-        """Told why and how long before each retry (the `daily` command says it as it waits)."""
-        self.retries = retries
-        self._sleep = sleep or (lambda seconds: backoff_sleep(seconds))
-        self._session = _Session(timeout)
         self._client = arxiv.Client(delay_seconds=delay_seconds, num_retries=0)
         self._client.query_url_format = api_url + "?{}"
         self._client._session.close()
         self._client._session = self._session  # the package has no parameter for it
-        self._last_feed = 0.0
-
-    @property
-    def requests(self) -> int:
-        """How many HTTP requests this client has sent."""
-        return self._session.count
-
-    def close(self) -> None:
-        self._session.close()
 
     def fetch(self, ids: list[ArxivId], batch_size: int) -> Iterator[Batch]:
         """Ask for `ids` in batches, yielding each batch's outcome as it arrives.
@@ -384,12 +443,28 @@ class ArxivApi:
         except _TooLarge:
             raise FetchError(f"arXiv's answer was larger than {MAX_ANSWER_BYTES / 1e6:g} MB") from None
 
-    def listing(self, url: str, most: int) -> tuple[bytes, bool]:
-        """The RSS document of one announcement feed, asked for at most once
-        every `delay_seconds` like the API: its first `most` bytes, and whether
-        there were more (which are not read). Raises `FetchError`, or
-        `FeedRefused` with the service's reason (an unknown category)."""
-        wait = self._last_feed + self.delay_seconds - time.monotonic()
+
+class FeedClient(_Polite):
+    """arXiv's announcement feeds (`listing:` pages), asked like the API: one
+    connection, at most one request every `delay_seconds`, `timeout` seconds
+    for each whole answer, retries with backoff."""
+
+    def __init__(
+        self,
+        delay_seconds: float = 3.0,
+        timeout: float = 30.0,
+        retries: int = 3,
+        sleep: Callable[[float], None] | None = None,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(delay_seconds, timeout, retries, sleep, on_retry)
+        self._last = 0.0
+
+    def get(self, url: str, most: int) -> tuple[bytes, bool]:
+        """The RSS document of one announcement feed: its first `most` bytes,
+        and whether there were more (which are not read). Raises `FetchError`,
+        or `FeedRefused` with the service's reason (an unknown category)."""
+        wait = self._last + self.delay_seconds - time.monotonic()
         if wait > 0:
             time.sleep(wait)
 
@@ -399,7 +474,7 @@ class ArxivApi:
             except _TooLarge as error:
                 return error.content, True
             finally:
-                self._last_feed = time.monotonic()
+                self._last = time.monotonic()
             if response.status_code != 200:
                 raise arxiv.HTTPError(url, 0, response.status_code)
             return response.content, False
@@ -409,50 +484,6 @@ class ArxivApi:
         except arxiv.HTTPError as error:
             last = self._session.last
             raise FeedRefused(_feed_error(last.content if last is not None else b"", error.status)) from None
-
-    def _retrying(self, send: Callable[[], _T]) -> _T:
-        """`send()`, tried again after a 429, a 5xx, a timeout or a broken
-        connection, with growing waits; other HTTP errors are raised as they are."""
-        attempt = 0
-        while True:
-            wait: float | None = None
-            try:
-                return send()
-            except arxiv.HTTPError as error:
-                if error.status != 429 and error.status < 500:
-                    raise
-                problem = f"HTTP {error.status}"
-                wait = self._retry_after()
-            except requests.Timeout:
-                problem = f"no answer within {self._session.timeout:g} s"
-            except _TooLarge:
-                raise  # the same answer again
-            except requests.RequestException as error:
-                problem = _describe(error)
-            if attempt >= self.retries:
-                tries = "try" if attempt == 0 else "tries"
-                raise FetchError(f"{problem} after {attempt + 1} {tries}")
-            if wait is None:
-                base = max(self.delay_seconds, 0.5)
-                wait = base * 2**attempt * random.uniform(0.8, 1.2)
-            attempt += 1
-            if self.on_retry is not None:
-                self.on_retry(f"{problem}; trying again in {wait:.0f} s (try {attempt + 1} of {self.retries + 1})")
-            self._sleep(wait)
-
-    def _retry_after(self) -> float | None:
-        response = self._session.last
-        value = response.headers.get("Retry-After") if response is not None else None
-        if not value:
-            return None
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                seconds = (parsedate_to_datetime(value) - datetime.now().astimezone()).total_seconds()
-            except (TypeError, ValueError):
-                return None
-        return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _papers(results: Iterable[arxiv.Result], cut: list[str] | None = None) -> list[Paper]:

@@ -3,8 +3,9 @@ MkDocs config classes (one per kind of page), and kept parsed in the cache.
 
 A page's value is one of three kinds, each a `Config` of its own: a list of
 papers (`IdsPage`; a list, a string or one paper's mapping is read as its
-`ids:`), the day's announcement of some categories (`ListingPage`), or a
-search (`QueryPage`). As Material's blog does with a post's front matter, each
+`ids:`), or one of the source types of `sources.SOURCES` (the day's
+announcement of some categories, a search), each with its own `page`
+config. As Material's blog does with a post's front matter, each
 option type checks its own value; unlike the blog, a problem never stops the
 build: it is a warning naming the page (said by the caller), the value and the
 fix, and the option falls back to what the page can still use.
@@ -26,19 +27,13 @@ from mkdocs.utils.meta import get_data
 
 import mkdocs_arxiv_digest as package
 
-from .ids import ArxivId, Entry, PageSpec, Provenance, Source, parse_id
+from .ids import ArxivId, Entry, PageSpec, parse_id
+from .sources import SOURCES, Provenance
+from .sources.base import Notice
+from .sources.options import Page, show
 
 if TYPE_CHECKING:
     from .cache import Cache  # imported by the plugin's events, only when it is enabled
-
-
-Notice = tuple[str, dict[str, str]]
-"""What a page says above its digest: a label's name and its values."""
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # The option types. Each returns what the page can use and puts each problem in
@@ -59,7 +54,7 @@ class PaperList(base.BaseConfigOption[list[Entry]]):
 
     def run_validation(self, value: object, /) -> list[Entry]:
         if value is None and self.needed:
-            raise ValidationError("the mapping form needs an `ids:` list (or `listing:` or `query:`)")
+            raise ValidationError(f"the mapping form needs an `ids:` list (or {_either()})")
         if not self.needed:
             value = value or []
             if isinstance(value, dict) and "id" not in value:
@@ -91,17 +86,17 @@ def _entry(item: Any) -> tuple[str, Entry | None]:
         overrides = {str(key): val for key, val in item.items() if key != "id"}
         raw = item.get("id")
         if raw is None:
-            return f"entry {_show(item)} has no `id:`", None
+            return f"entry {show(item)} has no `id:`", None
     if raw is None:
         return "an empty entry (null); write an arXiv ID or remove the line", None
     if isinstance(raw, (list, dict)):
-        return f"{_show(raw)} is a nested {type(raw).__name__}; write one arXiv ID per entry", None
+        return f"{show(raw)} is a nested {type(raw).__name__}; write one arXiv ID per entry", None
     if not isinstance(raw, str):
-        return f"{_show(raw)} is not an arXiv identifier", None
+        return f"{show(raw)} is not an arXiv identifier", None
     try:
         return "", Entry(parse_id(raw), overrides)
     except ValueError as error:
-        return f"{_show(raw)}: {error}", None
+        return f"{show(raw)}: {error}", None
 
 
 class Frozen(base.BaseConfigOption[tuple[Notice | None, Provenance | None]]):
@@ -113,11 +108,14 @@ class Frozen(base.BaseConfigOption[tuple[Notice | None, Provenance | None]]):
     def run_validation(self, value: object, /) -> tuple[Notice | None, Provenance | None]:
         if not isinstance(value, dict):
             return None, None
-        return _frozen_notice(value), self._provenance(value)
+        for kind in SOURCES.values():
+            thawed = kind.thaw(value)
+            if thawed is not None:
+                notice, request = thawed
+                return notice, self._provenance(value, kind.kind, request)
+        return None, None
 
-    def _provenance(self, source: dict[Any, Any]) -> Provenance | None:
-        if not (isinstance(source.get("listing"), str) or "query" in source):
-            return None
+    def _provenance(self, source: dict[Any, Any], kind: str, request: str) -> Provenance:
         listed = source.get("cross_listed") or []
         cross: set[ArxivId] = set()
         for item in listed if isinstance(listed, list) else [listed]:
@@ -126,116 +124,15 @@ class Frozen(base.BaseConfigOption[tuple[Notice | None, Provenance | None]]):
                     raise ValueError("not an arXiv identifier")
                 cross.add(parse_id(item))
             except ValueError as error:
-                self.warnings.append(f"source: cross_listed: {_show(item)}: {error}")
+                self.warnings.append(f"source: cross_listed: {show(item)}: {error}")
         day = source.get("announced")
-        return Provenance(
-            source["listing"] if isinstance(source.get("listing"), str) else "",
-            str(source.get("query") or ""),
-            str(day) if day else None,
-            frozenset(cross),
-        )
+        return Provenance(kind, request, str(day) if day else None, frozenset(cross))
 
 
-def _frozen_notice(source: dict[Any, Any]) -> Notice | None:
-    day = str(source.get("announced") or "")
-    if isinstance(source.get("listing"), str) and day:
-        return ("announced", {"source": source["listing"].replace("+", ", "), "date": day})
-    if isinstance(source.get("query"), str) and day:
-        return ("searched", {"source": source["query"], "date": day})
-    return None
+# A page of papers named by ID; the other kinds are the source types' `page`.
 
 
-_CATEGORY = re.compile(r"[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?")
-"""An arXiv archive (`cs`, `astro-ph`) or category (`cs.CV`, `math.AG`)."""
-
-
-class Categories(base.BaseConfigOption[tuple[str, ...]]):
-    """`listing:`: arXiv categories, as a list or in one string split on
-    spaces, commas or `+`; each named once."""
-
-    def run_validation(self, value: object, /) -> tuple[str, ...]:
-        names = value if isinstance(value, list) else re.split(r"[\s,+]+", value) if isinstance(value, str) else [value]
-        names = [name for name in names if name != ""]
-        if not names or any(not isinstance(name, str) or not _CATEGORY.fullmatch(name) for name in names):
-            raise ValidationError(
-                f"listing {_show(value)} is not a list of arXiv categories "
-                "(write e.g. `listing: cs.CV` or `listing: [cs.CV, eess.IV]`)"
-            )
-        return tuple(dict.fromkeys(names))
-
-
-class Search(base.BaseConfigOption[str]):
-    """`query:`: an arXiv API search, its spaces collapsed."""
-
-    def run_validation(self, value: object, /) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError(
-                f"query {_show(value)} is not an arXiv search (write e.g. `query: 'cat:cs.CV AND abs:diffusion'`)"
-            )
-        return " ".join(value.split())
-
-
-class Count(base.BaseConfigOption[int | None]):
-    """`max:`: the most papers the page shows, from 1 to 2000; `default` when
-    left out or not such a number."""
-
-    def __init__(self, default: int | None) -> None:
-        super().__init__()
-        self.default = default
-
-    def run_validation(self, value: object, /) -> int | None:
-        if type(value) is str and value.isdecimal():  # numbers are kept as written
-            value = int(value)
-        if value is self.default or (type(value) is int and 1 <= value <= 2000):
-            return value
-        self.warnings.append(
-            f"max {_show(value)} is not a whole number from 1 to 2000; using {self.default or 'no limit'}"
-        )
-        return self.default  # type: ignore[no-any-return]
-
-
-class Flag(base.BaseConfigOption[bool]):
-    """`cross_lists:`: true or false; true otherwise."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.default = True
-
-    def run_validation(self, value: object, /) -> bool:
-        if isinstance(value, bool):
-            return value
-        self.warnings.append(f"{self._name} {_show(value)} is not true or false; using true")
-        return True
-
-
-class Phrases(base.BaseConfigOption[tuple[str, ...]]):
-    """`keywords:` and `exclude:`: words or phrases, one or a list, their spaces collapsed."""
-
-    def run_validation(self, value: object, /) -> tuple[str, ...]:
-        raw = value or []
-        items = raw if isinstance(raw, list) else [raw]
-        words = [" ".join(item.split()) for item in items if isinstance(item, str) and item.strip()]
-        if len(words) != len(items):
-            self.warnings.append(
-                f"{self._name} {_show(raw)} must be a list of words or phrases; the others are ignored"
-            )
-        return tuple(words)
-
-
-class AsWritten(base.BaseConfigOption[Any]):
-    """A value checked when the page is built, against the site's settings
-    (`language:` against `labels`, `layout:` against the layouts)."""
-
-
-# The three kinds of page.
-
-
-class _Page(base.Config):  # type: ignore[no-untyped-call]
-    language = AsWritten()
-    layout = AsWritten()
-
-
-class IdsPage(_Page):  # type: ignore[no-untyped-call]
+class IdsPage(Page):  # type: ignore[no-untyped-call]
     """Papers named by ID."""
 
     source = Frozen()
@@ -244,35 +141,23 @@ class IdsPage(_Page):  # type: ignore[no-untyped-call]
     ids = PaperList(needed=True)
 
 
-class _Announced(_Page):  # type: ignore[no-untyped-call]
-    max = Count(default=None)
-    cross_lists = Flag()
-    keywords = Phrases()
-    """A paper's title or abstract must hold one of these (any case); none: every paper."""
-    exclude = Phrases()
-
-
-class ListingPage(_Announced):  # type: ignore[no-untyped-call]
-    """The papers of the latest announcement of some categories."""
-
-    listing = Categories()
-
-
-class QueryPage(_Announced):  # type: ignore[no-untyped-call]
-    """The newest results of a search, 25 unless `max:` says otherwise."""
-
-    query = Search()
-    max = Count(default=25)
+def _either() -> str:
+    """The keys of the source types, as a problem names them: "`listing:` or `query:`"."""
+    return " or ".join(f"`{key}:`" for key in SOURCES)
 
 
 def _keys(kind: type[base.Config]) -> frozenset[str]:
     return frozenset(key for key, _ in kind._schema)
 
 
-PAGE_OPTIONS = _keys(IdsPage) | _keys(ListingPage) | _keys(QueryPage)
-"""Every key of the mapping form."""
-SOURCE_OPTIONS = PAGE_OPTIONS - _keys(IdsPage)
-"""The keys of a page whose papers come from arXiv's announcements or a search."""
+def source_options() -> frozenset[str]:
+    """The keys of a page whose papers come from arXiv: those of every source type but `ids:`'s."""
+    return frozenset().union(*(_keys(kind.page) for kind in SOURCES.values())) - _keys(IdsPage)
+
+
+def page_options() -> frozenset[str]:
+    """Every key of the mapping form (read from `SOURCES` each time: a type registered later counts)."""
+    return _keys(IdsPage) | source_options()
 
 
 def _validated(kind: type[base.Config], value: dict[Any, Any]) -> tuple[base.Config, dict[str, list[str]]]:
@@ -297,41 +182,38 @@ def parse_spec(value: Any) -> PageSpec:
     spec = PageSpec()
     if not isinstance(value, dict) or "id" in value:
         value = {"ids": [None] if value is None else value}
-    unknown = sorted(map(str, set(value) - PAGE_OPTIONS))
+    options = page_options()
+    unknown = sorted(map(str, set(value) - options))
     if unknown:
         spec.problems.append(
-            f"unknown key(s) {', '.join(unknown)} (the mapping form takes: {', '.join(sorted(PAGE_OPTIONS))})"
+            f"unknown key(s) {', '.join(unknown)} (the mapping form takes: {', '.join(sorted(options))})"
         )
     spec.options = {key: value[key] for key in ("language", "layout") if key in value}
-    if "listing" in value or "query" in value:
+    kinds = [kind for key, kind in SOURCES.items() if key in value]
+    if kinds:
         if "ids" in value:
             spec.problems.append(
-                "`ids:` and `listing:`/`query:` cannot be used together; keep one "
+                f"`ids:` and {'/'.join(f'`{key}:`' for key in SOURCES)} cannot be used together; keep one "
                 "(the `daily` command writes pages with `ids:` frozen from a listing)"
             )
-        elif "listing" in value and "query" in value:
-            spec.problems.append("`listing:` and `query:` cannot be used together; keep one")
+        elif len(kinds) > 1:
+            spec.problems.append(
+                f"{' and '.join(f'`{kind.kind}:`' for kind in kinds)} cannot be used together; keep one"
+            )
         else:
-            page, said = _validated(ListingPage if "listing" in value else QueryPage, value)
-            if "error" in said:  # the categories or the search: the rest does not matter
+            page, said = _validated(kinds[0].page, value)
+            if "error" in said:  # what the source asks: the rest does not matter
                 spec.problems += said["error"]
             else:
                 spec.problems += [problem for problems in said.values() for problem in problems]
-                spec.source = Source(
-                    listing=page.get("listing", ()),
-                    query=page.get("query", ""),
-                    max=page["max"],
-                    keywords=page["keywords"],
-                    exclude=page["exclude"],
-                    cross_lists=page["cross_lists"],
-                )
+                spec.source = kinds[0].from_page(page)
         return spec
     page, said = _validated(IdsPage, value)
     spec.notice, spec.provenance = page["source"]
-    stray = sorted(SOURCE_OPTIONS & set(value))
+    stray = sorted(source_options() & set(value))
     spec.problems += said.get("source", [])
     if stray:
-        spec.problems.append(f"{', '.join(stray)} only go with `listing:` or `query:`; they are ignored")
+        spec.problems.append(f"{', '.join(stray)} only go with {_either()}; they are ignored")
     spec.problems += said.get("updated", []) + said.get("ids", []) + said.get("error", [])
     if "error" not in said:
         spec.entries = page["ids"]

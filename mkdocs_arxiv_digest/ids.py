@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .sources import Provenance, Source
 
 # Archives of the identifiers used before April 2007 (`hep-th/9901001`).
 OLD_ARCHIVES = frozenset(
@@ -82,44 +85,6 @@ class Entry:
     overrides: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where a page's papers come from when it names no IDs: the day's
-    announcement of some categories (`listing`), or an API search (`query`)."""
-
-    listing: tuple[str, ...] = ()
-    query: str = ""
-    max: int | None = None
-    """The most papers the page shows (a query's newest first; 25 by default)."""
-    keywords: tuple[str, ...] = ()
-    """A paper's title or abstract must hold one of these (any case); none: every paper."""
-    exclude: tuple[str, ...] = ()
-    cross_lists: bool = True
-
-    def describe(self) -> str:
-        """The source as a reader or a log line names it."""
-        return f"listing {'+'.join(self.listing)}" if self.listing else f"query {self.query!r}"
-
-    @property
-    def key(self) -> str:
-        """What the resolved list is cached under: the request, not the filters."""
-        return "listing:" + "+".join(self.listing) if self.listing else f"query:{self.max}:{self.query}"
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a page's papers came from, for scripts (the page's JSON file):
-    a listing or a query, the day announced (a query's: its newest result's),
-    and which of the page's papers arXiv announced as cross-lists."""
-
-    listing: str = ""
-    """The categories, joined with `+`."""
-    query: str = ""
-    announced: str | None = None
-    """`YYYY-MM-DD`."""
-    cross_lists: frozenset[ArxivId] = frozenset()
-
-
 @dataclass
 class PageSpec:
     """What a page's `arxiv:` front matter asks for."""
@@ -128,7 +93,7 @@ class PageSpec:
     options: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     source: Source | None = None
-    """Set for a page whose papers come from a listing or a query."""
+    """Set for a page whose papers come from arXiv (a listing, a query)."""
     updated: list[Entry] = field(default_factory=list)
     """Papers shown under "Updated": replacements of a listing, or an `updated:` list."""
     notice: tuple[str, dict[str, str]] | None = None

@@ -1,15 +1,16 @@
-"""Every service a build uses (the cache, the arXiv client, the snapshot, the
-summarizers and their threads, the background under `mkdocs serve`, the
-renderer, the sources, the pipeline, the digests), made from the settings here
-and nowhere else: the plugin and the `daily` command both take them from a
-`Services`.
+"""Every service a build uses (the cache, the arXiv client, the feed client,
+the snapshot, the summarizers and their threads, the background under
+`mkdocs serve`, the renderer, the sources, the pipeline, the digests), made
+from the settings here and nowhere else: the plugin and the `daily` command
+both take them from a `Services`.
 
 The plugin keeps one for the life of `mkdocs serve`: each service is made
 again only when the settings it is made from change, and closed then or when
 the server stops. `daily` makes one per run (`Services.for_command`).
 
-The modules that need the network (the arXiv client) are imported only when a
-build first has something to fetch: a warm build imports none of them.
+The modules that need the network (the arXiv and feed clients) are imported
+only when a build first has something to fetch: a warm build imports none of
+them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .summarize import Summarizers
 
 if TYPE_CHECKING:
     from .background import Background
-    from .fetch import ArxivApi
+    from .fetch import ArxivApi, FeedClient
     from .snapshot import Snapshot
     from .sources import Sources
 
@@ -162,6 +163,19 @@ class Services:
             ArxivApi.close,
         )
 
+    def feeds(self) -> FeedClient:
+        """The client of arXiv's announcement feeds, made when a build first reads one.
+        It keeps its own `delay_seconds` between requests, apart from the API's."""
+        from .fetch import FeedClient
+
+        api = self.settings.api
+        return self._kept.get(
+            "feeds",
+            api,
+            lambda: FeedClient(api.delay_seconds, api.timeout, api.retries, on_retry=self._say_retry),
+            FeedClient.close,
+        )
+
     def snapshot(self) -> Snapshot | None:
         """The snapshot file, read by each build that has papers to look for."""
         from .snapshot import Snapshot
@@ -174,7 +188,7 @@ class Services:
         from .sources import Sources
 
         settings = self.settings
-        return Sources(self.cache, None if settings.offline and not ask else self.arxiv, settings.listing, self._info)
+        return Sources(self.cache, None if settings.offline and not ask else self, settings.listing, self._info)
 
     def pipeline(self) -> Pipeline:
         """One build's fetching and summarizing."""

@@ -159,6 +159,28 @@ def test_errors_name_what_to_fix(daily_site: Site, feed: FakeFeed, capsys: pytes
     assert not (daily_site.docs / "daily").exists()
 
 
+def test_with_the_plugin_switched_off_nothing_is_read_or_written(
+    daily_site: Site, feed: FakeFeed, arxiv_api: FakeArxiv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed.today = TUESDAY
+    daily_site.configure(listing_url=feed.url, enabled=False)
+    daily_site.write_config()
+    arxiv_api.reset()
+
+    assert run(daily_site, "--listing", "cs.CV") == 1
+
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert said.err == (
+        f"mkdocs-arxiv-digest: {daily_site.root / 'mkdocs.yml'} switches the plugin off (`enabled` is false), "
+        "so nothing was read or written; switch it on to run this command "
+        "(where `enabled:` reads a variable with !ENV, set it to true)\n"
+    )
+    assert (feed.requests, arxiv_api.requests) == ([], [])
+    assert not (daily_site.docs / "daily").exists()
+    assert not (daily_site.root / ".cache").exists(), "the cache is not opened"
+
+
 def test_the_console_script_runs_as_a_program(daily_site: Site, feed: FakeFeed) -> None:
     feed.today = SATURDAY
     done = subprocess.run(

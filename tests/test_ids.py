@@ -84,7 +84,11 @@ def test_a_frozen_pages_source_gives_where_its_papers_came_from_and_its_cross_li
         }
     )
     assert spec.provenance is not None
-    assert (spec.provenance.listing, spec.provenance.query, spec.provenance.announced) == ("cs.CV", "", "2024-01-25")
+    assert (spec.provenance.kind, spec.provenance.request, spec.provenance.announced) == (
+        "listing",
+        "cs.CV",
+        "2024-01-25",
+    )
     assert spec.provenance.cross_lists == {ArxivId("2401.13002", 1)}
     assert [p.split(":")[:3] for p in spec.problems] == [
         ["source", " cross_listed", " 'nonsense'"],

@@ -8,17 +8,24 @@ import json
 import re
 import time
 import tracemalloc
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import diskcache
 import pytest
+from mkdocs.config import base
+from mkdocs.config import config_options as c
 
 from conftest import Site, ids_requested
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem, feed_document
 from fake_openai import FakeOpenAI, paper_of
-from mkdocs_arxiv_digest.fetch import ArxivApi
-from mkdocs_arxiv_digest.sources import parse_feed
+from mkdocs_arxiv_digest.fetch import FeedClient
+from mkdocs_arxiv_digest.ids import parse_id
+from mkdocs_arxiv_digest.sources import SOURCES, Announced, Announcement, Source, parse_feed
+from mkdocs_arxiv_digest.sources.base import Asking, Clients, Notice
+from mkdocs_arxiv_digest.sources.options import AnnouncedPage
 
 THURSDAY = dt.date(2024, 1, 25)
 SATURDAY = dt.date(2024, 1, 27)
@@ -425,14 +432,93 @@ def test_reading_a_feed_item_of_30_mb_costs_a_few_mb_not_hundreds() -> None:
     )
 
 
-def test_a_feed_is_not_read_past_the_bytes_allowed(arxiv_api: FakeArxiv, feed: FakeFeed) -> None:
+def test_a_feed_is_not_read_past_the_bytes_allowed(feed: FakeFeed) -> None:
     feed.announce(THURSDAY, [*DAY[:2], FeedItem("2401.13907v1", "new", "Long", "word " * 400_000)])
     feed.today = THURSDAY
-    api = ArxivApi(arxiv_api.url, delay_seconds=0, timeout=5, retries=0)
+    client = FeedClient(delay_seconds=0, timeout=5, retries=0)
     try:
-        document, cut = api.listing(feed.url + "cs.CV", 1_000_000)
-        whole, more = api.listing(feed.url + "cs.CV", 3_000_000)
+        document, cut = client.get(feed.url + "cs.CV", 1_000_000)
+        whole, more = client.get(feed.url + "cs.CV", 3_000_000)
     finally:
-        api.close()
+        client.close()
     assert (len(document), cut) == (1_000_000, True)
     assert (more, whole.rstrip().endswith(b"</rss>")) == (False, True)
+
+
+def test_the_feed_client_asks_at_most_once_every_delay_seconds(feed: FakeFeed) -> None:
+    feed.announce(THURSDAY, DAY[:1])
+    feed.today = THURSDAY
+    client = FeedClient(delay_seconds=0.3, timeout=5, retries=0)
+    try:
+        client.get(feed.url + "cs.CV", 1_000_000)
+        client.get(feed.url + "cs.CV", 1_000_000)
+    finally:
+        client.close()
+    first, second = (request.received_at for request in feed.requests)
+    assert second - first >= 0.3
+
+
+class ShelfPage(AnnouncedPage):
+    shelf = c.Type(str)
+
+
+@dataclass(frozen=True)
+class ShelfSource(Source):
+    """A kind of source the package does not have: a named shelf of papers."""
+
+    kind: ClassVar[str] = "shelf"
+    page: ClassVar[type[base.Config]] = ShelfPage
+    asked: ClassVar[list[str]] = []
+
+    shelf: str = ""
+
+    @classmethod
+    def from_page(cls, page: base.Config) -> ShelfSource:
+        return cls(shelf=page["shelf"], max=page["max"], keywords=page["keywords"])
+
+    @property
+    def request(self) -> str:
+        return self.shelf
+
+    @property
+    def key(self) -> str:
+        return f"shelf:{self.shelf}"
+
+    def describe(self) -> str:
+        return f"shelf {self.shelf}"
+
+    def name(self) -> str:
+        return self.shelf
+
+    def ask(self, clients: Clients, asking: Asking) -> Announcement:
+        self.asked.append(self.shelf)
+        return Announcement("2024-01-25", tuple(Announced(parse_id(i.id), "new", i.title, i.abstract) for i in DAY[:3]))
+
+    def notice(self, latest: Announcement | None, shown: Announcement | None) -> Notice:
+        return ("announced", {"source": self.name(), "date": (shown.date if shown else None) or "?"})
+
+    @classmethod
+    def thaw(cls, written: dict[Any, Any]) -> tuple[Notice | None, str] | None:
+        return None
+
+
+def test_a_source_type_is_one_class_registered_by_its_key(
+    site: Site, arxiv_api: FakeArxiv, feed: FakeFeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    announce(feed, arxiv_api, THURSDAY, DAY)
+    monkeypatch.setitem(SOURCES, "shelf", ShelfSource)
+    monkeypatch.setattr(ShelfSource, "asked", [])
+    site.page("index.md", {"shelf": "reading group", "keywords": ["diffusion"]})
+    site.page("both.md", {"shelf": "reading group", "query": "abs:x"})
+
+    result = site.build(strict=False)
+
+    assert result.warnings == [
+        "arxiv-digest: Page 'both.md': arxiv: `query:` and `shelf:` cannot be used together; keep one"
+    ]
+    assert "The papers announced on arXiv in reading group on 2024-01-25." in site.content()
+    assert table_ids(site.content()) == ["2401-13001v1", "2401-13002v1"], "filtered by the keyword"
+    assert cached_listing(site, "shelf:reading group") == ["2401.13001v1", "2401.13002v1", "2401.13003v1"]
+    assert site.build(strict=False).error is None
+    assert ShelfSource.asked == ["reading group"], "the second build reads the cache"
+    assert feed.requests == []

@@ -1,0 +1,165 @@
+"""Pages whose papers come from arXiv rather than from a list. Each kind of
+source is a type, registered in `SOURCES` by its front-matter key: the day's
+announcement of some categories (`listing.py`), or an API search
+(`query.py`). A type owns its options, cache key, request, log line and
+wording; nothing outside this package asks which kind a page has.
+
+`Sources` resolves each source of a build to arXiv IDs once per
+`listing_refresh_hours`, kept in the cache under `source:` and the type's
+key; the filters then decide which papers the page shows, before anything
+is fetched or summarized."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from ..ids import Entry, PageSpec
+from .base import CROSS, REPLACEMENTS, Announced, Announcement, Clients, Provenance, Resolved, Source
+from .listing import DC, ListingSource, parse_feed
+from .query import QuerySource
+
+if TYPE_CHECKING:
+    from ..cache import Cache
+    from ..settings import ListingSettings
+
+__all__ = [
+    "CROSS",
+    "DC",
+    "REPLACEMENTS",
+    "SOURCES",
+    "Announced",
+    "Announcement",
+    "Clients",
+    "Provenance",
+    "Resolved",
+    "Source",
+    "Sources",
+    "matches",
+    "parse_feed",
+    "select",
+]
+
+SOURCES: dict[str, type[Source]] = {kind.kind: kind for kind in (ListingSource, QuerySource)}
+"""The kinds of source, by the front-matter key that names each (in the order their conflicts are said)."""
+
+
+def matches(paper: Announced, source: Source) -> bool:
+    """Whether the source's filters keep the paper: one of `keywords` (if
+    any) and none of `exclude`, in its title or abstract, in any case."""
+    text = f"{paper.title}\n{paper.abstract}".casefold()
+    if source.keywords and not any(word.casefold() in text for word in source.keywords):
+        return False
+    if any(word.casefold() in text for word in source.exclude):
+        return False
+    return source.cross_lists or paper.kind not in CROSS
+
+
+def select(
+    papers: Iterable[Announced], source: Source, shown: Mapping[str, int] | None = None
+) -> tuple[list[Announced], list[Announced]]:
+    """The papers the filters keep, new ones and replacements apart, each
+    once, at most `max` in all. `shown` maps the versionless IDs already
+    shown elsewhere to the newest version shown: such a paper is left out,
+    unless it is a replacement with a newer version."""
+    new: list[Announced] = []
+    updated: list[Announced] = []
+    taken: set[str] = set()
+    shown = shown or {}
+    for paper in papers:
+        base = paper.id.base
+        if base in taken or not matches(paper, source):
+            continue
+        if base in shown and (paper.kind not in REPLACEMENTS or (paper.id.version or 0) <= shown[base]):
+            continue
+        if source.max is not None and len(new) + len(updated) >= source.max:
+            break
+        taken.add(base)
+        (updated if paper.kind in REPLACEMENTS else new).append(paper)
+    return new, updated
+
+
+class Sources:
+    """Resolves the sources of one build: each listing or query at most once,
+    from the cache while it is younger than `refresh_seconds`."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        clients: Clients | None,
+        listing: ListingSettings,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        """`clients`: `None` when arXiv is not to be asked (`offline`)."""
+        self.cache = cache
+        self._clients = clients
+        self.listing = listing
+        self.log = log
+        self._done: dict[str, Resolved] = {}
+
+    def resolve(self, source: Source, force: bool = False) -> Resolved:
+        """The source's latest announcement and the one to show. `force` asks
+        arXiv whatever the cache holds (the `daily` command)."""
+        key = source.key
+        if key in self._done and not force:
+            return self._done[key]
+        stored = self.cache.get_json(f"source:{key}")
+        stored = stored if isinstance(stored, dict) else {}
+        latest = Announcement.from_dict(stored.get("latest"))
+        last = Announcement.from_dict(stored.get("last"))
+        checked = self.cache.age(stored.get("checked"))
+        fresh = checked is not None and checked < self.listing.refresh_seconds
+        problem = ""
+        warnings: tuple[str, ...] = ()
+        if latest is None or force or (not fresh and self._clients is not None):
+            if self._clients is None:
+                problem = "it has not been read yet, and `offline` is on (turn `offline` off to read it)"
+            else:
+                try:
+                    latest = source.ask(self._clients, self)
+                except Exception as error:  # FetchError, FeedRefused, a broken feed
+                    problem = str(error) or type(error).__name__
+                else:
+                    warnings = latest.left_out
+                    if latest.papers:
+                        last = latest
+                    self.cache.set_json(
+                        f"source:{key}",
+                        {
+                            "checked": self.cache.clock(),
+                            "latest": latest.to_dict(),
+                            "last": last.to_dict() if last else None,
+                        },
+                    )
+        shown = latest if latest is not None and latest.papers else last
+        resolved = self._done[key] = Resolved(latest, shown, problem, warnings)
+        return resolved
+
+    def fill(self, spec: PageSpec) -> PageSpec:
+        """The page's spec with the papers its source gives, after the filters,
+        and what the page says about them; its problems name the source."""
+        source = spec.source
+        assert source is not None
+        resolved = self.resolve(source)
+        problems = list(spec.problems)
+        if resolved.problem:
+            held = " (showing what the cache holds)" if resolved.shown else ""
+            problems.append(f"{source.describe()} could not be read: {resolved.problem}{held}")
+        problems += [f"{source.describe()}: {warning}" for warning in resolved.warnings]
+        latest, shown = resolved.latest, source.shown(resolved)
+        if shown is None or not shown.papers:
+            notice = source.notice(latest, None) if latest is not None else ("not_resolved", {"source": source.name()})
+            return dataclasses.replace(spec, problems=problems, notice=notice)
+        new, updated = select(shown.papers, source)
+        provenance = Provenance(
+            source.kind, source.request, shown.date, frozenset(paper.id for paper in new if paper.kind in CROSS)
+        )
+        return dataclasses.replace(
+            spec,
+            entries=[Entry(paper.id) for paper in new],
+            updated=[Entry(paper.id) for paper in updated],
+            problems=problems,
+            notice=source.notice(latest, shown),
+            provenance=provenance,
+        )
