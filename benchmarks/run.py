@@ -702,6 +702,7 @@ def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[st
     from mkdocs_arxiv_digest.fetch import ArxivApi
     from mkdocs_arxiv_digest.ids import ArxivId
     from mkdocs_arxiv_digest.pipeline import Pipeline
+    from mkdocs_arxiv_digest.stages.metadata import MetadataStage
 
     ids = synthetic_ids(papers, start=800000)
     arxiv.add_realistic(ids)
@@ -714,7 +715,8 @@ def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[st
         for day in range(days + 1):
             offset[0] = day * 86400.0
             arxiv.reset()
-            pipeline = Pipeline(cache, lambda: api, None, None, refresh_seconds=7 * 86400, log=lambda _: None)
+            metadata = MetadataStage(cache, lambda: api, None, refresh_seconds=7 * 86400, log=lambda _: None)
+            pipeline = Pipeline(cache, metadata, None, log=lambda _: None)
             pipeline.plan(needs)
             pipeline.start()
             per_day.append(pipeline.finish().requests)
@@ -744,6 +746,7 @@ def snapshot_lookup(work: Path, lines: int, wanted: int) -> list[list[str]]:
     from mkdocs_arxiv_digest.ids import ArxivId
     from mkdocs_arxiv_digest.pipeline import Pipeline
     from mkdocs_arxiv_digest.snapshot import Snapshot
+    from mkdocs_arxiv_digest.stages.metadata import MetadataStage
 
     path = work / "snapshot.jsonl"
     template = json.loads((REPO / "snapshot" / "arxiv-metadata.jsonl").read_text().splitlines()[0])
@@ -762,7 +765,7 @@ def snapshot_lookup(work: Path, lines: int, wanted: int) -> list[list[str]]:
     try:
         for _ in range(2):
             started = time.perf_counter()
-            pipeline = Pipeline(cache, None, Snapshot(path), None, log=lambda _: None)
+            pipeline = Pipeline(cache, MetadataStage(cache, None, Snapshot(path)), None, log=lambda _: None)
             pipeline.plan(needs)
             pipeline.start()
             stats = pipeline.finish()

@@ -18,9 +18,10 @@ from .bibtex import bibliography
 from .cache import Cache
 from .escape import one_line
 from .ids import Entry, PageSpec
-from .pipeline import Cached, Lookup, Pipeline
+from .pipeline import Pipeline
 from .records import Paper, Summary
 from .render import Item, Renderer
+from .stages.metadata import Cached, Lookup
 
 MARKER = re.compile(r"^[ \t]*<!--\s*arxiv-digest\s*-->[ \t]*$")
 """Where a page wants its digest; without it the digest follows the page's text."""

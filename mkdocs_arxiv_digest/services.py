@@ -29,6 +29,7 @@ from .frontmatter import PageReader
 from .pipeline import Pipeline
 from .render import Renderer
 from .settings import Settings
+from .stages.metadata import MetadataStage
 from .summarize import Summarizers
 
 if TYPE_CHECKING:
@@ -181,17 +182,26 @@ class Services:
         settings, summarizers = self.settings, self.summarizers
         return Pipeline(
             self.cache,
-            None if settings.offline else self.arxiv,
-            self.snapshot(),
+            self.metadata(),
             summarizers.main,
-            batch_size=settings.batch_size,
-            refresh_seconds=settings.refresh_seconds,
             log=self._info,
             executor=summarizers.executor,
             fallback=summarizers.fallback,
             max_summaries=settings.llm.max_summaries,
             budget_seconds=settings.llm.budget_seconds,
             background=self.background,
+        )
+
+    def metadata(self) -> MetadataStage:
+        """The papers' metadata, for one build: from the cache, the snapshot or arXiv."""
+        settings = self.settings
+        return MetadataStage(
+            self.cache,
+            None if settings.offline else self.arxiv,
+            self.snapshot(),
+            batch_size=settings.batch_size,
+            refresh_seconds=settings.refresh_seconds,
+            log=self._info,
         )
 
     def digests(self) -> Digests:

@@ -16,8 +16,9 @@ from conftest import Clock
 from mkdocs_arxiv_digest.background import RELOAD_SECONDS, SENTINEL, Background
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.ids import parse_id
-from mkdocs_arxiv_digest.pipeline import SUMMARY_THREADS, Lookup, Pipeline, Written
+from mkdocs_arxiv_digest.pipeline import SUMMARY_THREADS, Pipeline, Written
 from mkdocs_arxiv_digest.records import Paper, Summary
+from mkdocs_arxiv_digest.stages.metadata import Lookup, MetadataStage
 from mkdocs_arxiv_digest.summarize import Summarizer, Summarizers, SummaryError
 
 
@@ -137,7 +138,9 @@ def test_stopping_while_a_paper_arrives_ends_at_once(tmp_path: Path, monkeypatch
 
     executor = ThreadPoolExecutor(1, thread_name_prefix=SUMMARY_THREADS)
     summarizers = Summarizers(Model(), None, executor)
-    pipeline = Pipeline(cache, None, None, summarizers.main, executor=executor, background=background)
+    pipeline = Pipeline(
+        cache, MetadataStage(cache, None, None), summarizers.main, executor=executor, background=background
+    )
     ids = [parse_id(f"2401.0000{number}") for number in range(1, 5)]
     papers = {i: Paper(id=i.base, version=1, title=f"Paper {i}", abstract="A.", authors=("A",)) for i in ids}
     pipeline.plan({i: {"en"} for i in ids})

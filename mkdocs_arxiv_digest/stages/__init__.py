@@ -1,0 +1,183 @@
+"""The per-paper stages of a build, behind one small interface, `Stage`.
+
+A stage says what it needs (`needs`: other stages' records), what it stores
+under which versioned key (`key`, `load`, `dump`), whether it may run in the
+background (`mode`, `background`), and how the build speaks of it (`words`,
+`who`); it makes one unit's record (`make`) and says what a page shows while
+there is none (`stand_in`). The pipeline does the rest for every stage alike:
+planning, budgets (`Budget`), the thread pool, `mkdocs serve`'s background
+work, progress lines, and one warning per cause of failure.
+
+The metadata stage (`stages.metadata`) comes first and feeds every other.
+Other stages are registered (`register`) with a function that makes them
+from the build's services; a new stage is one module and its registration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+
+from ..ids import ArxivId
+from ..records import SCHEMA, Paper
+
+if TYPE_CHECKING:
+    from ..cache import Cache
+    from ..services import Services
+
+R = TypeVar("R")
+
+Mode = Literal["worker", "pool", "on demand"]
+
+
+class StageFailed(Exception):
+    """One unit could not be made; the message says why. Failures are grouped
+    by their cause: the message without its details in parentheses."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of a stage's work: a paper at its version, and a language for
+    stages that keep one record per language (`Stage.per_language`)."""
+
+    paper: ArxivId
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of a stage's work one build may send (pool stages); the rest is
+    left for a later build, and the build's closing line says by which option."""
+
+    most: int | None = None
+    """Units sent per build."""
+    seconds: float | None = None
+    """Seconds from the start of the build after which no unit is sent."""
+    options: tuple[str, str] = ("", "")
+    """The names of the options that set `most` and `seconds`, as the log says them."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """How the build log and its warnings speak of a stage's records."""
+
+    records: str
+    """`summaries`: what it makes, in the plural."""
+    title: str
+    """`Summaries`: the same, starting a line."""
+    making: str
+    """`Writing`: the planned line's verb."""
+    made: str
+    """`written`: the progress line's."""
+    stand_in: str = ""
+    """`the extractive summary`: what pages show in a record's place ('' for nothing)."""
+
+
+class Outcome(NamedTuple):
+    """A unit's record, and why it is not the stage's own when it is not."""
+
+    record: Any
+    deferred: bool = False
+    """Not made this build: left for a later build by the stage's budget, or
+    failed (the pipeline then warns once per cause, at the end). The stand-in
+    is shown, and the next build asks again."""
+    pending: bool = False
+    """Still being made in the background (under `mkdocs serve`): the page
+    shows the stand-in, marked, and reloads when it lands."""
+    failed: bool = False
+    """The stage was asked and failed."""
+
+
+class Stage(Generic[R]):
+    """One kind of record a build makes for each paper (and language)."""
+
+    name: ClassVar[str]
+    """`summaries`: the build report's name for it."""
+    needs: ClassVar[tuple[str, ...]] = ()
+    """The stages whose records `make` reads besides the paper's metadata: a
+    unit is made once theirs are; the pipeline orders the stages by it."""
+    per_language: ClassVar[bool] = False
+    """One record per language its pages want, rather than one per paper."""
+    mode: Mode = "on demand"
+    """`worker`: a thread of its own, all units at once (the metadata's batches);
+    `pool`: each unit in a thread pool as soon as its paper arrives (a model);
+    `on demand`: made on the render thread when a page asks (cheap)."""
+    background: bool = False
+    """Under `mkdocs serve`, a pool stage's work may outlive the build: pages
+    show the stand-in, marked pending, and reload when the record lands."""
+    pool: Executor | None = None
+    """The threads a pool stage works in: its own, kept across `serve`'s
+    rebuilds; without, the pipeline makes one for the build."""
+    concurrency: int = 1
+    """How many units it works on at once (pool stages)."""
+    budget: Budget = Budget()
+    words: Words
+    version: str = ""
+    """Everything that changes what it makes (backend, model, prompt, schema)."""
+    maker: str = ""
+    """What makes the records, for the planned line: `gpt-4o-mini`."""
+    who: str = ""
+    """What makes the records and where, for warnings: `gpt-4o-mini at http://…`."""
+
+    def key(self, unit: Unit) -> str:
+        """The cache key of one unit's record: spelled here, and only here."""
+        return f"{self.name}:{unit.paper}:{self.version}:{unit.language}:{SCHEMA}"
+
+    def load(self, data: Any) -> R | None:
+        """The record from its JSON; `None` for what this stage does not write."""
+        raise NotImplementedError
+
+    def dump(self, record: R) -> Any:
+        """The record as JSON."""
+        raise NotImplementedError
+
+    def make(self, unit: Unit, paper: Paper, inputs: Mapping[str, Any]) -> R:
+        """One unit's record; `inputs` holds the records of `needs` (`None`
+        for one that could not be had). Raises `StageFailed` saying why not."""
+        raise NotImplementedError
+
+    def stand_in(self, unit: Unit, paper: Paper) -> R | None:
+        """What pages show while the record is pending, deferred or failed (not kept)."""
+        return None
+
+    def slot(self) -> AbstractContextManager[Any]:
+        """Held while one unit is sent; the budget is checked once it is held."""
+        return contextlib.nullcontext()
+
+    def start(self, cache: Cache) -> None:
+        """Recall what it learned in an earlier build."""
+
+    def warm_up(self) -> None:
+        """Start slow preparations, when papers are being fetched for it."""
+
+    def finish(self, cache: Cache) -> None:
+        """Keep what it learned in this build."""
+
+
+Make = Callable[["Services"], "Stage[Any] | None"]
+
+_REGISTERED: dict[str, Make] = {}
+
+
+def register(name: str) -> Callable[[Make], Make]:
+    """Register a function that makes a stage from the build's services
+    (`None` when the site has it off); it runs after the metadata, in the
+    order registered. A name registered again replaces the first."""
+
+    def add(make: Make) -> Make:
+        _REGISTERED[name] = make
+        return make
+
+    return add
+
+
+def unregister(name: str) -> None:
+    _REGISTERED.pop(name, None)
+
+
+def registered() -> list[Make]:
+    return list(_REGISTERED.values())
