@@ -716,7 +716,7 @@ def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[st
             offset[0] = day * 86400.0
             arxiv.reset()
             metadata = MetadataStage(cache, lambda: api, None, refresh_seconds=7 * 86400, log=lambda _: None)
-            pipeline = Pipeline(cache, metadata, None, log=lambda _: None)
+            pipeline = Pipeline(cache, [metadata], log=lambda _: None)
             pipeline.plan(needs)
             pipeline.start()
             per_day.append(pipeline.finish().requests)
@@ -765,7 +765,7 @@ def snapshot_lookup(work: Path, lines: int, wanted: int) -> list[list[str]]:
     try:
         for _ in range(2):
             started = time.perf_counter()
-            pipeline = Pipeline(cache, MetadataStage(cache, None, Snapshot(path)), None, log=lambda _: None)
+            pipeline = Pipeline(cache, [MetadataStage(cache, None, Snapshot(path))], log=lambda _: None)
             pipeline.plan(needs)
             pipeline.start()
             stats = pipeline.finish()
@@ -830,6 +830,9 @@ def scale(work: Path, sizes: list[int], cached: int) -> list[list[str]]:
 def scale_child(pages: int, cached: int, work: Path) -> None:
     from mkdocs_arxiv_digest.cache import Cache
     from mkdocs_arxiv_digest.ids import ArxivId
+    from mkdocs_arxiv_digest.records import Summary
+    from mkdocs_arxiv_digest.stages.metadata import Papers
+    from mkdocs_arxiv_digest.stages.summaries import summary_key
 
     arxiv = ArxivControl()
     try:
@@ -852,9 +855,9 @@ def scale_child(pages: int, cached: int, work: Path) -> None:
         sample = [ArxivId(i) for i in ids[:2000]]
         started = time.perf_counter()
         for arxiv_id in sample:
-            paper = cache.paper(arxiv_id, None)
+            paper = Papers(cache).paper(arxiv_id, None)
             assert paper is not None
-            cache.summary(Cache.summary_key(paper, "extractive-1", "en"))
+            cache.record(summary_key(paper.arxiv_id, "extractive-1", "en"), Summary.from_dict)
         lookup = (time.perf_counter() - started) / len(sample)
     finally:
         cache.close()

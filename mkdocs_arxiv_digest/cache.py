@@ -18,7 +18,7 @@ from typing import Any, TypeAlias, TypeVar
 import diskcache
 
 from .ids import ArxivId
-from .records import SCHEMA, Paper, Summary
+from .records import Paper
 
 _T = TypeVar("_T")
 _L = TypeVar("_L")
@@ -326,7 +326,7 @@ class Cache:
             with contextlib.suppress(sqlite3.DatabaseError, OSError):
                 self._store = self._open(self.directory)
         for key, value in list(self._memory.items()):
-            if self._write(key, value.to_dict() if isinstance(value, (Paper, Summary)) else value):
+            if self._write(key, value):
                 self._memory.pop(key, None)
 
     def _guarded(self, operation: Callable[[Store], _T], default: _T, write: bool = False) -> _T:
@@ -480,8 +480,7 @@ class Cache:
             if due:
                 self.flush()
             return
-        plain = value.to_dict() if isinstance(value, (Paper, Summary)) else value
-        if self._write(key, plain):
+        if self._write(key, value):
             self._memory.pop(key, None)
         else:
             self._memory[key] = value
@@ -492,10 +491,7 @@ class Cache:
             pending, self._pending = self._pending, {}
         if not pending:
             return
-        texts = {
-            key: _text(value.to_dict() if isinstance(value, (Paper, Summary)) else value)
-            for key, value in pending.items()
-        }
+        texts = {key: _text(value) for key, value in pending.items()}
 
         def write(store: Store) -> bool:
             assert isinstance(store, diskcache.Cache)
@@ -515,8 +511,6 @@ class Cache:
     def record(self, key: str, load: Callable[[Any], _L | None]) -> _L | None:
         """A stored record, rebuilt from its JSON by `load`; `None` when missing."""
         data = self._get(key)
-        if isinstance(data, (Paper, Summary)):
-            data = data.to_dict()
         return load(data) if data is not None else None
 
     def set_many(self, values: dict[str, Any], delete: Iterable[str] = (), expire: float | None = None) -> None:
@@ -566,21 +560,6 @@ class Cache:
         from .stages.metadata import Papers
 
         Papers(self).store(found)
-
-    # Summaries
-
-    @staticmethod
-    def summary_key(paper: Paper | ArxivId, summarizer: str, language: str) -> str:
-        """The key of a paper's summary, from the paper or its versioned ID."""
-        versioned = paper.versioned_id if isinstance(paper, Paper) else str(paper)
-        return f"summary:{versioned}:{summarizer}:{language}:{SCHEMA}"
-
-    def summary(self, key: str) -> Summary | None:
-        return self.record(key, Summary.from_dict)
-
-    def store_summary(self, key: str, summary: Summary, batch: bool = False) -> None:
-        """Keep a summary; with `batch`, in the next batch (see `BATCH`)."""
-        self._set(key, summary, batch)
 
     # Finished digests, by a hash of everything they were made of
 

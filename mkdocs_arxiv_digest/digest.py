@@ -197,11 +197,11 @@ class Digests:
                 reason = labels["missing_unknown" if lookup.unknown else "missing_unavailable"]
                 items.append(Item(number, entry, None, None, missing=reason))
                 continue
-            written = pipeline.summary(lookup.paper, layout.language)
+            written = pipeline.outcome("summaries", lookup.paper, layout.language)
             # A stand-in summary (failed or deferred) is replaced next build: do
             # not keep its digest. The pipeline warns once per cause of failure.
             final = final and not written.deferred
-            summary = written.summary
+            summary = written.record
             if entry.overrides:
                 summary = (summary or Summary()).with_overrides(entry.overrides)
             items.append(Item(number, entry, lookup.paper, summary, pending=written.pending))
@@ -228,7 +228,7 @@ class Digests:
     def _shown(entry: Entry, pipeline: Pipeline, layout: Layout) -> Shown:
         paper = pipeline.paper(entry.id).paper
         assert paper is not None, "a digest is kept only when every paper was found"
-        summary = pipeline.summary(paper, layout.language).summary
+        summary = pipeline.outcome("summaries", paper, layout.language).record
         if entry.overrides:
             summary = (summary or Summary()).with_overrides(entry.overrides)
         return Shown(entry, paper, summary)

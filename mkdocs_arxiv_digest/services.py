@@ -29,6 +29,8 @@ from .frontmatter import PageReader
 from .pipeline import Pipeline
 from .render import Renderer
 from .settings import Settings
+from .stages import Stage, registered
+from .stages import summaries as _summaries  # noqa: F401  (registers the summaries stage)
 from .stages.metadata import MetadataStage
 from .summarize import Summarizers
 
@@ -179,18 +181,12 @@ class Services:
 
     def pipeline(self) -> Pipeline:
         """One build's fetching and summarizing."""
-        settings, summarizers = self.settings, self.summarizers
-        return Pipeline(
-            self.cache,
-            self.metadata(),
-            summarizers.main,
-            log=self._info,
-            executor=summarizers.executor,
-            fallback=summarizers.fallback,
-            max_summaries=settings.llm.max_summaries,
-            budget_seconds=settings.llm.budget_seconds,
-            background=self.background,
-        )
+        return Pipeline(self.cache, self.stages(), background=self.background, log=self._info)
+
+    def stages(self) -> list[Stage[Any]]:
+        """One build's stages: the metadata, then every registered stage the site has on."""
+        made = (make(self) for make in registered())
+        return [self.metadata(), *(stage for stage in made if stage is not None)]
 
     def metadata(self) -> MetadataStage:
         """The papers' metadata, for one build: from the cache, the snapshot or arXiv."""

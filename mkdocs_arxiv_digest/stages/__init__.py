@@ -16,10 +16,10 @@ from the build's services; a new stage is one module and its registration.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from ..ids import ArxivId
@@ -156,6 +156,89 @@ class Stage(Generic[R]):
 
     def finish(self, cache: Cache) -> None:
         """Keep what it learned in this build."""
+
+
+@dataclass
+class StageCounts:
+    """What one stage did in a build: the build report's `stages[name]`."""
+
+    cached: int = 0
+    made: int = 0
+    failed: int = 0
+    deferred: int = 0
+    """Left for a later build by the budget's `most`."""
+    over_budget: int = 0
+    """Left for a later build by the budget's `seconds`."""
+    pending: int = 0
+    """Still being made in the background under `mkdocs serve` when the build ended."""
+    stage: Stage[Any] | None = field(default=None, repr=False, compare=False)
+
+    def parts(self) -> list[str]:
+        """The stage's part of the build's closing line."""
+        stage = self.stage
+        if stage is None:
+            return []
+        words, options = stage.words, stage.budget.options
+        shown = f"shown with {words.stand_in}" if words.stand_in else "shown without"
+        parts = []
+        if self.made or self.cached or self.failed:
+            failed = f", {self.failed} failed" if self.failed else ""
+            parts.append(f"{words.records}: {self.cached} cached, {self.made} new{failed}")
+        for left, option in ((self.deferred, options[0]), (self.over_budget, options[1])):
+            if left:
+                parts.append(f"{left} left for a later build by '{option}' ({shown})")
+        if self.pending:
+            parts.append(
+                f"{self.pending} {words.records} still being {words.made} in the background "
+                f"({shown} until they land; the pages then reload)"
+            )
+        return parts
+
+
+def planned(stage: Stage[Any], expected: int) -> str:
+    """The log line when a pool stage starts."""
+    cap = f", at most {stage.budget.most} this build" if stage.budget.most is not None else ""
+    return (
+        f"{stage.words.making} up to {expected} {stage.words.records} with {stage.maker}, "
+        f"up to {stage.concurrency} at a time{cap}"
+    )
+
+
+def progress(stage: Stage[Any], counts: StageCounts, done: int, total: int) -> str:
+    words = stage.words
+    return f"{words.title}: {counts.made} {words.made}, {counts.failed} failed, {done} of {total} done"
+
+
+def failure(stage: Stage[Any], cause: str, papers: list[tuple[str, str]]) -> str:
+    """One warning for the units of a stage that failed for one cause:
+    `papers` holds (the problem in full, the paper and language) of each."""
+    example = papers[0][0]
+    detail = f" ({example})" if example != cause else ""
+    shown = f"show {stage.words.stand_in}" if stage.words.stand_in else "are shown without"
+    return (
+        f"{stage.words.title} from {stage.who} failed for {len(papers)} paper(s): {cause}{detail}. "
+        f"Papers: {listed(paper for _, paper in papers)}. They {shown} and are asked for again on the next build."
+    )
+
+
+def listed(names: Iterable[str]) -> str:
+    """Papers named in a warning: the first 8, and how many more."""
+    names = sorted(set(names))
+    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+
+
+def ordered(stages: list[Stage[Any]]) -> list[Stage[Any]]:
+    """The stages in an order that makes each after those it needs (and are on)."""
+    names = {stage.name for stage in stages}
+    done: list[Stage[Any]] = []
+    left = list(stages)
+    while left:
+        ready = [s for s in left if all(n in {d.name for d in done} or n not in names for n in s.needs)]
+        if not ready:
+            raise ValueError(f"stages that need each other: {', '.join(s.name for s in left)}")
+        done += ready
+        left = [s for s in left if s not in ready]
+    return done
 
 
 Make = Callable[["Services"], "Stage[Any] | None"]

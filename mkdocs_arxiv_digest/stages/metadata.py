@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..cache import UNKNOWN_SECONDS, Cache, spread
 from ..ids import ArxivId
 from ..records import ANNOUNCEMENT, Paper, cut_warning
-from . import Stage, Unit, Words
+from . import Stage, Unit, Words, listed
 
 if TYPE_CHECKING:
     from ..fetch import ArxivApi
@@ -457,9 +457,3 @@ class MetadataStage(Stage[Paper]):
             why = f"{reason} ({detail})" if detail else reason
             said.append(f"{what}: {why}; {later}. Papers: {listed(name for name, _ in papers)}.")
         return said
-
-
-def listed(names: Iterable[str]) -> str:
-    """Papers named in a warning: the first 8, and how many more."""
-    names = sorted(set(names))
-    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
