@@ -30,7 +30,6 @@ from .pipeline import Pipeline
 from .render import Renderer
 from .settings import Settings
 from .stages import Stage, registered
-from .stages import summaries as _summaries  # noqa: F401  (registers the summaries stage)
 from .stages.metadata import MetadataStage
 from .summarize import Summarizers
 

@@ -179,7 +179,7 @@ class StageCounts:
         if stage is None:
             return []
         words, options = stage.words, stage.budget.options
-        shown = f"shown with {words.stand_in}" if words.stand_in else "shown without"
+        shown = f"shown with {words.stand_in}" if words.stand_in else "not shown"
         parts = []
         if self.made or self.cached or self.failed:
             failed = f", {self.failed} failed" if self.failed else ""
@@ -214,7 +214,7 @@ def failure(stage: Stage[Any], cause: str, papers: list[tuple[str, str]]) -> str
     `papers` holds (the problem in full, the paper and language) of each."""
     example = papers[0][0]
     detail = f" ({example})" if example != cause else ""
-    shown = f"show {stage.words.stand_in}" if stage.words.stand_in else "are shown without"
+    shown = f"show {stage.words.stand_in}" if stage.words.stand_in else "show nothing in its place"
     return (
         f"{stage.words.title} from {stage.who} failed for {len(papers)} paper(s): {cause}{detail}. "
         f"Papers: {listed(paper for _, paper in papers)}. They {shown} and are asked for again on the next build."
@@ -264,3 +264,7 @@ def unregister(name: str) -> None:
 
 def registered() -> list[Make]:
     return list(_REGISTERED.values())
+
+
+# The stages that come with the plugin register themselves first.
+from . import summaries  # noqa: E402, F401
