@@ -1,0 +1,114 @@
+"""A stage added through the interface alone (`stages.register`), with no
+change to the pipeline or the plugin: the build plans it, caches what it
+makes, keeps to its budget, and reports it, failures once per cause."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from conftest import Site
+from mkdocs_arxiv_digest.records import Paper
+from mkdocs_arxiv_digest.stages import Budget, Stage, StageCounts, StageFailed, Unit, Words, register, unregister
+
+PAPERS = ["0804.0970", "0807.2873", "1005.5383"]
+
+
+class WordCount(Stage[int]):
+    """How many words a paper's abstract has; fails for the papers in `broken`."""
+
+    name = "words"
+    mode = "pool"
+    words = Words("word counts", "Word counts", "Counting", "counted")
+    version = "split-1"
+    maker = "str.split"
+    who = "the word counter"
+
+    def __init__(self, budget: Budget, made: list[str], broken: set[str]) -> None:
+        self.budget, self.made, self.broken = budget, made, broken
+
+    def load(self, data: Any) -> int | None:
+        return data if type(data) is int else None
+
+    def dump(self, record: int) -> Any:
+        return record
+
+    def make(self, unit: Unit, paper: Paper, inputs: Mapping[str, Any]) -> int:
+        if unit.paper.base in self.broken:
+            raise StageFailed(f"the abstract has no words ({len(paper.abstract)} characters)")
+        self.made.append(unit.paper.base)
+        return len(paper.abstract.split())
+
+
+class Counter:
+    """The registered stage's settings for one test, and what it made."""
+
+    def __init__(self) -> None:
+        self.budget = Budget()
+        self.broken: set[str] = set()
+        self.made: list[str] = []
+
+
+@pytest.fixture
+def counter() -> Iterator[Counter]:
+    counter = Counter()
+    register("words")(lambda services: WordCount(counter.budget, counter.made, counter.broken))
+    try:
+        yield counter
+    finally:
+        unregister("words")
+
+
+def build(site: Site) -> tuple[list[str], StageCounts]:
+    """Build once; the log's lines and what the stage did."""
+    config = site.load()
+    result = site.build(config=config)
+    assert result.error is None, result.error
+    report = config.plugins["arxiv-digest"].report
+    return [line.removeprefix("arxiv-digest: ") for line in result.messages(logging.INFO)], report.stages["words"]
+
+
+def test_a_registered_stage_is_planned_cached_budgeted_and_reported(site: Site, counter: Counter) -> None:
+    counter.budget = Budget(most=1, options=("words.most", ""))
+    site.page("index.md", PAPERS[:2])
+
+    log, words = build(site)
+    assert "Counting up to 1 word counts with str.split, up to 1 at a time, at most 1 this build" in log
+    assert (words.made, words.deferred, words.cached) == (1, 1, 0) and len(counter.made) == 1
+    closing = next(line for line in log if line.startswith("2 paper(s): "))
+    assert closing.endswith(
+        ", summaries: 0 cached, 2 new, word counts: 0 cached, 1 new, 1 left for a later build by 'words.most' (not shown)"
+    ), closing
+
+    log, words = build(site)
+    assert (words.made, words.deferred, words.cached) == (1, 0, 1), "the one left over is made now"
+    assert sorted(counter.made) == PAPERS[:2]
+
+    log, words = build(site)
+    assert (words.made, words.deferred, words.cached) == (0, 0, 2), "both come from the cache"
+    assert len(counter.made) == 2
+    assert not any(line.startswith("Counting up to") for line in log), "nothing planned: nothing to make"
+
+
+def test_a_registered_stage_that_fails_is_warned_of_once_per_cause(site: Site, counter: Counter) -> None:
+    counter.broken = set(PAPERS[1:])
+    site.page("index.md", PAPERS[:2])
+    site.page("other.md", PAPERS)
+    config = site.load()
+    result = site.build(config=config)
+    warned = [w for w in result.warnings if "Word counts" in w]
+    assert len(warned) == 1, result.warnings
+    assert re.fullmatch(
+        r"arxiv-digest: Word counts from the word counter failed for 2 paper\(s\): the abstract has no words "
+        r"\(the abstract has no words \(\d+ characters\)\)\. "
+        rf"Papers: {PAPERS[1]}v1, {PAPERS[2]}v1\. "
+        r"They show nothing in its place and are asked for again on the next build\.",
+        warned[0],
+    ), warned[0]
+    words = config.plugins["arxiv-digest"].report.stages["words"]
+    assert (words.made, words.failed) == (1, 2)
+    assert "arxiv-digest: Word counts: 1 counted, 2 failed, 3 of 3 done" in result.messages(logging.INFO)
