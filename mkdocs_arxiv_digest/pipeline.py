@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .cache import Cache
 from .ids import ArxivId
@@ -70,6 +70,13 @@ class Stats(PaperCounts):
         """The log line when the build ends."""
         parts = self.paper_parts() + [part for counts in self.stages.values() for part in counts.parts()]
         return f"{self.wanted} paper(s): " + ", ".join(parts)
+
+
+class Records(NamedTuple):
+    """A paper (or why there is none) and the shown stages' outcomes for it, by stage name."""
+
+    lookup: Lookup
+    outputs: dict[str, Outcome]
 
 
 class Pipeline:
@@ -211,6 +218,27 @@ class Pipeline:
         """As `paper`, but a paper the cache held as its `Cached` mark, unread."""
         known = self._lookups.get(arxiv_id)
         return known if isinstance(known, Cached) else self.paper(arxiv_id)
+
+    def versions(self) -> str:
+        """What the shown stages make their records with, for the key of a
+        page's finished digest: their versions (`none` without any)."""
+        return ";".join(stage.version for stage in self.stages if stage.shown) or "none"
+
+    def marks(self, ids: Iterable[ArxivId]) -> list[Cached | Lookup]:
+        """What a page's digest is keyed by, for each ID: a paper the cache held
+        as its `Cached` mark, unread, else its `Lookup` (waited for)."""
+        return [self.resolved(arxiv_id) for arxiv_id in ids]
+
+    def records(self, ids: Iterable[ArxivId], language: str, outputs: bool = True) -> list[Records]:
+        """Each paper with, when `outputs`, every shown stage's outcome for it
+        in `language` (each waited for, or made now)."""
+        made = []
+        for arxiv_id in ids:
+            lookup, found = self.paper(arxiv_id), {}
+            if outputs and lookup.paper is not None:
+                found = {s.name: self.outcome(s.name, lookup.paper, language) for s in self.stages if s.shown}
+            made.append(Records(lookup, found))
+        return made
 
     def outcome(self, name: str, paper: Paper, language: str) -> Outcome:
         """The record of stage `name` for `paper` in `language`: from the

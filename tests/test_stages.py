@@ -41,7 +41,7 @@ class WordCount(Stage[int]):
         if unit.paper.base in self.broken:
             raise StageFailed(f"the abstract has no words ({len(paper.abstract)} characters)")
         self.made.append(unit.paper.base)
-        return len(paper.abstract.split())
+        return len(paper.abstract.split()) + (1000 if self.version == "split-2" else 0)
 
 
 class Counter:
@@ -112,3 +112,32 @@ def test_a_registered_stage_that_fails_is_warned_of_once_per_cause(site: Site, c
     words = config.plugins["arxiv-digest"].report.stages["words"]
     assert (words.made, words.failed) == (1, 2)
     assert "arxiv-digest: Word counts: 1 counted, 2 failed, 3 of 3 done" in result.messages(logging.INFO)
+
+
+def test_a_custom_template_shows_a_registered_stage_and_a_new_version_remakes_the_digest(
+    site: Site, counter: Counter
+) -> None:
+    (site.root / "templates").mkdir()
+    (site.root / "templates" / "digest.md.j2").write_text(
+        "{% for item in items %}{{ item.id }} has {{ item.outputs.words }} words; "
+        "{{ item.summary.tldr is defined }}.\n\n{% endfor %}",
+        encoding="utf-8",
+    )
+    site.configure(custom_templates="templates")
+    site.page("index.md", PAPERS[:1])
+    _, words = build(site)
+    first = site.content()
+    assert words.made == 1
+    count = re.search(rf"{PAPERS[0]} has (\d+) words; True\.", first)
+    assert count is not None and int(count.group(1)) > 10, first
+
+    _, words = build(site)
+    assert words.made == 0 and site.content() == first, "kept: the digest is read from the cache"
+
+    WordCount.version = "split-2"  # what the stage makes changed: every digest showing it is made again
+    try:
+        _, words = build(site)
+    finally:
+        WordCount.version = "split-1"
+    assert words.made == 1, "made again under its new version"
+    assert f"{PAPERS[0]} has {int(count.group(1)) + 1000} words" in site.content()

@@ -115,6 +115,10 @@ class Stage(Generic[R]):
     concurrency: int = 1
     """How many units it works on at once (pool stages)."""
     budget: Budget = Budget()
+    shown: bool = True
+    """What it makes is on the pages (templates read it as `item.outputs[name]`):
+    its version is part of every page digest's key. A stage whose records only
+    feed others is not shown."""
     words: Words
     version: str = ""
     """Everything that changes what it makes (backend, model, prompt, schema)."""
