@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from conftest import Site
+from mkdocs_arxiv_digest.cache import Cache
+from mkdocs_arxiv_digest.ids import ArxivId
 from mkdocs_arxiv_digest.records import Paper
 from mkdocs_arxiv_digest.stages import Budget, Stage, StageCounts, StageFailed, Unit, Words, register, unregister
+from mkdocs_arxiv_digest.stages.metadata import Papers
 
 PAPERS = ["0804.0970", "0807.2873", "1005.5383"]
 
@@ -141,3 +144,46 @@ def test_a_custom_template_shows_a_registered_stage_and_a_new_version_remakes_th
         WordCount.version = "split-1"
     assert words.made == 1, "made again under its new version"
     assert f"{PAPERS[0]} has {int(count.group(1)) + 1000} words" in site.content()
+
+
+class PerTitleWord(Stage[float]):
+    """Abstract words per title word: made from the word count, which it needs."""
+
+    name = "ratio"
+    needs = ("words",)
+    words = Words("ratios", "Ratios", "Working out", "worked out")
+    version = "ratio-1"
+
+    def load(self, data: Any) -> float | None:
+        return data if isinstance(data, float) else None
+
+    def dump(self, record: float) -> Any:
+        return record
+
+    def make(self, unit: Unit, paper: Paper, inputs: Mapping[str, Any]) -> float:
+        return round(inputs["words"] / len(paper.title.split()), 2)
+
+
+def test_a_stage_gets_the_records_of_the_stages_it_needs(site: Site, counter: Counter) -> None:
+    register("ratio")(lambda services: PerTitleWord())
+    try:
+        (site.root / "templates").mkdir()
+        (site.root / "templates" / "digest.md.j2").write_text(
+            "{% for item in items %}{{ item.id }}: {{ item.outputs.words }} words, "
+            "{{ item.outputs.ratio }} per title word.\n\n{% endfor %}",
+            encoding="utf-8",
+        )
+        site.configure(custom_templates="templates")
+        site.page("index.md", PAPERS[:1])
+        _, words = build(site)
+    finally:
+        unregister("ratio")
+    shown = re.search(rf"{PAPERS[0]}: (\d+) words, ([\d.]+) per title word\.", site.content())
+    assert shown is not None, site.content()
+    cache = Cache(site.root / ".cache" / "plugin" / "arxiv-digest")
+    try:
+        title = Papers(cache).paper(ArxivId(PAPERS[0]), None)
+    finally:
+        cache.close()
+    assert title is not None and words.made == 1
+    assert float(shown.group(2)) == round(int(shown.group(1)) / len(title.title.split()), 2)
