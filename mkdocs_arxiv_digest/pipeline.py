@@ -96,7 +96,7 @@ class Pipeline:
         self.stages = ordered(others)
         self._named = {stage.name: stage for stage in self.stages}
         self.log = log
-        self.background = background if any(s.background and s.mode == "pool" for s in self.stages) else None
+        self.background = background if any(_outlives(stage) for stage in self.stages) else None
         self._ours = self.background.rebuild_starts() if self.background is not None else False
         self._failures: dict[tuple[str, str], list[tuple[str, str]]] = (
             self.background.failures if self.background else {}
@@ -255,7 +255,7 @@ class Pipeline:
         if future is not None:
             if future.cancelled():
                 return Outcome(stage.stand_in(unit, paper), deferred=True)
-            if not wait and stage.background and self.background is not None and not future.done():
+            if not wait and self.background is not None and _outlives(stage) and not future.done():
                 return Outcome(stage.stand_in(unit, paper), deferred=True, pending=True)
             return future.result()
         cached = self._cached(stage, unit)
@@ -271,7 +271,7 @@ class Pipeline:
         with self._lock:
             work = list(self._work.items())
         for (name, _), future in work:
-            if self.background is not None and self._named[name].background:
+            if self.background is not None and _outlives(self._named[name]):
                 self.stats.stages[name].pending += not future.done()
             elif not future.cancelled():
                 future.exception()
@@ -317,7 +317,7 @@ class Pipeline:
         paper = lookup.paper
         if paper is None or self._stop.is_set():
             return
-        background = self.background if stage.background else None
+        background = self.background if _outlives(stage) else None
         counts, most = self.stats.stages[stage.name], stage.budget.most
         for unit in self._units(stage, arxiv_id, paper.arxiv_id):
             key = stage.key(unit)
@@ -410,6 +410,12 @@ class Pipeline:
             with self._lock:
                 line = progress(stage, self.stats.stages[stage.name], done, total)
             self.log(line)
+
+
+def _outlives(stage: Stage[Any]) -> bool:
+    """Whether the stage's work may outlive the build under `mkdocs serve`:
+    it says so, and works in threads of its own, kept across rebuilds."""
+    return stage.background and stage.mode == "pool" and stage.pool is not None
 
 
 def _versioned(known: Cached | Lookup | Future[Lookup]) -> ArxivId | None:

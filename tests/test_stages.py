@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor
 from typing import Any
 
 import pytest
@@ -187,3 +190,58 @@ def test_a_stage_gets_the_records_of_the_stages_it_needs(site: Site, counter: Co
         cache.close()
     assert title is not None and words.made == 1
     assert float(shown.group(2)) == round(int(shown.group(1)) / len(title.title.split()), 2)
+
+
+class SlowWordCount(WordCount):
+    """A word count that waits for the test, in threads kept across rebuilds."""
+
+    background = True
+
+    def __init__(self, counter: Counter, pool: Executor, gate: threading.Event) -> None:
+        super().__init__(counter.budget, counter.made, counter.broken)
+        self.pool, self.gate = pool, gate
+
+    def make(self, unit: Unit, paper: Paper, inputs: Mapping[str, Any]) -> int:
+        assert self.gate.wait(10)
+        return super().make(unit, paper, inputs)
+
+
+def test_under_serve_a_background_stage_outlives_the_build_and_the_page_reloads(site: Site) -> None:
+    gate, counter = threading.Event(), Counter()
+    register("slow")(lambda services: SlowWordCount(counter, services.pool("slow", 1), gate))
+    (site.root / "templates").mkdir()
+    (site.root / "templates" / "digest.md.j2").write_text(
+        "{% for item in items %}{{ item.id }}: {{ item.outputs.words }} words, pending {{ item.pending }}.\n\n"
+        "{% endfor %}",
+        encoding="utf-8",
+    )
+    site.configure(custom_templates="templates")
+    site.page("index.md", PAPERS[:1])
+    config = site.load()
+    sentinel = site.root / ".cache" / "plugin" / "arxiv-digest" / "serve-reload"
+    config.plugins.on_startup(command="serve", dirty=False)
+    try:
+        first = site.build(config=config, startup=None)
+        assert first.error is None
+        report = config.plugins["arxiv-digest"].report
+        assert report.stages["words"].pending == 1
+        assert f"{PAPERS[0]}:  words, pending True." in site.content(), "no record yet, and nothing stands in"
+        assert any(
+            "1 word counts still being counted in the background (not shown until they land; the pages then reload)"
+            in line
+            for line in first.messages(logging.INFO)
+        )
+        gate.set()
+        until = time.monotonic() + 10
+        while sentinel.read_text() == "0\n" and time.monotonic() < until:
+            time.sleep(0.01)
+        assert sentinel.read_text() == "1\n", "a rebuild is asked for when the record lands"
+
+        assert site.build(config=config, startup=None).error is None
+        words = config.plugins["arxiv-digest"].report.stages["words"]
+        assert (words.cached, words.made, words.pending) == (1, 0, 0)
+        assert re.search(rf"{PAPERS[0]}: \d+ words, pending False\.", site.content())
+    finally:
+        gate.set()
+        config.plugins.on_shutdown()
+        unregister("slow")

@@ -107,11 +107,12 @@ class Stage(Generic[R]):
     `pool`: each unit in a thread pool as soon as its paper arrives (a model);
     `on demand`: made on the render thread when a page asks (cheap)."""
     background: bool = False
-    """Under `mkdocs serve`, a pool stage's work may outlive the build: pages
-    show the stand-in, marked pending, and reload when the record lands."""
+    """Under `mkdocs serve`, a pool stage's work may outlive the build (when it
+    has a `pool` of its own): pages show the stand-in, marked pending, and
+    reload when the record lands."""
     pool: Executor | None = None
-    """The threads a pool stage works in: its own, kept across `serve`'s
-    rebuilds; without, the pipeline makes one for the build."""
+    """The threads a pool stage works in, kept across `serve`'s rebuilds
+    (`Services.pool`); without, the pipeline makes some for the build and waits for them."""
     concurrency: int = 1
     """How many units it works on at once (pool stages)."""
     budget: Budget = Budget()
