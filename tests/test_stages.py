@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,10 @@ from conftest import Site
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.ids import ArxivId
 from mkdocs_arxiv_digest.records import Paper
+from mkdocs_arxiv_digest.snapshot import Snapshot
 from mkdocs_arxiv_digest.stages import Budget, Stage, StageCounts, StageFailed, Unit, Words, register, unregister
-from mkdocs_arxiv_digest.stages.metadata import Papers
+from mkdocs_arxiv_digest.stages.metadata import MetadataStage, PaperCounts, Papers
+from mkdocs_arxiv_digest.stages.summaries import summary_key
 
 PAPERS = ["0804.0970", "0807.2873", "1005.5383"]
 
@@ -245,3 +248,24 @@ def test_under_serve_a_background_stage_outlives_the_build_and_the_page_reloads(
         gate.set()
         config.plugins.on_shutdown()
         unregister("slow")
+
+
+def test_the_built_in_stages_keep_the_keys_users_caches_hold(tmp_path: Path) -> None:
+    """A key spelled differently would make every site fetch and summarize again."""
+    bare, pinned = ArxivId("2501.00001"), ArxivId("2501.00001", 2)
+    assert (Papers.key(pinned), Papers.pointer(bare), Papers.unknown(bare)) == (
+        "paper:2501.00001v2",
+        "latest:2501.00001",
+        "unknown:2501.00001",
+    )
+    assert summary_key(pinned, "extractive-3", "zh") == "summary:2501.00001v2:extractive-3:zh:1"
+    snapshot = tmp_path / "arxiv.jsonl"
+    snapshot.write_text("")
+    cache = Cache(tmp_path / "cache")
+    try:
+        stage = MetadataStage(cache, None, Snapshot(snapshot))
+        stage.plan([bare], PaperCounts())
+        assert cache.get_json(f"snapshot-read:{snapshot.resolve()}") == Snapshot(snapshot).stamp()
+        assert cache.get_json(f"snapshot-missing:{snapshot.resolve()}")["ids"] == ["2501.00001"]
+    finally:
+        cache.close()

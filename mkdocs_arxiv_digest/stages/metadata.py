@@ -105,6 +105,11 @@ class Papers:
         return f"latest:{arxiv_id.base}"
 
     @staticmethod
+    def unknown(arxiv_id: ArxivId) -> str:
+        """An ID arXiv said it has no paper for, remembered for a day."""
+        return f"unknown:{arxiv_id}"
+
+    @staticmethod
     def first_read(arxiv_id: ArxivId) -> str:
         """What `known` reads first for `arxiv_id` (read ahead for a whole site)."""
         return Papers.pointer(arxiv_id) if arxiv_id.version is None else Papers.key(arxiv_id)
@@ -171,7 +176,7 @@ class Papers:
                     "checked": now,
                     "print": paper.fingerprint(),
                 }
-        self.cache.set_many(values, delete=[f"unknown:{arxiv_id}" for arxiv_id in found])
+        self.cache.set_many(values, delete=[self.unknown(arxiv_id) for arxiv_id in found])
 
     def forget(self, arxiv_id: ArxivId) -> None:
         """Drop a bare ID's pointer to its latest version (whose paper could
@@ -179,10 +184,10 @@ class Papers:
         self.cache.delete(self.pointer(arxiv_id))
 
     def is_unknown(self, arxiv_id: ArxivId) -> bool:
-        return self.cache.has(f"unknown:{arxiv_id}")
+        return self.cache.has(self.unknown(arxiv_id))
 
     def mark_unknown(self, ids: list[ArxivId]) -> None:
-        self.cache.set_many({f"unknown:{arxiv_id}": 1 for arxiv_id in ids}, expire=UNKNOWN_SECONDS)
+        self.cache.set_many({self.unknown(arxiv_id): 1 for arxiv_id in ids}, expire=UNKNOWN_SECONDS)
 
 
 class MetadataStage(Stage[Paper]):
