@@ -362,13 +362,14 @@ class Pipeline:
 
     def _made_or_failed(self, stage: Stage[Any], unit: Unit, paper: Paper) -> Outcome:
         counts = self.stats.stages[stage.name]
+        # What it needs first: a slot (a model's room) is not held while waiting for it.
+        inputs = {name: self._input(name, unit, paper) for name in stage.needs}
         with stage.slot():  # the budget is checked once the unit may go
             if time.monotonic() >= self._ends.get(stage.name, float("inf")) or self._stop.is_set():
                 with self._lock:
                     counts.over_budget += not self._stop.is_set()
                 return Outcome(stage.stand_in(unit, paper), deferred=True)
             try:
-                inputs = {name: self._input(name, unit, paper) for name in stage.needs}
                 made = stage.make(unit, paper, inputs)
             except StageFailed as error:
                 problem = str(error)
