@@ -703,6 +703,7 @@ def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[st
     from mkdocs_arxiv_digest.fetch import ArxivApi
     from mkdocs_arxiv_digest.ids import ArxivId
     from mkdocs_arxiv_digest.pipeline import Pipeline
+    from mkdocs_arxiv_digest.stages.metadata import MetadataStage
 
     ids = synthetic_ids(papers, start=800000)
     arxiv.add_realistic(ids)
@@ -715,7 +716,8 @@ def refresh_week(arxiv: Any, work: Path, papers: int, days: int) -> list[list[st
         for day in range(days + 1):
             offset[0] = day * 86400.0
             arxiv.reset()
-            pipeline = Pipeline(cache, lambda: api, None, None, refresh_seconds=7 * 86400, log=lambda _: None)
+            metadata = MetadataStage(cache, lambda: api, None, refresh_seconds=7 * 86400, log=lambda _: None)
+            pipeline = Pipeline(cache, [metadata], log=lambda _: None)
             pipeline.plan(needs)
             pipeline.start()
             per_day.append(pipeline.finish().requests)
@@ -745,6 +747,7 @@ def snapshot_lookup(work: Path, lines: int, wanted: int) -> list[list[str]]:
     from mkdocs_arxiv_digest.ids import ArxivId
     from mkdocs_arxiv_digest.pipeline import Pipeline
     from mkdocs_arxiv_digest.snapshot import Snapshot
+    from mkdocs_arxiv_digest.stages.metadata import MetadataStage
 
     path = work / "snapshot.jsonl"
     template = json.loads((REPO / "snapshot" / "arxiv-metadata.jsonl").read_text().splitlines()[0])
@@ -763,7 +766,7 @@ def snapshot_lookup(work: Path, lines: int, wanted: int) -> list[list[str]]:
     try:
         for _ in range(2):
             started = time.perf_counter()
-            pipeline = Pipeline(cache, None, Snapshot(path), None, log=lambda _: None)
+            pipeline = Pipeline(cache, [MetadataStage(cache, None, Snapshot(path))], log=lambda _: None)
             pipeline.plan(needs)
             pipeline.start()
             stats = pipeline.finish()
@@ -900,6 +903,9 @@ def scale(work: Path, sizes: list[int], cached: int) -> list[list[str]]:
 def scale_child(pages: int, cached: int, work: Path) -> None:
     from mkdocs_arxiv_digest.cache import Cache
     from mkdocs_arxiv_digest.ids import ArxivId
+    from mkdocs_arxiv_digest.records import Summary
+    from mkdocs_arxiv_digest.stages.metadata import Papers
+    from mkdocs_arxiv_digest.stages.summaries import summary_key
 
     arxiv = ArxivControl()
     try:
@@ -922,9 +928,9 @@ def scale_child(pages: int, cached: int, work: Path) -> None:
         sample = [ArxivId(i) for i in ids[:2000]]
         started = time.perf_counter()
         for arxiv_id in sample:
-            paper = cache.paper(arxiv_id, None)
+            paper = Papers(cache).paper(arxiv_id, None)
             assert paper is not None
-            cache.summary(Cache.summary_key(paper, "extractive-1", "en"))
+            cache.record(summary_key(paper.arxiv_id, "extractive-1", "en"), Summary.from_dict)
         lookup = (time.perf_counter() - started) / len(sample)
     finally:
         cache.close()

@@ -59,8 +59,8 @@ class Background:
         """Guards what follows. Summaries call back under it as they end, and
         the summarizers' threads end them (dropping the queued ones) holding
         a lock of their own: it is never held while waiting for anything."""
-        self.failures: dict[str, list[tuple[str, str]]] = {}
-        """Failed summaries by cause, kept until a build reports them."""
+        self.failures: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        """Failed units by stage and cause, kept until a build reports them."""
         self.reloads = 0
         """How many rebuilds were asked for."""
         self._clock = clock

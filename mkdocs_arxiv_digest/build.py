@@ -85,7 +85,7 @@ class Build:
             return markdown
         settings = self.settings
         where = f"Page '{page.file.src_uri}'"
-        layout, problems = page_layout(settings, spec, self.services.summarizers.key)
+        layout, problems = page_layout(settings, spec, pipeline.versions())
         for problem in [*spec.problems, *problems]:
             self._warn(f"{where}: arxiv: {problem}")
         try:
@@ -158,7 +158,7 @@ def page_language(settings: Settings, spec: PageSpec) -> tuple[str, str]:
     )
 
 
-def page_layout(settings: Settings, spec: PageSpec, summarizer: str) -> tuple[Layout, list[str]]:
+def page_layout(settings: Settings, spec: PageSpec, versions: str) -> tuple[Layout, list[str]]:
     """The page's layout settings, and the problems of its options."""
     language, problem = page_language(settings, spec)
     problems = [problem] if problem else []
@@ -175,6 +175,6 @@ def page_layout(settings: Settings, spec: PageSpec, summarizer: str) -> tuple[La
         heading_level=settings.heading_level,
         max_authors=settings.max_authors,
         model_note=settings.model_note,
-        summarizer=summarizer,
+        versions=versions,
     )
     return layout, problems

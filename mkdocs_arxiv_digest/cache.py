@@ -18,10 +18,10 @@ from typing import Any, TypeAlias, TypeVar
 import diskcache
 
 from .ids import ArxivId
-from .records import ANNOUNCEMENT, SCHEMA, Paper, Summary
+from .records import Paper
 
 _T = TypeVar("_T")
-_R = TypeVar("_R", Paper, Summary)
+_L = TypeVar("_L")
 
 UNKNOWN_SECONDS = 24 * 3600
 """How long an ID arXiv has no paper for is remembered as unknown."""
@@ -48,7 +48,7 @@ def age(when: Any, now: float) -> float | None:
     return seconds if seconds >= 0 else None
 
 
-def _spread(base: str) -> float:
+def spread(base: str) -> float:
     """A factor from 0.75 to 1.25, fixed for each ID: papers cached together
     are checked again on days of their own, not all in the same build."""
     return 0.75 + (zlib.crc32(base.encode()) % 1000) / 2000
@@ -235,8 +235,8 @@ Store: TypeAlias = Any
 
 
 class Cache:
-    """Papers by versioned ID, the latest version seen of each bare ID with
-    when it was checked, IDs known to be unknown, and summaries.
+    """The records of a build's stages, JSON by key (each key spelled by the
+    stage that owns it, see `stages`), and the finished digests.
 
     diskcache is thread- and process-safe (SQLite), so a worker thread may
     write while pages render, and `mkdocs serve` and a build may share it.
@@ -326,7 +326,7 @@ class Cache:
             with contextlib.suppress(sqlite3.DatabaseError, OSError):
                 self._store = self._open(self.directory)
         for key, value in list(self._memory.items()):
-            if self._write(key, value.to_dict() if isinstance(value, (Paper, Summary)) else value):
+            if self._write(key, value):
                 self._memory.pop(key, None)
 
     def _guarded(self, operation: Callable[[Store], _T], default: _T, write: bool = False) -> _T:
@@ -480,8 +480,7 @@ class Cache:
             if due:
                 self.flush()
             return
-        plain = value.to_dict() if isinstance(value, (Paper, Summary)) else value
-        if self._write(key, plain):
+        if self._write(key, value):
             self._memory.pop(key, None)
         else:
             self._memory[key] = value
@@ -492,10 +491,7 @@ class Cache:
             pending, self._pending = self._pending, {}
         if not pending:
             return
-        texts = {
-            key: _text(value.to_dict() if isinstance(value, (Paper, Summary)) else value)
-            for key, value in pending.items()
-        }
+        texts = {key: _text(value) for key, value in pending.items()}
 
         def write(store: Store) -> bool:
             assert isinstance(store, diskcache.Cache)
@@ -510,97 +506,28 @@ class Cache:
     def __len__(self) -> int:
         return self._guarded(len, 0)
 
-    # Papers
+    # Records, by keys their owners spell (see `stages`)
 
-    def paper(self, arxiv_id: ArxivId, max_age: float | None) -> Paper | None:
-        """The cached paper for `arxiv_id`. A bare ID's latest version counts
-        only if it was checked less than `max_age` seconds ago (`None`: any age)."""
-        if arxiv_id.version is not None:
-            return self._paper(f"{arxiv_id.base}v{arxiv_id.version}")
-        latest = self._latest(arxiv_id, max_age)
-        if latest is None:
-            return None
-        key = f"paper:{arxiv_id.base}v{latest.get('version')}"
-        # Caches written by 0.2.0 and before keep the latest version with its pointer.
-        paper = Paper.from_dict(latest["paper"]) if isinstance(latest.get("paper"), dict) else None
-        if paper is not None and f"paper:{paper.versioned_id}" == key:
-            return paper
-        return self._record(key, Paper)
+    def record(self, key: str, load: Callable[[Any], _L | None]) -> _L | None:
+        """A stored record, rebuilt from its JSON by `load`; `None` when missing."""
+        data = self._get(key)
+        return load(data) if data is not None else None
 
-    def known(self, arxiv_id: ArxivId, max_age: float | None) -> tuple[ArxivId, str] | None:
-        """The versioned ID and fingerprint of the paper `paper` would give,
-        read from a bare ID's small pointer record: a warm build keys each
-        page's finished digest by these, and reads no paper."""
-        if arxiv_id.version is None:
-            latest = self._latest(arxiv_id, max_age)
-            if latest is None:
-                return None
-            version, mark = latest.get("version"), latest.get("print")
-            if type(version) is int and isinstance(mark, str):
-                return ArxivId(arxiv_id.base, version), mark
-            paper = self.paper(arxiv_id, None)
-            if paper is None:
-                return None
-            # A pointer from 0.2.0 or before: rewritten the small way, once.
-            small = {"version": paper.version, "checked": latest.get("checked", 0), "print": paper.fingerprint()}
-            self._set(f"latest:{arxiv_id.base}", small, batch=True)
-            return paper.arxiv_id, small["print"]
-        paper = self.paper(arxiv_id, max_age)
-        if paper is None or (paper.origin == ANNOUNCEMENT and max_age is not None):
-            return None  # a record of the announcement's text alone is due for the API's whenever it can be asked
-        return paper.arxiv_id, paper.fingerprint()
-
-    def age(self, when: Any) -> float | None:
-        """How many seconds ago `when`, a time this cache holds, was (see `age`)."""
-        return age(when, self.clock())
-
-    def _latest(self, arxiv_id: ArxivId, max_age: float | None) -> dict[str, Any] | None:
-        latest = self._get(f"latest:{arxiv_id.base}")
-        if not isinstance(latest, dict):
-            return None
-        if max_age is not None:
-            seconds = self.age(latest.get("checked"))
-            if seconds is None or seconds > max_age * _spread(arxiv_id.base):
-                return None
-        return latest
-
-    def _paper(self, versioned: str) -> Paper | None:
-        return self._record(f"paper:{versioned}", Paper)
-
-    def _record(self, key: str, kind: type[_R]) -> _R | None:
-        """A stored Paper or Summary, from memory or rebuilt from its JSON."""
-        known = self._kept(key)
-        if isinstance(known, kind):
-            return known
-        data = self._read(key)
-        return kind.from_dict(data) if data is not None else None
-
-    def store_papers(self, found: dict[ArxivId, Paper]) -> None:
-        """Keep papers as they arrive, in one transaction; a bare ID also records its latest version."""
-        now = self.clock()
-        values: dict[str, Any] = {f"paper:{paper.versioned_id}": paper for paper in found.values()}
-        # The small pointers after the papers: new rows are stored in the order
-        # written, so a batch's pointers share a few pages of the database, and
-        # a warm build, which reads every pointer and no paper, reads those.
-        for arxiv_id, paper in found.items():
-            if arxiv_id.version is None:
-                values[f"latest:{paper.id}"] = {"version": paper.version, "checked": now, "print": paper.fingerprint()}
-        texts = {
-            key: json.dumps(value.to_dict() if isinstance(value, Paper) else value, ensure_ascii=False)
-            for key, value in values.items()
-        }
-        stale = [f"unknown:{arxiv_id}" for arxiv_id in found]
+    def set_many(self, values: dict[str, Any], delete: Iterable[str] = (), expire: float | None = None) -> None:
+        """Keep JSON values in one transaction (in their order), and drop the keys `delete`."""
+        texts = {key: _text(value) for key, value in values.items()}
+        dropped = list(delete)
 
         def write(store: Store) -> bool:
             assert isinstance(store, diskcache.Cache)
             with store.transact():
                 for key, text in texts.items():
-                    store.set(key, text)
-                for key in stale:
+                    store.set(key, text, expire=expire)
+                for key in dropped:
                     store.delete(key)
             return True
 
-        for key in stale:
+        for key in dropped:
             self._memory.pop(key, None)
         if self._guarded(write, False, write=True):
             for key in values:
@@ -608,45 +535,31 @@ class Cache:
         else:
             self._memory.update(values)
 
-    def forget(self, arxiv_id: ArxivId) -> None:
-        """Drop a bare ID's pointer to its latest version (whose paper could
-        not be read): the next build asks for it again."""
-        key = f"latest:{arxiv_id.base}"
+    def delete(self, key: str) -> None:
         self._memory.pop(key, None)
         self._guarded(lambda store: store.delete(key), None, write=True)
 
-    def is_unknown(self, arxiv_id: ArxivId) -> bool:
-        key = f"unknown:{arxiv_id}"
+    def has(self, key: str) -> bool:
+        """Whether `key` holds a value, without reading it."""
         if key in self._memory:
             return bool(self._memory[key])
         return self._fetch(key) is not None
 
-    def mark_unknown(self, ids: list[ArxivId]) -> None:
-        def write(store: Store) -> bool:
-            assert isinstance(store, diskcache.Cache)
-            with store.transact():
-                for arxiv_id in ids:
-                    store.set(f"unknown:{arxiv_id}", "1", expire=UNKNOWN_SECONDS)
-            return True
+    def age(self, when: Any) -> float | None:
+        """How many seconds ago `when`, a time this cache holds, was (see `age`)."""
+        return age(when, self.clock())
 
-        if not self._guarded(write, False, write=True):
-            for arxiv_id in ids:
-                self._memory[f"unknown:{arxiv_id}"] = True
+    def paper(self, arxiv_id: ArxivId, max_age: float | None) -> Paper | None:
+        """The cached paper for `arxiv_id` (see `stages.metadata.Papers`, which owns its keys)."""
+        from .stages.metadata import Papers
 
-    # Summaries
+        return Papers(self).paper(arxiv_id, max_age)
 
-    @staticmethod
-    def summary_key(paper: Paper | ArxivId, summarizer: str, language: str) -> str:
-        """The key of a paper's summary, from the paper or its versioned ID."""
-        versioned = paper.versioned_id if isinstance(paper, Paper) else str(paper)
-        return f"summary:{versioned}:{summarizer}:{language}:{SCHEMA}"
+    def store_papers(self, found: dict[ArxivId, Paper]) -> None:
+        """Keep papers (see `stages.metadata.Papers`, which owns their keys)."""
+        from .stages.metadata import Papers
 
-    def summary(self, key: str) -> Summary | None:
-        return self._record(key, Summary)
-
-    def store_summary(self, key: str, summary: Summary, batch: bool = False) -> None:
-        """Keep a summary; with `batch`, in the next batch (see `BATCH`)."""
-        self._set(key, summary, batch)
+        Papers(self).store(found)
 
     # Finished digests, by a hash of everything they were made of
 
@@ -671,5 +584,5 @@ class Cache:
     def get_json(self, key: str) -> Any:
         return self._get(key)
 
-    def set_json(self, key: str, value: Any) -> None:
-        self._set(key, value)
+    def set_json(self, key: str, value: Any, batch: bool = False) -> None:
+        self._set(key, value, batch)

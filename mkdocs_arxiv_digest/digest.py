@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
 import mkdocs_arxiv_digest as package
@@ -18,9 +19,10 @@ from .bibtex import bibliography
 from .cache import Cache
 from .escape import one_line
 from .ids import Entry, PageSpec
-from .pipeline import Cached, Lookup, Pipeline
+from .pipeline import Pipeline, Records
 from .records import Paper, Summary
 from .render import Item, Renderer
+from .stages.metadata import Cached, Lookup
 
 MARKER = re.compile(r"^[ \t]*<!--\s*arxiv-digest\s*-->[ \t]*$")
 """Where a page wants its digest; without it the digest follows the page's text."""
@@ -63,8 +65,8 @@ class Layout:
     heading_level: int
     max_authors: int
     model_note: bool
-    summarizer: str
-    """The summarizer's cache key, or `none`."""
+    versions: str
+    """What the shown stages make their records with (`Pipeline.versions`)."""
 
 
 _TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
@@ -150,9 +152,10 @@ class Digests:
 
     def _digest(self, spec: PageSpec, layout: Layout, pipeline: Pipeline, bib_file: str, shown: bool) -> PageDigest:
         problems: list[str] = []
+        ids = [entry.id for entry in spec.entries]
         # Papers the cache held are only marks here: a kept digest needs their
         # fingerprints, not the papers.
-        known = [(entry, pipeline.resolved(entry.id)) for entry in spec.entries]
+        known = list(zip(spec.entries, pipeline.marks(ids), strict=True))
         for entry, state in known:
             if not isinstance(state, Lookup) or state.reported:
                 continue  # the pipeline says it once for the build
@@ -173,38 +176,38 @@ class Digests:
             if made is not None and (not bib_file or "bib" in made):
 
                 def load() -> list[Paper]:
-                    return [p for entry, _ in known if (p := pipeline.paper(entry.id).paper) is not None]
+                    return [p for r in pipeline.records(ids, layout.language, outputs=False) if (p := r.lookup.paper)]
 
-                kept = [self._shown(entry, pipeline, layout) for entry, _ in known] if shown else []
+                kept: list[Shown] = []
+                if shown:
+                    for entry, found in zip(spec.entries, pipeline.records(ids, layout.language), strict=True):
+                        assert found.lookup.paper is not None, "a digest is kept only when every paper was found"
+                        kept.append(Shown(entry, found.lookup.paper, _summary(entry, found)))
                 return PageDigest(made["markdown"], problems, load, made["keywords"], made.get("bib", ""), kept)
-        lookups: list[tuple[Entry, Lookup]] = []
-        for entry, state in known:
-            if isinstance(state, Cached):
-                state = pipeline.paper(entry.id)
-                if state.paper is None:  # gone from the cache since the build started
-                    problems.append(f"{entry.id}: {state.reason}")
-                    key = None  # this digest is not kept
-            lookups.append((entry, state))
-        papers = [lookup.paper for _, lookup in lookups if lookup.paper is not None]
         items = []
         records: list[Shown] = []
         labels = dict(layout.labels)
         final = key is not None
-        for number, (entry, lookup) in enumerate(lookups, start=1):
+        made_now = pipeline.records(ids, layout.language)
+        for number, ((entry, state), found) in enumerate(zip(known, made_now, strict=True), start=1):
+            lookup = found.lookup
+            if isinstance(state, Cached) and lookup.paper is None:  # gone from the cache since the build started
+                problems.append(f"{entry.id}: {lookup.reason}")
+                final = False  # this digest is not kept
             if lookup.paper is None:
                 # Readers get the label; the builder's reason (and its fix) is in the log.
                 reason = labels["missing_unknown" if lookup.unknown else "missing_unavailable"]
                 items.append(Item(number, entry, None, None, missing=reason))
                 continue
-            written = pipeline.summary(lookup.paper, layout.language)
-            # A stand-in summary (failed or deferred) is replaced next build: do
-            # not keep its digest. The pipeline warns once per cause of failure.
-            final = final and not written.deferred
-            summary = written.summary
-            if entry.overrides:
-                summary = (summary or Summary()).with_overrides(entry.overrides)
-            items.append(Item(number, entry, lookup.paper, summary, pending=written.pending))
+            # A stand-in (failed or deferred) is replaced next build: do not
+            # keep its digest. The pipeline warns once per cause of failure.
+            final = final and not any(outcome.deferred for outcome in found.outputs.values())
+            summary = _summary(entry, found)
+            pending = any(outcome.pending for outcome in found.outputs.values())
+            outputs = MappingProxyType({name: outcome.record for name, outcome in found.outputs.items()})
+            items.append(Item(number, entry, lookup.paper, summary, pending=pending, outputs=outputs))
             records.append(Shown(entry, lookup.paper, summary))
+        papers = [item.paper for item in items if item.paper is not None]
         markdown = self.renderer.render(
             items,
             layout.language,
@@ -222,15 +225,6 @@ class Digests:
         if final and key is not None:
             self.cache.store_digest(key, {"markdown": markdown, "keywords": keywords, "bib": bib})
         return PageDigest(markdown, problems, lambda: papers, keywords, bib, records if shown else [])
-
-    @staticmethod
-    def _shown(entry: Entry, pipeline: Pipeline, layout: Layout) -> Shown:
-        paper = pipeline.paper(entry.id).paper
-        assert paper is not None, "a digest is kept only when every paper was found"
-        summary = pipeline.summary(paper, layout.language).summary
-        if entry.overrides:
-            summary = (summary or Summary()).with_overrides(entry.overrides)
-        return Shown(entry, paper, summary)
 
     def _key(self, spec: PageSpec, layout: Layout, marks: list[str], bib_file: str) -> str:
         """A hash of everything the digest is made of. The papers count by
@@ -250,3 +244,12 @@ class Digests:
             made_of = [package.__version__, self.renderer.fingerprint, list(layout.__dict__.values())]
             known = self._layouts[layout] = hashlib.sha256(json.dumps(made_of).encode()).hexdigest()
         return known
+
+
+def _summary(entry: Entry, records: Records) -> Summary | None:
+    """The paper's summary with the page's overrides."""
+    outcome = records.outputs.get("summaries")
+    summary: Summary | None = outcome.record if outcome is not None else None
+    if entry.overrides:
+        summary = (summary or Summary()).with_overrides(entry.overrides)
+    return summary

@@ -6,8 +6,9 @@ import hashlib
 import re
 import string
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import jinja2
@@ -178,6 +179,9 @@ class Item(NamedTuple):
     pending: bool = False
     """The model's summary is still being written (under `mkdocs serve`):
     `summary` is the extractive one for now."""
+    outputs: Mapping[str, Any] = MappingProxyType({})
+    """Every shown stage's record for the paper, by the stage's name
+    (`summaries`, and those a site registers); `None` for one it has not."""
 
     @property
     def anchor(self) -> Markup:

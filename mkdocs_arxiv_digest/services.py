@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -27,9 +28,11 @@ from .cache import Cache
 from .config import ArxivDigestConfig
 from .digest import Digests
 from .frontmatter import PageReader
-from .pipeline import Pipeline
+from .pipeline import THREADS, Pipeline
 from .render import Renderer
 from .settings import Settings
+from .stages import Stage, registered
+from .stages.metadata import MetadataStage
 from .summarize import Summarizers
 
 if TYPE_CHECKING:
@@ -91,6 +94,7 @@ class Services:
         self.reader = PageReader(warn)
         """Reads pages' front matter; kept across rebuilds, so an unchanged page is not read again."""
         self._settings: Settings | None = None
+        self._serving = False
 
     @property
     def settings(self) -> Settings:
@@ -105,7 +109,7 @@ class Services:
         self._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir, self.clock), Cache.close)
         self.report()
         try:
-            summarizers = self._kept.get(
+            self._kept.get(
                 "summarizers",
                 settings.summarizer_key,
                 lambda: Summarizers.make(settings.summarizer, settings.llm),
@@ -113,18 +117,7 @@ class Services:
             )
         except (ValueError, ImportError) as error:
             raise PluginError(f"arxiv-digest: {error}") from None
-        if serving and summarizers.executor is not None:
-            from .background import Background
-
-            # Made with the summarizers (whose threads do its work), closed before them.
-            self._kept.get(
-                "background",
-                (settings.summarizer_key, settings.cache_dir),
-                lambda: Background.make(settings.cache_dir),
-                _close_background,
-            )
-        else:
-            self._kept.drop("background")
+        self._serving = serving
         renderer = self._kept.get(
             "renderer",
             settings.renderer_key,
@@ -192,20 +185,48 @@ class Services:
 
     def pipeline(self) -> Pipeline:
         """One build's fetching and summarizing."""
-        settings, summarizers = self.settings, self.summarizers
-        return Pipeline(
+        stages = self.stages()
+        # Under `mkdocs serve`, the stages whose work may outlive a build (in
+        # threads kept across rebuilds) share one `Background`, made after
+        # their threads and closed before them.
+        outliving = [(s.name, s.version, id(s.pool)) for s in stages if s.background and s.mode == "pool" and s.pool]
+        if self._serving and outliving:
+            from .background import Background
+
+            cache_dir = self.settings.cache_dir
+            made_from = (tuple(outliving), cache_dir)
+            self._kept.get("background", made_from, lambda: Background.make(cache_dir), _close_background)
+        else:
+            self._kept.drop("background")
+        return Pipeline(self.cache, stages, background=self.background, log=self._info)
+
+    def pool(self, name: str, threads: int) -> ThreadPoolExecutor:
+        """Threads for a pool stage (`Stage.pool`), kept across `mkdocs serve`'s
+        rebuilds while `threads` stays the same: a background stage's work
+        goes on in them after its build."""
+
+        def close(pool: ThreadPoolExecutor) -> None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+        return self._kept.get(
+            f"pool:{name}", threads, lambda: ThreadPoolExecutor(threads, thread_name_prefix=THREADS + name), close
+        )
+
+    def stages(self) -> list[Stage[Any]]:
+        """One build's stages: the metadata, then every registered stage the site has on."""
+        made = (make(self) for make in registered())
+        return [self.metadata(), *(stage for stage in made if stage is not None)]
+
+    def metadata(self) -> MetadataStage:
+        """The papers' metadata, for one build: from the cache, the snapshot or arXiv."""
+        settings = self.settings
+        return MetadataStage(
             self.cache,
             None if settings.offline else self.arxiv,
             self.snapshot(),
-            summarizers.main,
             batch_size=settings.batch_size,
             refresh_seconds=settings.refresh_seconds,
             log=self._info,
-            executor=summarizers.executor,
-            fallback=summarizers.fallback,
-            max_summaries=settings.llm.max_summaries,
-            budget_seconds=settings.llm.budget_seconds,
-            background=self.background,
         )
 
     def digests(self) -> Digests:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,13 +17,16 @@ from conftest import Clock
 from mkdocs_arxiv_digest.background import RELOAD_SECONDS, SENTINEL, Background
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.ids import parse_id
-from mkdocs_arxiv_digest.pipeline import SUMMARY_THREADS, Lookup, Pipeline, Written
+from mkdocs_arxiv_digest.pipeline import SUMMARY_THREADS, Pipeline
 from mkdocs_arxiv_digest.records import Paper, Summary
+from mkdocs_arxiv_digest.stages import Budget, Outcome
+from mkdocs_arxiv_digest.stages.metadata import Lookup, MetadataStage
+from mkdocs_arxiv_digest.stages.summaries import SummaryStage
 from mkdocs_arxiv_digest.summarize import Summarizer, Summarizers, SummaryError
 
 
-def landed(future: Future[Written], failed: bool = False) -> None:
-    future.set_result(Written(None, deferred=failed, failed=failed))
+def landed(future: Future[Outcome], failed: bool = False) -> None:
+    future.set_result(Outcome(None, deferred=failed, failed=failed))
 
 
 class Timers:
@@ -47,7 +51,7 @@ def test_reloads_are_batched_and_one_follows_the_last_summary(tmp_path: Path) ->
     clock, timers = Clock(), Timers()
     background = Background.make(tmp_path, clock=clock, timer=timers)
     assert background is not None and background.sentinel == tmp_path / SENTINEL
-    futures: list[Future[Written]] = [Future() for _ in range(4)]
+    futures: list[Future[Outcome]] = [Future() for _ in range(4)]
     for number, future in enumerate(futures):
         background.started(f"paper-{number}", future)
     assert background.running("paper-0") is futures[0]
@@ -74,7 +78,7 @@ def test_closing_cancels_the_reload_waiting_for_its_interval(tmp_path: Path) -> 
     clock, timers = Clock(), Timers()
     background = Background.make(tmp_path, clock=clock, timer=timers)
     assert background is not None
-    futures: list[Future[Written]] = [Future() for _ in range(3)]
+    futures: list[Future[Outcome]] = [Future() for _ in range(3)]
     for number, future in enumerate(futures):
         background.started(f"paper-{number}", future)
     landed(futures[0])
@@ -89,7 +93,7 @@ def test_closing_cancels_the_reload_waiting_for_its_interval(tmp_path: Path) -> 
 def test_a_failed_summary_is_asked_again_when_the_writer_saves_not_when_the_plugin_reloads(tmp_path: Path) -> None:
     background = Background.make(tmp_path)
     assert background is not None
-    future: Future[Written] = Future()
+    future: Future[Outcome] = Future()
     background.started("paper", future)
     landed(future, failed=True)
     assert not background.retry("paper", ours=True), "a server that keeps failing is not asked in a loop"
@@ -100,7 +104,7 @@ def test_a_failed_summary_is_asked_again_when_the_writer_saves_not_when_the_plug
 def test_no_reload_for_summaries_cut_short_by_closing(tmp_path: Path) -> None:
     background = Background.make(tmp_path)
     assert background is not None
-    futures: list[Future[Written]] = [Future(), Future()]
+    futures: list[Future[Outcome]] = [Future(), Future()]
     for number, future in enumerate(futures):
         background.started(f"paper-{number}", future)
     futures[0].cancel()
@@ -137,7 +141,9 @@ def test_stopping_while_a_paper_arrives_ends_at_once(tmp_path: Path, monkeypatch
 
     executor = ThreadPoolExecutor(1, thread_name_prefix=SUMMARY_THREADS)
     summarizers = Summarizers(Model(), None, executor)
-    pipeline = Pipeline(cache, None, None, summarizers.main, executor=executor, background=background)
+    assert summarizers.main is not None
+    stages = [MetadataStage(cache, None, None), SummaryStage(summarizers.main, None, Budget(), executor)]
+    pipeline = Pipeline(cache, stages, background=background)
     ids = [parse_id(f"2401.0000{number}") for number in range(1, 5)]
     papers = {i: Paper(id=i.base, version=1, title=f"Paper {i}", abstract="A.", authors=("A",)) for i in ids}
     pipeline.plan({i: {"en"} for i in ids})
@@ -149,9 +155,9 @@ def test_stopping_while_a_paper_arrives_ends_at_once(tmp_path: Path, monkeypatch
     # two the last paper arrives; its cache lookup, inside the pipeline's lock,
     # takes a moment, in which the summarizers' threads are shut down.
     background.close()
-    looked_up, cached = threading.Event(), cache.summary
+    looked_up, cached = threading.Event(), cache.record
 
-    def slow(key: str) -> Summary | None:
+    def slow(key: str, load: Callable[[Any], Any]) -> Any:
         if ids[3].base in key:
             looked_up.set()
             # Held until the summarizers' threads are being shut down: once the
@@ -165,9 +171,9 @@ def test_stopping_while_a_paper_arrives_ends_at_once(tmp_path: Path, monkeypatch
                 except RuntimeError:
                     break
                 time.sleep(0.001)
-        return cached(key)
+        return cached(key, load)
 
-    monkeypatch.setattr(cache, "summary", slow)
+    monkeypatch.setattr(cache, "record", slow)
 
     def arrive() -> None:  # as the fetch thread does, which closes its own connection to the cache
         try:

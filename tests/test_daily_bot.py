@@ -325,10 +325,11 @@ def test_the_announcement_kept_for_the_build_is_cut_and_inert_as_the_feeds_text_
     from mkdocs_arxiv_digest.cache import Cache
     from mkdocs_arxiv_digest.ids import parse_id
     from mkdocs_arxiv_digest.records import ANNOUNCEMENT
+    from mkdocs_arxiv_digest.stages.metadata import Papers
 
     cache = Cache(bot_site.root / ".cache" / "plugin" / "arxiv-digest")
     try:
-        kept = cache.paper(parse_id("2401.12399v1"), None)
+        kept = Papers(cache).paper(parse_id("2401.12399v1"), None)
     finally:
         cache.close()
     assert kept is not None and kept.origin == ANNOUNCEMENT

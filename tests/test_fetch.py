@@ -15,6 +15,7 @@ from fake_arxiv import FakeArxiv
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.fetch import ArxivApi, Batch
 from mkdocs_arxiv_digest.ids import ArxivId, parse_id
+from mkdocs_arxiv_digest.stages.metadata import Papers
 
 IDS = [parse_id(i) for i in ("1605.08386", "astro-ph/0601001", "2104.12255v1", "quant-ph/0201082", "1707.08567")]
 
@@ -201,7 +202,7 @@ def test_overlong_text_from_the_api_is_cut_with_a_warning_and_the_page_builds(si
     assert "and on and on a…" in content and "On. On. On…" in content and "JJJJ…" in content
     assert "On. " * 5001 not in content
     cached = Cache(site.root / ".cache" / "plugin" / "arxiv-digest")
-    paper = cached.paper(parse_id("2501.19901v1"), None)
+    paper = Papers(cached).paper(parse_id("2501.19901v1"), None)
     cached.close()
     assert paper is not None and len(paper.abstract) <= 20_001 and len(paper.title) <= 20_001
     assert site.build(strict=True).error is None, "read from the cache: nothing new to warn about"

@@ -18,6 +18,7 @@ from fake_arxiv import FakeArxiv
 from mkdocs_arxiv_digest.cache import Cache
 from mkdocs_arxiv_digest.ids import ArxivId
 from mkdocs_arxiv_digest.records import Paper
+from mkdocs_arxiv_digest.stages.metadata import Papers
 
 RECORD = ORDINARY_RECORD
 CACHE = ".cache/plugin/arxiv-digest"
@@ -115,7 +116,7 @@ def test_refreshes_are_spread_over_time(tmp_path: Path) -> None:
     clock = Clock()
     cache = Cache(tmp_path / "cache", clock)
     ids = [ArxivId(f"2501.{n:05d}") for n in range(1, 401)]
-    cache.store_papers({i: Paper(id=i.base, version=1, title="T", abstract="A.") for i in ids})
+    Papers(cache).store({i: Paper(id=i.base, version=1, title="T", abstract="A.") for i in ids})
     cached = clock.now
     week = 7 * 86400
     day = 86400
@@ -123,7 +124,7 @@ def test_refreshes_are_spread_over_time(tmp_path: Path) -> None:
     def due(age: float) -> int:
         """How many papers a build `age` seconds after they were cached asks arXiv about."""
         clock.now = cached + age
-        return sum(cache.paper(i, week) is None for i in ids)
+        return sum(Papers(cache).paper(i, week) is None for i in ids)
 
     assert due(5 * day) == 0, "none before three quarters of refresh_days"
     assert due(9 * day) == len(ids), "all after one and a quarter"
