@@ -17,9 +17,6 @@ from typing import Any, TypeAlias, TypeVar
 
 import diskcache
 
-from .ids import ArxivId
-from .records import Paper
-
 _T = TypeVar("_T")
 _L = TypeVar("_L")
 
@@ -548,18 +545,6 @@ class Cache:
     def age(self, when: Any) -> float | None:
         """How many seconds ago `when`, a time this cache holds, was (see `age`)."""
         return age(when, self.clock())
-
-    def paper(self, arxiv_id: ArxivId, max_age: float | None) -> Paper | None:
-        """The cached paper for `arxiv_id` (see `stages.metadata.Papers`, which owns its keys)."""
-        from .stages.metadata import Papers
-
-        return Papers(self).paper(arxiv_id, max_age)
-
-    def store_papers(self, found: dict[ArxivId, Paper]) -> None:
-        """Keep papers (see `stages.metadata.Papers`, which owns their keys)."""
-        from .stages.metadata import Papers
-
-        Papers(self).store(found)
 
     # Finished digests, by a hash of everything they were made of
 

@@ -269,3 +269,21 @@ def test_the_built_in_stages_keep_the_keys_users_caches_hold(tmp_path: Path) -> 
         assert cache.get_json(f"snapshot-missing:{snapshot.resolve()}")["ids"] == ["2501.00001"]
     finally:
         cache.close()
+
+
+def test_stages_that_need_each_other_stop_the_build_naming_both(site: Site, counter: Counter) -> None:
+    class Lines(WordCount):
+        name = "lines"
+        needs = ("words",)
+
+    WordCount.needs = ("lines",)
+    register("lines")(lambda services: Lines(Budget(), [], set()))
+    try:
+        site.page("index.md", PAPERS[:1])
+        result = site.build(config=site.load())
+    finally:
+        WordCount.needs = ()
+        unregister("lines")
+    assert result.error is not None
+    said = " ".join(result.messages(logging.ERROR))
+    assert "'words' needs 'lines'" in said and "'lines' needs 'words'" in said, said

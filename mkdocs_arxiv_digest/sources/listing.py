@@ -140,7 +140,10 @@ class ListingSource(Source):
     def keep(self, cache: Cache, papers: list[Announced]) -> None:
         # The announcement's text is enough to build the page when arXiv's API is down;
         # the API's records replace it when they come. A record the cache has is kept.
-        cache.store_papers({p.id: p.paper() for p in papers if cache.paper(p.id, None) is None})
+        from ..stages.metadata import Papers
+
+        kept = Papers(cache)
+        kept.store({p.id: p.paper() for p in papers if kept.paper(p.id, None) is None})
 
     def excerpt(self) -> str:
         return f"announced on arXiv in {self.name()}"

@@ -77,8 +77,10 @@ class QuerySource(Source):
         cut_texts: list[str] = []
         api = clients.arxiv()
         papers = api.search(self.query, self.max or 25, cut_texts)
+        from ..stages.metadata import Papers
+
         # The results are whole records: kept, they cost the pipeline no request.
-        asking.cache.store_papers({paper.arxiv_id: paper for paper in papers})
+        Papers(asking.cache).store({paper.arxiv_id: paper for paper in papers})
         found = from_search(papers)
         if cut_texts:
             found = dataclasses.replace(found, left_out=(f"the arXiv API at {api.url}: {cut_warning(cut_texts)}",))

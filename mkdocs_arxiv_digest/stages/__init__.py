@@ -22,6 +22,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
+from mkdocs.exceptions import PluginError
+
 from ..ids import ArxivId
 from ..records import SCHEMA, Paper
 
@@ -240,7 +242,12 @@ def ordered(stages: list[Stage[Any]]) -> list[Stage[Any]]:
     while left:
         ready = [s for s in left if all(n in {d.name for d in done} or n not in names for n in s.needs)]
         if not ready:
-            raise ValueError(f"stages that need each other: {', '.join(s.name for s in left)}")
+            needs = "; ".join(f"{s.name!r} needs {', '.join(map(repr, s.needs))}" for s in left)
+            raise PluginError(
+                f"arxiv-digest: the registered stages need each other in a circle ({needs}), so none of "
+                "them can start. Each stage's `needs` may name only stages that do not need it back: "
+                "change the `needs` of the stage that was registered last."
+            )
         done += ready
         left = [s for s in left if s not in ready]
     return done
