@@ -66,6 +66,13 @@ FRAMINGS: list[Framing] = ["keep-alive", "close", "http/1.0", "chunked"]
 `http.client` hands the socket to the response once the headers are read."""
 
 
+ENDED_WITHIN = 2 + 1.5
+"""The deadline, 2 s, and up to 1.5 s for the rest of the build after it (the
+page rendered, the site written), which takes longer on a loaded machine (once
+3.004 s against 2 + 1). Still under two deadlines: an answer let through for
+a second deadline fails, and the whole trickle takes over 30 s."""
+
+
 def body_trickle(framing: Framing) -> Trickle:
     """The headers at once, then the body 8 bytes every 0.5 s."""
     return Trickle(*TRICKLE, framing=framing, headers_at_once=True)
@@ -87,7 +94,7 @@ def test_an_arxiv_answer_trickling_after_its_headers_ends_at_the_deadline_howeve
     site.page("index.md", arxiv=IDS[:1])
     site.configure(timeout=2, retries=0, delay_seconds=0, summarizer="none")
     took, result = answered_within(site, arxiv_api)
-    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    assert took < ENDED_WITHIN, f"the request ended {took:.1f} s after it was sent"
     warned = [w for w in result.warnings if IDS[0] in w]
     assert warned and "no answer within 2 s after 1 try" in warned[0], result.warnings
 
@@ -101,7 +108,7 @@ def test_a_listing_feed_trickling_after_its_headers_ends_at_the_deadline_however
     site.page("index.md", {"listing": "cs.CV"})
     site.configure(listing_url=feed.url, timeout=2, retries=0, delay_seconds=0, summarizer="none")
     took, result = answered_within(site, feed)
-    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    assert took < ENDED_WITHIN, f"the request ended {took:.1f} s after it was sent"
     assert result.warnings == [
         "arxiv-digest: Page 'index.md': arxiv: listing cs.CV could not be read: no answer within 2 s after 1 try "
         f"({feed.url}cs.CV)"
@@ -118,7 +125,7 @@ def test_a_model_answer_trickling_after_its_headers_ends_at_the_deadline_however
     site.page("index.md", arxiv=IDS[:1])
     site.configure(summarizer="openai", llm=llm(model, timeout=2, retries=0))
     took, result = answered_within(site, model)
-    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    assert took < ENDED_WITHIN, f"the request ended {took:.1f} s after it was sent"
     warned = [w for w in result.warnings if "Summaries from" in w]
     assert len(warned) == 1 and "failed for 1 paper(s): Request timed out" in warned[0], result.warnings
 

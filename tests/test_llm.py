@@ -15,6 +15,7 @@ import pytest
 from conftest import KEY, Site
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI, default_content
+from mkdocs_arxiv_digest.summarize.ramp import Ramp
 
 PAPERS = [
     "0804.0970", "0807.2873", "1005.5383", "1009.3186", "1106.3680", "1201.4869", "1202.4527", "1205.1866",
@@ -440,6 +441,29 @@ def test_a_server_answering_one_at_a_time_gets_every_paper_with_default_settings
     site.page("index.md", [*PAPERS, "1605.08386", "1707.08567", "astro-ph/0601001"])
     assert site.build(strict=True).error is None
     assert model.calls == 3 and model.max_in_flight == 1
+
+
+def test_one_slow_answer_at_one_at_a_time_does_not_make_two_at_once_look_faster() -> None:
+    """A server answering one at a time, whose first answer is slow (a model
+    loading): measured on that answer alone, one at a time looked slower than
+    it is, two at once looked like a gain, and the ramp went on to eight at
+    once, which time out in such a server's queue. Over two answers it stays."""
+    now = [0.0]
+    ramp = Ramp(8, clock=lambda: now[0])
+
+    def one_at_a_time(*answer_seconds: float) -> None:
+        for _ in answer_seconds:
+            ramp.sending()
+        for seconds in answer_seconds:  # the server works through them in turn
+            now[0] += seconds
+            ramp.answered(1000)
+
+    one_at_a_time(0.8)  # the slow first answer: on its own, 1250 characters a second
+    assert ramp.limit == 1 and not ramp.settled, "one answer is not yet a measure"
+    one_at_a_time(0.5)
+    assert ramp.limit == 2, "level 1 measured: 2000 characters in 1.3 s; two at once is tried"
+    one_at_a_time(0.5, 0.5)  # 2000 characters a second: 1.3 times as fast, not 1.4 (but 1.6 times 1250)
+    assert ramp.settled and ramp.found and ramp.limit == 1
 
 
 def test_a_server_that_answers_many_at_once_gets_up_to_the_concurrency(site: Site, model: FakeOpenAI) -> None:
