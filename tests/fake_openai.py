@@ -180,6 +180,11 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         serial: answer one request at a time, as llama-cpp-python's server
             does: the others wait in its queue (their latency too), and a
             request whose client has hung up is still worked through.
+        retry_after_ms: an error answer (status 400 and up) without a
+            ``retry_after`` or ``headers`` of its fault carries
+            ``retry-after-ms`` with this value, as OpenAI's API does, so a
+            client tries again at once instead of backing off for real; None
+            leaves it out, for a test of the client's own waits.
     """
 
     name = "fake-openai"
@@ -197,6 +202,7 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         responder: Responder | None = None,
         model: str = "fake-model",
         serial: bool = False,
+        retry_after_ms: int | None = 1,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -208,9 +214,10 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             "require_key": require_key,
             "responder": responder,
             "serial": serial,
+            "retry_after_ms": retry_after_ms,
         }
         self.latency, self.json_schema, self.json_object = latency, json_schema, json_object
-        self.refusal, self.serial = refusal, serial
+        self.refusal, self.serial, self.retry_after_ms = refusal, serial, retry_after_ms
         self._one_at_a_time = threading.Lock()
         self.require_key, self.responder, self.model = require_key, responder, model
         super().__init__(host, port)
@@ -322,6 +329,8 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
                 headers.append(("Retry-After", str(fault.retry_after)))
             if fault.body is not None:
                 status, payload = fault.status or 200, fault.body
+            if status >= 400 and self.retry_after_ms is not None and fault.retry_after is None and not fault.headers:
+                headers.append(("retry-after-ms", str(self.retry_after_ms)))
             record.status = status
             content_type = fault.content_type if fault.body is not None else "application/json"
             headers[:0] = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]

@@ -15,6 +15,7 @@ import pytest
 from conftest import KEY, Site
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI, default_content
+from mkdocs_arxiv_digest.summarize.llm import _wait_before_retry
 from mkdocs_arxiv_digest.summarize.ramp import Ramp
 
 PAPERS = [
@@ -567,6 +568,17 @@ def test_closing_the_summarizer_ends_a_wait_between_tries_at_once(model: FakeOpe
     assert not worker.is_alive() and took < 1, f"closing took {took:.1f} s"
     assert failed == ["stopped: the summarizer was closed"]
     assert model.calls == 1, "not sent again once closed"
+
+
+def test_without_a_retry_after_the_waits_between_tries_start_at_half_a_second_and_double_up_to_8_s() -> None:
+    """The fake model answers errors with `retry-after-ms`, so no other test
+    waits these out for real."""
+    broken = ConnectionError("the connection was reset")
+    for tried, most in enumerate([0.5, 1, 2, 4, 8, 8]):
+        waits = [_wait_before_retry(broken, tried) for _ in range(50)]
+        assert all(w is not None and 0.75 * most <= w <= most for w in waits), (tried, waits)
+    refused = type("Refused", (Exception,), {"status_code": 400})()
+    assert _wait_before_retry(refused, 0) is None, "a 400 is not worth sending again"
 
 
 def test_a_retry_after_is_waited_for_and_one_past_two_minutes_fails_the_request_at_once(
