@@ -20,6 +20,9 @@ IDS = ["1605.08386", "1707.08567"]
 TRICKLE = (8, 0.5)
 """8 bytes every 0.5 s, as in the report: a few KB take minutes, yet no read waits long."""
 
+pytestmark = pytest.mark.xdist_group("timing")
+"""Timed against real clocks: run by one xdist worker, one test at a time (the README's `--dist loadgroup`)."""
+
 
 def test_a_trickling_arxiv_answer_is_cut_at_the_deadline(site: Site, arxiv_api: FakeArxiv) -> None:
     body = len(arxiv_api.entry_xml(IDS[0]) or "") + len(arxiv_api.entry_xml(IDS[1]) or "")

@@ -24,6 +24,10 @@ PAPERS = [
 ]  # fmt: skip
 
 
+TIMED = pytest.mark.xdist_group("timing")
+"""Timed against real clocks: run by one xdist worker, one test at a time (the README's `--dist loadgroup`)."""
+
+
 def use_model(site: Site, server: FakeOpenAI, **llm: object) -> None:
     options = dict(site.options)
     options["summarizer"] = "openai"
@@ -46,6 +50,7 @@ def entry(content: str, arxiv_id: str) -> str:
     return content[start : following if following > 0 else len(content)]
 
 
+@TIMED
 def test_papers_are_summarized_concurrently_each_on_its_own_paper(site: Site, model: FakeOpenAI) -> None:
     model.latency = 0.5
     site.page("index.md", PAPERS)
@@ -399,6 +404,7 @@ def test_a_server_error_body_is_one_line_in_one_warning(site: Site, model: FakeO
     assert "\n" not in warned[0] and "Traceback" not in warned[0]
 
 
+@TIMED
 def test_the_budget_leaves_the_rest_for_the_next_build(site: Site, model: FakeOpenAI) -> None:
     site.page("index.md", PAPERS[:6])
     use_model(site, model, concurrency=1, budget_seconds=2)
@@ -418,6 +424,7 @@ def test_the_budget_leaves_the_rest_for_the_next_build(site: Site, model: FakeOp
     assert model.calls == 12
 
 
+@TIMED
 def test_a_server_answering_one_at_a_time_gets_every_paper_with_default_settings(site: Site, model: FakeOpenAI) -> None:
     """llama-cpp-python's server answers one request at a time: with eight
     sent at once, the last ones waited out their deadline in its queue. It
@@ -467,6 +474,7 @@ def test_one_slow_answer_at_one_at_a_time_does_not_make_two_at_once_look_faster(
     assert ramp.settled and ramp.found and ramp.limit == 1
 
 
+@TIMED
 def test_a_server_that_answers_many_at_once_gets_up_to_the_concurrency(site: Site, model: FakeOpenAI) -> None:
     model.latency = 0.3
     site.page("index.md", PAPERS)
@@ -475,6 +483,7 @@ def test_a_server_that_answers_many_at_once_gets_up_to_the_concurrency(site: Sit
     assert model.calls == 16 and model.max_in_flight == 4
 
 
+@TIMED
 def test_trying_two_at_once_on_a_one_at_a_time_server_times_nothing_out(site: Site, model: FakeOpenAI) -> None:
     """The second of two requests waits behind the first in the server's queue:
     while two at once is being tried, each request has two answers' time."""
@@ -581,6 +590,7 @@ def test_without_a_retry_after_the_waits_between_tries_start_at_half_a_second_an
     assert _wait_before_retry(refused, 0) is None, "a 400 is not worth sending again"
 
 
+@TIMED
 def test_a_retry_after_is_waited_for_and_one_past_two_minutes_fails_the_request_at_once(
     site: Site, model: FakeOpenAI
 ) -> None:
