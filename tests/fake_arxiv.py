@@ -27,12 +27,10 @@ Only the standard library and lxml (a dependency of ``arxiv``) are used.
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import hashlib
 import random
 import re
-import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+import fake_server
 from fake_server import LocalServer
 
 __all__ = ["FIXTURES_DIR", "FakeArxiv", "Fault", "RecordedRequest", "is_valid_arxiv_id"]
@@ -121,41 +120,27 @@ class _Entry:
 
 
 @dataclass(frozen=True)
-class Fault:
-    """A scripted misbehaviour applied to one request (see `FakeArxiv.fail`).
+class Fault(fake_server.Fault):
+    """A scripted misbehaviour for one request (see `FakeArxiv.fail`): the
+    faults every fake plays (`fake_server.Fault`; a ``status`` of 400 and up
+    without ``body`` answers a proxy's plain-text error page), and spoilt feeds.
 
-    ``hang`` is waited first; then either the connection is closed (``close``)
-    or the normal answer is built and altered by ``empty``/``body``/``status``/
-    ``retry_after``/``truncate``, and sent a few bytes at a time (``trickle``). A
-    `Fault()` with no field set answers normally.
+    * ``empty=True``: a valid 200 feed with ``totalResults`` 0 and no entries.
+    * ``truncate=True`` / ``"incomplete"``: declare the full ``Content-Length``,
+      send half of the body and close: ``requests`` raises
+      ``ChunkedEncodingError`` (urllib3 ``IncompleteRead``).
+      ``truncate="cut"``: a complete HTTP 200 whose (correctly declared)
+      body is the first half of the feed: garbled XML.
+    * ``close=True``: ``requests`` raises ``ConnectionError``.
     """
 
-    status: int | None = None
-    retry_after: int | float | str | None = None
-    hang: float = 0.0
     empty: bool = False
-    body: bytes | None = None
     truncate: bool | Literal["incomplete", "cut"] = False
-    close: bool = False
-    trickle: tuple[int, float] | None = None
 
     def __post_init__(self) -> None:
-        if self.hang < 0:
-            raise ValueError("hang must be >= 0")
-        if self.trickle is not None and (self.trickle[0] < 1 or self.trickle[1] < 0):
-            raise ValueError("trickle is (bytes >= 1, seconds >= 0)")
+        super().__post_init__()
         if self.truncate not in (False, True, "incomplete", "cut"):
             raise ValueError("truncate must be a bool, 'incomplete' or 'cut'")
-        altered = (
-            self.status is not None
-            or self.retry_after is not None
-            or self.empty
-            or self.body is not None
-            or bool(self.truncate)
-            or self.trickle is not None
-        )
-        if self.close and altered:
-            raise ValueError("close=True sends no answer; it only combines with hang")
         if self.empty and self.body is not None:
             raise ValueError("empty and body are mutually exclusive")
 
@@ -560,50 +545,6 @@ class FakeArxiv(LocalServer["Fault", "RecordedRequest"]):
             self._requests.clear()
             self._faults.clear()
 
-    def fail(
-        self,
-        status: int | None = None,
-        *,
-        times: int = 1,
-        retry_after: int | float | str | None = None,
-        hang: float = 0.0,
-        empty: bool = False,
-        body: bytes | None = None,
-        truncate: bool | Literal["incomplete", "cut"] = False,
-        close: bool = False,
-        trickle: tuple[int, float] | None = None,
-    ) -> None:
-        """Queue ``times`` copies of a fault; each request consumes one, in order.
-
-        * ``status=503`` — answer with that status (plain-text body unless
-          ``body``/``empty`` is given); ``retry_after`` adds a ``Retry-After`` header.
-        * ``hang=5.0`` — wait first (interrupted by `stop`), then answer as
-          configured, or drop the connection if ``close=True``.
-        * ``empty=True`` — a valid 200 feed with ``totalResults`` 0 and no entries.
-        * ``body=b"<not xml"`` — that body instead of the feed (200 unless ``status``).
-        * ``truncate=True`` / ``"incomplete"`` — declare the full ``Content-Length``,
-          send half of the body and close: ``requests`` raises
-          ``ChunkedEncodingError`` (urllib3 ``IncompleteRead``).
-          ``truncate="cut"`` — a complete HTTP 200 whose (correctly declared)
-          body is the first half of the feed: garbled XML.
-        * ``close=True`` — close the connection without answering: ``requests``
-          raises ``ConnectionError``.
-        * ``trickle=(8, 0.5)`` — send the whole answer (status line, headers and
-          body) 8 bytes at a time, 0.5 s apart: every read succeeds, the whole
-          takes long (until the client hangs up or the server stops).
-        """
-        fault = Fault(
-            status=status,
-            retry_after=retry_after,
-            hang=hang,
-            empty=empty,
-            body=body,
-            truncate=truncate,
-            close=close,
-            trickle=trickle,
-        )
-        self._script(fault, times)
-
     def add_synthetic(self, ids: Iterable[str]) -> list[str]:
         """Index synthetic papers for well-formed ids; returns their versioned ids.
 
@@ -681,12 +622,8 @@ class FakeArxiv(LocalServer["Fault", "RecordedRequest"]):
             self._requests.append(record)
         fault = record.fault
 
-        if self.latency > 0 and self._stopping.wait(self.latency):
-            return self._drop(handler)
-        if fault is not None and fault.hang > 0 and self._stopping.wait(fault.hang):
-            return self._drop(handler)
-        if fault is not None and fault.close:
-            return self._drop(handler)
+        if self._held(handler, fault, self.latency):
+            return
 
         if urlsplit(path).path.rstrip("/") != QUERY_PATH:
             response = _Response(404, b"Not Found\n", "text/plain; charset=utf-8")
@@ -698,24 +635,14 @@ class FakeArxiv(LocalServer["Fault", "RecordedRequest"]):
         if fault is not None:
             response = self._apply_fault(response, fault)
         record.status = response.status  # set before the client can see the answer
-        if fault is not None and fault.trickle is not None:
-            head = [f"HTTP/1.1 {response.status} {handler.responses.get(response.status, ('',))[0]}"]
-            head += [f"Content-Type: {response.content_type}", f"Content-Length: {len(response.body)}"]
-            head += [f"{name}: {value}" for name, value in response.headers]
-            return self._trickle(handler, head, response.body, fault.trickle)
-        self._write(handler, response, None if fault is None else fault.truncate_mode)
-
-    @staticmethod
-    def _drop(handler: _Handler) -> None:
-        """Close the connection without sending a single byte."""
-        handler.close_connection = True
-        with contextlib.suppress(OSError):
-            handler.connection.shutdown(socket.SHUT_RDWR)
+        if fault is not None and fault.truncate_mode is not None:
+            return self._truncated(handler, response, fault)
+        headers = [("Content-Type", response.content_type), *response.headers]
+        self._send_answer(handler, response.status, headers, response.body, fault)
 
     @staticmethod
     def _apply_fault(response: _Response, fault: Fault) -> _Response:
         status, body, ctype = response.status, response.body, response.content_type
-        headers = list(response.headers)
         if fault.body is not None:
             body, ctype = fault.body, ATOM_CONTENT_TYPE
         if fault.status is not None:
@@ -724,22 +651,18 @@ class FakeArxiv(LocalServer["Fault", "RecordedRequest"]):
                 # An upstream/proxy style error page rather than a feed.
                 reason = BaseHTTPRequestHandler.responses.get(status, ("Error",))[0]
                 body, ctype = f"{status} {reason}\n".encode(), "text/plain; charset=utf-8"
-        if fault.retry_after is not None:
-            headers.append(("Retry-After", str(fault.retry_after)))
-        return _Response(status, body, ctype, tuple(headers))
+        return _Response(status, body, ctype, response.headers)
 
     @staticmethod
-    def _write(handler: _Handler, response: _Response, truncate: Literal["incomplete", "cut"] | None) -> None:
-        body = response.body
-        declared = len(body)
-        if truncate is not None:
-            body = body[: len(body) // 2]
-            if truncate == "cut":
-                declared = len(body)
+    def _truncated(handler: _Handler, response: _Response, fault: Fault) -> None:
+        """Half the body: declared whole and the connection closed
+        (``incomplete``), or declared as it is (``cut``)."""
+        truncate = fault.truncate_mode
+        body = response.body[: len(response.body) // 2]
         handler.send_response(response.status)
         handler.send_header("Content-Type", response.content_type)
-        handler.send_header("Content-Length", str(declared))
-        for name, value in response.headers:
+        handler.send_header("Content-Length", str(len(body) if truncate == "cut" else len(response.body)))
+        for name, value in [*response.headers, *fault.answer_headers]:
             handler.send_header(name, value)
         if truncate == "incomplete":
             handler.send_header("Connection", "close")

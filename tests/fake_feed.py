@@ -29,7 +29,7 @@ from typing import Any
 
 from lxml import etree
 
-from fake_server import LocalServer, Trickle
+from fake_server import Fault, LocalServer
 
 ARXIV_NS = "http://arxiv.org/schemas/atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -60,13 +60,6 @@ class FeedItem:
     authors: tuple[str, ...] = ("Jane Doe",)
     categories: tuple[str, ...] = ("cs.CV",)
     rights: str = "http://creativecommons.org/licenses/by/4.0/"
-
-
-@dataclass(frozen=True)
-class Fault:
-    status: int | None = None
-    body: bytes | None = None
-    trickle: tuple[int, float] | Trickle | None = None
 
 
 @dataclass(frozen=True)
@@ -186,13 +179,6 @@ class FakeFeed(LocalServer[Fault, FeedRequest]):
                 for category in item.categories:
                     self._days.setdefault(day, _Day()).items.setdefault(category, []).append(item)
 
-    def fail(
-        self, status: int | None = None, times: int = 1, trickle: tuple[int, float] | Trickle | None = None
-    ) -> None:
-        """Answer the next ``times`` requests with ``status`` (a short error
-        body), or send the answer a few bytes at a time (``trickle``, see `Trickle`)."""
-        self._script(Fault(status=status, trickle=trickle), times)
-
     def reset(self) -> None:
         with self._lock:
             self._requests.clear()
@@ -207,8 +193,8 @@ class FakeFeed(LocalServer[Fault, FeedRequest]):
         with self._lock:
             fault = self._next_fault()
             problem = check_query(query) if path.startswith("/rss/") and query else "No archive specified."
-            if fault is not None and fault.status:
-                status, body = fault.status, fault.body or b"busy"
+            if fault is not None and (fault.status or fault.body is not None):
+                status, body = fault.status or 200, fault.body or b"busy"
             elif problem:
                 status, body = 400, error_document(query, problem)
             else:
@@ -221,12 +207,6 @@ class FakeFeed(LocalServer[Fault, FeedRequest]):
                             seen.setdefault(item.id, item)
                 status, body = 200, feed_document(query, self.today, list(seen.values()))
             self._requests.append(FeedRequest(path, status, received_at))
-        if fault is not None and fault.trickle is not None:
-            head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}"]
-            head += ["Content-Type: application/rss+xml; charset=utf-8", f"Content-Length: {len(body)}"]
-            return self._trickle(handler, head, body, fault.trickle)
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        if self._held(handler, fault):
+            return
+        self._send_answer(handler, status, [("Content-Type", "application/rss+xml; charset=utf-8")], body, fault)

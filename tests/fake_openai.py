@@ -18,11 +18,9 @@ requests and replays a queue of scripted faults. Standard library only.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +28,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+import fake_server
 from fake_server import LocalServer
 
 __all__ = ["FakeOpenAI", "Fault", "RecordedRequest", "default_content", "default_summary", "paper_of"]
@@ -85,34 +84,30 @@ def default_content(request_json: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class Fault:
-    """A scripted misbehaviour for one request (see `FakeOpenAI.fail`)."""
+class Fault(fake_server.Fault):
+    """A scripted misbehaviour for one request (see `FakeOpenAI.fail`): the
+    faults every fake plays (`fake_server.Fault`), and spoilt completions.
 
-    status: int | None = None
-    retry_after: float | str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
+    * ``content="..."``: a normal 200 completion carrying that content
+      (``finish_reason`` defaults to "stop"); ``cut=True``: the first half of
+      the normal answer with ``finish_reason="length"``.
+    * ``body=b"..."`` is sent as ``content_type``. The SDK lets
+      ``json.JSONDecodeError`` escape for a non-JSON body sent as
+      ``application/json``, and returns the body as a plain ``str`` from
+      ``create()`` for any other content type.
+    """
+
     content: str | None = None
     finish_reason: str | None = None
     cut: bool = False
-    hang: float = 0.0
-    body: bytes | None = None
     content_type: str = "application/json"
-    close: bool = False
-    trickle: tuple[int, float] | None = None
 
     def __post_init__(self) -> None:
-        if self.hang < 0:
-            raise ValueError("hang must be >= 0")
-        if self.trickle is not None and (self.trickle[0] < 1 or self.trickle[1] < 0):
-            raise ValueError("trickle is (bytes >= 1, seconds >= 0)")
+        super().__post_init__()
         if self.cut and self.content is not None:
             raise ValueError("cut=True makes its own content")
         if self.body is not None and (self.content is not None or self.cut or self.finish_reason):
             raise ValueError("body replaces the whole answer; it excludes content/cut/finish_reason")
-        if self.close and (
-            self.status or self.retry_after or self.headers or self.content or self.cut or self.body or self.trickle
-        ):
-            raise ValueError("close=True sends no answer; it only combines with hang")
 
 
 @dataclass
@@ -180,6 +175,11 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         serial: answer one request at a time, as llama-cpp-python's server
             does: the others wait in its queue (their latency too), and a
             request whose client has hung up is still worked through.
+        retry_after_ms: an error answer (status 400 and up) without a
+            ``retry_after`` or ``headers`` of its fault carries
+            ``retry-after-ms`` with this value, as OpenAI's API does, so a
+            client tries again at once instead of backing off for real; None
+            leaves it out, for a test of the client's own waits.
     """
 
     name = "fake-openai"
@@ -197,6 +197,7 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         responder: Responder | None = None,
         model: str = "fake-model",
         serial: bool = False,
+        retry_after_ms: int | None = 1,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -208,9 +209,10 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             "require_key": require_key,
             "responder": responder,
             "serial": serial,
+            "retry_after_ms": retry_after_ms,
         }
         self.latency, self.json_schema, self.json_object = latency, json_schema, json_object
-        self.refusal, self.serial = refusal, serial
+        self.refusal, self.serial, self.retry_after_ms = refusal, serial, retry_after_ms
         self._one_at_a_time = threading.Lock()
         self.require_key, self.responder, self.model = require_key, responder, model
         super().__init__(host, port)
@@ -238,52 +240,6 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             for name, value in self._defaults.items():
                 setattr(self, name, value)
 
-    def fail(
-        self,
-        status: int | None = None,
-        *,
-        times: int = 1,
-        retry_after: float | str | None = None,
-        headers: Mapping[str, str] | None = None,
-        content: str | None = None,
-        finish_reason: str | None = None,
-        cut: bool = False,
-        hang: float = 0.0,
-        body: bytes | None = None,
-        content_type: str = "application/json",
-        close: bool = False,
-        trickle: tuple[int, float] | None = None,
-    ) -> None:
-        """Queue ``times`` copies of a fault; each request consumes one, in order.
-
-        * ``status=429, retry_after=1`` — an OpenAI-style error (``headers`` adds more).
-        * ``content="..."`` — a normal 200 completion carrying that content
-          (``finish_reason`` defaults to "stop"); ``cut=True`` — the first half
-          of the normal answer with ``finish_reason="length"``.
-        * ``body=b"..."`` — that raw body (200 unless ``status``) as ``content_type``.
-          The SDK lets ``json.JSONDecodeError`` escape for a non-JSON body sent
-          as ``application/json``, and returns the body as a plain ``str`` from
-          ``create()`` for any other content type.
-        * ``hang=5`` — wait first (cut short by `stop`); ``close=True`` — drop the connection.
-        * ``trickle=(8, 0.5)`` — send the whole answer (status line, headers and
-          body) 8 bytes at a time, 0.5 s apart: every read succeeds, the whole
-          takes long (until the client hangs up or the server stops).
-        """
-        fault = Fault(
-            status=status,
-            retry_after=retry_after,
-            headers=tuple((headers or {}).items()),
-            content=content,
-            finish_reason=finish_reason,
-            cut=cut,
-            hang=hang,
-            body=body,
-            content_type=content_type,
-            close=close,
-            trickle=trickle,
-        )
-        self._script(fault, times)
-
     # -- request handling ----------------------------------------------------- #
 
     def _serve(self, handler: _Handler, raw: bytes) -> None:
@@ -302,13 +258,7 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             if serial:
                 self._one_at_a_time.acquire()
             fault = record.fault or Fault()
-            stopped = (self.latency > 0 and self._stopping.wait(self.latency)) or (
-                fault.hang > 0 and self._stopping.wait(fault.hang)
-            )
-            if stopped or fault.close:  # close without sending a byte
-                handler.close_connection = True
-                with contextlib.suppress(OSError):
-                    handler.connection.shutdown(socket.SHUT_RDWR)
+            if self._held(handler, fault, self.latency):
                 return
             try:
                 status, obj = self._respond(handler, body, fault)
@@ -317,24 +267,14 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
                     self._errors.append(exc)
                 status, obj = 500, _error(f"fake responder failed: {exc!r}", "server_error")
             payload = json.dumps(obj, ensure_ascii=False).encode()
-            headers = list(fault.headers)
-            if fault.retry_after is not None:
-                headers.append(("Retry-After", str(fault.retry_after)))
             if fault.body is not None:
                 status, payload = fault.status or 200, fault.body
             record.status = status
             content_type = fault.content_type if fault.body is not None else "application/json"
-            headers[:0] = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
-            headers.insert(2, ("x-request-id", f"req_fake_{next(self._ids)}"))
-            if fault.trickle is not None:
-                head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}"]
-                head += [f"{name}: {value}" for name, value in headers]
-                return self._trickle(handler, head, payload, fault.trickle)
-            handler.send_response(status)
-            for name, value in headers:
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(payload)
+            headers = [("Content-Type", content_type), ("x-request-id", f"req_fake_{next(self._ids)}")]
+            if status >= 400 and self.retry_after_ms is not None and fault.retry_after is None and not fault.headers:
+                headers.append(("retry-after-ms", str(self.retry_after_ms)))
+            self._send_answer(handler, status, headers, payload, fault)
         finally:
             if serial:
                 self._one_at_a_time.release()

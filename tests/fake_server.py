@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
-_F = TypeVar("_F")
+_F = TypeVar("_F", bound="Fault")
 _R = TypeVar("_R")
 
 _DISCONNECTS = (ConnectionError, TimeoutError, BrokenPipeError)
@@ -46,6 +47,57 @@ class Trickle(NamedTuple):
     delay: float
     framing: Framing = "keep-alive"
     headers_at_once: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    """A scripted misbehaviour of one request, as every fake plays it (see
+    `LocalServer.fail`); a fake with answers of its own to spoil adds fields in
+    a subclass. A `Fault()` with no field set answers normally.
+
+    * ``status=503``: answer with that status (the fake's own error body,
+      unless ``body``); ``retry_after`` adds a ``Retry-After`` header,
+      ``headers`` more headers.
+    * ``body=b"..."``: that body instead of the answer (status 200 unless ``status``).
+    * ``hang=5``: wait first (cut short by `LocalServer.stop`); then answer,
+      or with ``close=True`` drop the connection without sending a byte.
+    * ``trickle=(8, 0.5)`` or a `Trickle`: send the whole answer 8 bytes at a
+      time, 0.5 s apart: every read succeeds, the whole takes long (until the
+      client hangs up or the server stops).
+    """
+
+    status: int | None = None
+    retry_after: float | str | None = None
+    headers: tuple[tuple[str, str], ...] | Mapping[str, str] = ()
+    hang: float = 0.0
+    body: bytes | None = None
+    close: bool = False
+    trickle: tuple[int, float] | Trickle | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.headers, Mapping):
+            object.__setattr__(self, "headers", tuple(self.headers.items()))
+        if self.hang < 0:
+            raise ValueError("hang must be >= 0")
+        if self.trickle is not None and (self.trickle[0] < 1 or self.trickle[1] < 0):
+            raise ValueError("trickle is (bytes >= 1, seconds >= 0)")
+        if self.close and self.alters_the_answer:
+            raise ValueError("close=True sends no answer; it only combines with hang")
+
+    @property
+    def alters_the_answer(self) -> bool:
+        """Whether any field but ``hang`` and ``close`` is set."""
+        return any(
+            getattr(self, f.name) != f.default for f in dataclasses.fields(self) if f.name not in ("hang", "close")
+        )
+
+    @property
+    def answer_headers(self) -> list[tuple[str, str]]:
+        """The headers this fault adds to an answer."""
+        added = list(self.headers)  # a Mapping was made a tuple of pairs
+        if self.retry_after is not None:
+            added.append(("Retry-After", str(self.retry_after)))
+        return added
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -114,14 +166,15 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class LocalServer(Generic[_F, _R]):
     """A fake server's life (`start`, `stop`, or use it as a context manager),
-    its log of requests and its queue of scripted faults. Subclasses give the
-    `handler` class, whose requests reach them through `self.server.fake`,
-    and a `name` for their threads."""
+    its log of requests and its queue of scripted faults (`fail`, `ok`), and
+    how the faults every fake shares are played (`_held`, `_send_answer`).
+    Subclasses give the `handler` class, whose requests reach them through
+    `self.server.fake`, a `name` for their threads and their `fault_kind`."""
 
     name = "fake"
     handler: type[BaseHTTPRequestHandler]
-    fault_kind: Callable[[], _F]
-    """Makes a blank fault: a normal answer."""
+    fault_kind: Callable[..., _F]
+    """The fake's `Fault` class; with no arguments, a normal answer."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._address = (host, port)
@@ -196,6 +249,11 @@ class LocalServer(Generic[_F, _R]):
         with self._lock:
             return list(self._faults)
 
+    def fail(self, status: int | None = None, *, times: int = 1, **fault: Any) -> None:
+        """Queue ``times`` copies of a fault, the fields of the fake's
+        `fault_kind` (see `Fault`); each request takes the next one, in order."""
+        self._script(self.fault_kind(status=status, **fault), times)
+
     def ok(self, times: int = 1) -> None:
         """Queue ``times`` normal answers (to script e.g. "ok, then 503")."""
         self._queue(self.fault_kind(), times)
@@ -215,6 +273,42 @@ class LocalServer(Generic[_F, _R]):
     def _next_fault(self) -> _F | None:
         """The fault scripted for the request now arriving (call under `_lock`)."""
         return self._faults.popleft() if self._faults else None
+
+    def _held(self, handler: BaseHTTPRequestHandler, fault: Fault | None, latency: float = 0.0) -> bool:
+        """Wait `latency`, then the fault's ``hang`` (both cut short by `stop`);
+        when stopped, or the fault says ``close``, drop the connection without
+        sending a byte. True when it was dropped: nothing more to answer."""
+        hang = fault.hang if fault is not None else 0.0
+        stopped = (latency > 0 and self._stopping.wait(latency)) or (hang > 0 and self._stopping.wait(hang))
+        if stopped or (fault is not None and fault.close):
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        return False
+
+    def _send_answer(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        fault: Fault | None,
+    ) -> None:
+        """Send an answer (`headers` without its length), with the headers
+        `fault` adds, trickled if it says so."""
+        headers = [*headers, ("Content-Length", str(len(body)))]
+        if fault is not None:
+            headers += fault.answer_headers
+        if fault is not None and fault.trickle is not None:
+            head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}"]
+            head += [f"{name}: {value}" for name, value in headers]
+            return self._trickle(handler, head, body, fault.trickle)
+        handler.send_response(status)
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
 
     def _trickle(
         self,

@@ -16,8 +16,8 @@ import yaml
 from conftest import Site, announced
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem
+from hostile import live_payloads, visible_text
 from mkdocs_arxiv_digest.cli import main
-from test_hostile import live_payloads, visible_text
 
 TUESDAY, WEDNESDAY, THURSDAY = dt.date(2024, 1, 23), dt.date(2024, 1, 24), dt.date(2024, 1, 25)
 SATURDAY = dt.date(2024, 1, 27)

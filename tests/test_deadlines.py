@@ -19,6 +19,13 @@ from mkdocs_arxiv_digest.deadline import Deadline
 IDS = ["1605.08386", "1707.08567"]
 TRICKLE = (8, 0.5)
 """8 bytes every 0.5 s, as in the report: a few KB take minutes, yet no read waits long."""
+BUILD_AFTER = 2.0
+"""Seconds allowed for the rest of a build after its last request (the page
+rendered, the site written): 1.75 s once with the README's four test processes
+on two loaded cores. A deadline that did not hold lets the trickle run, 30 s."""
+
+pytestmark = pytest.mark.xdist_group("timing")
+"""Timed against real clocks: run by one xdist worker, one test at a time (the README's `--dist loadgroup`)."""
 
 
 def test_a_trickling_arxiv_answer_is_cut_at_the_deadline(site: Site, arxiv_api: FakeArxiv) -> None:
@@ -28,12 +35,11 @@ def test_a_trickling_arxiv_answer_is_cut_at_the_deadline(site: Site, arxiv_api: 
     arxiv_api.fail(trickle=TRICKLE, times=2)
     site.page("index.md", arxiv=IDS)
     site.configure(timeout=1, retries=1, delay_seconds=0, summarizer="none")
-    started = time.monotonic()
     result = site.build()
-    took = time.monotonic() - started
+    took = time.monotonic() - arxiv_api.requests[0].received_at  # the build's start is no request's
     # Documented: timeout × (retries + 1) + at most 1.2 × max(delay_seconds, 0.5) × (2^retries − 1) of backoff.
     bound = 1 * 2 + 1.2 * 0.5 * 1
-    assert took < bound + 1.5, f"the build took {took:.1f} s"
+    assert took < bound + BUILD_AFTER, f"the requests took {took:.1f} s"
     assert len(arxiv_api.requests) == 2
     for arxiv_id in IDS:
         warned = [w for w in result.warnings if arxiv_id in w]
@@ -45,13 +51,12 @@ def test_a_trickling_model_answer_is_cut_at_the_deadline(site: Site, model: Fake
     model.fail(trickle=TRICKLE, times=4)  # two papers, two tries each
     site.page("index.md", arxiv=IDS)
     site.configure(summarizer="openai", llm=llm(model, timeout=1, retries=1))
-    started = time.monotonic()
     result = site.build()
-    took = time.monotonic() - started
+    took = time.monotonic() - model.requests[0].received_at  # the build's start is no request's
     # Documented: timeout × (retries + 1) + the waits between tries (0.5 s, then doubling, at most 8 s each);
     # the first paper asks alone until the server has answered it (it may refuse the response format).
     bound = 1 * 2 + 0.5
-    assert took < 2 * bound + 1.5, f"the build took {took:.1f} s"
+    assert took < 2 * bound + BUILD_AFTER, f"the requests took {took:.1f} s"
     assert model.calls == 4
     answer = min(len(default_content(request.json).encode()) for request in model.requests)
     trickle_takes = answer / TRICKLE[0] * TRICKLE[1]
@@ -64,6 +69,12 @@ def test_a_trickling_model_answer_is_cut_at_the_deadline(site: Site, model: Fake
 FRAMINGS: list[Framing] = ["keep-alive", "close", "http/1.0", "chunked"]
 """How servers and proxies end an answer. With `Connection: close` or HTTP/1.0,
 `http.client` hands the socket to the response once the headers are read."""
+
+
+ENDED_WITHIN = 2 + BUILD_AFTER
+"""The deadline, 2 s, and the rest of the build. Still under two deadlines: an
+answer let through for a second deadline fails, and the whole trickle takes
+over 30 s."""
 
 
 def body_trickle(framing: Framing) -> Trickle:
@@ -87,7 +98,7 @@ def test_an_arxiv_answer_trickling_after_its_headers_ends_at_the_deadline_howeve
     site.page("index.md", arxiv=IDS[:1])
     site.configure(timeout=2, retries=0, delay_seconds=0, summarizer="none")
     took, result = answered_within(site, arxiv_api)
-    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    assert took < ENDED_WITHIN, f"the request ended {took:.1f} s after it was sent"
     warned = [w for w in result.warnings if IDS[0] in w]
     assert warned and "no answer within 2 s after 1 try" in warned[0], result.warnings
 
@@ -101,7 +112,7 @@ def test_a_listing_feed_trickling_after_its_headers_ends_at_the_deadline_however
     site.page("index.md", {"listing": "cs.CV"})
     site.configure(listing_url=feed.url, timeout=2, retries=0, delay_seconds=0, summarizer="none")
     took, result = answered_within(site, feed)
-    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    assert took < ENDED_WITHIN, f"the request ended {took:.1f} s after it was sent"
     assert result.warnings == [
         "arxiv-digest: Page 'index.md': arxiv: listing cs.CV could not be read: no answer within 2 s after 1 try "
         f"({feed.url}cs.CV)"
@@ -118,7 +129,7 @@ def test_a_model_answer_trickling_after_its_headers_ends_at_the_deadline_however
     site.page("index.md", arxiv=IDS[:1])
     site.configure(summarizer="openai", llm=llm(model, timeout=2, retries=0))
     took, result = answered_within(site, model)
-    assert took < 2 + 1, f"the request ended {took:.1f} s after it was sent"
+    assert took < ENDED_WITHIN, f"the request ended {took:.1f} s after it was sent"
     warned = [w for w in result.warnings if "Summaries from" in w]
     assert len(warned) == 1 and "failed for 1 paper(s): Request timed out" in warned[0], result.warnings
 

@@ -1,6 +1,7 @@
-"""Hostile text from arXiv, a snapshot or a model never becomes live HTML: checked
-in the built pages, and in a real browser that runs whatever got through; the
-API key never reaches the site, the cache or the log."""
+"""Hostile text from arXiv, a snapshot or a model (the strings are in
+`hostile.py`) never becomes live HTML: checked in the built pages, and in a
+real browser that runs whatever got through. The API key's own tests are in
+`test_api_key.py`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -19,39 +19,7 @@ import yaml
 import browser
 from conftest import Site
 from fake_openai import FakeOpenAI, paper_of
-
-
-def js(kind: str) -> str:
-    """Code that leaves a mark on the page if it ever runs: `<body data-pwned-KIND="1">`.
-    It has none of the characters the plugin escapes (`=`, `|`, `+`, `_`…): were
-    the text let through as HTML, it would run as written."""
-    return f"document.body.setAttribute('data-pwned-{kind}','1')"
-
-
-# Each is shown as text wherever it lands; none may become an element, an attribute or a link.
-TEXT_PAYLOADS = [
-    f"<script>{js('script')}</script>",
-    f'<img src=x onerror="{js("img")}">',
-    f'<iframe srcdoc="<script>parent.{js("iframe")}</script>"></iframe>',
-    f'<svg onload="{js("svg")}"></svg>',
-    f'<details open ontoggle="{js("details")}">x</details>',
-    f'<a href="javascript:{js("a")}">raw link</a>',
-    f"[click me](javascript:{js('link')})",
-    "![pixel](https://evil.example/pixel.png)",
-    "<https://evil.example/autolink>",
-    "<style>body{display:none}</style>",
-    "a | b | c",
-    "[^1]: a footnote definition",
-    "{{ config.site_name }} and {% if true %}jinja{% endif %}",
-    f'{{: onclick="{js("attr")}" }}',
-    '<div markdown="1">*md in html*</div>',
-    "&lt;script&gt; stays &amp;lt;",
-    "<!-- an unterminated comment",
-    "`inline code` and ``more``",
-]
-# Math reaches arithmatex as math (its `<` turned into `\lt{}`), so it is not shown verbatim.
-MATH_PAYLOAD = f'$x<y$ and $<img src=x onerror="{js("math")}">$'
-ALL = " ".join([*TEXT_PAYLOADS, MATH_PAYLOAD])
+from hostile import ALL, MATH_PAYLOAD, TEXT_PAYLOADS, body_marks, js, live_payloads, parse, visible_text
 
 HOSTILE_ID = "2501.00001"
 PLAIN_ID = "2501.00002"
@@ -142,63 +110,6 @@ def hostile_site(root: Path, model: FakeOpenAI, extensions: list[Any], layout: s
     return site
 
 
-class _Elements(HTMLParser):
-    """Every element with its attributes, and the text of scripts and of the page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, list[tuple[str, str]]]] = []
-        self.scripts: list[str] = []
-        self.text: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, [(name, value or "") for name, value in attrs]))
-        self._in_script = tag == "script"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        (self.scripts if self._in_script else self.text).append(data)
-
-
-def parse(markup: str) -> _Elements:
-    parser = _Elements()
-    parser.feed(markup)
-    parser.close()
-    return parser
-
-
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background"}
-
-
-def live_payloads(markup: str) -> list[str]:
-    """What a payload turned into markup: elements, event handlers, script URLs, script text."""
-    found = []
-    page = parse(markup)
-    for tag, attrs in page.elements:
-        if tag == "iframe" or (tag == "img" and ("src", "x") in attrs):
-            found.append(f"<{tag}>")
-        for name, value in attrs:
-            squashed = re.sub(r"[\s\x00-\x1f]", "", value).lower()
-            if name.startswith("on") or name == "srcdoc":
-                found.append(f"<{tag} {name}=...>")
-            elif name in URL_ATTRIBUTES and (
-                squashed.startswith(("javascript:", "vbscript:")) or "evil.example" in squashed
-            ):
-                found.append(f"<{tag} {name}={value[:60]!r}>")
-            elif "pwned" in value and name not in ("id", "title") and not (name == "href" and value.startswith("#")):
-                # A heading's id, its link, and a tooltip's text are harmless.
-                found.append(f"<{tag} {name}={value[:60]!r}>")
-    found += [f"<script>{text[:60]}" for text in page.scripts if "pwned" in text]
-    return found
-
-
-def visible_text(markup: str) -> str:
-    return " ".join(" ".join(parse(markup).text).split())
-
-
 @pytest.mark.parametrize("layout", ["digest", "chatpaper"])
 @pytest.mark.parametrize("extensions", [MINIMAL, FULL], ids=["minimal", "full"])
 def test_hostile_metadata_and_answers_are_shown_as_text(
@@ -280,12 +191,6 @@ def dump_dom(chromium: Path, url: str, profile: Path) -> str:
     return browser.dump_dom(url, profile)
 
 
-def body_marks(dom: str) -> list[str]:
-    """The payloads that ran, by the marks they left on `<body>`."""
-    body = re.search(r"<body\b[^>]*>", dom)
-    return re.findall(r"\bdata-pwned-([a-z-]+)=", body.group()) if body else ["<no body>"]
-
-
 CONTROL = f"""# Control
 
 A script written by the site's author runs:
@@ -336,68 +241,3 @@ def test_no_hostile_tag_runs_in_a_browser(tmp_path: Path, chromium: Path, hostil
 
 
 # Secrets
-
-KEY = "sk-test-hostile-3f9c2a7e1b5d"
-
-
-@pytest.fixture
-def keyed_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Site, FakeOpenAI]]:
-    monkeypatch.setenv("ARXIV_DIGEST_HOSTILE_KEY", KEY)
-    with FakeOpenAI() as server:
-        site = Site(tmp_path, "http://127.0.0.1:9/never")
-        (tmp_path / "snap.jsonl").write_text("".join(json.dumps(record) + "\n" for record in SNAPSHOT[1:]))
-        site.page("index.md", [PLAIN_ID])
-        site.configure(
-            offline=True,
-            snapshot="snap.jsonl",
-            summarizer="openai",
-            llm={"base_url": server.url, "api_key_env": "ARXIV_DIGEST_HOSTILE_KEY", "timeout": 5, "retries": 1},
-        )
-        yield site, server
-
-
-def assert_key_nowhere(site: Site, logs: list[Any]) -> None:
-    log = "\n".join(record.getMessage() + repr(record.args) for record in logs)
-    assert KEY not in log
-    for folder in (site.root / "site", site.root / ".cache"):
-        for path in folder.rglob("*"):
-            if path.is_file():
-                assert KEY.encode() not in path.read_bytes(), path
-
-
-def echo(status: int) -> bytes:
-    message = f"Incorrect API key provided: {KEY}. You sent the header Authorization: Bearer {KEY}"
-    return json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": str(status)}}).encode()
-
-
-@pytest.mark.parametrize("status", [401, 400, 500])
-def test_a_key_echoed_in_an_error_never_reaches_the_site_the_cache_or_the_log(
-    keyed_site: tuple[Site, FakeOpenAI], status: int
-) -> None:
-    site, server = keyed_site
-    server.fail(status=status, body=echo(status), times=10)
-    result = site.build()
-    assert server.requests[0].authorization == f"Bearer {KEY}", "the key was sent"
-    warned = [w for w in result.warnings if "Summaries from" in w]
-    assert warned and f"HTTP {status}" in warned[0], result.warnings
-    assert_key_nowhere(site, result.logs)
-
-
-def test_a_key_echoed_in_an_answer_never_reaches_the_site_or_the_cache(keyed_site: tuple[Site, FakeOpenAI]) -> None:
-    site, server = keyed_site
-    answer = {"id": PLAIN_ID, "title": "An ordinary paper", "tldr": f"Your request carried Bearer {KEY}."}
-    server.fail(content=json.dumps(answer))
-    result = site.build()
-    assert result.error is None
-    assert_key_nowhere(site, result.logs)
-
-
-def test_a_key_with_a_trailing_newline_works_or_is_named(
-    keyed_site: tuple[Site, FakeOpenAI], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site, server = keyed_site
-    monkeypatch.setenv("ARXIV_DIGEST_HOSTILE_KEY", KEY + "\r\n")
-    result = site.build()
-    said = "\n".join(result.messages())
-    assert server.calls == 1 or "api_key_env" in said, said
-    assert_key_nowhere(site, result.logs)

@@ -15,11 +15,17 @@ import pytest
 from conftest import KEY, Site
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI, default_content
+from mkdocs_arxiv_digest.summarize.llm import _wait_before_retry
+from mkdocs_arxiv_digest.summarize.ramp import Ramp
 
 PAPERS = [
     "0804.0970", "0807.2873", "1005.5383", "1009.3186", "1106.3680", "1201.4869", "1202.4527", "1205.1866",
     "1303.6954", "1306.4664", "1309.0683", "1312.6177", "1408.2674", "1412.6529", "1509.08401", "1601.06222",
 ]  # fmt: skip
+
+
+TIMED = pytest.mark.xdist_group("timing")
+"""Timed against real clocks: run by one xdist worker, one test at a time (the README's `--dist loadgroup`)."""
 
 
 def use_model(site: Site, server: FakeOpenAI, **llm: object) -> None:
@@ -44,6 +50,7 @@ def entry(content: str, arxiv_id: str) -> str:
     return content[start : following if following > 0 else len(content)]
 
 
+@TIMED
 def test_papers_are_summarized_concurrently_each_on_its_own_paper(site: Site, model: FakeOpenAI) -> None:
     model.latency = 0.5
     site.page("index.md", PAPERS)
@@ -397,6 +404,7 @@ def test_a_server_error_body_is_one_line_in_one_warning(site: Site, model: FakeO
     assert "\n" not in warned[0] and "Traceback" not in warned[0]
 
 
+@TIMED
 def test_the_budget_leaves_the_rest_for_the_next_build(site: Site, model: FakeOpenAI) -> None:
     site.page("index.md", PAPERS[:6])
     use_model(site, model, concurrency=1, budget_seconds=2)
@@ -416,6 +424,7 @@ def test_the_budget_leaves_the_rest_for_the_next_build(site: Site, model: FakeOp
     assert model.calls == 12
 
 
+@TIMED
 def test_a_server_answering_one_at_a_time_gets_every_paper_with_default_settings(site: Site, model: FakeOpenAI) -> None:
     """llama-cpp-python's server answers one request at a time: with eight
     sent at once, the last ones waited out their deadline in its queue. It
@@ -442,6 +451,30 @@ def test_a_server_answering_one_at_a_time_gets_every_paper_with_default_settings
     assert model.calls == 3 and model.max_in_flight == 1
 
 
+def test_one_slow_answer_at_one_at_a_time_does_not_make_two_at_once_look_faster() -> None:
+    """A server answering one at a time, whose first answer is slow (a model
+    loading): measured on that answer alone, one at a time looked slower than
+    it is, two at once looked like a gain, and the ramp went on to eight at
+    once, which time out in such a server's queue. Over two answers it stays."""
+    now = [0.0]
+    ramp = Ramp(8, clock=lambda: now[0])
+
+    def one_at_a_time(*answer_seconds: float) -> None:
+        for _ in answer_seconds:
+            ramp.sending()
+        for seconds in answer_seconds:  # the server works through them in turn
+            now[0] += seconds
+            ramp.answered(1000)
+
+    one_at_a_time(0.8)  # the slow first answer: on its own, 1250 characters a second
+    assert ramp.limit == 1 and not ramp.settled, "one answer is not yet a measure"
+    one_at_a_time(0.5)
+    assert ramp.limit == 2, "level 1 measured: 2000 characters in 1.3 s; two at once is tried"
+    one_at_a_time(0.5, 0.5)  # 2000 characters a second: 1.3 times as fast, not 1.4 (but 1.6 times 1250)
+    assert ramp.settled and ramp.found and ramp.limit == 1
+
+
+@TIMED
 def test_a_server_that_answers_many_at_once_gets_up_to_the_concurrency(site: Site, model: FakeOpenAI) -> None:
     model.latency = 0.3
     site.page("index.md", PAPERS)
@@ -450,6 +483,7 @@ def test_a_server_that_answers_many_at_once_gets_up_to_the_concurrency(site: Sit
     assert model.calls == 16 and model.max_in_flight == 4
 
 
+@TIMED
 def test_trying_two_at_once_on_a_one_at_a_time_server_times_nothing_out(site: Site, model: FakeOpenAI) -> None:
     """The second of two requests waits behind the first in the server's queue:
     while two at once is being tried, each request has two answers' time."""
@@ -545,6 +579,18 @@ def test_closing_the_summarizer_ends_a_wait_between_tries_at_once(model: FakeOpe
     assert model.calls == 1, "not sent again once closed"
 
 
+def test_without_a_retry_after_the_waits_between_tries_start_at_half_a_second_and_double_up_to_8_s() -> None:
+    """The fake model answers errors with `retry-after-ms`, so no other test
+    waits these out for real."""
+    broken = ConnectionError("the connection was reset")
+    for tried, most in enumerate([0.5, 1, 2, 4, 8, 8]):
+        waits = [_wait_before_retry(broken, tried) for _ in range(50)]
+        assert all(w is not None and 0.75 * most <= w <= most for w in waits), (tried, waits)
+    refused = type("Refused", (Exception,), {"status_code": 400})()
+    assert _wait_before_retry(refused, 0) is None, "a 400 is not worth sending again"
+
+
+@TIMED
 def test_a_retry_after_is_waited_for_and_one_past_two_minutes_fails_the_request_at_once(
     site: Site, model: FakeOpenAI
 ) -> None:

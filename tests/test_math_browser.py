@@ -20,7 +20,6 @@ shows they can fail.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator
@@ -32,54 +31,7 @@ import pytest
 import browser
 from conftest import Site
 from fake_openai import FakeOpenAI, paper_of
-from mkdocs_arxiv_digest.escape import Math, escape_plain, escape_text, inert_tex
-from mkdocs_arxiv_digest.records import Paper, Summary
-from test_hostile import js
-
-TRACKER = "http://tracker.example/pixel.png"
-"""Any request to it is seen by the browser's router and refused."""
-JS = js("tex")
-
-# Every command MathJax 3/4 or KaTeX turns into a link, class, id, style, image or code loaded.
-TEX_PAYLOADS = [
-    rf"$\href{{javascript:{JS}}}{{href-text}}$",
-    r"$\class{md-header}{class-text}$ $\class{pwned-class}{x}$",
-    r"$\cssId{pwned-id}{id-text}$ $\cssId{__search}{y}$",
-    rf"$\style{{background:url({TRACKER})}}{{style-text}}$",
-    rf"$\htmlClass{{md-header}}{{a}}$ $\htmlId{{pwned-id2}}{{b}}$ $\htmlStyle{{background-image:url({TRACKER})}}{{c}}$ $\htmlData{{pwned=1}}{{d}}$",
-    rf"$\includegraphics{{{TRACKER}}}$ $\url{{javascript:{JS}}}$",
-    rf"$\unicode[serif; background:url({TRACKER})]{{x41}}$",
-    rf'$\mmlToken{{mi}}[href="javascript:{JS}" class="md-header" style="background:url({TRACKER})"]{{t}}$',
-    rf"$\bbox[style=background:url({TRACKER})]{{bbox-text}}$",
-    rf"$\require{{html}}\href{{javascript:{JS}}}{{required}}$",
-    rf"$\h\class{{x}}ref{{javascript:{JS}}}{{joined}}$",
-    rf"$\def\x#1{{\hr#1}}\x{{ef}}{{javascript:{JS}}}{{macro}}$",
-    rf"$\color{{red;background:url({TRACKER})}}{{c}}$ $\colorbox{{url({TRACKER})}}{{c}}$",
-    r"$\data{pwned=1}{data-text}$ $\label{pwned-label}x\eqref{pwned-label}$",
-    rf"\href{{javascript:{JS}}}{{bare}} \(\href{{javascript:{JS}}}{{round}}\) \[\style{{background:url({TRACKER})}}{{display}}\]",
-    r"$$\cssId{pwned-display}{dd}$$",
-    # Commands that make the engines read what follows otherwise than as TeX's usual tokens.
-    rf"$\verb\x\\href{{javascript:{JS}}}{{verb-link}}$ $\verb\x\\cssId{{pwned-verb}}{{a}}$",
-    rf"$\def\a#1\{{#1}}\a x\\href{{javascript:{JS}}}{{def-link}}$",
-    rf"$\let\u\unicode\u[serif;background-image:url({TRACKER})]{{x42}}$",
-    f"$\\unicode\ufeff[serif;background-image:url({TRACKER})]{{x43}}$",
-    # Colours written into a style as they are, and equation ids.
-    rf"$\fcolorbox{{red;background-image:url({TRACKER})}}{{yellow}}{{fc}}$",
-    rf"$\definecolor{{e}}{{named}}{{red;background-image:url({TRACKER})}}\fcolorbox{{e}}{{yellow}}{{x}}$",
-    r"$\begin{align}x\tag{pwned-tag}\end{align}$ $\begin{align}y\tag*{pwned-tag2}\end{align}$",
-    # Input MathJax rewrites before reading it: `\matrix` takes one backslash of `\\`, mhchem splices its TeX back.
-    rf'$\matrix\\mmlToken{{mi}}[href="javascript:{JS}" class="md-header" id="pwned-tok"]{{TOK}}}}$',
-    rf"$\matrix\\href{{javascript:{JS}}}{{matrix-link}}}}$ $\pmatrix\\cssId{{pwned-mx}}{{y}}}}$",
-    rf"$\ce{{A\\\h}}ref{{javascript:{JS}}}{{ce-link}}$ $\ce{{\\\c}}ssId{{pwned-ce}}{{y}}$",
-]
-TEX_ALL = " ".join(TEX_PAYLOADS)
-MARKUP_COMMAND = re.compile(
-    r"\\(href|url|class|cssId|style|data|html\w*|includegraphics|require|mmlToken|bbox|label|eqref"
-    r"|verb|def|let|fcolorbox|definecolor|tag|ce)\b"
-)
-"""The commands the payloads use: none may be left, not even after `\\\\` (a line break
-to TeX, but MathJax's `\\matrix` can take one of its backslashes)."""
-ORDINARY_MATH = r"$\sum_{i=1}^{n} \mathcal{L}_i$ and $\text{loss} = \operatorname{softmax}(x)$"
+from hostile import ORDINARY_MATH, TEX_ALL, TEX_JS, TEX_PAYLOADS, TRACKER
 
 HOSTILE_ID, PLAIN_ID = "2501.00001", "2501.00002"
 SNAPSHOT = [
@@ -327,7 +279,7 @@ def test_hostile_math_does_nothing_in_the_browser(
 
 AUTHOR_MATH = (
     "Written by the site's author:\n\n"
-    rf"$\href{{javascript:{JS}}}{{live}}$ $\class{{md-header}}{{x}}$ $\cssId{{pwned-id}}{{y}}$ "
+    rf"$\href{{javascript:{TEX_JS}}}{{live}}$ $\class{{md-header}}{{x}}$ $\cssId{{pwned-id}}{{y}}$ "
     rf"$\style{{background:url({TRACKER})}}{{z}}$ "
     rf"$\htmlClass{{md-header}}{{x}}$ $\htmlId{{pwned-id}}{{y}}$ $\htmlStyle{{background:url({TRACKER})}}{{z}}$"
 )
@@ -350,54 +302,3 @@ def test_the_checks_see_math_that_acts(tmp_path: Path, chromium_instance: Any, n
     assert "md-header" in dom["mathClasses"], dom
     assert "pwned-id" in dom["mathIds"], dom
     assert dom["urlStyles"] and any(TRACKER in url for url in elsewhere), (dom, elsewhere)
-
-
-# Without a browser: the same rule, where it is kept
-
-
-def test_every_markup_command_is_dropped_and_its_text_kept() -> None:
-    for payload in TEX_PAYLOADS:
-        made = inert_tex(payload)
-        assert not MARKUP_COMMAND.search(made), made
-    assert inert_tex(TEX_PAYLOADS[0]) == "${href-text}$"
-    assert inert_tex(r"$\unicode[serif]{x41}$") == r"$\unicode{x41}$"
-    # Two pieces that would meet as `\href` once the command between them goes stay apart.
-    assert not re.search(r"\\href", inert_tex(r"\h\class{x}ref{javascript:1}{y}"))
-    # `\\` is a line break, and `href` after it is text, kept apart from it by an empty group.
-    assert inert_tex(r"a \\href b") == r"a \\{}href b"
-
-
-def test_ordinary_math_is_left_as_written() -> None:
-    for text in (
-        ORDINARY_MATH,
-        r"$\frac{a}{b} \mathbb{R}^n \hat{x} \left( x \right) \boldsymbol{\theta}$",
-        r"\stylized \hrefs",
-    ):
-        assert inert_tex(text) == text
-
-
-def test_records_from_anywhere_are_inert() -> None:
-    # What templates, the JSON file and the feed read is the record's own text.
-    paper = Paper(id=HOSTILE_ID, version=1, title=TEX_PAYLOADS[0], abstract=TEX_ALL, authors=(TEX_PAYLOADS[1],))
-    summary = Summary(tldr=TEX_ALL, takeaways=(TEX_PAYLOADS[3],), structured={"method": TEX_PAYLOADS[5]})
-    rebuilt = Paper.from_dict({**paper.to_dict(), "title": TEX_PAYLOADS[3]})
-    overridden = summary.with_overrides({"tldr": TEX_PAYLOADS[0]})
-    assert rebuilt is not None
-    texts = [
-        paper.title,
-        paper.abstract,
-        *paper.authors,
-        summary.tldr,
-        *summary.takeaways,
-        *summary.structured.values(),
-    ]
-    texts += [rebuilt.title, overridden.tldr]
-    for text in texts:
-        assert not MARKUP_COMMAND.search(text), text
-
-
-@pytest.mark.parametrize("math", [None, Math.of_site(["pymdownx.arithmatex"], ARITHMATEX)])
-def test_escaped_text_is_inert_with_and_without_site_math(math: Math | None) -> None:
-    for escape in (lambda text: escape_text(text, math), escape_plain):
-        shown = html.unescape(escape(TEX_ALL))  # what MathJax or KaTeX reads in the browser
-        assert not MARKUP_COMMAND.search(shown), shown

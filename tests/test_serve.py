@@ -24,6 +24,9 @@ from fake_openai import FakeOpenAI
 
 PENDING = "summary is being written"
 
+pytestmark = pytest.mark.xdist_group("timing")
+"""Timed against real clocks: run by one xdist worker, one test at a time (the README's `--dist loadgroup`)."""
+
 
 def get(url: str) -> str | None:
     try:

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import pickle
-import random
 import re
 import zlib
 from collections.abc import Iterator
@@ -37,45 +36,13 @@ import mkdocs_arxiv_digest
 from conftest import ORDINARY_RECORD, Site
 from fake_arxiv import FakeArxiv
 from fake_openai import FakeOpenAI, paper_of
+from hostile import BIB_TITLES, CONTROL_MATH, CORPUS, JS, TITLE_HEAD, body_marks, fuzz_strings, live_payloads, parse
 from mkdocs_arxiv_digest.bibtex import bibliography
 from mkdocs_arxiv_digest.escape import Math
 from mkdocs_arxiv_digest.ids import ArxivId, Entry
 from mkdocs_arxiv_digest.records import Paper, Summary
 from mkdocs_arxiv_digest.render import Item, Renderer
-from test_hostile import body_marks, dump_dom, http_server, js, live_payloads, parse
-
-JS = js("x")
-CORPUS = [
-    # Spans arithmatex does not take: their inside must not become Markdown.
-    r"\(a ![](x){: onerror=" + JS + r"} \\)",
-    f"$`$ ![p](x){{: onerror={JS}}} $`$",
-    f"$a`b$ [x](javascript:{JS}) $c`d$",
-    f"$![](https://evil.example/math.png){{: onerror={JS}}}$",
-    f"$$<img src=x onerror={JS}>$$",
-    rf"\[[m](javascript:{JS})\]",
-    "$a $b$ c$ nested, $x\\$ lone \\(y and \\) end \\",
-    # Markdown links, images and HTML.
-    f"[ref][r1] and [r1]: javascript:{JS}",
-    "<https://evil.example/autolink> https://evil.example/bare www.evil.example evil@evil.example",
-    "![img](https://evil.example/pixel.png)",
-    f"<img src=x onerror={JS}> <script>{JS}</script>",
-    f'<div markdown="1">[md](javascript:{JS})</div>',
-    f'{{: onclick="{JS}"}} {{ onclick="{JS}" }} {{#id .cls onclick={JS}}}',
-    # Template and preprocessor syntax.
-    "{{ pwned_var }} {% if true %}PWNED-BLOCK{% endif %} {# a comment #} {%- raw -%}",
-    "{ 7*777 }",
-    f"{{++<img src=x onerror={JS}>++}} {{~~a~>b~~}} {{>>note<<}}",
-    '--8<-- "mkdocs.yml"',
-    # Typographic extensions and emoji.
-    ":fire: (c) 1/4 --> +/- ==mark== ^^ins^^ ~~del~~ ++ctrl+alt++",
-    # Python-Markdown's own placeholders.
-    "\x02wzxhzdk:0\x03 \x02klzzwxh:0\x03",
-    # Last, so that a title ends with it: the id the plugin gives the next paper's heading.
-    "{ #arxiv-2501-00002 }",
-]
-TITLE_HEAD = "{ 7*777 } A study of $x<y$ with "
-CONTROL_MATH = r"\(x^2 + y_1\) and $x^2 + y_2$"
-"""Math in each inline syntax: the check that math still renders where the site reads it."""
+from test_hostile import dump_dom, http_server
 
 HOSTILE_ID, PLAIN_ID = "2501.00001", "2501.00002"
 
@@ -343,19 +310,7 @@ def test_no_hostile_entry_runs_in_a_browser(
 
 # The fuzzer
 
-PIECES = [
-    "$", "$$", "\\(", "\\)", "\\[", "\\]", "\\", "\\\\", "`", "``", "![", "[", "]", "(", ")", "](", "]:",
-    f"javascript:{JS}", "https://evil.example/x.png", "<", ">", f"<img src=x onerror={JS}>", "<script>", "</script>",
-    "{:", "{", "}", "{{", "}}", "{%", "%}", "{#", "#}", f" onerror={JS}", "&", "&#60;", "&lt;", "|", "*", "_",
-    "~", "^", "=", "==", "++", ":fire:", "(c)", "\n", "\n\n", "\x02", "\x03", "x", "a b", "1.", "#", "-", "!",
-    '"', "'", "www.evil.example", "@", "--8<--", "{++", "++}", "?", "???", "!!!", "    ", "\t", "x_1", "\\alpha",
-]  # fmt: skip
 FUZZ_STACKS = ["generic", "mathjax-script", "round-only", "typographic"]
-
-
-def fuzz_strings(seed: int, count: int) -> list[str]:
-    rng = random.Random(seed)
-    return ["".join(rng.choice(PIECES) for _ in range(rng.randint(2, 24))) for _ in range(count)]
 
 
 @pytest.mark.parametrize("stack", FUZZ_STACKS)
@@ -404,21 +359,6 @@ def test_the_allowlist_check_sees_live_markup() -> None:
 
 
 # BibTeX
-
-BIB_TITLES = {
-    r"{\it Ab initio} calculations of $\mathrm{H_2O}$": r"{\it Ab initio} calculations of $\mathrm{H_2O}$",
-    r"$\{x : x > 0\}$ as a set": r"$\{x : x > 0\}$ as a set",
-    r"Nested {{deep {er}}} braces": r"Nested {{deep {er}}} braces",
-    r"An unbalanced \{ brace": r"An unbalanced \textbraceleft{} brace",
-    r"Closing \} first, then { open": r"Closing \textbraceright{} first, then \textbraceleft{} open",
-    "} a closer first": r"\textbraceright{} a closer first",
-    "Ends in a backslash \\": r"Ends in a backslash \textbackslash{}",
-    "{{ 7*777 }} and {% raw %}": "{{ 7*777 }} and {\\% raw \\%}",
-    "Rates of 50% & #1 in a_b": r"Rates of 50\% \& \#1 in a\_b",
-    "One $ dollar": r"One \$ dollar",
-    "@misc{inner, title={x}}": "@misc{inner, title={x}}",
-    '"Quoted" title, with = signs': '"Quoted" title, with = signs',
-}
 
 
 def test_every_bib_file_parses_whatever_the_titles() -> None:

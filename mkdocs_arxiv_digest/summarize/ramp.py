@@ -6,29 +6,37 @@ and time out there. So a `Ramp` starts at one request at a time, tries two,
 and goes up to `llm.concurrency` only when two wrote more per second than
 one; when a level does not pay (or a request times out while others are
 under way), it goes back to the level before and stays there. Two steps,
-not doubling all the way: a server that batches loses about one answer's
+not doubling all the way: a server that batches loses about two answers'
 time to the ramp, once. The level found is
 remembered with the server's format (see `LlmSummarizer.memory`).
 
 Throughput is counted in characters of answer per second of wall clock over
-a window of as many answers as the level: lengths vary a lot between answers,
-and a server that answers one at a time writes about as fast whatever the
-level, while one that batches writes faster."""
+a window of as many answers as the level, and at least `WINDOW` (at one at a
+time, a single slow answer would make any level after it look like a gain):
+lengths and times vary a lot between answers, and a server that answers one
+at a time writes about as fast whatever the level, while one that batches
+writes faster."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 GAIN = 1.4
 """How much faster a doubled level must write to be kept: a server that
 batches gains close to 2, one that answers one at a time gains nothing."""
 
+WINDOW = 2
+"""The fewest answers a level's throughput is measured over."""
+
 
 class Ramp:
-    def __init__(self, ceiling: int, start: int = 1, settled: bool = False) -> None:
+    def __init__(
+        self, ceiling: int, start: int = 1, settled: bool = False, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clock = clock
         self.ceiling = max(1, ceiling)
         self.limit = max(1, min(start, self.ceiling))
         self.found = settled
@@ -62,7 +70,7 @@ class Ramp:
         the SDK, formats refused and retried) is no answer's."""
         with self._cond:
             if not self.settled and not self._window:
-                self._window_start = time.monotonic()
+                self._window_start = self._clock()
 
     def answered(self, chars: int) -> None:
         """An answer of `chars` characters came back (within its slot)."""
@@ -70,9 +78,9 @@ class Ramp:
             if self.settled:
                 return
             self._window.append(chars)
-            if len(self._window) < self.limit:
+            if len(self._window) < max(self.limit, WINDOW):
                 return
-            rate = sum(self._window) / max(time.monotonic() - self._window_start, 1e-3)
+            rate = sum(self._window) / max(self._clock() - self._window_start, 1e-3)
             self._window = []
             if self._rate is not None and rate < GAIN * self._rate:
                 self._settle(self._before)
