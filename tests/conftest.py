@@ -27,6 +27,16 @@ KEY = "sk-test-8f3a1c9e7d2b4a6f"
 """The API key tests put in the environment, to look for it where it must never be."""
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), the tests that drive a browser
+    run one at a time on one worker: four Chromiums at once on two cores
+    made a page miss its 30 s load timeout."""
+    for item in items:
+        grouped = item.get_closest_marker("xdist_group") is not None
+        if not grouped and ("chromium" in getattr(item, "fixturenames", ()) or "browser" in item.nodeid):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """Debian's Chromium; CI must have it (`.ci/run` installs it)."""
