@@ -482,13 +482,24 @@ class Cache:
         else:
             self._memory[key] = value
 
+    def _texts(self, values: dict[str, Any]) -> dict[str, str]:
+        """The values as JSON text; one that is not data is left out with a
+        warning, and the others are written."""
+        texts = {}
+        for key, value in values.items():
+            try:
+                texts[key] = _text(value)
+            except (TypeError, ValueError) as error:
+                self.problems.append(f"the value for the cache entry {key!r} is not data ({error}); it was not kept")
+        return texts
+
     def flush(self) -> None:
         """Write the batched values, in one transaction."""
         with self._lock:
             pending, self._pending = self._pending, {}
         if not pending:
             return
-        texts = {key: _text(value) for key, value in pending.items()}
+        texts = self._texts(pending)
 
         def write(store: Store) -> bool:
             assert isinstance(store, diskcache.Cache)
@@ -512,7 +523,7 @@ class Cache:
 
     def set_many(self, values: dict[str, Any], delete: Iterable[str] = (), expire: float | None = None) -> None:
         """Keep JSON values in one transaction (in their order), and drop the keys `delete`."""
-        texts = {key: _text(value) for key, value in values.items()}
+        texts = self._texts(values)
         dropped = list(delete)
 
         def write(store: Store) -> bool:

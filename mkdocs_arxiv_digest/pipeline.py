@@ -9,6 +9,7 @@ warning per cause of failure."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -121,7 +122,7 @@ class Pipeline:
         self._expected: dict[str, int] = {}
         self._ends: dict[str, float] = {}
         # Shared with the builds before and after under `mkdocs serve`, as the failures are.
-        self._lock = self.background.lock if self.background is not None else threading.Lock()
+        self._lock = self.background.lock if self.background is not None else threading.RLock()
         self._thread: threading.Thread | None = None
         self._todo: list[ArxivId] = []
         self._counted: set[tuple[str, Unit]] = set()
@@ -191,7 +192,21 @@ class Pipeline:
         return [Unit(versioned, language) for language in sorted(self._languages.get(arxiv_id, ()))]
 
     def _cached(self, stage: Stage[Any], unit: Unit) -> Any:
-        return self.cache.record(stage.key(unit), stage.load)
+        """The unit's record from the cache; `None` when there is none, or when
+        the stage cannot read it (that is its failure: the record is made again)."""
+        try:
+            return self.cache.record(stage.key(unit), stage.load)
+        except Exception as error:  # a stage's bug must not take the build down
+            self._failed(stage, unit, f"reading its cached record failed: {type(error).__name__}: {error}")
+            return None
+
+    def _stand_in(self, stage: Stage[Any], unit: Unit, paper: Paper) -> Any:
+        """What a page shows for the unit meanwhile; nothing when the stage fails to say."""
+        try:
+            return stage.stand_in(unit, paper)
+        except Exception as error:  # a stage's bug must not take the build down
+            self._failed(stage, unit, f"its stand-in failed: {type(error).__name__}: {error}")
+            return None
 
     def _count_cached(self, stage: Stage[Any], units: Iterable[Unit]) -> None:
         """Count cached records, each unit once: a paper shown on several
@@ -254,9 +269,9 @@ class Pipeline:
             future = self._work.get((stage.name, unit))
         if future is not None:
             if future.cancelled():
-                return Outcome(stage.stand_in(unit, paper), deferred=True)
+                return Outcome(self._stand_in(stage, unit, paper), deferred=True)
             if not wait and self.background is not None and _outlives(stage) and not future.done():
-                return Outcome(stage.stand_in(unit, paper), deferred=True, pending=True)
+                return Outcome(self._stand_in(stage, unit, paper), deferred=True, pending=True)
             return future.result()
         cached = self._cached(stage, unit)
         if cached is not None:
@@ -310,7 +325,11 @@ class Pipeline:
     def _paper_ready(self, arxiv_id: ArxivId, lookup: Lookup) -> None:
         for stage in self.stages:
             if stage.name in self._pools:
-                self._queue(stage, arxiv_id, lookup)
+                try:
+                    self._queue(stage, arxiv_id, lookup)
+                except Exception as error:  # on the metadata worker: the other papers must still arrive
+                    if lookup.paper is not None:
+                        self._failed(stage, Unit(lookup.paper.arxiv_id), f"{type(error).__name__}: {error}")
 
     def _queue(self, stage: Stage[Any], arxiv_id: ArxivId, lookup: Lookup) -> None:
         """Send a paper that just arrived to a pool stage, unit by unit."""
@@ -336,15 +355,15 @@ class Pipeline:
                     counts.cached += 1
                 elif background is not None and not background.retry(key, self._ours):
                     # failed a moment ago: asked again when the writer saves a file
-                    future = _done(Outcome(stage.stand_in(unit, paper), deferred=True))
+                    future = _done(Outcome(self._stand_in(stage, unit, paper), deferred=True))
                 elif most is not None and self._sent[stage.name] >= most:
-                    future = _done(Outcome(stage.stand_in(unit, paper), deferred=True))
+                    future = _done(Outcome(self._stand_in(stage, unit, paper), deferred=True))
                     counts.deferred += 1
                 else:
                     try:
                         future = self._pools[stage.name].submit(self._make, stage, unit, paper)
                     except RuntimeError:  # its threads are shut down: `mkdocs serve` is stopping
-                        future = _done(Outcome(stage.stand_in(unit, paper), deferred=True))
+                        future = _done(Outcome(self._stand_in(stage, unit, paper), deferred=True))
                     else:
                         self._sent[stage.name] += 1
                         if background is not None:
@@ -368,9 +387,11 @@ class Pipeline:
             if time.monotonic() >= self._ends.get(stage.name, float("inf")) or self._stop.is_set():
                 with self._lock:
                     counts.over_budget += not self._stop.is_set()
-                return Outcome(stage.stand_in(unit, paper), deferred=True)
+                return Outcome(self._stand_in(stage, unit, paper), deferred=True)
             try:
                 made = stage.make(unit, paper, inputs)
+                data = stage.dump(made)
+                json.dumps(data)  # what is not data fails here, not in the cache's batch with others
             except StageFailed as error:
                 problem = str(error)
             except Exception as error:  # a stage's bug must not take the build down
@@ -378,23 +399,28 @@ class Pipeline:
             else:
                 # A pool stage's records are written at once; the render
                 # thread's cheap ones in batches (see `cache.BATCH`).
-                self.cache.set_json(stage.key(unit), stage.dump(made), batch=stage.mode != "pool")
+                self.cache.set_json(stage.key(unit), data, batch=stage.mode != "pool")
                 with self._lock:
                     counts.made += 1
                     self._counted.add((stage.name, unit))  # a second page showing it is not a cache hit
                     done = counts.made + counts.failed
                 self._progress(stage, done)
                 return Outcome(made)
+        self._failed(stage, unit, problem)
+        return Outcome(self._stand_in(stage, unit, paper), deferred=True, failed=True)
+
+    def _failed(self, stage: Stage[Any], unit: Unit, problem: str) -> None:
+        """Count a unit's failure and keep it for the warning of its cause."""
         problem = " ".join(problem.split())[:300]
         # Grouped by cause, the details (a character position, a count) aside.
         cause = re.sub(r"\s*\([^()]*\)", "", problem).strip() or problem
         name = str(unit.paper) + (f" ({unit.language})" if self._all_languages > 1 and stage.per_language else "")
+        counts = self.stats.stages[stage.name]
         with self._lock:
             counts.failed += 1
             self._failures.setdefault((stage.name, cause), []).append((problem, name))
             done = counts.made + counts.failed
         self._progress(stage, done)
-        return Outcome(stage.stand_in(unit, paper), deferred=True, failed=True)
 
     def _input(self, name: str, unit: Unit, paper: Paper) -> Any:
         """The record of a stage that `unit`'s stage needs, waited for; `None` without one."""

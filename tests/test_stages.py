@@ -115,7 +115,7 @@ def test_a_registered_stage_that_fails_is_warned_of_once_per_cause(site: Site, c
         r"arxiv-digest: Word counts from the word counter failed for 2 paper\(s\): the abstract has no words "
         r"\(the abstract has no words \(\d+ characters\)\)\. "
         rf"Papers: {PAPERS[1]}v1, {PAPERS[2]}v1\. "
-        r"They show nothing in its place and are asked for again on the next build\.",
+        r"They show nothing instead and are asked for again on the next build\.",
         warned[0],
     ), warned[0]
     words = config.plugins["arxiv-digest"].report.stages["words"]
@@ -287,3 +287,67 @@ def test_stages_that_need_each_other_stop_the_build_naming_both(site: Site, coun
     assert result.error is not None
     said = " ".join(result.messages(logging.ERROR))
     assert "'words' needs 'lines'" in said and "'lines' needs 'words'" in said, said
+
+
+class Faulty(WordCount):
+    """A word count with one bug, named by `fault`: its record is not data, its
+    stand-in raises, or reading its cached record raises."""
+
+    fault = ""
+
+    def dump(self, record: int) -> Any:
+        return {record} if self.fault == "dump" else record
+
+    def load(self, data: Any) -> int | None:
+        if self.fault == "load":
+            raise ValueError("load boom")
+        return super().load(data)
+
+    def stand_in(self, unit: Unit, paper: Paper) -> int | None:
+        if self.fault == "stand_in":
+            raise RuntimeError("stand-in boom")
+        return None
+
+
+def build_within(site: Site, seconds: float = 90) -> tuple[Any, Any]:
+    """Build in a thread: a build that hangs fails the test instead of the suite."""
+    config = site.load()
+    results: list[Any] = []
+    thread = threading.Thread(target=lambda: results.append(site.build(config=config)), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the build hangs"
+    return results[0], config.plugins["arxiv-digest"].report
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("dump", "TypeError: Object of type set is not JSON serializable"),
+        ("stand_in", "its stand-in failed: RuntimeError: stand-in boom"),
+        ("load", "reading its cached record failed: ValueError: load boom"),
+    ],
+)
+def test_a_stage_with_a_bug_is_warned_of_and_the_rest_of_the_build_is_kept(
+    site: Site, counter: Counter, monkeypatch: pytest.MonkeyPatch, fault: str, said: str
+) -> None:
+    register("words")(lambda services: Faulty(counter.budget, counter.made, counter.broken))
+    site.page("index.md", PAPERS[:1])
+    if fault == "load":  # a record in the cache first, then a version of the stage that cannot read it
+        result, report = build_within(site)
+        assert report.stages["words"].made == 1
+    if fault == "stand_in":
+        counter.budget = Budget(most=0, options=("words.most", ""))  # every unit waits: its stand-in is asked for
+    monkeypatch.setattr(Faulty, "fault", fault)
+    site.page("index.md", PAPERS)  # the papers arrive from the API on the worker, the first from the cache
+
+    result, report = build_within(site)
+    assert result.error is None, result.error
+    warned = [w for w in result.warnings if said in w]
+    assert len(warned) == 1, result.warnings
+    assert all(f"{paper}v1" in site.content() for paper in PAPERS), "every paper is shown"
+    assert report.stages["summaries"].made + report.stages["summaries"].cached == 3
+
+    monkeypatch.setattr(Faulty, "fault", "")
+    result, report = build_within(site)
+    assert report.stages["summaries"].made == 0, "the summaries of the faulty build were kept"

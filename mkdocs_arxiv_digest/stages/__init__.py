@@ -221,9 +221,10 @@ def failure(stage: Stage[Any], cause: str, papers: list[tuple[str, str]]) -> str
     `papers` holds (the problem in full, the paper and language) of each."""
     example = papers[0][0]
     detail = f" ({example})" if example != cause else ""
-    shown = f"show {stage.words.stand_in}" if stage.words.stand_in else "show nothing in its place"
+    shown = f"show {stage.words.stand_in}" if stage.words.stand_in else "show nothing instead"
+    who = f" from {stage.who}" if stage.who else ""
     return (
-        f"{stage.words.title} from {stage.who} failed for {len(papers)} paper(s): {cause}{detail}. "
+        f"{stage.words.title}{who} failed for {len(papers)} paper(s): {cause}{detail}. "
         f"Papers: {listed(paper for _, paper in papers)}. They {shown} and are asked for again on the next build."
     )
 
