@@ -186,6 +186,8 @@ class Pipeline:
             self._queue(stage, arxiv_id, lookup)
 
     def _units(self, stage: Stage[Any], arxiv_id: ArxivId, versioned: ArxivId) -> list[Unit]:
+        if stage.only is not None and versioned.base not in stage.only:
+            return []
         if not stage.per_language:
             return [Unit(versioned)]
         return [Unit(versioned, language) for language in sorted(self._languages.get(arxiv_id, ()))]
@@ -229,14 +231,18 @@ class Pipeline:
         as its `Cached` mark, unread, else its `Lookup` (waited for)."""
         return [self.resolved(arxiv_id) for arxiv_id in ids]
 
-    def records(self, ids: Iterable[ArxivId], language: str, outputs: bool = True) -> list[Records]:
+    def records(
+        self, ids: Iterable[ArxivId], language: str, outputs: bool = True, skip: Iterable[str] = ()
+    ) -> list[Records]:
         """Each paper with, when `outputs`, every shown stage's outcome for it
-        in `language` (each waited for, or made now)."""
+        in `language` (each waited for, or made now), but those of `skip`
+        (stages the page does not show)."""
         made = []
+        shown = [s.name for s in self.stages if s.shown and s.name not in set(skip)]
         for arxiv_id in ids:
             lookup, found = self.paper(arxiv_id), {}
             if outputs and lookup.paper is not None:
-                found = {s.name: self.outcome(s.name, lookup.paper, language) for s in self.stages if s.shown}
+                found = {name: self.outcome(name, lookup.paper, language) for name in shown}
             made.append(Records(lookup, found))
         return made
 
@@ -244,7 +250,7 @@ class Pipeline:
         """The record of stage `name` for `paper` in `language`: from the
         cache, from the background work, or made now (and cached)."""
         stage = self._named.get(name)
-        if stage is None:
+        if stage is None or (stage.only is not None and paper.arxiv_id.base not in stage.only):
             return Outcome(None)
         unit = Unit(paper.arxiv_id, language if stage.per_language else "")
         return self._outcome(stage, unit, paper, wait=False)

@@ -115,6 +115,9 @@ class Stage(Generic[R]):
     (`Services.pool`); without, the pipeline makes some for the build and waits for them."""
     concurrency: int = 1
     """How many units it works on at once (pool stages)."""
+    only: frozenset[str] | None = None
+    """The bare IDs of the papers it is made for (those whose pages want it);
+    `None`: every paper. Pages ask it for no other paper."""
     budget: Budget = Budget()
     shown: bool = True
     """What it makes is on the pages (templates read it as `item.outputs[name]`):
@@ -272,4 +275,4 @@ def registered() -> list[Make]:
 
 
 # The stages that come with the plugin register themselves first.
-from . import summaries  # noqa: E402, F401
+from . import fulltext, summaries  # noqa: E402, F401

@@ -1,0 +1,148 @@
+"""The full-text stage against a fake HTML host: papers' HTML read one page at
+a time, paced, politely retried, kept for good (a second build and an offline
+one ask nothing), a paper without HTML shown from its abstract without a
+warning, and nothing asked on pages that do not want full text."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import Site
+from fake_html import FIXTURES, FakeHtml
+from mkdocs_arxiv_digest.fetch import USER_AGENT
+
+PAPERS = ["0804.0970", "0807.2873", "1005.5383"]
+AFFILIATION = "Fixture Lab, Example Institute of Technology"
+"""Of the `article` fixture (2612.00001v1), served for the first paper."""
+PHYSICS = "Laboratory of Fixtures, National Test Centre, Sampleburg"
+"""Of the `revtex` fixture (2612.00002v1), served for the second paper."""
+
+TEMPLATE = (
+    "{% for item in items %}{{ item.id }}: "
+    '{% set text = item.outputs.get("fulltext") %}'
+    "{% if text and text.affiliations is defined %}{{ text.affiliations | join('; ') }}"
+    "{% else %}abstract only{% endif %}.\n\n{% endfor %}"
+)
+
+
+@pytest.fixture
+def host() -> Iterator[FakeHtml]:
+    with FakeHtml() as server:
+        for version in ("v1", "v2", "v3"):
+            server.serve(PAPERS[0] + version, "2612.00001v1")
+            server.serve(PAPERS[1] + version, "2612.00002v1")
+        yield server
+
+
+def full_site(site: Site, host: FakeHtml, **options: object) -> Site:
+    (site.root / "templates").mkdir(exist_ok=True)
+    for name in ("digest.md.j2", "chatpaper.md.j2"):
+        (site.root / "templates" / name).write_text(TEMPLATE, encoding="utf-8")
+    options = {"fulltext": "auto", **options}
+    site.configure(custom_templates="templates", html_url=host.url, html_delay_seconds=0.3, **options)
+    return site
+
+
+def test_full_text_is_read_paced_kept_and_asked_again_by_no_build(site: Site, host: FakeHtml) -> None:
+    full_site(site, host)
+    site.page("index.md", {"ids": PAPERS, "layout": "chatpaper"})
+    first = site.build(strict=True)
+    assert first.error is None, "a paper with no HTML does not fail a strict build"
+    content = site.content()
+    assert AFFILIATION in content and PHYSICS in content, content
+    assert f"{PAPERS[2]}: abstract only." in content
+    asked = host.requests
+    assert sorted(r.path.split("/")[-1].split("v")[0] for r in asked) == sorted(PAPERS)
+    assert [r.status for r in asked].count(404) == 1
+    assert {r.user_agent for r in asked} == {USER_AGENT}
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(asked)]
+    assert min(gaps) >= 0.28, gaps
+    log = first.messages(logging.INFO)
+    said = [line for line in log if "have no HTML at the host" in line]
+    assert len(said) == 1 and PAPERS[2] in said[0], log
+    assert not first.warnings
+
+    second = site.build()
+    assert second.error is None
+    assert len(host.requests) == 3, "a version's HTML, and its absence, are kept"
+    assert site.content() == content
+
+    shutil.rmtree(site.root / "site")
+    site.configure(**{**site.options, "offline": True, "html_url": "http://127.0.0.1:9/html/"})
+    offline = site.build()
+    assert offline.error is None and len(host.requests) == 3
+    assert AFFILIATION in site.content() and PHYSICS in site.content()
+
+
+def test_pages_that_do_not_want_full_text_ask_nothing(site: Site, host: FakeHtml) -> None:
+    full_site(site, host)
+    site.page("index.md", PAPERS[:1])
+    site.page("plain.md", {"ids": PAPERS[1:2], "layout": "chatpaper", "fulltext": False})
+    result = site.build()
+    assert result.error is None and not result.warnings, result.warnings
+    assert host.requests == []
+    assert f"{PAPERS[0]}: abstract only." in site.content()
+
+
+def test_a_digest_page_can_ask_for_full_text(site: Site, host: FakeHtml) -> None:
+    full_site(site, host)
+    site.page("index.md", {"ids": PAPERS[:1], "fulltext": True})
+    site.page("other.md", PAPERS[1:2])
+    result = site.build()
+    assert result.error is None and not result.warnings, result.warnings
+    assert AFFILIATION in site.content()
+    assert f"{PAPERS[1]}: abstract only." in site.content("other.md")
+    assert len(host.requests) == 1
+
+
+def test_a_429_is_waited_out_as_retry_after_says(site: Site, host: FakeHtml, no_backoff: list[float]) -> None:
+    full_site(site, host)
+    host.fail(429, retry_after="7")
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None and not result.warnings, result.warnings
+    assert [r.status for r in host.requests] == [429, 200]
+    assert 7.0 in no_backoff
+    assert AFFILIATION in site.content()
+
+
+def test_a_slow_host_is_a_warning_and_the_paper_is_asked_again(site: Site, host: FakeHtml) -> None:
+    full_site(site, host, timeout=0.5, retries=0)
+    host.fail(200, delay=2.0)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    warned = [w for w in result.warnings if "Full texts" in w]
+    assert len(warned) == 1 and "could not be fetched" in warned[0], result.warnings
+    assert f"{PAPERS[0]}: abstract only." in site.content()
+    again = site.build()
+    assert not again.warnings and AFFILIATION in site.content()
+    assert len(host.requests) == 2
+
+
+def test_what_does_not_fit_the_budget_comes_on_a_later_build(site: Site, host: FakeHtml) -> None:
+    full_site(site, host, fulltext_budget_seconds=0)
+    site.page("index.md", {"ids": PAPERS[:2], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None and host.requests == []
+    assert any("left for a later build by 'fulltext_budget_seconds'" in line for line in result.messages(logging.INFO))
+    full_site(site, host, fulltext_budget_seconds=60)
+    site.build()
+    assert len(host.requests) == 2 and AFFILIATION in site.content()
+
+
+def test_html_url_may_be_a_local_folder(site: Site, host: FakeHtml, tmp_path: Path) -> None:
+    folder = tmp_path / "html"
+    for version in ("v1", "v2", "v3"):
+        shutil.copytree(FIXTURES / "2612.00001v1", folder / (PAPERS[0] + version))
+    full_site(site, host)
+    site.configure(**{**site.options, "html_url": "html"})
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None and not result.warnings, result.warnings
+    assert AFFILIATION in site.content() and host.requests == []
