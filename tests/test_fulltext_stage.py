@@ -146,3 +146,60 @@ def test_html_url_may_be_a_local_folder(site: Site, host: FakeHtml, tmp_path: Pa
     result = site.build()
     assert result.error is None and not result.warnings, result.warnings
     assert AFFILIATION in site.content() and host.requests == []
+
+
+def built_in_site(site: Site, host: FakeHtml, **options: object) -> Site:
+    site.configure(**{"fulltext": "auto", "html_url": host.url, "html_delay_seconds": 0, **options})
+    return site
+
+
+@pytest.mark.parametrize(("language", "affiliations", "code"), [("en", "Affiliations", "Code"), ("zh", "单位", "代码")])
+def test_chatpaper_shows_affiliations_and_code_links(
+    site: Site, host: FakeHtml, language: str, affiliations: str, code: str
+) -> None:
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS, "layout": "chatpaper", "language": language})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert f"<strong>{affiliations}</strong>" in content and AFFILIATION in content, content
+    assert '<a href="https://github.com/example-lab/tinyseg">github.com/example-lab/tinyseg</a>' in content
+    assert f"<strong>{code}</strong>" in content
+    # The paper without HTML: its entry as before, no empty lines.
+    entries = content.split("<h2")
+    assert len(entries) == 4 and affiliations not in entries[3]
+
+
+def test_a_digest_page_with_full_text_shows_them_in_each_entry(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host, fulltext=True)
+    site.page("index.md", PAPERS[:2])
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert content.count("<strong>Affiliations</strong>") == 2 and PHYSICS in content
+    assert '<a href="https://github.com/fixture-physics/toy-chain">' in content.lower()
+
+
+def test_a_hostile_page_shows_as_text_only(site: Site, host: FakeHtml) -> None:
+    from test_hostile import live_payloads
+
+    page = (FIXTURES / "2612.00001v1" / "index.html").read_text(encoding="utf-8")
+    page = page.replace(
+        "Fixture Lab, Example Institute of Technology",
+        "Fixture Lab &lt;img src=x onerror=alert('pwned')&gt; [pwned](javascript:alert(1)) "
+        "&lt;script&gt;pwned()&lt;/script&gt; {{ pwned }} $\\href{javascript:pwned()}{x}$",
+    )
+    page = page.replace(
+        "</body>",
+        '<script>pwned()</script><a href="javascript:pwned()">https://github.com/evil/pwned</a></body>',
+    )
+    host.serve(PAPERS[0] + "v1", page=page.encode())
+    host.serve(PAPERS[0] + "v2", page=page.encode())
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None, result.warnings
+    html = site.html()
+    assert live_payloads(html) == [], live_payloads(html)
+    assert "Fixture Lab &#60;img src=x onerror=alert(" in site.content(), "markup in an affiliation is text"
+    assert not [link for link in html.split('href="')[1:] if link.lower().startswith("javascript")]
