@@ -77,7 +77,7 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
             fault = self._next_fault()
             page = self.pages.get(path.removeprefix("/html/").rstrip("/")) if path.startswith("/html/") else None
             status, body = (200, page) if page is not None else (404, b"<html><body>No HTML</body></html>")
-            if fault is not None and fault.status:
+            if fault is not None and fault.status and fault.status != 200:
                 status, body = fault.status, b"busy"
             self._requests.append(HtmlRequest(path, status, received_at, handler.headers.get("User-Agent", "")))
         if fault is not None and fault.delay and self._stopping.wait(fault.delay):

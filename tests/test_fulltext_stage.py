@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +20,8 @@ import pytest
 from conftest import Site
 from fake_html import FIXTURES, FakeHtml
 from mkdocs_arxiv_digest.fetch import USER_AGENT
+from mkdocs_arxiv_digest.fulltext.record import SCHEMA
+from mkdocs_arxiv_digest.stages.fulltext import RECORD_SCHEMA
 
 PAPERS = ["0804.0970", "0807.2873", "1005.5383"]
 AFFILIATION = "Fixture Lab, Example Institute of Technology"
@@ -203,3 +209,77 @@ def test_a_hostile_page_shows_as_text_only(site: Site, host: FakeHtml) -> None:
     assert live_payloads(html) == [], live_payloads(html)
     assert "Fixture Lab &#60;img src=x onerror=alert(" in site.content(), "markup in an affiliation is text"
     assert not [link for link in html.split('href="')[1:] if link.lower().startswith("javascript")]
+
+
+def test_under_serve_full_text_is_read_in_the_background_and_the_page_reloads(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host)
+    host.fail(200, delay=3.0)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    config = site.load()
+    sentinel = site.root / ".cache" / "plugin" / "arxiv-digest" / "serve-reload"
+    config.plugins.on_startup(command="serve", dirty=False)
+    try:
+        started = time.monotonic()
+        first = site.build(config=config, startup=None)
+        assert first.error is None and not first.warnings, first.warnings
+        assert time.monotonic() - started < 2.5, "the build did not wait for the HTML"
+        assert config.plugins["arxiv-digest"].report.stages["fulltext"].pending == 1
+        assert "Affiliations" not in site.content()
+        until = time.monotonic() + 10
+        while sentinel.read_text() == "0\n" and time.monotonic() < until:
+            time.sleep(0.02)
+        assert sentinel.read_text() == "1\n", "a rebuild is asked for when the record lands"
+        assert site.build(config=config, startup=None).error is None
+        assert AFFILIATION in site.content() and len(host.requests) == 1
+    finally:
+        config.plugins.on_shutdown()
+
+
+CHECK = """
+import sys
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+config = load_config(sys.argv[1])
+config.plugins.on_startup(command="build", dirty=False)
+build(config)
+config.plugins.on_shutdown()
+names = ("lxml", "mkdocs_arxiv_digest.fulltext", "requests", "urllib3", "arxiv")
+print("IMPORTED", ",".join(sorted(name for name in names if name in sys.modules)))
+"""
+
+
+def imported_by_a_build(site: Site) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK, str(site.write_config())],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=site.root,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split("IMPORTED", 1)[1].strip()
+
+
+def test_a_digest_site_neither_asks_nor_imports_the_parser(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host)
+    site.page("index.md", PAPERS[:2])
+    assert site.build(strict=True).error is None
+    imported = imported_by_a_build(site).split(",")
+    assert "lxml" not in imported and "mkdocs_arxiv_digest.fulltext" not in imported, "auto, and no chatpaper page"
+    assert host.requests == []
+
+
+def test_a_warm_build_with_full_text_asks_nothing_and_imports_no_network_code(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None and len(host.requests) == 1
+    imported = imported_by_a_build(site).split(",")
+    assert not {"lxml", "requests", "urllib3", "arxiv"} & set(imported), imported
+    assert len(host.requests) == 1
+
+
+def test_the_stage_reads_the_parser_s_schema() -> None:
+    """The stage keys records by the parser's schema without importing it."""
+    assert RECORD_SCHEMA == SCHEMA
