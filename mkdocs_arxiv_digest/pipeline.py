@@ -267,7 +267,7 @@ class Pipeline:
         cached = self._cached(stage, unit)
         if cached is not None:
             self._count_cached(stage, [unit])
-            return Outcome(cached)
+            return _kept(stage, cached)
         return self._make(stage, unit, paper)
 
     def finish(self) -> Stats:
@@ -338,7 +338,7 @@ class Pipeline:
                 if running is not None:
                     future = running
                 elif cached is not None:
-                    future = _done(Outcome(cached))
+                    future = _done(_kept(stage, cached))
                     counts.cached += 1
                 elif background is not None and not background.retry(key, self._ours):
                     # failed a moment ago: asked again when the writer saves a file
@@ -390,7 +390,7 @@ class Pipeline:
                     self._counted.add((stage.name, unit))  # a second page showing it is not a cache hit
                     done = counts.made + counts.failed
                 self._progress(stage, done)
-                return Outcome(made)
+                return _kept(stage, made)
         problem = " ".join(problem.split())[:300]
         # Grouped by cause, the details (a character position, a count) aside.
         cause = re.sub(r"\s*\([^()]*\)", "", problem).strip() or problem
@@ -429,6 +429,12 @@ def _versioned(known: Cached | Lookup | Future[Lookup]) -> ArxivId | None:
     if isinstance(known, Cached):
         return known.arxiv_id
     return known.paper.arxiv_id if isinstance(known, Lookup) and known.paper is not None else None
+
+
+def _kept(stage: Stage[Any], record: Any) -> Outcome:
+    """A record's outcome: one that does not last is shown as a stand-in is
+    (the page's digest is not kept), though it is not asked again this build."""
+    return Outcome(record, deferred=not stage.lasting(record))
 
 
 def _done(outcome: Outcome) -> Future[Outcome]:

@@ -201,7 +201,13 @@ def _html_url(url: str, config: MkDocsConfig) -> str:
     if url.startswith(("http://", "https://")):
         return url if url.endswith("/") else url + "/"
     base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
-    return str((base / url).resolve())
+    folder = (base / url).resolve()
+    if not folder.is_dir():
+        raise PluginError(
+            f"arxiv-digest: 'html_url' ({url}) is neither an http(s) URL nor a folder ({folder} does not exist). "
+            "Give arXiv's 'https://arxiv.org/html/', a mirror's URL, or a folder of papers' HTML."
+        )
+    return str(folder)
 
 
 def _has_math(extensions: set[Any]) -> bool:

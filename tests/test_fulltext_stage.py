@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Site
+from conftest import Clock, Site
 from fake_html import FIXTURES, FakeHtml
 from mkdocs_arxiv_digest.fetch import USER_AGENT
 from mkdocs_arxiv_digest.fulltext.record import SCHEMA
@@ -283,3 +283,36 @@ def test_a_warm_build_with_full_text_asks_nothing_and_imports_no_network_code(si
 def test_the_stage_reads_the_parser_s_schema() -> None:
     """The stage keys records by the parser's schema without importing it."""
     assert RECORD_SCHEMA == SCHEMA
+
+
+def test_a_mistaken_html_url_or_page_value_is_said(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host, html_url="no-such-folder")
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is not None
+    assert any("'html_url' (no-such-folder) is neither" in line for line in result.messages(logging.ERROR))
+
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper", "fulltext": "maybe"})
+    result = site.build()
+    assert result.error is None
+    assert result.warnings == [
+        "arxiv-digest: Page 'index.md': arxiv: fulltext 'maybe' is not one of auto, true, false; using 'auto'"
+    ]
+    assert AFFILIATION in site.content(), "the site's auto: a chatpaper page shows full text"
+
+
+def test_a_paper_without_html_is_asked_again_after_seven_days(site: Site, host: FakeHtml) -> None:
+    site.clock = Clock()
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS, "layout": "chatpaper"})
+    assert site.build().error is None and len(host.requests) == 3
+    for version in ("v1", "v2", "v3"):
+        host.serve(PAPERS[2] + version, "2612.00009v1")
+    site.clock.advance(6 * 86400)
+    assert site.build().error is None and len(host.requests) == 3, "believed for 7 days"
+    assert site.content().count("<strong>Affiliations</strong>") == 2
+    site.clock.advance(2 * 86400)
+    assert site.build().error is None
+    assert [r.path.split("/")[-1].split("v")[0] for r in host.requests[3:]] == [PAPERS[2]]
+    assert site.content().count("<strong>Affiliations</strong>") == 3, "the page is made again with it"

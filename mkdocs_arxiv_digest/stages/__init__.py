@@ -148,6 +148,11 @@ class Stage(Generic[R]):
         for one that could not be had). Raises `StageFailed` saying why not."""
         raise NotImplementedError
 
+    def lasting(self, record: R) -> bool:
+        """Whether the record stays (`False`: it is asked for again on a later
+        build, as "no HTML" is): a page showing one is made again each build."""
+        return True
+
     def stand_in(self, unit: Unit, paper: Paper) -> R | None:
         """What pages show while the record is pending, deferred or failed (not kept)."""
         return None

@@ -97,6 +97,10 @@ class FullTextStage(Stage["FullText | NoHtml"]):
             data["checked"] = self.cache.clock()
         return data
 
+    def lasting(self, record: FullText | NoHtml) -> bool:
+        """A paper's HTML may appear later: a page showing it without is made again each build."""
+        return not hasattr(record, "reason")
+
     def page_url(self, paper: ArxivId) -> str:
         return f"{self.url}{paper}" if not self.local else (Path(self.url) / str(paper)).as_uri()
 
