@@ -59,6 +59,7 @@ class Build:
         services, settings = self.services, self.settings
         outputs = self._outputs = BuildOutputs(files, config, settings, self._warn)
         needs: dict[ArxivId, set[str]] = {}
+        fulltext: set[str] = set()
         sources = None
         for file, spec in services.reader.read_all(built_pages(files, config), services.cache):
             if spec.source is not None:
@@ -69,9 +70,12 @@ class Build:
             self._specs[file.src_uri] = spec
             outputs.add(file, spec)
             language = page_language(settings, spec)[0]
+            wants_fulltext = settings.wants_fulltext(spec.options.get("fulltext"), page_layout_name(settings, spec))
             for entry in [*spec.entries, *spec.updated]:
                 needs.setdefault(entry.id, set()).add(language)
-        pipeline = self._pipeline = services.pipeline()
+                if wants_fulltext:
+                    fulltext.add(entry.id.base)
+        pipeline = self._pipeline = services.pipeline({"fulltext": frozenset(fulltext)})
         pipeline.plan(needs)
         if needs:
             self._info(pipeline.stats.planned(len(self._specs)))
@@ -166,6 +170,10 @@ def page_layout(settings: Settings, spec: PageSpec, versions: str) -> tuple[Layo
     if name not in LAYOUTS:
         problems.append(f"layout {name!r} is not one of {', '.join(LAYOUTS)}; using {settings.layout!r}")
         name = settings.layout
+    asked = spec.options.get("fulltext")
+    if asked is not None and asked not in ("auto", True, False):
+        problems.append(f"fulltext {asked!r} is not one of auto, true, false; using {settings.fulltext.mode!r}")
+        asked = None
     layout = Layout(
         name=name,
         labels=tuple(sorted(settings.labels[language].items())),
@@ -176,5 +184,12 @@ def page_layout(settings: Settings, spec: PageSpec, versions: str) -> tuple[Layo
         max_authors=settings.max_authors,
         model_note=settings.model_note,
         versions=versions,
+        fulltext=settings.wants_fulltext(asked, name),
     )
     return layout, problems
+
+
+def page_layout_name(settings: Settings, spec: PageSpec) -> str:
+    """The page's layout, as `page_layout` settles it."""
+    name = spec.options.get("layout", settings.layout)
+    return name if name in LAYOUTS else settings.layout

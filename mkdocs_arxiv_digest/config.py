@@ -264,6 +264,11 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "Feeds and JSON",
         "What the feed and the JSON files hold, and how to subscribe, is described in [feeds and JSON](feeds.md).",
     ),
+    "fulltext": (
+        "The paper's full text",
+        "What the plugin reads from arXiv's HTML rendering of a paper (the authors' affiliations, "
+        "code links) and how it asks for it.",
+    ),
     "llm": ("Summaries from a model", ""),
 }
 """The sections of the options reference, by the first option in each: its
@@ -536,6 +541,45 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     version number, is described in [feeds and JSON](feeds.md#json-files). A
     path another output has (the search plugin's `search/search_index.json`)
     stops the build with an error naming both."""
+
+    fulltext = c.Choice(("auto", True, False), default="auto")
+    """Read each paper's full text from arXiv's HTML rendering of it (the page
+    at `{html_url}{id}v{n}`, for the version shown) and show the authors'
+    affiliations and the paper's code links (GitHub, GitLab, Hugging Face,
+    Zenodo...) in its entry. `auto` does it on pages in the `chatpaper`
+    [layout](#layout) only; `true` on every page, `false` on none. A page can
+    choose its own with the [mapping form](usage.md#listing-papers)
+    (`fulltext: true` next to `ids:`).
+
+    A version's HTML never changes, so what is read of it is kept in the cache
+    for good; a paper arXiv has no HTML for (about one in ten new ones) is
+    asked for again after 7 days, and its entry shows what the abstract gives,
+    with no warning. Pages are asked for one at a time,
+    [`html_delay_seconds`](#html_delay_seconds) apart, under the site's
+    [`timeout`](#timeout) and [`retries`](#retries), and in the background
+    under `mkdocs serve`. At the default pace a first build of 30 papers
+    spends about 8 minutes on them; what does not fit in
+    [`fulltext_budget_seconds`](#fulltext_budget_seconds) comes on later
+    builds. With [`offline`](#offline) only what the cache holds is shown,
+    unless `html_url` is a local folder."""
+
+    html_url = c.Type(str, default="https://arxiv.org/html/")
+    """Where papers' HTML is read from: `{html_url}{id}v{n}` is one paper's page.
+    An `http://` or `https://` URL ending in `/` (a mirror, a test server), or
+    a local folder, relative to the directory of `mkdocs.yml`, laid out the
+    same way (`2401.00001v2/index.html` or a file `2401.00001v2`), for offline
+    builds."""
+
+    html_delay_seconds = Number(float, 15.0, minimum=0)
+    """The pause in seconds between two requests for papers' HTML: the
+    `Crawl-delay` of arXiv's `robots.txt` is 15. Lower it only for your own
+    mirror or test server; a local folder is read without pause."""
+
+    fulltext_budget_seconds = Number(float, 600.0, minimum=0)
+    """How many seconds of a build may go to reading papers' HTML (counted from
+    the start of the build): no request is sent after it, and the papers left
+    are read on later builds; their entries show what the abstract gives
+    meanwhile."""
 
     llm = c.SubConfig(LlmConfig)
     """How to reach the model used by [`summarizer: openai`](#summarizer): a server

@@ -67,6 +67,8 @@ class Layout:
     model_note: bool
     versions: str
     """What the shown stages make their records with (`Pipeline.versions`)."""
+    fulltext: bool = False
+    """The page shows its papers' full text (`fulltext:`)."""
 
 
 _TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
@@ -180,7 +182,9 @@ class Digests:
 
                 kept: list[Shown] = []
                 if shown:
-                    for entry, found in zip(spec.entries, pipeline.records(ids, layout.language), strict=True):
+                    for entry, found in zip(
+                        spec.entries, pipeline.records(ids, layout.language, skip=_skipped(layout)), strict=True
+                    ):
                         assert found.lookup.paper is not None, "a digest is kept only when every paper was found"
                         kept.append(Shown(entry, found.lookup.paper, _summary(entry, found)))
                 return PageDigest(made["markdown"], problems, load, made["keywords"], made.get("bib", ""), kept)
@@ -188,7 +192,7 @@ class Digests:
         records: list[Shown] = []
         labels = dict(layout.labels)
         final = key is not None
-        made_now = pipeline.records(ids, layout.language)
+        made_now = pipeline.records(ids, layout.language, skip=_skipped(layout))
         for number, ((entry, state), found) in enumerate(zip(known, made_now, strict=True), start=1):
             lookup = found.lookup
             if isinstance(state, Cached) and lookup.paper is None:  # gone from the cache since the build started
@@ -244,6 +248,11 @@ class Digests:
             made_of = [package.__version__, self.renderer.fingerprint, list(layout.__dict__.values())]
             known = self._layouts[layout] = hashlib.sha256(json.dumps(made_of).encode()).hexdigest()
         return known
+
+
+def _skipped(layout: Layout) -> tuple[str, ...]:
+    """The stages whose records the page does not show."""
+    return () if layout.fulltext else ("fulltext",)
 
 
 def _summary(entry: Entry, records: Records) -> Summary | None:

@@ -22,6 +22,7 @@ import requests.adapters
 import urllib3
 import urllib3.connection
 
+from . import __version__
 from .deadline import Deadline
 from .ids import ArxivId, parse_id
 from .records import Paper, Texts
@@ -484,6 +485,59 @@ class FeedClient(_Polite):
         except arxiv.HTTPError as error:
             last = self._session.last
             raise FeedRefused(_feed_error(last.content if last is not None else b"", error.status)) from None
+
+
+MAX_HTML_BYTES = 30_000_000
+"""The most bytes of one paper's HTML page read; the parser refuses a larger one anyway."""
+
+USER_AGENT = f"mkdocs-arxiv-digest/{__version__} (an MkDocs plugin that shows arXiv papers)"
+
+
+class HtmlClient(_Polite):
+    """Papers' HTML pages (`html_url`), asked like the API: one request at a
+    time, at most one every `delay_seconds`, `timeout` seconds for each whole
+    answer, retries with backoff after a 429 (its `Retry-After` followed), a
+    5xx, a timeout or a broken connection; a User-Agent naming the plugin."""
+
+    def __init__(
+        self,
+        delay_seconds: float = 15.0,
+        timeout: float = 30.0,
+        retries: int = 3,
+        sleep: Callable[[float], None] | None = None,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(delay_seconds, timeout, retries, sleep, on_retry)
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._last: float | None = None
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> bytes | None:
+        """The page at `url` (its first `MAX_HTML_BYTES`), or `None` when the
+        host has none (404, 410). Raises `FetchError` for any other failure."""
+        with self._lock:
+
+            def send() -> bytes | None:
+                if self._last is not None:
+                    wait = self._last + self.delay_seconds - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                try:
+                    response = self._session.request("GET", url, ending=b"", most=MAX_HTML_BYTES)
+                except _TooLarge as error:
+                    return error.content
+                finally:
+                    self._last = time.monotonic()
+                if response.status_code in (404, 410):
+                    return None
+                if response.status_code != 200:
+                    raise arxiv.HTTPError(url, 0, response.status_code)
+                return response.content
+
+            try:
+                return self._retrying(send)
+            except arxiv.HTTPError as error:
+                raise FetchError(f"the host answered HTTP {error.status}") from None
 
 
 def _papers(results: Iterable[arxiv.Result], cut: list[str] | None = None) -> list[Paper]:

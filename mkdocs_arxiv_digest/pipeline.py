@@ -187,6 +187,8 @@ class Pipeline:
             self._queue(stage, arxiv_id, lookup)
 
     def _units(self, stage: Stage[Any], arxiv_id: ArxivId, versioned: ArxivId) -> list[Unit]:
+        if stage.only is not None and versioned.base not in stage.only:
+            return []
         if not stage.per_language:
             return [Unit(versioned)]
         return [Unit(versioned, language) for language in sorted(self._languages.get(arxiv_id, ()))]
@@ -244,14 +246,18 @@ class Pipeline:
         as its `Cached` mark, unread, else its `Lookup` (waited for)."""
         return [self.resolved(arxiv_id) for arxiv_id in ids]
 
-    def records(self, ids: Iterable[ArxivId], language: str, outputs: bool = True) -> list[Records]:
+    def records(
+        self, ids: Iterable[ArxivId], language: str, outputs: bool = True, skip: Iterable[str] = ()
+    ) -> list[Records]:
         """Each paper with, when `outputs`, every shown stage's outcome for it
-        in `language` (each waited for, or made now)."""
+        in `language` (each waited for, or made now), but those of `skip`
+        (stages the page does not show)."""
         made = []
+        shown = [s.name for s in self.stages if s.shown and s.name not in set(skip)]
         for arxiv_id in ids:
             lookup, found = self.paper(arxiv_id), {}
             if outputs and lookup.paper is not None:
-                found = {s.name: self.outcome(s.name, lookup.paper, language) for s in self.stages if s.shown}
+                found = {name: self.outcome(name, lookup.paper, language) for name in shown}
             made.append(Records(lookup, found))
         return made
 
@@ -259,7 +265,7 @@ class Pipeline:
         """The record of stage `name` for `paper` in `language`: from the
         cache, from the background work, or made now (and cached)."""
         stage = self._named.get(name)
-        if stage is None:
+        if stage is None or (stage.only is not None and paper.arxiv_id.base not in stage.only):
             return Outcome(None)
         unit = Unit(paper.arxiv_id, language if stage.per_language else "")
         return self._outcome(stage, unit, paper, wait=False)
@@ -276,7 +282,7 @@ class Pipeline:
         cached = self._cached(stage, unit)
         if cached is not None:
             self._count_cached(stage, [unit])
-            return Outcome(cached)
+            return _kept(stage, cached)
         return self._make(stage, unit, paper)
 
     def finish(self) -> Stats:
@@ -351,7 +357,7 @@ class Pipeline:
                 if running is not None:
                     future = running
                 elif cached is not None:
-                    future = _done(Outcome(cached))
+                    future = _done(_kept(stage, cached))
                     counts.cached += 1
                 elif background is not None and not background.retry(key, self._ours):
                     # failed a moment ago: asked again when the writer saves a file
@@ -405,7 +411,7 @@ class Pipeline:
                     self._counted.add((stage.name, unit))  # a second page showing it is not a cache hit
                     done = counts.made + counts.failed
                 self._progress(stage, done)
-                return Outcome(made)
+                return _kept(stage, made)
         self._failed(stage, unit, problem)
         return Outcome(self._stand_in(stage, unit, paper), deferred=True, failed=True)
 
@@ -449,6 +455,12 @@ def _versioned(known: Cached | Lookup | Future[Lookup]) -> ArxivId | None:
     if isinstance(known, Cached):
         return known.arxiv_id
     return known.paper.arxiv_id if isinstance(known, Lookup) and known.paper is not None else None
+
+
+def _kept(stage: Stage[Any], record: Any) -> Outcome:
+    """A record's outcome: one that does not last is shown as a stand-in is
+    (the page's digest is not kept), though it is not asked again this build."""
+    return Outcome(record, deferred=not stage.lasting(record))
 
 
 def _done(outcome: Outcome) -> Future[Outcome]:

@@ -37,7 +37,7 @@ from .summarize import Summarizers
 
 if TYPE_CHECKING:
     from .background import Background
-    from .fetch import ArxivApi, FeedClient
+    from .fetch import ArxivApi, FeedClient, HtmlClient
     from .snapshot import Snapshot
     from .sources import Sources
 
@@ -95,6 +95,13 @@ class Services:
         """Reads pages' front matter; kept across rebuilds, so an unchanged page is not read again."""
         self._settings: Settings | None = None
         self._serving = False
+        self.wanted: dict[str, frozenset[str]] = {}
+        """The build's papers (bare IDs) by the stage only some pages want
+        (`fulltext`): set by `pipeline`, read by the stages' makers."""
+
+    def info(self, line: str) -> None:
+        """Say `line` in the build's log."""
+        self._info(line)
 
     @property
     def settings(self) -> Settings:
@@ -169,6 +176,19 @@ class Services:
             FeedClient.close,
         )
 
+    def html(self) -> HtmlClient:
+        """The client of papers' HTML pages, made when a build first asks for one.
+        It keeps its own `html_delay_seconds` between requests."""
+        from .fetch import HtmlClient
+
+        api, delay = self.settings.api, self.settings.fulltext.delay_seconds
+        return self._kept.get(
+            "html",
+            (api, delay),
+            lambda: HtmlClient(delay, api.timeout, api.retries, on_retry=self._say_retry),
+            HtmlClient.close,
+        )
+
     def snapshot(self) -> Snapshot | None:
         """The snapshot file, read by each build that has papers to look for."""
         from .snapshot import Snapshot
@@ -183,8 +203,10 @@ class Services:
         settings = self.settings
         return Sources(self.cache, None if settings.offline and not ask else self, settings.listing, self._info)
 
-    def pipeline(self) -> Pipeline:
-        """One build's fetching and summarizing."""
+    def pipeline(self, wanted: dict[str, frozenset[str]] | None = None) -> Pipeline:
+        """One build's fetching and summarizing; `wanted`: the papers (bare
+        IDs) of the pages that want a stage only some pages show."""
+        self.wanted = wanted or {}
         stages = self.stages()
         # Under `mkdocs serve`, the stages whose work may outlive a build (in
         # threads kept across rebuilds) share one `Background`, made after

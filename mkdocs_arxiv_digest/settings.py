@@ -38,6 +38,24 @@ class ListingSettings(NamedTuple):
     max_papers: int
 
 
+class FulltextSettings(NamedTuple):
+    """Where papers' HTML is read from, and how."""
+
+    mode: str | bool
+    """`auto` (pages in the `chatpaper` layout), `True` or `False`: the site's `fulltext`."""
+    url: str
+    """An http(s) URL ending in `/`, or an absolute local folder."""
+    delay_seconds: float
+    budget_seconds: float
+
+    @property
+    def local(self) -> bool:
+        return not self.url.startswith(("http://", "https://"))
+
+
+DEFAULT_FULLTEXT = FulltextSettings("auto", "https://arxiv.org/html/", 15.0, 600.0)
+
+
 class FeedSettings(NamedTuple):
     file: str
     """The feed's path from the site's root (or from a language's folder)."""
@@ -78,6 +96,15 @@ class Settings:
     feed: FeedSettings | None = None
     """`None` without `feed: true`."""
     json: bool = False
+    fulltext: FulltextSettings = DEFAULT_FULLTEXT
+
+    def wants_fulltext(self, asked: Any, layout: str) -> bool:
+        """Whether a page in `layout` whose `arxiv:` mapping says `fulltext: asked`
+        (`None`: it does not say) shows its papers' full text."""
+        value = self.fulltext.mode if asked is None else asked
+        if value == "auto" or not isinstance(value, bool):
+            return layout == "chatpaper"
+        return value
 
     @classmethod
     def load(cls, options: ArxivDigestConfig, config: MkDocsConfig) -> Settings:
@@ -132,6 +159,12 @@ class Settings:
             if options.feed
             else None,
             json=options.json,
+            fulltext=FulltextSettings(
+                options.fulltext,
+                _html_url(options.html_url, config),
+                options.html_delay_seconds,
+                options.fulltext_budget_seconds,
+            ),
         )
 
     @property
@@ -161,6 +194,20 @@ def _llm_settings(options: ArxivDigestConfig) -> LlmSettings:
         budget_seconds=llm.budget_seconds,
         api_key=os.environ.get(llm.api_key_env) if llm.api_key_env else None,
     )
+
+
+def _html_url(url: str, config: MkDocsConfig) -> str:
+    """`html_url` as a URL ending in `/`, or as an absolute folder (relative to `mkdocs.yml`'s)."""
+    if url.startswith(("http://", "https://")):
+        return url if url.endswith("/") else url + "/"
+    base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+    folder = (base / url).resolve()
+    if not folder.is_dir():
+        raise PluginError(
+            f"arxiv-digest: 'html_url' ({url}) is neither an http(s) URL nor a folder ({folder} does not exist). "
+            "Give arXiv's 'https://arxiv.org/html/', a mirror's URL, or a folder of papers' HTML."
+        )
+    return str(folder)
 
 
 def _has_math(extensions: set[Any]) -> bool:

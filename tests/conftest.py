@@ -179,7 +179,15 @@ class Site:
         self.options = options
 
     def write_config(self) -> Path:
-        options = {"api_url": self.api_url, "delay_seconds": 0, "retries": 1, "timeout": 5, **self.options}
+        # Full text off unless a test asks: no test reads papers' HTML from arxiv.org.
+        options = {
+            "api_url": self.api_url,
+            "delay_seconds": 0,
+            "retries": 1,
+            "timeout": 5,
+            "fulltext": False,
+            **self.options,
+        }
         plugins = [
             *(["search"] if self.search else []),
             *self.plugins_before,

@@ -64,7 +64,8 @@ class Phrases(base.BaseConfigOption[tuple[str, ...]]):
 
 class AsWritten(base.BaseConfigOption[Any]):
     """A value checked when the page is built, against the site's settings
-    (`language:` against `labels`, `layout:` against the layouts)."""
+    (`language:` against `labels`, `layout:` against the layouts,
+    `fulltext:` against `auto`, `true` and `false`)."""
 
 
 class Page(base.Config):  # type: ignore[no-untyped-call]
@@ -72,6 +73,7 @@ class Page(base.Config):  # type: ignore[no-untyped-call]
 
     language = AsWritten()
     layout = AsWritten()
+    fulltext = AsWritten()
 
 
 class AnnouncedPage(Page):  # type: ignore[no-untyped-call]

@@ -117,6 +117,9 @@ class Stage(Generic[R]):
     (`Services.pool`); without, the pipeline makes some for the build and waits for them."""
     concurrency: int = 1
     """How many units it works on at once (pool stages)."""
+    only: frozenset[str] | None = None
+    """The bare IDs of the papers it is made for (those whose pages want it);
+    `None`: every paper. Pages ask it for no other paper."""
     budget: Budget = Budget()
     shown: bool = True
     """What it makes is on the pages (templates read it as `item.outputs[name]`):
@@ -146,6 +149,11 @@ class Stage(Generic[R]):
         """One unit's record; `inputs` holds the records of `needs` (`None`
         for one that could not be had). Raises `StageFailed` saying why not."""
         raise NotImplementedError
+
+    def lasting(self, record: R) -> bool:
+        """Whether the record stays (`False`: it is asked for again on a later
+        build, as "no HTML" is): a page showing one is made again each build."""
+        return True
 
     def stand_in(self, unit: Unit, paper: Paper) -> R | None:
         """What pages show while the record is pending, deferred or failed (not kept)."""
@@ -280,4 +288,4 @@ def registered() -> list[Make]:
 
 
 # The stages that come with the plugin register themselves first.
-from . import summaries  # noqa: E402, F401
+from . import fulltext, summaries  # noqa: E402, F401

@@ -1,0 +1,318 @@
+"""The full-text stage against a fake HTML host: papers' HTML read one page at
+a time, paced, politely retried, kept for good (a second build and an offline
+one ask nothing), a paper without HTML shown from its abstract without a
+warning, and nothing asked on pages that do not want full text."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import Clock, Site
+from fake_html import FIXTURES, FakeHtml
+from mkdocs_arxiv_digest.fetch import USER_AGENT
+from mkdocs_arxiv_digest.fulltext.record import SCHEMA
+from mkdocs_arxiv_digest.stages.fulltext import RECORD_SCHEMA
+
+PAPERS = ["0804.0970", "0807.2873", "1005.5383"]
+AFFILIATION = "Fixture Lab, Example Institute of Technology"
+"""Of the `article` fixture (2612.00001v1), served for the first paper."""
+PHYSICS = "Laboratory of Fixtures, National Test Centre, Sampleburg"
+"""Of the `revtex` fixture (2612.00002v1), served for the second paper."""
+
+TEMPLATE = (
+    "{% for item in items %}{{ item.id }}: "
+    '{% set text = item.outputs.get("fulltext") %}'
+    "{% if text and text.affiliations is defined %}{{ text.affiliations | join('; ') }}"
+    "{% else %}abstract only{% endif %}.\n\n{% endfor %}"
+)
+
+
+@pytest.fixture
+def host() -> Iterator[FakeHtml]:
+    with FakeHtml() as server:
+        for version in ("v1", "v2", "v3"):
+            server.serve(PAPERS[0] + version, "2612.00001v1")
+            server.serve(PAPERS[1] + version, "2612.00002v1")
+        yield server
+
+
+def full_site(site: Site, host: FakeHtml, **options: object) -> Site:
+    (site.root / "templates").mkdir(exist_ok=True)
+    for name in ("digest.md.j2", "chatpaper.md.j2"):
+        (site.root / "templates" / name).write_text(TEMPLATE, encoding="utf-8")
+    options = {"fulltext": "auto", **options}
+    site.configure(custom_templates="templates", html_url=host.url, html_delay_seconds=0.3, **options)
+    return site
+
+
+def test_full_text_is_read_paced_kept_and_asked_again_by_no_build(site: Site, host: FakeHtml) -> None:
+    full_site(site, host)
+    site.page("index.md", {"ids": PAPERS, "layout": "chatpaper"})
+    first = site.build(strict=True)
+    assert first.error is None, "a paper with no HTML does not fail a strict build"
+    content = site.content()
+    assert AFFILIATION in content and PHYSICS in content, content
+    assert f"{PAPERS[2]}: abstract only." in content
+    asked = host.requests
+    assert sorted(r.path.split("/")[-1].split("v")[0] for r in asked) == sorted(PAPERS)
+    assert [r.status for r in asked].count(404) == 1
+    assert {r.user_agent for r in asked} == {USER_AGENT}
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(asked)]
+    assert min(gaps) >= 0.28, gaps
+    log = first.messages(logging.INFO)
+    said = [line for line in log if "have no HTML at the host" in line]
+    assert len(said) == 1 and PAPERS[2] in said[0], log
+    assert not first.warnings
+
+    second = site.build()
+    assert second.error is None
+    assert len(host.requests) == 3, "a version's HTML, and its absence, are kept"
+    assert site.content() == content
+
+    shutil.rmtree(site.root / "site")
+    site.configure(**{**site.options, "offline": True, "html_url": "http://127.0.0.1:9/html/"})
+    offline = site.build()
+    assert offline.error is None and len(host.requests) == 3
+    assert AFFILIATION in site.content() and PHYSICS in site.content()
+
+
+def test_pages_that_do_not_want_full_text_ask_nothing(site: Site, host: FakeHtml) -> None:
+    full_site(site, host)
+    site.page("index.md", PAPERS[:1])
+    site.page("plain.md", {"ids": PAPERS[1:2], "layout": "chatpaper", "fulltext": False})
+    result = site.build()
+    assert result.error is None and not result.warnings, result.warnings
+    assert host.requests == []
+    assert f"{PAPERS[0]}: abstract only." in site.content()
+
+
+def test_a_digest_page_can_ask_for_full_text(site: Site, host: FakeHtml) -> None:
+    full_site(site, host)
+    site.page("index.md", {"ids": PAPERS[:1], "fulltext": True})
+    site.page("other.md", PAPERS[1:2])
+    result = site.build()
+    assert result.error is None and not result.warnings, result.warnings
+    assert AFFILIATION in site.content()
+    assert f"{PAPERS[1]}: abstract only." in site.content("other.md")
+    assert len(host.requests) == 1
+
+
+def test_a_429_is_waited_out_as_retry_after_says(site: Site, host: FakeHtml, no_backoff: list[float]) -> None:
+    full_site(site, host)
+    host.fail(429, retry_after="7")
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None and not result.warnings, result.warnings
+    assert [r.status for r in host.requests] == [429, 200]
+    assert 7.0 in no_backoff
+    assert AFFILIATION in site.content()
+
+
+def test_a_slow_host_is_a_warning_and_the_paper_is_asked_again(site: Site, host: FakeHtml) -> None:
+    full_site(site, host, timeout=0.5, retries=0)
+    host.fail(200, delay=2.0)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    warned = [w for w in result.warnings if "Full texts" in w]
+    assert len(warned) == 1 and "could not be fetched" in warned[0], result.warnings
+    assert f"{PAPERS[0]}: abstract only." in site.content()
+    again = site.build()
+    assert not again.warnings and AFFILIATION in site.content()
+    assert len(host.requests) == 2
+
+
+def test_what_does_not_fit_the_budget_comes_on_a_later_build(site: Site, host: FakeHtml) -> None:
+    full_site(site, host, fulltext_budget_seconds=0)
+    site.page("index.md", {"ids": PAPERS[:2], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None and host.requests == []
+    assert any("left for a later build by 'fulltext_budget_seconds'" in line for line in result.messages(logging.INFO))
+    full_site(site, host, fulltext_budget_seconds=60)
+    site.build()
+    assert len(host.requests) == 2 and AFFILIATION in site.content()
+
+
+def test_html_url_may_be_a_local_folder(site: Site, host: FakeHtml, tmp_path: Path) -> None:
+    folder = tmp_path / "html"
+    for version in ("v1", "v2", "v3"):
+        shutil.copytree(FIXTURES / "2612.00001v1", folder / (PAPERS[0] + version))
+    full_site(site, host)
+    site.configure(**{**site.options, "html_url": "html"})
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None and not result.warnings, result.warnings
+    assert AFFILIATION in site.content() and host.requests == []
+
+
+def built_in_site(site: Site, host: FakeHtml, **options: object) -> Site:
+    site.configure(**{"fulltext": "auto", "html_url": host.url, "html_delay_seconds": 0, **options})
+    return site
+
+
+@pytest.mark.parametrize(("language", "affiliations", "code"), [("en", "Affiliations", "Code"), ("zh", "单位", "代码")])
+def test_chatpaper_shows_affiliations_and_code_links(
+    site: Site, host: FakeHtml, language: str, affiliations: str, code: str
+) -> None:
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS, "layout": "chatpaper", "language": language})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert f"<strong>{affiliations}</strong>" in content and AFFILIATION in content, content
+    assert '<a href="https://github.com/example-lab/tinyseg">github.com/example-lab/tinyseg</a>' in content
+    assert f"<strong>{code}</strong>" in content
+    # The paper without HTML: its entry as before, no empty lines.
+    entries = content.split("<h2")
+    assert len(entries) == 4 and affiliations not in entries[3]
+
+
+def test_a_digest_page_with_full_text_shows_them_in_each_entry(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host, fulltext=True)
+    site.page("index.md", PAPERS[:2])
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert content.count("<strong>Affiliations</strong>") == 2 and PHYSICS in content
+    assert '<a href="https://github.com/fixture-physics/toy-chain">' in content.lower()
+
+
+def test_a_hostile_page_shows_as_text_only(site: Site, host: FakeHtml) -> None:
+    from test_hostile import live_payloads
+
+    page = (FIXTURES / "2612.00001v1" / "index.html").read_text(encoding="utf-8")
+    page = page.replace(
+        "Fixture Lab, Example Institute of Technology",
+        "Fixture Lab &lt;img src=x onerror=alert('pwned')&gt; [pwned](javascript:alert(1)) "
+        "&lt;script&gt;pwned()&lt;/script&gt; {{ pwned }} $\\href{javascript:pwned()}{x}$",
+    )
+    page = page.replace(
+        "</body>",
+        '<script>pwned()</script><a href="javascript:pwned()">https://github.com/evil/pwned</a></body>',
+    )
+    host.serve(PAPERS[0] + "v1", page=page.encode())
+    host.serve(PAPERS[0] + "v2", page=page.encode())
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None, result.warnings
+    html = site.html()
+    assert live_payloads(html) == [], live_payloads(html)
+    assert "Fixture Lab &#60;img src=x onerror=alert(" in site.content(), "markup in an affiliation is text"
+    assert not [link for link in html.split('href="')[1:] if link.lower().startswith("javascript")]
+
+
+def test_under_serve_full_text_is_read_in_the_background_and_the_page_reloads(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host)
+    host.fail(200, delay=3.0)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    config = site.load()
+    sentinel = site.root / ".cache" / "plugin" / "arxiv-digest" / "serve-reload"
+    config.plugins.on_startup(command="serve", dirty=False)
+    try:
+        started = time.monotonic()
+        first = site.build(config=config, startup=None)
+        assert first.error is None and not first.warnings, first.warnings
+        assert time.monotonic() - started < 2.5, "the build did not wait for the HTML"
+        assert config.plugins["arxiv-digest"].report.stages["fulltext"].pending == 1
+        assert "Affiliations" not in site.content()
+        until = time.monotonic() + 10
+        while sentinel.read_text() == "0\n" and time.monotonic() < until:
+            time.sleep(0.02)
+        assert sentinel.read_text() == "1\n", "a rebuild is asked for when the record lands"
+        assert site.build(config=config, startup=None).error is None
+        assert AFFILIATION in site.content() and len(host.requests) == 1
+    finally:
+        config.plugins.on_shutdown()
+
+
+CHECK = """
+import sys
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+config = load_config(sys.argv[1])
+config.plugins.on_startup(command="build", dirty=False)
+build(config)
+config.plugins.on_shutdown()
+names = ("lxml", "mkdocs_arxiv_digest.fulltext", "requests", "urllib3", "arxiv")
+print("IMPORTED", ",".join(sorted(name for name in names if name in sys.modules)))
+"""
+
+
+def imported_by_a_build(site: Site) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK, str(site.write_config())],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=site.root,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split("IMPORTED", 1)[1].strip()
+
+
+def test_a_digest_site_neither_asks_nor_imports_the_parser(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host)
+    site.page("index.md", PAPERS[:2])
+    assert site.build(strict=True).error is None
+    imported = imported_by_a_build(site).split(",")
+    assert "lxml" not in imported and "mkdocs_arxiv_digest.fulltext" not in imported, "auto, and no chatpaper page"
+    assert host.requests == []
+
+
+def test_a_warm_build_with_full_text_asks_nothing_and_imports_no_network_code(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None and len(host.requests) == 1
+    imported = imported_by_a_build(site).split(",")
+    assert not {"lxml", "requests", "urllib3", "arxiv"} & set(imported), imported
+    assert len(host.requests) == 1
+
+
+def test_the_stage_reads_the_parser_s_schema() -> None:
+    """The stage keys records by the parser's schema without importing it."""
+    assert RECORD_SCHEMA == SCHEMA
+
+
+def test_a_mistaken_html_url_or_page_value_is_said(site: Site, host: FakeHtml) -> None:
+    built_in_site(site, host, html_url="no-such-folder")
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is not None
+    assert any("'html_url' (no-such-folder) is neither" in line for line in result.messages(logging.ERROR))
+
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper", "fulltext": "maybe"})
+    result = site.build()
+    assert result.error is None
+    assert result.warnings == [
+        "arxiv-digest: Page 'index.md': arxiv: fulltext 'maybe' is not one of auto, true, false; using 'auto'"
+    ]
+    assert AFFILIATION in site.content(), "the site's auto: a chatpaper page shows full text"
+
+
+def test_a_paper_without_html_is_asked_again_after_seven_days(site: Site, host: FakeHtml) -> None:
+    site.clock = Clock()
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS, "layout": "chatpaper"})
+    assert site.build().error is None and len(host.requests) == 3
+    for version in ("v1", "v2", "v3"):
+        host.serve(PAPERS[2] + version, "2612.00009v1")
+    site.clock.advance(6 * 86400)
+    assert site.build().error is None and len(host.requests) == 3, "believed for 7 days"
+    assert site.content().count("<strong>Affiliations</strong>") == 2
+    site.clock.advance(2 * 86400)
+    assert site.build().error is None
+    assert [r.path.split("/")[-1].split("v")[0] for r in host.requests[3:]] == [PAPERS[2]]
+    assert site.content().count("<strong>Affiliations</strong>") == 3, "the page is made again with it"
