@@ -325,8 +325,10 @@ class Pipeline:
         """A paper arrived from the metadata stage's worker."""
         pending = self._lookups[arxiv_id]
         assert isinstance(pending, Future)
-        pending.set_result(lookup)
+        # Its units are queued before a page waiting for the paper is woken:
+        # else the page would find none under way and make them a second time.
         self._paper_ready(arxiv_id, lookup)
+        pending.set_result(lookup)
 
     def _paper_ready(self, arxiv_id: ArxivId, lookup: Lookup) -> None:
         for stage in self.stages:

@@ -83,7 +83,9 @@ def test_papers_are_summarized_concurrently_each_on_its_own_paper(site: Site, mo
 
 def test_summaries_start_before_the_last_batch_is_fetched(site: Site, model: FakeOpenAI, arxiv_api: FakeArxiv) -> None:
     site.page("index.md", PAPERS[:4])
-    site.configure(batch_size=2, delay_seconds=0.6)
+    # The pause before the second batch leaves the summaries' threads time to start on
+    # a machine loaded with other tests (0.6 s was missed once with four at once).
+    site.configure(batch_size=2, delay_seconds=1.5)
     use_model(site, model, concurrency=4)
     assert site.build(strict=True).error is None
     last_batch = arxiv_api.requests[-1].received_at
