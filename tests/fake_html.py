@@ -89,3 +89,31 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
             handler.send_header("Retry-After", fault.retry_after)
         handler.end_headers()
         handler.wfile.write(body)
+
+
+def fixture_records(names: list[str] | None = None) -> list[dict[str, Any]]:
+    """Snapshot records (arXiv's metadata dump's shape) of the fixture papers,
+    taken from their HTML: a site built offline from a snapshot shows them
+    under their own IDs, with the names their HTML gives its authors."""
+    from mkdocs_arxiv_digest.fulltext import parse
+
+    records = []
+    for folder in sorted(FIXTURES.iterdir()):
+        if names is not None and folder.name not in names:
+            continue
+        page = folder / "index.html"
+        made = parse(page.read_bytes(), page.resolve().as_uri())
+        paper, version = folder.name.split("v")
+        title = getattr(made, "title", "") or f"Fixture {paper} without usable HTML"
+        authors = [[*a.name.rsplit(" ", 1)[::-1], ""] for a in getattr(made, "authors", ())]
+        records.append(
+            {
+                "id": paper,
+                "title": f"{title} (test fixture)",
+                "abstract": getattr(made, "abstract", "") or "A test fixture whose HTML is not a usable paper.",
+                "authors_parsed": authors or [["Fixture", "Test", ""]],
+                "categories": "cs.DL",
+                "versions": [{"version": f"v{version}", "created": "Tue, 01 Dec 2026 12:00:00 GMT"}],
+            }
+        )
+    return records

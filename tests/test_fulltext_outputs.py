@@ -1,0 +1,76 @@
+"""What a page's full text adds to the files beside it: the JSON file and
+the feed carry the affiliations and code links of the papers whose page
+shows full text, and nothing for the others. Sites are built offline from a
+snapshot of the fixture papers, their HTML read from the fixtures' folder."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from test_feed import read_feed, snapshot_site
+
+from conftest import Site
+from fake_html import FIXTURES, fixture_records
+
+ARXIV = "{http://arxiv.org/schemas/atom}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+TINYSEG, SPINS, STUB = "2612.00001", "2612.00002", "2612.00004"
+
+
+def fixture_site(site: Site, **options: Any) -> Site:
+    snapshot_site(site, fixture_records())
+    site.options.update(
+        fulltext="auto", html_url=str(FIXTURES), json=True, feed=True, site_url="https://example.org/", **options
+    )
+    site.extra["site_url"] = site.options.pop("site_url")
+    return site
+
+
+def test_the_json_file_holds_the_affiliations_and_code_links_of_a_full_text_page(site: Site) -> None:
+    fixture_site(site)
+    site.page("index.md", {"ids": [TINYSEG, SPINS, STUB], "layout": "chatpaper"})
+    site.page("plain.md", [TINYSEG])
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    tinyseg, spins, stub = json.loads((site.root / "site/index.json").read_text(encoding="utf-8"))["papers"]
+    assert tinyseg["fulltext"]["affiliations"] == [
+        "Department of Test Data, University of Examples, Springfield",
+        "Fixture Lab, Example Institute of Technology",
+    ]
+    assert tinyseg["fulltext"]["authors"][1] == {
+        "name": "Bo Placeholder",
+        "affiliations": ["Fixture Lab, Example Institute of Technology"],
+    }
+    assert {"url": "https://github.com/example-lab/tinyseg", "kind": "github"} in tinyseg["fulltext"]["code"]
+    assert "Laboratory of Fixtures, National Test Centre, Sampleburg" in spins["fulltext"]["affiliations"]
+    assert stub["fulltext"] is None, "a paper without usable HTML"
+    (plain,) = json.loads((site.root / "site/plain.json").read_text(encoding="utf-8"))["papers"]
+    assert plain["fulltext"] is None, "a digest page does not show full text (fulltext: auto)"
+
+    site.build()  # a kept digest hands the same records over
+    again = json.loads((site.root / "site/index.json").read_text(encoding="utf-8"))["papers"]
+    assert again[0]["fulltext"] == tinyseg["fulltext"]
+
+
+def test_the_feed_gives_authors_their_affiliations_and_links_the_code(site: Site) -> None:
+    fixture_site(site)
+    site.page("index.md", {"ids": [TINYSEG, STUB], "layout": "chatpaper"})
+    site.page("plain.md", [SPINS])
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    parsed, tree = read_feed(site)
+    entries = {e.find(f"{ATOM}id").text.rsplit("/", 1)[-1]: e for e in tree.iter(f"{ATOM}entry")}
+    tinyseg = entries[TINYSEG + "v1"]
+    authors = {
+        a.find(f"{ATOM}name").text: [x.text for x in a.iter(f"{ARXIV}affiliation")]
+        for a in tinyseg.iter(f"{ATOM}author")
+    }
+    assert authors["Bo Placeholder"] == ["Fixture Lab, Example Institute of Technology"]
+    assert len(authors["Chen Fixture"]) == 2
+    code = [link.get("href") for link in tinyseg.iter(f"{ATOM}link") if link.get("title") == "Code"]
+    assert code[0] == "https://github.com/example-lab/tinyseg" and len(code) == 4
+    for plain in (entries[STUB + "v1"], entries[SPINS + "v1"]):
+        assert not list(plain.iter(f"{ARXIV}affiliation"))
+        assert not [link for link in plain.iter(f"{ATOM}link") if link.get("title") == "Code"]
+    assert len(parsed.entries) == 3
