@@ -72,6 +72,8 @@ class Layout:
     """What the shown stages make their records with (`Pipeline.versions`)."""
     fulltext: bool = False
     """The page shows its papers' full text (`fulltext:`)."""
+    html_url: str = ""
+    """Where readers find the papers' HTML (`{html_url}{id}v{n}`), on a page that shows full text."""
 
 
 _TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
@@ -228,6 +230,7 @@ class Digests:
             features=dict(layout.features),
             bibtex=layout.bibtex,
             bib_file=bib_file,
+            html_url=layout.html_url,
         )
         keywords = [k for item in items if item.summary for k in item.summary.keywords]
         bib = bibliography(papers) if bib_file else ""

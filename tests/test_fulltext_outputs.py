@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from test_feed import read_feed, snapshot_site
 
 from conftest import Site
-from fake_html import FIXTURES, fixture_records
+from fake_html import FIXTURES, FakeHtml, fixture_records
 
 ARXIV = "{http://arxiv.org/schemas/atom}"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -74,3 +75,58 @@ def test_the_feed_gives_authors_their_affiliations_and_links_the_code(site: Site
         assert not list(plain.iter(f"{ARXIV}affiliation"))
         assert not [link for link in plain.iter(f"{ATOM}link") if link.get("title") == "Code"]
     assert len(parsed.entries) == 3
+
+
+def chatpaper_site(site: Site, **options: Any) -> Site:
+    snapshot_site(site, fixture_records())
+    site.options.update({"fulltext": "auto", "html_url": str(FIXTURES), **options})
+    return site
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Outline"), ("zh", "章节")])
+@pytest.mark.parametrize("details", [True, False])
+def test_chatpaper_shows_the_outline_linking_into_the_paper_s_html(
+    site: Site, language: str, label: str, details: bool
+) -> None:
+    chatpaper_site(site)
+    if details:
+        site.extra["markdown_extensions"] = ["admonition", "pymdownx.details"]
+    site.page("index.md", {"ids": [SPINS, STUB], "layout": "chatpaper", "language": language})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    spins, stub = site.content().split("<h2")[1:]
+    # A local folder's papers are linked on arXiv: readers cannot open the builder's files.
+    for number, section, title in (("I", "S1", "Introduction"), ("III", "S3", "Results")):
+        assert f'<a href="https://arxiv.org/html/{SPINS}v1#{section}">{number} {title}</a>' in spins, spins
+    assert (
+        spins.index("Laboratory of Fixtures")
+        < spins.index(label)
+        < spins.index("Abstract" if language == "en" else "摘要")
+    )
+    assert ("<details" in spins) == details and ("<details" in spins.split(label)[0]) == details
+    assert label not in stub, "no HTML, no outline"
+
+
+def test_outline_links_go_to_the_html_host_and_ids_from_the_page_are_checked(site: Site) -> None:
+    from hostile import live_payloads
+
+    page = (FIXTURES / f"{TINYSEG}v1" / "index.html").read_text(encoding="utf-8")
+    page = page.replace('id="S2"', 'id="S2&quot; onmouseover=&quot;pwned()"', 1)
+    page = page.replace('id="S3"', 'id="javascript:pwned()"', 1)
+    page = page.replace(
+        "Related Work", "Related &lt;img src=x onerror=pwned()&gt; [x](javascript:pwned()) {{ pwned }}", 1
+    )
+    with FakeHtml() as host:
+        host.serve(f"{TINYSEG}v1", page=page.encode())
+        chatpaper_site(site, html_url=host.url, html_delay_seconds=0, offline=False)
+        site.page("index.md", {"ids": [TINYSEG], "layout": "chatpaper"})
+        result = site.build(strict=True)
+        url = host.url
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert f'<a href="{url}{TINYSEG}v1#S1">1 Introduction</a>' in content, content
+    assert f'<a href="{url}{TINYSEG}v1#S4">4 Experiments</a>' in content
+    assert "<li>2 Related &#60;img src=x onerror=pwned()&#62; [x](javascript:pwned()) {{ pwned }}</li>" in content
+    assert "<li>3 Method</li>" in content, "an id LaTeXML does not give is no fragment"
+    assert live_payloads(site.html()) == []
+    assert "onmouseover" not in content
