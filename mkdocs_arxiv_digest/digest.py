@@ -216,7 +216,8 @@ class Digests:
             summary = _summary(entry, found)
             pending = any(outcome.pending for outcome in found.outputs.values())
             outputs = MappingProxyType({name: outcome.record for name, outcome in found.outputs.items()})
-            items.append(Item(number, entry, lookup.paper, summary, pending=pending, outputs=outputs))
+            failed = frozenset(name for name, outcome in found.outputs.items() if outcome.failed)
+            items.append(Item(number, entry, lookup.paper, summary, pending=pending, outputs=outputs, failed=failed))
             records.append(Shown(entry, lookup.paper, summary, _fulltext(found)))
         papers = [item.paper for item in items if item.paper is not None]
         markdown = self.renderer.render(

@@ -39,6 +39,8 @@ LABELS: dict[str, dict[str, str]] = {
         "affiliations": "Affiliations",
         "code": "Code",
         "outline": "Outline",
+        "no_html": "Abstract only: no usable HTML of this version was found.",
+        "html_failed": "Abstract only: the paper's HTML could not be read when this page was built.",
         "comment": "Comment",
         "category": "Category",
         "version": "Version",
@@ -86,6 +88,8 @@ LABELS: dict[str, dict[str, str]] = {
         "affiliations": "单位",
         "code": "代码",
         "outline": "章节",
+        "no_html": "仅据摘要：未找到该版本可用的 HTML 全文。",
+        "html_failed": "仅据摘要：生成本页时未能读取论文的 HTML 全文。",
         "comment": "备注",
         "category": "分类",
         "version": "版本",
@@ -188,6 +192,9 @@ class Item(NamedTuple):
     outputs: Mapping[str, Any] = MappingProxyType({})
     """Every shown stage's record for the paper, by the stage's name
     (`summaries`, and those a site registers); `None` for one it has not."""
+    failed: frozenset[str] = frozenset()
+    """The shown stages that failed for the paper in this build (`fulltext`):
+    `outputs` holds their stand-ins, and the next build asks again."""
 
     @property
     def anchor(self) -> Markup:
