@@ -6,6 +6,7 @@ the pacing."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -15,6 +16,8 @@ from typing import Any
 from fake_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fulltext" / "html"
+RECORDS = Path(__file__).parent.parent / "snapshot" / "fulltext-fixtures.jsonl"
+"""The fixture papers' metadata, which the example site's snapshot holds too."""
 
 
 @dataclass(frozen=True)
@@ -91,29 +94,10 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
         handler.wfile.write(body)
 
 
-def fixture_records(names: list[str] | None = None) -> list[dict[str, Any]]:
-    """Snapshot records (arXiv's metadata dump's shape) of the fixture papers,
-    taken from their HTML: a site built offline from a snapshot shows them
-    under their own IDs, with the names their HTML gives its authors."""
-    from mkdocs_arxiv_digest.fulltext import parse
-
-    records = []
-    for folder in sorted(FIXTURES.iterdir()):
-        if names is not None and folder.name not in names:
-            continue
-        page = folder / "index.html"
-        made = parse(page.read_bytes(), page.resolve().as_uri())
-        paper, version = folder.name.split("v")
-        title = getattr(made, "title", "") or f"Fixture {paper} without usable HTML"
-        authors = [[*a.name.rsplit(" ", 1)[::-1], ""] for a in getattr(made, "authors", ())]
-        records.append(
-            {
-                "id": paper,
-                "title": f"{title} (test fixture)",
-                "abstract": getattr(made, "abstract", "") or "A test fixture whose HTML is not a usable paper.",
-                "authors_parsed": authors or [["Fixture", "Test", ""]],
-                "categories": "cs.DL",
-                "versions": [{"version": f"v{version}", "created": "Tue, 01 Dec 2026 12:00:00 GMT"}],
-            }
-        )
-    return records
+def fixture_records() -> list[dict[str, Any]]:
+    """The fixture papers' records in arXiv's metadata dump's shape, taken from
+    their HTML (scripts/make_fulltext_example.py): a site built offline from
+    a snapshot of them shows them under their own IDs, with the names their
+    HTML gives its authors."""
+    lines = RECORDS.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
