@@ -22,8 +22,9 @@ TINYSEG, SPINS, STUB = "2612.00001", "2612.00002", "2612.00004"
 def fixture_site(site: Site, **options: Any) -> Site:
     snapshot_site(site, fixture_records())
     site.options.update(
-        fulltext="auto", html_url=str(FIXTURES), json=True, feed=True, site_url="https://example.org/", **options
+        {"fulltext": "auto", "html_url": str(FIXTURES), "json": True, "feed": True, "site_url": "https://example.org/"}
     )
+    site.options.update(options)
     site.extra["site_url"] = site.options.pop("site_url")
     return site
 
@@ -130,3 +131,24 @@ def test_outline_links_go_to_the_html_host_and_ids_from_the_page_are_checked(sit
     assert "<li>3 Method</li>" in content, "an id LaTeXML does not give is no fragment"
     assert live_payloads(site.html()) == []
     assert "onmouseover" not in content
+
+
+def test_hostile_affiliations_are_text_in_the_feed_and_the_json(site: Site) -> None:
+    hostile = "Lab &lt;script&gt;pwned()&lt;/script&gt; &amp;amp; \x0b $\\href{javascript:pwned()}{x}$ ]]&gt;"
+    page = (FIXTURES / f"{TINYSEG}v1" / "index.html").read_text(encoding="utf-8")
+    page = page.replace("Fixture Lab, Example Institute of Technology", hostile)
+    with FakeHtml() as host:
+        host.serve(f"{TINYSEG}v1", page=page.encode())
+        fixture_site(site, html_url=host.url, html_delay_seconds=0, offline=False)
+        site.page("index.md", {"ids": [TINYSEG], "layout": "chatpaper"})
+        result = site.build()
+    assert result.error is None, result.warnings
+    raw = (site.root / "site/index.json").read_text(encoding="utf-8")
+    assert "<" not in raw and ">" not in raw
+    (paper,) = json.loads(raw)["papers"]
+    (written,) = [a for a in paper["fulltext"]["affiliations"] if a.startswith("Lab")]
+    assert "<script>pwned()</script>" in written and "\\href" not in written, "text, its TeX made inert"
+    _, tree = read_feed(site)  # well-formed, and feedparser finds nothing wrong
+    affiliations = [x.text for x in tree.iter(f"{ARXIV}affiliation")]
+    assert any("<script>pwned()</script>" in a for a in affiliations), affiliations
+    assert not list(tree.iter("script")) and not list(tree.iter(f"{ATOM}script"))
