@@ -5,6 +5,7 @@ and the build's figures reported (`BuildReport`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -186,6 +187,8 @@ def page_layout(settings: Settings, spec: PageSpec, versions: str) -> tuple[Layo
         versions=versions,
         fulltext=settings.wants_fulltext(asked, name),
     )
+    if layout.fulltext:
+        layout = dataclasses.replace(layout, html_url=settings.fulltext.public_url)
     return layout, problems
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -203,11 +203,14 @@ class Services:
         settings = self.settings
         return Sources(self.cache, None if settings.offline and not ask else self, settings.listing, self._info)
 
-    def pipeline(self, wanted: dict[str, frozenset[str]] | None = None) -> Pipeline:
+    def pipeline(
+        self, wanted: dict[str, frozenset[str]] | None = None, only: Collection[str] | None = None
+    ) -> Pipeline:
         """One build's fetching and summarizing; `wanted`: the papers (bare
-        IDs) of the pages that want a stage only some pages show."""
+        IDs) of the pages that want a stage only some pages show; `only`: the
+        stages to run after the metadata (`None`: all the site has on)."""
         self.wanted = wanted or {}
-        stages = self.stages()
+        stages = self.stages(only)
         # Under `mkdocs serve`, the stages whose work may outlive a build (in
         # threads kept across rebuilds) share one `Background`, made after
         # their threads and closed before them.
@@ -234,9 +237,10 @@ class Services:
             f"pool:{name}", threads, lambda: ThreadPoolExecutor(threads, thread_name_prefix=THREADS + name), close
         )
 
-    def stages(self) -> list[Stage[Any]]:
-        """One build's stages: the metadata, then every registered stage the site has on."""
-        made = (make(self) for make in registered())
+    def stages(self, only: Collection[str] | None = None) -> list[Stage[Any]]:
+        """One build's stages: the metadata, then every registered stage the
+        site has on (or those of them named in `only`)."""
+        made = (make(self) for make in registered(only))
         return [self.metadata(), *(stage for stage in made if stage is not None)]
 
     def metadata(self) -> MetadataStage:
@@ -279,9 +283,10 @@ class Services:
 
     @classmethod
     @contextlib.contextmanager
-    def for_command(cls, settings: Settings, say_retry: Say) -> Iterator[Services]:
-        """The cache and the clients for one run of a command, closed at its end."""
-        services = cls(info=lambda line: None, warn=lambda line: None, say_retry=say_retry)
+    def for_command(cls, settings: Settings, say_retry: Say, info: Say | None = None) -> Iterator[Services]:
+        """The cache and the clients for one run of a command, closed at its
+        end; `info` hears what the services report (nothing without)."""
+        services = cls(info=info or (lambda line: None), warn=lambda line: None, say_retry=say_retry)
         services._settings = settings
         services._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir, services.clock), Cache.close)
         try:
