@@ -409,9 +409,12 @@ class Pipeline:
         # What it needs first: a slot (a model's room) is not held while waiting for it.
         if inputs is None:
             inputs = {name: self._input(name, unit, paper) for name in stage.needs}
-            # Made from what it needs, the record may be in the cache already.
+            # Made from what it needs, the record may be in the cache already
+            # (then it was not one of the units the stage's budget sends).
             cached = self._cached(stage, unit, inputs) if stage.needs else None
             if cached is not None:
+                with self._lock:
+                    self._sent[stage.name] -= stage.name in self._sent
                 self._count_cached(stage, [unit])
                 return _kept(stage, unit, cached)
         with stage.slot():  # the budget is checked once the unit may go

@@ -68,7 +68,7 @@ class SummaryStage(Stage[Summary]):
         self.from_text = f"{backend.key}+{backend.fulltext_key}-{tokens}"
         """The backend's part of the key of a summary from the full text."""
         # The pages' digests are keyed by it: a change of `fulltext_tokens` makes them again.
-        self.version = self.from_text if self.fulltext else backend.key
+        self.version = self.from_text if backend.fulltext_key else backend.key
         self.maker = backend.model or "the model"
         self.who = backend.origin or backend.model or "the summarizer"
         self._recalled: Any = None
@@ -88,8 +88,10 @@ class SummaryStage(Stage[Summary]):
         record = inputs.get("fulltext")
         if unit.paper.base not in self.fulltext or record is None:
             return None
-        sections = getattr(record, "sections", ())
-        return record if any(section.text for section in sections) else None
+        from ..fulltext.excerpt import sections_by_part  # imported already: the record is its
+
+        # A paper whose sections are all related work or appendices is summarized from its abstract.
+        return record if any(s.text for found in sections_by_part(record).values() for s in found) else None
 
     def lasts(self, unit: Unit, record: Summary) -> bool:
         """A summary from the abstract does for now for a paper whose pages want its full text."""
