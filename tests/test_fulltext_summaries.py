@@ -24,6 +24,8 @@ from mkdocs_arxiv_digest.fulltext import estimate_tokens
 from mkdocs_arxiv_digest.records import Summary
 
 PAPERS = ["0804.0970", "0807.2873", "1005.5383"]
+TIMED = pytest.mark.xdist_group("timing")
+"""Timed against real clocks: run by one xdist worker, one test at a time."""
 FENCE = "<<<PAPER TEXT"
 METHOD = "an encoder, a decoder and a thresholding step"
 """From the Method section of the `article` fixture, served for the first paper."""
@@ -189,6 +191,7 @@ def test_a_summary_from_the_abstract_is_written_again_once_the_full_text_arrives
     assert len([k for k in summary_keys(site) if "+text1-6000:" in k]) == 1
 
 
+@TIMED
 def test_under_serve_the_page_waits_for_neither_and_shows_the_abstract_s_summary_meanwhile(
     site: Site, model: FakeOpenAI, host: FakeHtml
 ) -> None:
@@ -220,7 +223,7 @@ def test_under_serve_the_page_waits_for_neither_and_shows_the_abstract_s_summary
             time.sleep(0.02)
         reloaded(2)  # the summary from the abstract, then the full text
         assert len(model.requests) == 1 and FENCE not in prompts(model, PAPERS[0])[0]
-        model.latency = 1.0
+        model.latency = 3.0  # the page is made while the summary from the full text is written
         assert site.build(config=config, startup=None).error is None
         content = site.content()
         assert f"From the abstract of {PAPERS[0]}" in content, "shown while its successor is written"
@@ -278,13 +281,14 @@ def test_an_old_cached_summary_reads_as_one_from_the_abstract() -> None:
     assert summary is not None and summary.tldr == "Kept." and summary.fulltext_version == 0
 
 
+@TIMED
 def test_a_full_text_read_after_the_budget_is_summarized_on_the_next_build(
     site: Site, model: FakeOpenAI, host: FakeHtml
 ) -> None:
     """The summary does not wait past the budget; the page then shown, with the
     full text and the abstract's summary, is not kept as it is."""
-    with_model(site, model, host, fulltext_budget_seconds=1)
-    host.fail(200, delay=2.5)
+    with_model(site, model, host, fulltext_budget_seconds=2)
+    host.fail(200, delay=4.0)
     site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
     assert site.build().error is None
     assert len(model.requests) == 1 and FENCE not in prompts(model, PAPERS[0])[0]
