@@ -299,3 +299,15 @@ def test_a_full_text_read_after_the_budget_is_summarized_on_the_next_build(
     assert site.build(strict=True).error is None
     assert len(model.requests) == 2 and FENCE in prompts(model, PAPERS[0])[1]
     assert f"From the text of {PAPERS[0]}" in site.content()
+
+
+def test_a_structured_summary_written_by_hand_says_nothing_of_its_source(site: Site, host: FakeHtml) -> None:
+    site.configure(fulltext="auto", html_url=host.url, html_delay_seconds=0)
+    by_hand = {"id": PAPERS[0], "structured": {"method": "Written by a human."}}
+    site.page("index.md", {"ids": [by_hand, PAPERS[1]], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None
+    first, second = html.unescape(site.content()).split("<h2")[1:]
+    assert "Written by a human." in first and "(from the" not in first
+    assert "(from the full text, v" in second
+    for entry in (first, second):  # the parts are a list under the heading, in either case
+        assert "<li><strong>Method</strong>" in entry, entry
