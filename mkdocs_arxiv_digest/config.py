@@ -586,6 +586,22 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     are read on later builds; their entries show what the abstract gives
     meanwhile."""
 
+    fulltext_tokens = Number(int, 6_000, minimum=500)
+    """How much of a paper's full text the model of
+    [`summarizer: openai`](#summarizer) reads, in tokens (counted without a
+    tokenizer, on the high side: four characters of English text, or one
+    character of other scripts, a token): the abstract, then the
+    introduction, method, results with the captions of their tables, and
+    conclusion, each cut to its share. The default leaves room in an
+    8k-token context for the instructions and the answer
+    ([`llm.max_tokens`](#llmmax_tokens)); a model with a longer context may
+    read more. A paper's summary from its full text is written once its HTML
+    has been read; until then its summary from the abstract is shown, and
+    the structured summary says which it is. The
+    [extractive summarizer](#summarizer) takes the method and results of its
+    structured summary from the matching sections. A change writes the
+    summaries from the full text again."""
+
     llm = c.SubConfig(LlmConfig)
     """How to reach the model used by [`summarizer: openai`](#summarizer): a server
     that speaks the OpenAI chat-completions API. The options go one level down,

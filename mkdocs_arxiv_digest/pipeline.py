@@ -14,7 +14,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Executor, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from .background import Background
 
 Log = Callable[[str], None]
+
+_LATER = object()
+"""A needed record still being made, when it is not waited for."""
 
 THREADS = "arxiv-digest-"
 """The start of the names of the threads the stages work in."""
@@ -169,7 +173,7 @@ class Pipeline:
             if versioned is None:
                 continue
             units = self._units(stage, arxiv_id, versioned)
-            absent = [unit for unit in units if self._cached(stage, unit) is None]
+            absent = [unit for unit in units if self._cached(stage, unit, self._inputs_now(stage, unit)) is None]
             missing += len(absent)
             if isinstance(known, Lookup):
                 ready.append((arxiv_id, known))
@@ -193,11 +197,14 @@ class Pipeline:
             return [Unit(versioned)]
         return [Unit(versioned, language) for language in sorted(self._languages.get(arxiv_id, ()))]
 
-    def _cached(self, stage: Stage[Any], unit: Unit) -> Any:
-        """The unit's record from the cache; `None` when there is none, or when
-        the stage cannot read it (that is its failure: the record is made again)."""
+    def _cached(self, stage: Stage[Any], unit: Unit, inputs: dict[str, Any] | None) -> Any:
+        """The unit's record from the cache, made from `inputs`; `None` when
+        there is none, when its inputs are not known yet (`None`), or when the
+        stage cannot read it (that is its failure: the record is made again)."""
+        if inputs is None:
+            return None
         try:
-            return self.cache.record(stage.key(unit), stage.load)
+            return self.cache.record(stage.key_for(unit, inputs), stage.load)
         except Exception as error:  # a stage's bug must not take the build down
             self._failed(stage, unit, f"reading its cached record failed: {type(error).__name__}: {error}")
             return None
@@ -270,6 +277,12 @@ class Pipeline:
         unit = Unit(paper.arxiv_id, language if stage.per_language else "")
         return self._outcome(stage, unit, paper, wait=False)
 
+    def _inputs_now(self, stage: Stage[Any], unit: Unit) -> dict[str, Any] | None:
+        """The records `unit` needs, when every one is known now; `None` when
+        one is still being made and would be waited for."""
+        inputs = {name: self._input(name, unit, None, wait=False) for name in stage.needs}
+        return None if any(found is _LATER for found in inputs.values()) else inputs
+
     def _outcome(self, stage: Stage[Any], unit: Unit, paper: Paper, wait: bool) -> Outcome:
         with self._lock:
             future = self._work.get((stage.name, unit))
@@ -279,11 +292,12 @@ class Pipeline:
             if not wait and self.background is not None and _outlives(stage) and not future.done():
                 return Outcome(self._stand_in(stage, unit, paper), deferred=True, pending=True)
             return future.result()
-        cached = self._cached(stage, unit)
+        inputs = {name: self._input(name, unit, paper) for name in stage.needs}
+        cached = self._cached(stage, unit, inputs)
         if cached is not None:
             self._count_cached(stage, [unit])
-            return _kept(stage, cached)
-        return self._make(stage, unit, paper)
+            return _kept(stage, unit, cached)
+        return self._make(stage, unit, paper, inputs)
 
     def finish(self) -> Stats:
         """Wait for all background work: everything fetched or made is stored."""
@@ -347,21 +361,24 @@ class Pipeline:
         background = self.background if _outlives(stage) else None
         counts, most = self.stats.stages[stage.name], stage.budget.most
         for unit in self._units(stage, arxiv_id, paper.arxiv_id):
-            key = stage.key(unit)
+            # What it needs, when known now; else the unit goes to the pool, which
+            # waits for it and then asks the cache.
+            inputs = self._inputs_now(stage, unit)
+            key = stage.key_for(unit, inputs) if inputs is not None else None
             # Under way since an earlier build: taken over, not sent again. Looked
             # for before the cache, where a record is stored before it is done.
-            running = background.running(key) if background is not None else None
+            running = background.running(key) if background is not None and key is not None else None
             with self._lock:
                 if (stage.name, unit) in self._work:
                     continue
-                cached = self._cached(stage, unit)
+                cached = self._cached(stage, unit, inputs)
                 future: Future[Outcome]
                 if running is not None:
                     future = running
                 elif cached is not None:
-                    future = _done(_kept(stage, cached))
+                    future = _done(_kept(stage, unit, cached))
                     counts.cached += 1
-                elif background is not None and not background.retry(key, self._ours):
+                elif background is not None and key is not None and not background.retry(key, self._ours):
                     # failed a moment ago: asked again when the writer saves a file
                     future = _done(Outcome(self._stand_in(stage, unit, paper), deferred=True))
                 elif most is not None and self._sent[stage.name] >= most:
@@ -374,23 +391,32 @@ class Pipeline:
                         future = _done(Outcome(self._stand_in(stage, unit, paper), deferred=True))
                     else:
                         self._sent[stage.name] += 1
-                        if background is not None:
+                        if background is not None and key is not None:
                             background.started(key, future)
                 self._work[(stage.name, unit)] = future
 
     # Making one unit
 
-    def _make(self, stage: Stage[Any], unit: Unit, paper: Paper) -> Outcome:
+    def _make(self, stage: Stage[Any], unit: Unit, paper: Paper, inputs: dict[str, Any] | None = None) -> Outcome:
         try:
-            return self._made_or_failed(stage, unit, paper)
+            return self._made_or_failed(stage, unit, paper, inputs)
         finally:
             if threading.current_thread().name.startswith(THREADS):
                 self.cache.release_thread()  # the pool's threads outlive the build
 
-    def _made_or_failed(self, stage: Stage[Any], unit: Unit, paper: Paper) -> Outcome:
+    def _made_or_failed(self, stage: Stage[Any], unit: Unit, paper: Paper, inputs: dict[str, Any] | None) -> Outcome:
         counts = self.stats.stages[stage.name]
         # What it needs first: a slot (a model's room) is not held while waiting for it.
-        inputs = {name: self._input(name, unit, paper) for name in stage.needs}
+        if inputs is None:
+            inputs = {name: self._input(name, unit, paper) for name in stage.needs}
+            # Made from what it needs, the record may be in the cache already
+            # (then it was not one of the units the stage's budget sends).
+            cached = self._cached(stage, unit, inputs) if stage.needs else None
+            if cached is not None:
+                with self._lock:
+                    self._sent[stage.name] -= stage.name in self._sent
+                self._count_cached(stage, [unit])
+                return _kept(stage, unit, cached)
         with stage.slot():  # the budget is checked once the unit may go
             if time.monotonic() >= self._ends.get(stage.name, float("inf")) or self._stop.is_set():
                 with self._lock:
@@ -407,13 +433,13 @@ class Pipeline:
             else:
                 # A pool stage's records are written at once; the render
                 # thread's cheap ones in batches (see `cache.BATCH`).
-                self.cache.set_json(stage.key(unit), data, batch=stage.mode != "pool")
+                self.cache.set_json(stage.key_for(unit, inputs), data, batch=stage.mode != "pool")
                 with self._lock:
                     counts.made += 1
                     self._counted.add((stage.name, unit))  # a second page showing it is not a cache hit
                     done = counts.made + counts.failed
                 self._progress(stage, done)
-                return _kept(stage, made)
+                return _kept(stage, unit, made)
         self._failed(stage, unit, problem)
         return Outcome(self._stand_in(stage, unit, paper), deferred=True, failed=True)
 
@@ -430,13 +456,36 @@ class Pipeline:
             done = counts.made + counts.failed
         self._progress(stage, done)
 
-    def _input(self, name: str, unit: Unit, paper: Paper) -> Any:
-        """The record of a stage that `unit`'s stage needs, waited for; `None` without one."""
+    def _input(self, name: str, unit: Unit, paper: Paper | None, wait: bool = True) -> Any:
+        """The record of a stage that `unit`'s stage needs; `None` without one.
+        Waited for while its stage works on it in this build, until the end
+        of that stage's budget; never for a background stage's work under
+        `mkdocs serve` (the page is not kept waiting). Without `wait` (or a
+        `paper`), `_LATER` for a record that would be waited for or made."""
         stage = self._named.get(name)
-        if stage is None:
+        if stage is None or (stage.only is not None and unit.paper.base not in stage.only):
             return None
         needed = Unit(unit.paper, unit.language if stage.per_language else "")
-        outcome = self._outcome(stage, needed, paper, wait=True)
+        with self._lock:
+            future = self._work.get((name, needed))
+        if future is None and (not wait or paper is None):
+            cached = self._cached(stage, needed, {})
+            if cached is None:
+                return _LATER
+            outcome = _kept(stage, needed, cached)
+        elif future is None:
+            assert paper is not None
+            outcome = self._outcome(stage, needed, paper, wait=True)
+        elif not future.done() and self.background is not None and _outlives(stage):
+            return None
+        elif not future.done() and (not wait or paper is None):
+            return _LATER
+        else:
+            end = self._ends.get(name)
+            try:
+                outcome = future.result(None if end is None else max(0.0, end - time.monotonic()))
+            except (FutureTimeout, CancelledError):
+                return None
         return None if outcome.deferred else outcome.record
 
     def _progress(self, stage: Stage[Any], done: int) -> None:
@@ -459,10 +508,10 @@ def _versioned(known: Cached | Lookup | Future[Lookup]) -> ArxivId | None:
     return known.paper.arxiv_id if isinstance(known, Lookup) and known.paper is not None else None
 
 
-def _kept(stage: Stage[Any], record: Any) -> Outcome:
+def _kept(stage: Stage[Any], unit: Unit, record: Any) -> Outcome:
     """A record's outcome: one that does not last is shown as a stand-in is
     (the page's digest is not kept), though it is not asked again this build."""
-    return Outcome(record, deferred=not stage.lasting(record))
+    return Outcome(record, deferred=not stage.lasts(unit, record))
 
 
 def _done(outcome: Outcome) -> Future[Outcome]:

@@ -189,6 +189,9 @@ class Summary:
     """When it was written (UTC, ISO 8601)."""
     prompt_version: int = 0
     """The version of the prompt a model was given; 0 for summaries made without one."""
+    fulltext_version: int = 0
+    """The version of the paper whose full text it was written from; 0 when
+    it was written from the abstract (and the title, authors and comment)."""
 
     def __post_init__(self) -> None:
         _make_inert(self, _SUMMARY_TEXT)
@@ -202,7 +205,12 @@ class Summary:
 
     def with_overrides(self, overrides: dict[str, Any]) -> Summary:
         """The same summary with the fields a writer set by hand in front matter."""
-        known = {f.name for f in dataclasses.fields(self)} - {"backend", "created", "prompt_version"}
+        known = {f.name for f in dataclasses.fields(self)} - {
+            "backend",
+            "created",
+            "prompt_version",
+            "fulltext_version",
+        }
         changes: dict[str, Any] = {}
         for key, value in overrides.items():
             if key not in known or value is None:

@@ -47,6 +47,8 @@ class FulltextSettings(NamedTuple):
     """An http(s) URL ending in `/`, or an absolute local folder."""
     delay_seconds: float
     budget_seconds: float
+    tokens: int = 6_000
+    """How much of a paper a model reads (`fulltext_tokens`)."""
 
     @property
     def local(self) -> bool:
@@ -171,6 +173,7 @@ class Settings:
                 _html_url(options.html_url, config),
                 options.html_delay_seconds,
                 options.fulltext_budget_seconds,
+                options.fulltext_tokens,
             ),
         )
 

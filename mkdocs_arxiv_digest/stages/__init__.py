@@ -101,7 +101,11 @@ class Stage(Generic[R]):
     """`summaries`: the build report's name for it."""
     needs: ClassVar[tuple[str, ...]] = ()
     """The stages whose records `make` reads besides the paper's metadata: a
-    unit is made once theirs are; the pipeline orders the stages by it."""
+    unit is made once theirs are; the pipeline orders the stages by it. A
+    needed record is waited for while its stage works within its budget, but
+    never for a background stage's work under `mkdocs serve`: the unit is
+    then made without it (`None`), and `key_for` says whether the record made
+    with it, once it lands, is another."""
     per_language: ClassVar[bool] = False
     """One record per language its pages want, rather than one per paper."""
     mode: Mode = "on demand"
@@ -137,6 +141,14 @@ class Stage(Generic[R]):
         """The cache key of one unit's record: spelled here, and only here."""
         return f"{self.name}:{unit.paper}:{self.version}:{unit.language}:{SCHEMA}"
 
+    def key_for(self, unit: Unit, inputs: Mapping[str, Any]) -> str:
+        """The key of the unit's record made from `inputs` (the records of
+        `needs`, `None` for one not had): `key`, unless what a record is made
+        from makes it another record, as a summary of a paper's full text is
+        not its summary of the abstract. The cache is asked for a unit of a
+        stage with `needs` once its inputs are known."""
+        return self.key(unit)
+
     def load(self, data: Any) -> R | None:
         """The record from its JSON; `None` for what this stage does not write."""
         raise NotImplementedError
@@ -154,6 +166,11 @@ class Stage(Generic[R]):
         """Whether the record stays (`False`: it is asked for again on a later
         build, as "no HTML" is): a page showing one is made again each build."""
         return True
+
+    def lasts(self, unit: Unit, record: R) -> bool:
+        """`lasting`, for the unit the record is of: a record may do for now
+        for one unit and not for another."""
+        return self.lasting(record)
 
     def stand_in(self, unit: Unit, paper: Paper) -> R | None:
         """What pages show while the record is pending, deferred or failed (not kept)."""

@@ -13,7 +13,7 @@ which backend it has.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -49,6 +49,21 @@ class LlmSettings:
     (`None`: not set), checked by the backend that needs it."""
 
 
+@dataclass(frozen=True)
+class PaperText:
+    """What a backend may read of a paper's full text besides its metadata."""
+
+    version: int
+    """The version of the paper it is of."""
+    excerpt: str
+    """The introduction, method, results (with their tables' captions) and
+    conclusion, each under a `## ` heading and cut to fit, so that with the
+    abstract they fit the site's `fulltext_tokens`; see `fulltext.excerpt`."""
+    parts: Mapping[str, str] = field(default_factory=dict)
+    """The whole text of the sections of each part (`introduction`,
+    `method`, `results`, `conclusion`); a part the paper lacks is empty."""
+
+
 class Summarizer:
     """What every backend is to the pipeline."""
 
@@ -63,6 +78,11 @@ class Summarizer:
     """What writes the summaries, for the build log."""
     origin: str = ""
     """What writes the summaries and where, for warnings: the model and the server's URL."""
+    fulltext_key: str = ""
+    """Names how the backend reads a paper's full text (`PaperText`), and every
+    setting that changes what it writes from it: part of the cache key of
+    summaries from the full text. Empty for a backend that reads only the
+    abstract; it is then never handed a full text."""
     memory_key: str = ""
     """The cache key under which the backend keeps what it learned about its
     server from one build to the next (see `memory`); empty when it keeps nothing."""
@@ -74,8 +94,10 @@ class Summarizer:
         """What the backend learned about its server, as JSON, to be kept; `None` for nothing."""
         return None
 
-    def summarize(self, paper: Paper, language: str) -> Summary:
-        """The paper's summary in `language`; raises `SummaryError` saying why not."""
+    def summarize(self, paper: Paper, language: str, text: PaperText | None = None) -> Summary:
+        """The paper's summary in `language`, from its full text when `text`
+        is given (only to a backend with a `fulltext_key`); raises
+        `SummaryError` saying why not."""
         raise NotImplementedError
 
     def slot(self) -> AbstractContextManager[Any]:

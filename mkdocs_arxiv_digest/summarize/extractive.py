@@ -1,7 +1,9 @@
-"""An offline summarizer: it picks sentences from the abstract, needs no model and no network."""
+"""An offline summarizer: it picks sentences from the abstract (and, given a
+paper's full text, from its method and results), needs no model and no network."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records import Paper, Summary
-from . import Summarizer
+from . import PaperText, Summarizer
 
 
 class _Pattern:
@@ -460,15 +462,65 @@ def tldr_scores(found: list[str], title: str = "", scores: list[float] | None = 
     ]
 
 
+_DOING = re.compile(
+    r"\b(?:we|our)\b[^.]*?\b(?:propose|present|introduce|use|train|design|build|define|formulate|adopt|develop|"
+    r"apply|model|compute|derive|extend|combine|learn|encode|measure|construct)\w*",
+    re.I,
+)
+_FOUND = re.compile(
+    r"\b(?:outperform|improv|achiev|reach|reduc|surpass|beat|exceed|gain|accura|better|lower|higher|faster|"
+    r"find|found|show|observ)\w*",
+    re.I,
+)
+_FIGURE = re.compile(r"\d")
+
+PART_CHARS = 8_000
+"""How much of a part's text the structured summary's sentence is looked for in."""
+
+PART_LENGTH = 500
+"""The most characters of one structured field."""
+
+
+def from_part(text: str, wanted: list[re.Pattern[str]]) -> str:
+    """One or two sentences of a part of a paper for its structured summary:
+    the first that matches every pattern of `wanted`, else the first that
+    matches the first pattern, else the part's first sentence; with the next
+    sentence when both fit in `PART_LENGTH` characters."""
+    found = [s for s in sentences(text[:PART_CHARS]) if len(s) > 30]
+    if not found:
+        return ""
+    best = next(
+        (i for i, s in enumerate(found) if all(p.search(s) for p in wanted)),
+        next((i for i, s in enumerate(found) if wanted[0].search(s)), 0),
+    )
+    chosen = [without_connective(found[best])]
+    if best + 1 < len(found) and len(chosen[0]) + len(found[best + 1]) < PART_LENGTH:
+        chosen.append(found[best + 1])
+    text = " ".join(chosen)
+    return text if len(text) <= PART_LENGTH else text[: PART_LENGTH - 1].rstrip() + "…"
+
+
 class ExtractiveSummarizer(Summarizer):
     """TL;DR: the sentence that best states the contribution, without an opening connective.
     Takeaways: the next best sentences, 3-5 of them when the abstract has enough, in the
-    abstract's order, without the TL;DR."""
+    abstract's order, without the TL;DR. Given the full text: the structured
+    summary's method and results, from the sections of each (see `from_part`)."""
 
     key = f"extractive-{VERSION}"
+    fulltext_key = "parts1"
     model = "extractive"
 
-    def summarize(self, paper: Paper, language: str) -> Summary:
+    def summarize(self, paper: Paper, language: str, text: PaperText | None = None) -> Summary:
+        summary = self._from_abstract(paper)
+        if text is None:
+            return summary
+        structured = {
+            "method": from_part(text.parts.get("method", ""), [_DOING]),
+            "results": from_part(text.parts.get("results", ""), [_FOUND, _FIGURE]),
+        }
+        return dataclasses.replace(summary, structured={k: v for k, v in structured.items() if v})
+
+    def _from_abstract(self, paper: Paper) -> Summary:
         found = sentences(paper.abstract)
         if not found:
             return Summary(backend="extractive", created=_now())
