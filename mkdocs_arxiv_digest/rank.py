@@ -1,18 +1,22 @@
 """Rank a day's papers by their likeness to a library of papers the reader keeps.
 
 The offline ranker, with no download and no dependency: each paper's title and abstract
-become a vector of TF-IDF weights over word stems and pairs of adjacent stems (a pair
-such as "hypothesis test" tells apart topics that share the word "test"); two papers are
-alike by the cosine of their vectors. A candidate's score is the mean of its likeness
-to its few nearest library papers, each times a weight for how recent it is, so that a topic
-the library holds several recent papers on counts for more than one old paper.
+become a vector of TF-IDF weights (BM25's inverse document frequency, over the library and
+the day together) of word stems and pairs of adjacent stems (a pair such as "hypothesis
+test" tells apart topics that share the word "test"); two papers are alike by the cosine
+of their vectors. A candidate's score is half its likeness to the whole library (the sum
+of the library's vectors, each times a weight for how recent its paper is) and half the
+mean of its likeness to its three nearest library papers, each times that weight: a
+topic the library holds several recent papers on counts for more than one old paper.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -28,6 +32,11 @@ new as it), the part above OLDEST_WEIGHT halving every HALF_LIFE_DAYS of age."""
 PROFILE_SHARE = 0.5
 """How much of the score is the likeness to the whole library (its recency-weighted sum
 of vectors), the rest being the mean over the nearest library papers."""
+SEARCH_TERMS = 60
+"""The nearest library papers are looked for through a candidate's heaviest terms only:
+the light ones are the common words, whose long lists of papers cost the most time and
+add little to a likeness (60 of an abstract's 150 to 250 terms changed no top-10 of the
+labelled set and took a fifth off the time for 2,000 library papers)."""
 TITLE_WEIGHT = 1
 """How many times a title's stems count (its words are also, mostly, in the abstract)."""
 
@@ -70,6 +79,7 @@ class Ranked:
     """The key of the library paper most like it; None when it is like none."""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A word without its common English suffixes, taken off one after the other, so
     that "tests", "testing" and "tested" meet, and "critical" and "criticality"; stems
@@ -121,29 +131,33 @@ def rank(candidates: Sequence[Document], library: Sequence[Document]) -> list[Ra
     for found in counted:
         frequency.update(found.keys())
     total = len(counted)
-    # A term found in a single paper matches nothing; one in every paper weighs little.
-    idf = {term: math.log((1 + total) / n) for term, n in frequency.items() if n > 1}
+    # A term found in a single paper matches nothing; one in half the papers or more
+    # tells nothing (BM25's weight, below zero there).
+    idf = {term: math.log((total - n + 0.5) / (n + 0.5)) for term, n in frequency.items() if n > 1}
     recency = _recency(library)
-    index: dict[str, list[tuple[int, float]]] = {}
+    vectors = [_vector(found, idf) for found in counted[len(library) :]]
+    searched = [heapq.nlargest(SEARCH_TERMS, vector.items(), key=operator.itemgetter(1)) for vector in vectors]
+    wanted = {term for heavy in searched for term, _ in heavy}
+    index: dict[str, list[tuple[int, float]]] = {term: [] for term in wanted}
     profile: dict[str, float] = {}
     for number, found in enumerate(counted[: len(library)]):
         for term, weight in _vector(found, idf).items():
-            index.setdefault(term, []).append((number, weight))
             profile[term] = profile.get(term, 0.0) + weight * recency[number]
+            if term in wanted:
+                index[term].append((number, weight))
     norm = math.sqrt(sum(w * w for w in profile.values())) or 1.0
     slots = max(1, min(NEIGHBOURS, len(library)))
     ranked = []
-    for doc, found in zip(candidates, counted[len(library) :], strict=True):
-        alike: dict[int, float] = {}
-        vector = _vector(found, idf)
-        for term, weight in vector.items():
-            for number, other in index.get(term, ()):
-                alike[number] = alike.get(number, 0.0) + weight * other
+    for doc, vector, heavy in zip(candidates, vectors, searched, strict=True):
+        alike = [0.0] * len(library)
+        for term, weight in heavy:
+            for number, other in index[term]:
+                alike[number] += weight * other
         central = sum(weight * profile.get(term, 0.0) for term, weight in vector.items()) / norm
-        nearest = max(alike, key=alike.__getitem__, default=None)
-        best = heapq.nlargest(slots, (alike[n] * recency[n] for n in alike))
+        best = heapq.nlargest(slots, map(operator.mul, alike, recency))
         score = PROFILE_SHARE * central + (1 - PROFILE_SHARE) * sum(best) / slots
-        key = library[nearest].key if nearest is not None else None
+        closest = max(alike, default=0.0)
+        key = library[alike.index(closest)].key if closest > 0 else None
         ranked.append(Ranked(doc.key, min(1.0, score), key))
     order = sorted(range(len(ranked)), key=lambda n: -ranked[n].score)
     return [ranked[n] for n in order]

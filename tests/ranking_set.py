@@ -8,6 +8,7 @@ file with an `id` per line) or `:<line>` (the 0-based line of a file without uni
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -89,3 +90,25 @@ def load() -> list[Library]:
                 )
             )
     return libraries
+
+
+def precision(order: Sequence[str], relevant: frozenset[str], k: int) -> float:
+    """The share of relevant papers among the first `k` shown (all of them when fewer
+    are shown; 0 when none is)."""
+    shown = order[:k]
+    return sum(ref in relevant for ref in shown) / len(shown) if shown else 0.0
+
+
+def keyword_order(lib: Library) -> list[str]:
+    """What the `keywords` filter shows: the candidates holding one of the library's
+    keywords in their title or abstract, in any case, in the day's order."""
+    return [
+        c.ref
+        for c in lib.candidates
+        if any(word.casefold() in f"{c.title}\n{c.abstract}".casefold() for word in lib.keywords)
+    ]
+
+
+def random_precision(lib: Library) -> float:
+    """The expected precision of a random pick of the day's papers, at any depth."""
+    return len(lib.relevant) / len(lib.candidates)
