@@ -80,3 +80,15 @@ def test_the_title_of_the_paper_an_entry_is_like_stays_text(site: Site, arxiv_ap
     assert "javascript:" not in re.sub(r">[^<]*<", "><", html)  # not in any tag or attribute
     assert "<script>" not in html
     assert 'href="../reading/#arxiv-2401-00001"' in html
+
+
+def test_a_ranked_chatpaper_page_in_chinese_says_what_each_paper_is_like(site: Site, arxiv_api: FakeArxiv) -> None:
+    site.page("reading.md", READING)
+    site.page("zh.md", {"query": "all:testing", "rank": "library", "max": 3, "layout": "chatpaper", "language": "zh"})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    likes = re.findall(
+        r'<strong>相似于</strong>：<a href="../reading/#arxiv-[0-9-]+">[^<]+</a> · 相似度 \d\.\d\d',
+        site.content("zh.md"),
+    )
+    assert len(likes) == 3
