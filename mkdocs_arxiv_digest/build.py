@@ -5,6 +5,7 @@ and the build's figures reported (`BuildReport`)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import posixpath
 import urllib.parse
@@ -24,6 +25,7 @@ from .pipeline import Pipeline, Stats
 from .render import LAYOUTS
 from .services import Services
 from .settings import Settings
+from .snapshot import Snapshot
 from .sources import LibraryPaper
 from .stages.metadata import Papers
 
@@ -93,9 +95,9 @@ class Build:
 
     def _library(self, read: list[tuple[File, PageSpec]]) -> list[LibraryPaper]:
         """The papers of the site's `ids` pages, which `rank: library` ranks
-        against, each with the first page that lists it: from the cache, the
-        ones it lacks asked of arXiv now (unless `offline`), since the ranked
-        pages' papers depend on them."""
+        against, each with the first page that lists it: from the cache, then
+        the `snapshot`, the ones they lack asked of arXiv now (unless
+        `offline`), since the ranked pages' papers depend on them."""
         where: dict[str, tuple[ArxivId, str]] = {}
         for file, spec in read:
             if spec.source is None:
@@ -104,6 +106,12 @@ class Build:
         papers = Papers(self.services.cache)
         found = {base: papers.paper(arxiv_id, None) for base, (arxiv_id, _) in where.items()}
         missing = [where[base][0] for base, paper in found.items() if paper is None]
+        if missing and self.settings.snapshot is not None:
+            with contextlib.suppress(OSError, ValueError):  # the metadata stage reports an unreadable snapshot
+                from_file = Snapshot(self.settings.snapshot).lookup(missing)
+                papers.store(from_file)
+                found.update((arxiv_id.base, paper) for arxiv_id, paper in from_file.items())
+                missing = [arxiv_id for arxiv_id in missing if found[arxiv_id.base] is None]
         if missing and not self.settings.offline:
             self._info(f"Reading {len(missing)} papers of the reading lists to rank against")
             for batch in self.services.arxiv().fetch(missing, self.settings.batch_size):

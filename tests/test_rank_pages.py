@@ -3,7 +3,9 @@ lists, each saying which listed paper it is like, built against the fake API."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from conftest import Site
 from fake_arxiv import FakeArxiv
@@ -92,3 +94,18 @@ def test_a_ranked_chatpaper_page_in_chinese_says_what_each_paper_is_like(site: S
         site.content("zh.md"),
     )
     assert len(likes) == 3
+
+
+def test_the_reading_lists_come_from_the_snapshot_before_arxiv(site: Site, arxiv_api: FakeArxiv) -> None:
+    snapshot = Path(__file__).resolve().parent.parent / "snapshot" / "arxiv-metadata.jsonl"
+    lines = [line for line in snapshot.read_text(encoding="utf-8").splitlines() if json.loads(line)["id"] in READING]
+    assert len(lines) == len(READING)
+    (site.root / "snap.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    site.configure(snapshot="snap.jsonl")
+    site.page("reading.md", READING)
+    site.page("news.md", {"query": "all:testing", "rank": "library", "max": 3})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    # The one request is the search: the reading list was read from the snapshot.
+    assert [bool(r.params.get("search_query")) for r in arxiv_api.requests] == [True]
+    assert site.content("news.md").count("<strong>Like</strong>") == 3
