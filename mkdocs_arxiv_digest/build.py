@@ -94,13 +94,14 @@ class Build:
         pipeline.start()
 
     def _library(self, read: list[tuple[File, PageSpec]]) -> list[LibraryPaper]:
-        """The papers of the site's `ids` pages, which `rank: library` ranks
-        against, each with the first page that lists it: from the cache, then
+        """The papers of the site's `ids` pages (not those `daily` wrote), which
+        `rank: library` ranks against, each with the first page that lists it: from the cache, then
         the `snapshot`, the ones they lack asked of arXiv now (unless
         `offline`), since the ranked pages' papers depend on them."""
         where: dict[str, tuple[ArxivId, str]] = {}
         for file, spec in read:
-            if spec.source is None:
+            # Pages the `daily` command froze from a source (`source:`) are not reading lists.
+            if spec.source is None and spec.provenance is None:
                 for entry in [*spec.entries, *spec.updated]:
                     where.setdefault(entry.id.base, (entry.id, file.src_uri))
         papers = Papers(self.services.cache)

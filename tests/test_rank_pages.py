@@ -109,3 +109,16 @@ def test_the_reading_lists_come_from_the_snapshot_before_arxiv(site: Site, arxiv
     # The one request is the search: the reading list was read from the snapshot.
     assert [bool(r.params.get("search_query")) for r in arxiv_api.requests] == [True]
     assert site.content("news.md").count("<strong>Like</strong>") == 3
+
+
+def test_the_pages_daily_froze_are_not_reading_lists(site: Site, arxiv_api: FakeArxiv) -> None:
+    """Yesterday's picks would otherwise pull today's ranking towards themselves."""
+    site.page("reading.md", READING)
+    frozen = {"ids": ["2202.12139", "2301.05651"], "source": {"query": "all:testing", "announced": "2026-04-02"}}
+    site.page("daily/2026-04-02.md", frozen)
+    site.page("news.md", {"query": "all:testing", "rank": "library", "max": 10})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    html = site.content("news.md")
+    links = re.findall(r'<strong>Like</strong>: <a href="([^"]+)"', html)
+    assert len(links) == 10 and all(link.startswith("../reading/#") for link in links), links
