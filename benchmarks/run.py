@@ -5,6 +5,7 @@
     python benchmarks/run.py --sizes 100x1500    # only these site sizes (pages x papers)
     python benchmarks/run.py --only sites,serve  # only these sections
     python benchmarks/run.py --only fulltext     # the full-text parser alone (no servers, ~1 min)
+    python benchmarks/run.py --only rank         # the offline ranker alone (no servers)
     python benchmarks/run.py --instructions 40x1000  # and count that site's instructions (Valgrind)
 
 Everything runs on this machine: a fake arXiv API and a fake OpenAI-compatible
@@ -876,6 +877,69 @@ def fulltext_parse(runs: int) -> list[list[str]]:
     return rows
 
 
+def rank_texts() -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """The committed arXiv papers with titles (the snapshot, the two TL;DR sets), as
+    (title, abstract), and CSAbstruct's abstracts as lists of sentences."""
+    papers: dict[str, tuple[str, str]] = {}
+    with open(REPO / "snapshot" / "arxiv-metadata.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            papers[record["id"]] = (" ".join(record["title"].split()), " ".join(record["abstract"].split()))
+    for folder in ("tldr-dev2", "tldr-heldout"):
+        with open(REPO / "tests" / "fixtures" / folder / "abstracts.jsonl", encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                papers[record["id"]] = (record["title"], " ".join(record["sentences"]))
+    sentences = []
+    for split in ("train", "dev", "test"):
+        with open(REPO / "tests" / "fixtures" / "csabstruct" / f"{split}.jsonl", encoding="utf-8") as lines:
+            sentences += [json.loads(line)["sentences"] for line in lines]
+    return list(papers.values()), sentences
+
+
+def rank_timing(library_sizes: list[int], runs: int) -> list[list[str]]:
+    """Ranking 300 candidates (real arXiv titles and abstracts) against libraries
+    made from CSAbstruct's 2,189 abstracts: the n-th library paper is abstract n mod
+    2,189, its sentences rotated by n // 2,189 and one of them swapped for a sentence
+    of another abstract, so that no two are alike; its title is its first sentence's
+    first eight words, its date one of ten years. CPU time of this process (what the
+    ranking costs whatever else runs) and wall time (what a build waits)."""
+    import datetime
+
+    from mkdocs_arxiv_digest.rank import Document, rank
+
+    papers, abstracts = rank_texts()
+    candidates = [Document(f"c{n}", title, abstract) for n, (title, abstract) in enumerate(papers[:300])]
+
+    def library_paper(n: int) -> Document:
+        base = abstracts[n % len(abstracts)]
+        turn = (n // len(abstracts)) % len(base)
+        sentences = base[turn:] + base[:turn]
+        other = abstracts[(n * 7919 + 1) % len(abstracts)]
+        sentences[len(sentences) // 2] = other[n % len(other)]
+        when = datetime.date(2016 + n % 10, 1 + n % 12, 1)
+        return Document(f"l{n}", " ".join(sentences[0].split()[:8]), " ".join(sentences), when)
+
+    rows = []
+    for size in library_sizes:
+        library = [library_paper(n) for n in range(size)]
+        repeat = runs if size <= 2000 else max(1, runs // 3)
+        cpu, wall = [], []
+        for _ in range(repeat):
+            started, used = time.perf_counter(), time.process_time()
+            ranked = rank(candidates, library)
+            cpu.append(time.process_time() - used)
+            wall.append(time.perf_counter() - started)
+        assert len(ranked) == len(candidates)
+        target = " (target < 1 s)" if size == 2000 else ""
+        rows.append(
+            ["Rank", f"{len(candidates)} candidates against {size:,} library papers", f"median of {repeat}",
+             f"CPU {median(cpu):.2f} s, wall {median(wall):.2f} s (fastest {min(wall):.2f} s)",
+             f"{median(cpu) / len(candidates) * 1000:.1f} ms CPU per candidate{target}"],
+        )  # fmt: skip
+    return rows
+
+
 def serve_rebuilds(arxiv: Any, work: Path, pages: int, rebuilds: int) -> list[list[str]]:
     ids = synthetic_ids(pages * 5, start=600000)
     arxiv.add_realistic(ids)
@@ -982,7 +1046,7 @@ class Rows(list[list[str]]):
         return self
 
 
-SECTIONS = ("fetch", "model", "sites", "serve", "refresh", "snapshot", "scale", "fulltext")
+SECTIONS = ("fetch", "model", "sites", "serve", "refresh", "snapshot", "scale", "fulltext", "rank")
 
 
 def main() -> None:
@@ -1031,7 +1095,10 @@ def main() -> None:
     if "fulltext" in sections:
         print("full-text parse…", file=sys.stderr)
         rows += fulltext_parse(runs=3 if quick else 9)
-    if not set(sections) - {"fulltext"}:  # no section that needs the servers
+    if "rank" in sections:
+        print("rank…", file=sys.stderr)
+        rows += rank_timing([200, 2000] if quick else [200, 2000, 20000], runs=3 if quick else 9)
+    if not set(sections) - {"fulltext", "rank"}:  # no section that needs the servers
         sections = []
     servers_or_none = Servers() if sections else contextlib.nullcontext()
     with tempfile.TemporaryDirectory(prefix="arxiv-digest-bench-") as tmp, servers_or_none as servers:

@@ -5,7 +5,10 @@ and the build's figures reported (`BuildReport`)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import posixpath
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,12 +19,15 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from .digest import Layout, place
-from .ids import ArxivId, PageSpec
+from .ids import ArxivId, Entry, PageSpec
 from .outputs import BuildOutputs
 from .pipeline import Pipeline, Stats
 from .render import LAYOUTS
 from .services import Services
 from .settings import Settings
+from .snapshot import Snapshot
+from .sources import LibraryPaper
+from .stages.metadata import Papers
 
 Say = Callable[[str], None]
 
@@ -62,12 +68,17 @@ class Build:
         needs: dict[ArxivId, set[str]] = {}
         fulltext: set[str] = set()
         sources = None
-        for file, spec in services.reader.read_all(built_pages(files, config), services.cache):
+        read = list(services.reader.read_all(built_pages(files, config), services.cache))
+        ranked = any(spec.source is not None and spec.source.rank for _, spec in read)
+        library = self._library(read) if ranked else None
+        for file, spec in read:
             if spec.source is not None:
-                # A listing or query becomes IDs now, filtered: only the papers
-                # kept are fetched and summarized.
+                # A listing or query becomes IDs now, filtered (and ranked): only
+                # the papers kept are fetched and summarized.
                 sources = sources or services.sources()
-                spec = sources.fill(spec)
+                spec = sources.fill(spec, library)
+                if library:
+                    spec = linked(spec, file.src_uri)
             self._specs[file.src_uri] = spec
             outputs.add(file, spec)
             language = page_language(settings, spec)[0]
@@ -81,6 +92,37 @@ class Build:
         if needs:
             self._info(pipeline.stats.planned(len(self._specs)))
         pipeline.start()
+
+    def _library(self, read: list[tuple[File, PageSpec]]) -> list[LibraryPaper]:
+        """The papers of the site's `ids` pages (not those `daily` wrote), which
+        `rank: library` ranks against, each with the first page that lists it: from the cache, then
+        the `snapshot`, the ones they lack asked of arXiv now (unless
+        `offline`), since the ranked pages' papers depend on them."""
+        where: dict[str, tuple[ArxivId, str]] = {}
+        for file, spec in read:
+            # Pages the `daily` command froze from a source (`source:`) are not reading lists.
+            if spec.source is None and spec.provenance is None:
+                for entry in [*spec.entries, *spec.updated]:
+                    where.setdefault(entry.id.base, (entry.id, file.src_uri))
+        papers = Papers(self.services.cache)
+        found = {base: papers.paper(arxiv_id, None) for base, (arxiv_id, _) in where.items()}
+        missing = [where[base][0] for base, paper in found.items() if paper is None]
+        if missing and self.settings.snapshot is not None:
+            with contextlib.suppress(OSError, ValueError):  # the metadata stage reports an unreadable snapshot
+                from_file = Snapshot(self.settings.snapshot).lookup(missing)
+                papers.store(from_file)
+                found.update((arxiv_id.base, paper) for arxiv_id, paper in from_file.items())
+                missing = [arxiv_id for arxiv_id in missing if found[arxiv_id.base] is None]
+        if missing and not self.settings.offline:
+            self._info(f"Reading {len(missing)} papers of the reading lists to rank against")
+            for batch in self.services.arxiv().fetch(missing, self.settings.batch_size):
+                papers.store(batch.found)
+                found.update((arxiv_id.base, paper) for arxiv_id, paper in batch.found.items())
+        return [
+            LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1])
+            for base, paper in found.items()
+            if paper is not None
+        ]
 
     def page(self, markdown: str, page: Page, site_url: str | None) -> str:
         """The page's Markdown with its digest (`on_page_markdown`)."""
@@ -134,6 +176,21 @@ class Build:
             if wait:
                 self._pipeline.finish()
             self._pipeline = None
+
+
+def linked(spec: PageSpec, src_uri: str) -> PageSpec:
+    """The spec with each ranked paper's `liked.page` made a link from the page at
+    `src_uri` to the library paper's entry on its page (MkDocs resolves `.md` links)."""
+
+    def link(entry: Entry) -> Entry:
+        liked = entry.liked
+        if liked is None:
+            return entry
+        path = posixpath.relpath(liked.page, posixpath.dirname(src_uri) or ".")
+        where = f"{urllib.parse.quote(path)}#{liked.id.anchor}"
+        return dataclasses.replace(entry, liked=dataclasses.replace(liked, page=where))
+
+    return dataclasses.replace(spec, entries=[link(e) for e in spec.entries], updated=[link(e) for e in spec.updated])
 
 
 def built_pages(files: Files, config: MkDocsConfig) -> list[File]:

@@ -111,7 +111,7 @@ def _daily(args: argparse.Namespace) -> int:
                 "check the feed (`listing_url`) or the clock; nothing written"
             )
         path = folder / f"{day}.md"
-        new, updated = select(latest.papers, source, shown_elsewhere(pages, path))
+        new, updated, _ = select(latest.papers, source, shown_elsewhere(pages, path))
         if not new and not updated:
             print(
                 f"{name}, {day}: none of the {len(latest.papers)} paper(s) is kept by the filters "

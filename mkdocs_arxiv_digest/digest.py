@@ -244,7 +244,7 @@ class Digests:
         their fingerprints, made of all their metadata: a DOI or journal
         reference added to the same version makes a new digest."""
         entries = [
-            [str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items()) if e.overrides else []]
+            [str(e.id), sorted((k, repr(v)) for k, v in e.overrides.items()) if e.overrides else [], repr(e.liked)]
             for e in spec.entries
         ]
         made_of = [self._layout_hash(layout), entries, bib_file, marks]

@@ -83,6 +83,19 @@ class Entry:
 
     id: ArxivId
     overrides: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    liked: Liked | None = field(default=None, compare=False, hash=False)
+    """Why a ranked source kept the paper: the library paper it is most like, and its score."""
+
+
+@dataclass(frozen=True)
+class Liked:
+    """The library paper a ranked paper is most like, and the paper's score."""
+
+    id: ArxivId
+    title: str
+    page: str
+    """The `src_uri` of the page that lists the library paper."""
+    score: float
 
 
 @dataclass

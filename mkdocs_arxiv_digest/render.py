@@ -72,6 +72,8 @@ LABELS: dict[str, dict[str, str]] = {
         "not_resolved": "The papers of {source} could not be read from arXiv when this page was built.",
         "searched": "The newest papers of the arXiv search {source}, up to {date}.",
         "searched_none": "The arXiv search {source} found no papers.",
+        "liked": "Like",
+        "score": "score",
     },
     "zh": {
         "summary": "摘要",
@@ -123,6 +125,8 @@ LABELS: dict[str, dict[str, str]] = {
         "not_resolved": "生成本页时未能从 arXiv 读取 {source} 的论文。",
         "searched": "arXiv 检索 {source} 的最新论文，截至 {date}。",
         "searched_none": "arXiv 检索 {source} 没有找到论文。",
+        "liked": "相似于",
+        "score": "相似度",
     },
 }
 

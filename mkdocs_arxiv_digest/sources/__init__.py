@@ -12,10 +12,12 @@ is fetched or summarized."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..ids import Entry, PageSpec
+from ..ids import ArxivId, Entry, Liked, PageSpec
 from .base import CROSS, REPLACEMENTS, Announced, Announcement, Clients, Provenance, Resolved, Source
 from .listing import DC, ListingSource, parse_feed
 from .query import QuerySource
@@ -32,6 +34,7 @@ __all__ = [
     "Announced",
     "Announcement",
     "Clients",
+    "LibraryPaper",
     "Provenance",
     "Resolved",
     "Source",
@@ -56,28 +59,80 @@ def matches(paper: Announced, source: Source) -> bool:
     return source.cross_lists or paper.kind not in CROSS
 
 
+@dataclass(frozen=True)
+class LibraryPaper:
+    """A paper of the site's reading lists (its `ids` pages), as a ranking reads it."""
+
+    id: ArxivId
+    title: str
+    abstract: str
+    published: str
+    """`YYYY-MM-DD`, or empty when unknown."""
+    page: str
+    """The `src_uri` of the page that lists it."""
+
+
 def select(
-    papers: Iterable[Announced], source: Source, shown: Mapping[str, int] | None = None
-) -> tuple[list[Announced], list[Announced]]:
+    papers: Iterable[Announced],
+    source: Source,
+    shown: Mapping[str, int] | None = None,
+    library: Sequence[LibraryPaper] | None = None,
+) -> tuple[list[Announced], list[Announced], dict[str, Liked]]:
     """The papers the filters keep, new ones and replacements apart, each
     once, at most `max` in all. `shown` maps the versionless IDs already
     shown elsewhere to the newest version shown: such a paper is left out,
-    unless it is a replacement with a newer version."""
-    new: list[Announced] = []
-    updated: list[Announced] = []
+    unless it is a replacement with a newer version. A source with `rank`
+    orders them by their likeness to `library` (papers already in it left
+    out, those under `min_score` too) before `max` keeps the top ones; the
+    third value says, by versionless ID, which library paper each is most like."""
+    ranking = source.rank is not None and library is not None
+    in_library = {paper.id.base for paper in library or ()} if ranking else set()
+    kept: list[Announced] = []
     taken: set[str] = set()
     shown = shown or {}
     for paper in papers:
         base = paper.id.base
-        if base in taken or not matches(paper, source):
+        if base in taken or base in in_library or not matches(paper, source):
             continue
         if base in shown and (paper.kind not in REPLACEMENTS or (paper.id.version or 0) <= shown[base]):
             continue
-        if source.max is not None and len(new) + len(updated) >= source.max:
+        if not ranking and source.max is not None and len(kept) >= source.max:
             break
         taken.add(base)
-        (updated if paper.kind in REPLACEMENTS else new).append(paper)
-    return new, updated
+        kept.append(paper)
+    liked: dict[str, Liked] = {}
+    if ranking and library:
+        kept, liked = _ranked(kept, library, source)
+    new = [paper for paper in kept if paper.kind not in REPLACEMENTS]
+    updated = [paper for paper in kept if paper.kind in REPLACEMENTS]
+    return new, updated, liked
+
+
+def _ranked(
+    kept: list[Announced], library: Sequence[LibraryPaper], source: Source
+) -> tuple[list[Announced], dict[str, Liked]]:
+    from .. import rank
+
+    def when(published: str) -> datetime.date | None:
+        try:
+            return datetime.date.fromisoformat(published)
+        except ValueError:
+            return None
+
+    by_key = {paper.id.base: paper for paper in kept}
+    shelf = {str(paper.id): paper for paper in library}
+    ranked = rank.rank(
+        [rank.Document(paper.id.base, paper.title, paper.abstract) for paper in kept],
+        [rank.Document(str(paper.id), paper.title, paper.abstract, when(paper.published)) for paper in library],
+    )
+    chosen = [r for r in ranked if r.score >= source.min_score and r.nearest is not None]
+    if source.max is not None:
+        chosen = chosen[: source.max]
+    liked = {}
+    for r in chosen:
+        near = shelf[r.nearest]  # type: ignore[index]
+        liked[r.key] = Liked(near.id, near.title, near.page, round(r.score, 2))
+    return [by_key[r.key] for r in chosen], liked
 
 
 class Sources:
@@ -136,7 +191,7 @@ class Sources:
         resolved = self._done[key] = Resolved(latest, shown, problem, warnings)
         return resolved
 
-    def fill(self, spec: PageSpec) -> PageSpec:
+    def fill(self, spec: PageSpec, library: Sequence[LibraryPaper] | None = None) -> PageSpec:
         """The page's spec with the papers its source gives, after the filters,
         and what the page says about them; its problems name the source."""
         source = spec.source
@@ -151,14 +206,19 @@ class Sources:
         if shown is None or not shown.papers:
             notice = source.notice(latest, None) if latest is not None else ("not_resolved", {"source": source.name()})
             return dataclasses.replace(spec, problems=problems, notice=notice)
-        new, updated = select(shown.papers, source)
+        new, updated, liked = select(shown.papers, source, library=library)
+        if source.rank is not None and not library:
+            problems.append(
+                f"{source.describe()}: `rank: library` found no paper of the site's `ids` pages in the cache "
+                "to rank against (they are fetched in this build: the next one ranks); not ranked"
+            )
         provenance = Provenance(
             source.kind, source.request, shown.date, frozenset(paper.id for paper in new if paper.kind in CROSS)
         )
         return dataclasses.replace(
             spec,
-            entries=[Entry(paper.id) for paper in new],
-            updated=[Entry(paper.id) for paper in updated],
+            entries=[Entry(paper.id, liked=liked.get(paper.id.base)) for paper in new],
+            updated=[Entry(paper.id, liked=liked.get(paper.id.base)) for paper in updated],
             problems=problems,
             notice=source.notice(latest, shown),
             provenance=provenance,

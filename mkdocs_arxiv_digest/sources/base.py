@@ -172,6 +172,12 @@ class Source:
     """A paper's title or abstract must hold one of these (any case); none: every paper."""
     exclude: tuple[str, ...] = ()
     cross_lists: bool = True
+    rank: str | None = None
+    """`library`: the kept papers are ordered by their likeness to the site's reading lists."""
+    candidates: int = 200
+    """With `rank`, how many results a query asks for and ranks."""
+    min_score: float = 0.0
+    """With `rank`, the least score a paper is kept with."""
 
     @classmethod
     def from_page(cls, page: base.Config) -> Source:

@@ -73,6 +73,9 @@ class ListingSource(Source):
             keywords=page["keywords"],
             exclude=page["exclude"],
             cross_lists=page["cross_lists"],
+            rank=page["rank"],
+            candidates=page["candidates"],
+            min_score=page["min_score"],
         )
 
     @property

@@ -6,6 +6,7 @@ the page can be used (the page then shows no papers, and says why)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from mkdocs.config import base
@@ -31,7 +32,7 @@ class Count(base.BaseConfigOption[int | None]):
         if value is self.default or (type(value) is int and 1 <= value <= 2000):
             return value
         self.warnings.append(
-            f"max {show(value)} is not a whole number from 1 to 2000; using {self.default or 'no limit'}"
+            f"{self._name} {show(value)} is not a whole number from 1 to 2000; using {self.default or 'no limit'}"
         )
         return self.default  # type: ignore[no-any-return]
 
@@ -48,6 +49,34 @@ class Flag(base.BaseConfigOption[bool]):
             return value
         self.warnings.append(f"{self._name} {show(value)} is not true or false; using true")
         return True
+
+
+class Ranking(base.BaseConfigOption[str | None]):
+    """`rank:`: `library` (order the papers by their likeness to the site's
+    reading lists) or left out (the source's own order)."""
+
+    def run_validation(self, value: object, /) -> str | None:
+        if value is None or value == "library":
+            return value
+        self.warnings.append(f"rank {show(value)} is not `library`; the papers keep the source's order")
+        return None
+
+
+class Score(base.BaseConfigOption[float]):
+    """`min_score:`: a number from 0 to 1; 0 when left out or not such a number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default = 0.0
+
+    def run_validation(self, value: object, /) -> float:
+        if type(value) is str:  # numbers are kept as written
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+            return float(value)
+        self.warnings.append(f"min_score {show(value)} is not a number from 0 to 1; using 0")
+        return 0.0
 
 
 class Phrases(base.BaseConfigOption[tuple[str, ...]]):
@@ -84,3 +113,11 @@ class AnnouncedPage(Page):  # type: ignore[no-untyped-call]
     keywords = Phrases()
     """A paper's title or abstract must hold one of these (any case); none: every paper."""
     exclude = Phrases()
+    rank = Ranking()
+    """`library`: the papers kept, most like the site's reading lists first; `max` then
+    keeps the top ones."""
+    candidates = Count(default=200)
+    """With `rank`, how many papers a query asks arXiv for and ranks (a listing ranks
+    its whole day)."""
+    min_score = Score()
+    """With `rank`, the papers scoring less than this (0 to 1) are left out."""

@@ -53,6 +53,9 @@ class QuerySource(Source):
             keywords=page["keywords"],
             exclude=page["exclude"],
             cross_lists=page["cross_lists"],
+            rank=page["rank"],
+            candidates=page["candidates"],
+            min_score=page["min_score"],
         )
 
     @property
@@ -60,8 +63,13 @@ class QuerySource(Source):
         return self.query
 
     @property
+    def asked(self) -> int:
+        """How many results are asked for: `candidates` when they are ranked, else `max`."""
+        return self.candidates if self.rank else self.max or 25
+
+    @property
     def key(self) -> str:
-        return f"query:{self.max}:{self.query}"
+        return f"query:{self.asked}:{self.query}"
 
     def describe(self) -> str:
         return f"query {self.query!r}"
@@ -73,10 +81,10 @@ class QuerySource(Source):
         return escape_plain(self.query)
 
     def ask(self, clients: Clients, asking: Asking) -> Announcement:
-        asking.log(f"Searching arXiv for {self.query!r} (the newest {self.max})")
+        asking.log(f"Searching arXiv for {self.query!r} (the newest {self.asked})")
         cut_texts: list[str] = []
         api = clients.arxiv()
-        papers = api.search(self.query, self.max or 25, cut_texts)
+        papers = api.search(self.query, self.asked, cut_texts)
         from ..stages.metadata import Papers
 
         # The results are whole records: kept, they cost the pipeline no request.
