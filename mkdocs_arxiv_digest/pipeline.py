@@ -173,7 +173,7 @@ class Pipeline:
             if versioned is None:
                 continue
             units = self._units(stage, arxiv_id, versioned)
-            absent = [unit for unit in units if self._cached(stage, unit, self._inputs_now(stage, unit)) is None]
+            absent = [unit for unit in units if not self._stored(stage, unit, self._inputs_now(stage, unit))]
             missing += len(absent)
             if isinstance(known, Lookup):
                 ready.append((arxiv_id, known))
@@ -208,6 +208,18 @@ class Pipeline:
         except Exception as error:  # a stage's bug must not take the build down
             self._failed(stage, unit, f"reading its cached record failed: {type(error).__name__}: {error}")
             return None
+
+    def _stored(self, stage: Stage[Any], unit: Unit, inputs: dict[str, Any] | None) -> bool:
+        """Whether the cache holds the unit's record, made from `inputs`, as
+        `_cached` would find it, without building it (`Stage.fresh`)."""
+        if inputs is None:
+            return False
+        try:
+            data = self.cache.get_json(stage.key_for(unit, inputs))
+            return data is not None and stage.fresh(data)
+        except Exception as error:  # a stage's bug must not take the build down
+            self._failed(stage, unit, f"reading its cached record failed: {type(error).__name__}: {error}")
+            return False
 
     def _stand_in(self, stage: Stage[Any], unit: Unit, paper: Paper) -> Any:
         """What a page shows for the unit meanwhile; nothing when the stage fails to say."""

@@ -157,6 +157,12 @@ class Stage(Generic[R]):
         """The record as JSON."""
         raise NotImplementedError
 
+    def fresh(self, data: Any) -> bool:
+        """Whether a stored record is one `load` reads (a pool stage's
+        planning asks it of every paper's record on each build): a stage
+        whose records are large says so without building them."""
+        return self.load(data) is not None
+
     def make(self, unit: Unit, paper: Paper, inputs: Mapping[str, Any]) -> R:
         """One unit's record; `inputs` holds the records of `needs` (`None`
         for one that could not be had). Raises `StageFailed` saying why not."""

@@ -81,15 +81,21 @@ class FullTextStage(Stage["FullText | NoHtml"]):
         return f"fulltext:{unit.paper}:{self.version}::{RECORD_SCHEMA}"
 
     def load(self, data: Any) -> FullText | NoHtml | None:
-        if not isinstance(data, dict):
+        if not self.fresh(data):
             return None
-        if "no_html" in data:
-            seconds = self.cache.age(data.get("checked"))
-            if seconds is None or seconds > NO_HTML_SECONDS:
-                return None  # asked for again
         from ..fulltext import from_dict
 
         return from_dict(data)
+
+    def fresh(self, data: Any) -> bool:
+        """Without building the record, which cleans every section's text:
+        a warm build plans each paper's full text and shows none of it."""
+        if not isinstance(data, dict) or data.get("schema") != RECORD_SCHEMA:
+            return False
+        if "no_html" in data:
+            seconds = self.cache.age(data.get("checked"))
+            return seconds is not None and seconds <= NO_HTML_SECONDS  # else asked for again
+        return True
 
     def dump(self, record: FullText | NoHtml) -> Any:
         data = record.to_dict()
