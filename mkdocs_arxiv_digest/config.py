@@ -581,6 +581,35 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     are read on later builds; their entries show what the abstract gives
     meanwhile."""
 
+    figures = Number(int, 3, minimum=0)
+    """How many of a paper's figures a page with full text shows, the main
+    figure first (the first whose caption reads like an overview: architecture,
+    pipeline, framework, workflow; else Figure 1), the others folded. `0`
+    shows none and fetches none. A page can set its own (`figures: 1` next to
+    `ids:`), and an entry can name its main figure (`figure: 3` next to its
+    `id:`). Figures of papers under one of
+    [`figure_licenses`](#figure_licenses) are copied into the site, under
+    `assets/arxiv-digest/figures/`, with their caption, credit and licence;
+    the others are linked to in the paper's HTML. Images are fetched from the
+    paper's own folder at `html_url` only, with the pages and as they are,
+    [`html_delay_seconds`](#html_delay_seconds) apart: at the default pace
+    a first build of 30 papers with 3 figures each takes about half an hour.
+    Each image is checked to be the PNG, JPEG, GIF or WebP its bytes say
+    (no SVG), at most 5 MB and 40 megapixels, and is kept in the cache, so an
+    offline build still copies it."""
+
+    figure_licenses = c.ListOfItems(
+        c.Choice(("cc-by", "cc-by-sa", "cc-by-nd", "cc-by-nc", "cc-by-nc-sa", "cc-by-nc-nd", "cc0")),
+        default=["cc-by", "cc-by-sa", "cc-by-nd", "cc0"],
+    )
+    """The licences under which a paper's figures are copied into the site.
+    The licence is read from the header of the paper's HTML, else from the
+    snapshot's `license` field. A paper under another licence (arXiv's
+    non-exclusive licence, a non-commercial one not listed here, or one not
+    known) gets links to its figures in its HTML instead, and no image is
+    fetched. A non-commercial site may add `cc-by-nc`, `cc-by-nc-sa` and
+    `cc-by-nc-nd`."""
+
     llm = c.SubConfig(LlmConfig)
     """How to reach the model used by [`summarizer: openai`](#summarizer): a server
     that speaks the OpenAI chat-completions API. The options go one level down,

@@ -69,6 +69,10 @@ class Layout:
     """What the shown stages make their records with (`Pipeline.versions`)."""
     fulltext: bool = False
     """The page shows its papers' full text (`fulltext:`)."""
+    figures: int = 0
+    """How many figures per paper it shows (`figures:`; 0 without full text)."""
+    assets: str = ""
+    """The site's root, relative to the page (`../`), when it shows figures."""
 
 
 _TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
@@ -223,6 +227,8 @@ class Digests:
             features=dict(layout.features),
             bibtex=layout.bibtex,
             bib_file=bib_file,
+            figures=layout.figures,
+            assets=layout.assets,
         )
         keywords = [k for item in items if item.summary for k in item.summary.keywords]
         bib = bibliography(papers) if bib_file else ""
@@ -252,7 +258,7 @@ class Digests:
 
 def _skipped(layout: Layout) -> tuple[str, ...]:
     """The stages whose records the page does not show."""
-    return () if layout.fulltext else ("fulltext",)
+    return (() if layout.fulltext else ("fulltext",)) + (() if layout.figures else ("figures",))
 
 
 def _summary(entry: Entry, records: Records) -> Summary | None:

@@ -131,6 +131,10 @@ class Paper:
     """Empty for a record of arXiv's API (or a snapshot of it); `announcement`
     for one made from the announcement feed's text alone (no comment, DOI or
     dates), shown when the API cannot be asked and replaced when it answers."""
+    license: str = ""
+    """The licence it was read with, as a code of `fulltext.LICENSES`
+    (`cc-by`, `arxiv-nonexclusive`...): from a snapshot's `license` field;
+    empty when unknown (arXiv's API does not give it; the paper's HTML does)."""
 
     def __post_init__(self) -> None:
         _make_inert(self, _PAPER_TEXT)
@@ -225,6 +229,10 @@ def _to_dict(record: Paper | Summary) -> dict[str, Any]:
     data = dataclasses.asdict(record)
     if isinstance(record, Paper) and not record.origin:
         del data["origin"]  # the API's records keep the keys, and fingerprints, they always had
+    if isinstance(record, Paper) and not record.license:
+        # A record cached before papers had a licence reads as one without; one
+        # without keeps the fingerprint it had (its page's digest is not made again).
+        del data["license"]
     data["schema"] = SCHEMA
     return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 

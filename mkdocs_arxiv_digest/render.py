@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import string
 import urllib.parse
@@ -18,6 +19,7 @@ from . import bibtex as bib
 from .escape import TEMPLATE_OPENERS, Math, break_openers, escape_plain, escape_text, plain_text
 from .ids import Entry
 from .records import STRUCTURED_FIELDS, Paper, Summary
+from .stages.figures import ASSETS
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -38,6 +40,10 @@ LABELS: dict[str, dict[str, str]] = {
         "more_authors": "and {n} more",
         "affiliations": "Affiliations",
         "code": "Code",
+        "figure": "Figure",
+        "figure_credit": "Figure {number} of {paper}, {license}",
+        "figure_link": "Figure {number} in the paper's HTML",
+        "more_figures": "More figures",
         "comment": "Comment",
         "category": "Category",
         "version": "Version",
@@ -84,6 +90,10 @@ LABELS: dict[str, dict[str, str]] = {
         "more_authors": "等 {n} 人",
         "affiliations": "单位",
         "code": "代码",
+        "figure": "图",
+        "figure_credit": "{paper} 的图 {number}，{license}",
+        "figure_link": "论文 HTML 中的图 {number}",
+        "more_figures": "更多图片",
         "comment": "备注",
         "category": "分类",
         "version": "版本",
@@ -120,6 +130,8 @@ LAYOUTS = ("digest", "chatpaper")
 PLACEHOLDERS = {
     "more_authors": {"n"},
     "missing": {"reason"},
+    "figure_credit": {"number", "paper", "license"},
+    "figure_link": {"number"},
     "model_note": {"model"},
     "announced": {"source", "date"},
     "no_announcement": {"source", "day", "date"},
@@ -228,6 +240,8 @@ class Renderer:
         # For a link's title (a tooltip): text only, math reduced to text.
         self.env.filters["plain"] = lambda value: Markup(escape_plain(plain_text(str(value))))
         self.env.filters["url"] = _url
+        # A copied figure's image, as HTML (the only place the templates write a tag).
+        self.env.filters["figure_image"] = _image
         # BibTeX goes into indented code blocks, where Markdown shows it as written.
         self.env.filters["bibtex"] = lambda paper, key=None: Markup(break_openers(bib.entry(paper, key), self.avoid))
 
@@ -268,10 +282,13 @@ class Renderer:
         features: dict[str, bool] | None = None,
         bibtex: bool = False,
         bib_file: str = "",
+        figures: int = 0,
+        assets: str = "",
     ) -> str:
         """A page's digest. `features` says which Markdown extensions the site
         has (`details`, `tabbed`, `admonition`); `bib_file` is the name of the
-        page's `.bib` file, to link to."""
+        page's `.bib` file, to link to; `figures`: how many figures per paper
+        the page shows; `assets`: the site's root relative to the page."""
         # Labels are the project's own text (or the site's config): used as written.
         labels = {key: Markup(value) for key, value in (labels or LABELS[language]).items()}
         models = sorted({i.summary.backend for i in items if i.summary and i.summary.backend not in ("", "extractive")})
@@ -290,7 +307,22 @@ class Renderer:
             bib_file=Markup(urllib.parse.quote(bib_file)) if bib_file else "",
             cite_keys=bib.cite_keys([item.paper for item in items if item.paper]),
             structured_fields=STRUCTURED_FIELDS,
+            figures=figures,
+            assets=Markup(html.escape(assets + ASSETS + "/")) if re.fullmatch(r"(\.\./)*", assets) else "",
         )
+
+
+def _image(figure: Any, folder: str, label: str) -> Markup:
+    """A copied figure's `<img>`: its name was checked when it was stored
+    (`stages.figures`); every value is escaped for an HTML attribute anyway."""
+    if not folder or not re.fullmatch(r"[A-Za-z0-9._-]+", str(figure.file)):
+        return Markup("")
+    number = str(figure.number)
+    alt = f"{label} {number}" if re.fullmatch(r"[A-Za-z0-9.]{1,17}", number) else str(label)
+    return Markup(
+        f'<img src="{html.escape(folder + figure.file)}" alt="{html.escape(alt)}" '
+        f'width="{int(figure.width)}" height="{int(figure.height)}" loading="lazy">'
+    )
 
 
 def _url(value: str) -> Markup:

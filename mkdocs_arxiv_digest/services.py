@@ -203,10 +203,16 @@ class Services:
         settings = self.settings
         return Sources(self.cache, None if settings.offline and not ask else self, settings.listing, self._info)
 
-    def pipeline(self, wanted: dict[str, frozenset[str]] | None = None) -> Pipeline:
+    def pipeline(
+        self,
+        wanted: dict[str, frozenset[str]] | None = None,
+        figures: dict[str, tuple[int, tuple[str, ...]]] | None = None,
+    ) -> Pipeline:
         """One build's fetching and summarizing; `wanted`: the papers (bare
-        IDs) of the pages that want a stage only some pages show."""
+        IDs) of the pages that want a stage only some pages show; `figures`:
+        those whose pages show figures (see `figures_wanted`)."""
         self.wanted = wanted or {}
+        self.figures_wanted = figures or {}
         stages = self.stages()
         # Under `mkdocs serve`, the stages whose work may outlive a build (in
         # threads kept across rebuilds) share one `Background`, made after

@@ -47,6 +47,10 @@ class FulltextSettings(NamedTuple):
     """An http(s) URL ending in `/`, or an absolute local folder."""
     delay_seconds: float
     budget_seconds: float
+    figures: int = 3
+    """How many figures a page shows per paper by default (`figures`)."""
+    figure_licenses: tuple[str, ...] = ("cc-by", "cc-by-sa", "cc-by-nd", "cc0")
+    """The licences whose figures are copied into the site."""
 
     @property
     def local(self) -> bool:
@@ -97,6 +101,8 @@ class Settings:
     """`None` without `feed: true`."""
     json: bool = False
     fulltext: FulltextSettings = DEFAULT_FULLTEXT
+    site_dir: str = ""
+    """Absolute; where figures' images are copied (under `assets/arxiv-digest/figures/`)."""
 
     def wants_fulltext(self, asked: Any, layout: str) -> bool:
         """Whether a page in `layout` whose `arxiv:` mapping says `fulltext: asked`
@@ -164,7 +170,10 @@ class Settings:
                 _html_url(options.html_url, config),
                 options.html_delay_seconds,
                 options.fulltext_budget_seconds,
+                options.figures,
+                tuple(sorted(set(options.figure_licenses))),
             ),
+            site_dir=str(Path(config["site_dir"]).resolve()),
         )
 
     @property

@@ -288,4 +288,4 @@ def registered() -> list[Make]:
 
 
 # The stages that come with the plugin register themselves first.
-from . import fulltext, summaries  # noqa: E402, F401
+from . import figures, fulltext, summaries  # noqa: E402, F401
