@@ -73,7 +73,8 @@ class Build:
             outputs.add(file, spec)
             language = page_language(settings, spec)[0]
             wants_fulltext = settings.wants_fulltext(spec.options.get("fulltext"), page_layout_name(settings, spec))
-            count = page_figures(settings, spec)[0] if wants_fulltext else 0
+            shows_figures = wants_fulltext and page_layout_name(settings, spec) == "chatpaper"
+            count = page_figures(settings, spec)[0] if shows_figures else 0
             for entry in [*spec.entries, *spec.updated]:
                 needs.setdefault(entry.id, set()).add(language)
                 if wants_fulltext:
@@ -189,7 +190,7 @@ def page_layout(settings: Settings, spec: PageSpec, versions: str, url: str = ""
     for entry in [*spec.entries, *spec.updated]:
         problem = entry_figure(entry.overrides.get("figure"))[1]
         problems += [f"{entry.id}: {problem}"] if problem else []
-    figures = figures if fulltext else 0
+    figures = figures if fulltext and name == "chatpaper" else 0  # the digest layout shows none
     layout = Layout(
         name=name,
         labels=tuple(sorted(settings.labels[language].items())),

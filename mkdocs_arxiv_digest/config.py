@@ -267,7 +267,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "fulltext": (
         "The paper's full text",
         "What the plugin reads from arXiv's HTML rendering of a paper (the authors' affiliations, "
-        "code links) and how it asks for it.",
+        "code links, figures) and how it asks for it.",
     ),
     "llm": ("Summaries from a model", ""),
 }

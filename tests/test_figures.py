@@ -6,18 +6,25 @@ or oversized images refused with the entry still built."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import logging
+import os
 import shutil
 import struct
+import subprocess
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import Site
-from fake_html import FakeHtml
+from conftest import ORDINARY_RECORD, Site
+from fake_arxiv import FakeArxiv
+from fake_html import FIXTURES, FakeHtml
+from mkdocs_arxiv_digest.records import Paper
 
 CC_BY = "0804.0970"
 """Served the `article` fixture (2612.00001v1, CC BY 4.0): Figure 1 a teaser,
@@ -185,3 +192,119 @@ def test_bad_figures_values_are_warned_naming_page_and_value(site: Site, host: F
     assert any("index.md" in w and "figures 'many' is not a whole number from 0 to 20; using 3" in w for w in warned)
     assert any("index.md" in w and f"{CC_BY}: figure '../x' is not a figure's number" in w for w in warned)
     assert f"{CC_BY}v1-2.png" in site.content(), "the site's count and the main figure are used"
+
+
+def test_hostile_sources_and_captions_fetch_nothing_elsewhere_and_stay_text(site: Site, host: FakeHtml) -> None:
+    from hostile import TEXT_PAYLOADS, live_payloads
+
+    fixture = (FIXTURES / "2612.00001v1" / "index.html").read_text(encoding="utf-8")
+    page = fixture.replace('src="teaser.png"', f'src="../{ARXIV_LICENSE}v1/magnetisation.png"')
+    page = page.replace('src="pipeline.png"', f'src="http://localhost:{host.port}/html/{CC_BY}v1/pipeline.png"')
+    host.serve(CC_BY + "v1", page=page.encode())
+    caption = " ".join(TEXT_PAYLOADS).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    page = fixture.replace("License: CC BY 4.0", "License: arXiv.org perpetual non-exclusive license")
+    page = page.replace("Overview of the TinySeg pipeline", "Overview " + caption)
+    page = page.replace('id="S3.F2"', 'id="S3.F2&quot;onclick=&quot;pwned()"')
+    host.serve(ARXIV_LICENSE + "v1", page=page.encode())
+    figures_site(site, host)
+    site.page("index.md", {"ids": [CC_BY, ARXIV_LICENSE], "layout": "chatpaper"})
+    result = site.build()
+    assert result.error is None, result.warnings
+    assert image_requests(host) == [], "no image from another paper's folder or another host name"
+    assert not (site.root / FOLDER).exists()
+    html = site.html()
+    assert live_payloads(html) == [], live_payloads(html)
+    assert f'href="{host.url}{ARXIV_LICENSE}v1">Figure 2' in html, "an id that is not plain: no fragment"
+    assert "Overview &#60;script&#62;" in site.content(), "the caption is text"
+
+
+BEFORE_LICENCES = "ead2cba"
+"""The last commit whose papers had no licence: its caches are what users have."""
+
+OLD_BUILD = """
+import sys
+sys.path.insert(0, sys.argv[2])
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+config = load_config(sys.argv[1])
+config.plugins.on_startup(command="build", dirty=False)
+build(config)
+config.plugins.on_shutdown()
+import mkdocs_arxiv_digest
+print("CODE", mkdocs_arxiv_digest.__file__)
+"""
+
+
+def test_a_paper_cached_without_a_licence_reads_as_before() -> None:
+    paper = Paper("2501.00002", 1, "A title", "An abstract.", authors=("A. Author",))
+    written_before = {key: value for key, value in paper.to_dict().items() if key != "license"}
+    assert Paper.from_dict(written_before) == paper and paper.license == ""
+    assert "license" not in paper.to_dict(), "a paper without a licence keeps its fingerprint"
+    licensed = dataclasses.replace(paper, license="cc-by")
+    assert Paper.from_dict(licensed.to_dict()) == licensed
+    assert licensed.fingerprint() != paper.fingerprint()
+
+
+def test_a_cache_written_before_licences_is_used_without_asking_arxiv(
+    site: Site, host: FakeHtml, arxiv_api: FakeArxiv, tmp_path: Path
+) -> None:
+    old = tmp_path / "old"
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", BEFORE_LICENCES, "mkdocs_arxiv_digest"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        pytest.skip(f"the code of {BEFORE_LICENCES} is not in this checkout's history")
+    old.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    site.page("index.md", {"ids": [CC_BY, ARXIV_LICENSE], "layout": "chatpaper"})
+    site.configure()
+    done = subprocess.run(
+        [sys.executable, "-c", OLD_BUILD, str(site.write_config()), str(old)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=site.root,
+        env={**os.environ, "PYTHONPATH": str(old)},
+    )
+    assert done.returncode == 0 and f"CODE {old}" in done.stdout, done.stderr[-2000:]
+    asked = len(arxiv_api.requests)
+    assert asked == 1
+
+    figures_site(site, host)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert len(arxiv_api.requests) == asked, "the papers come from the old cache"
+    assert f"{CC_BY}v1-2.png" in site.content() and (site.root / FOLDER / f"{CC_BY}v1-2.png").is_file()
+    assert f"{host.url}{ARXIV_LICENSE}v1#S2.F1" in site.content()
+
+
+def test_the_snapshot_s_licence_is_used_when_the_html_names_none(site: Site, tmp_path: Path) -> None:
+    """Offline, from a snapshot and a local folder of HTML: a page without a
+    licence line, so the snapshot's `license` decides."""
+    record = {**ORDINARY_RECORD, "license": "http://creativecommons.org/licenses/by-sa/4.0/"}
+    (site.root / "snap.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    folder = site.root / "html" / f"{record['id']}v1"
+    folder.mkdir(parents=True)
+    page = (FIXTURES / "2612.00001v1" / "index.html").read_bytes()
+    (folder / "index.html").write_bytes(page.replace(b"License: CC BY 4.0", b""))
+    (folder / "pipeline.png").write_bytes(png(20, 10))
+    (folder / "teaser.png").write_bytes(png(10, 10))
+    site.page("index.md", {"ids": [record["id"]], "layout": "chatpaper"})
+    site.configure(snapshot="snap.jsonl", offline=True, html_url="html", fulltext="auto")
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert "creativecommons.org/licenses/by-sa/4.0/" in content and 'width="20" height="10"' in content
+    assert (site.root / FOLDER / f"{record['id']}v1-2.png").read_bytes() == png(20, 10)
+
+    (site.root / "snap.jsonl").write_text(json.dumps({**record, "license": None}) + "\n", encoding="utf-8")
+    shutil.rmtree(site.root / ".cache")
+    shutil.rmtree(site.root / "site")
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert not (site.root / FOLDER).exists(), "no licence known: nothing copied"
+    assert f"https://arxiv.org/html/{record['id']}v1#S3.F2" in site.content(), "a local folder's links go to arXiv"
