@@ -84,7 +84,8 @@ class Build:
                     number = entry_figure(entry.overrides.get("figure"))[0]
                     named = (*numbers, number) if number and number not in numbers else numbers
                     figures[entry.id.base] = (max(most, count), named)
-        pipeline = self._pipeline = services.pipeline({"fulltext": frozenset(fulltext)}, figures)
+        licenses = sources.licenses if sources is not None else {}
+        pipeline = self._pipeline = services.pipeline({"fulltext": frozenset(fulltext)}, figures, licenses)
         pipeline.plan(needs)
         if needs:
             self._info(pipeline.stats.planned(len(self._specs)))

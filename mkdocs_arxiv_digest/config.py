@@ -604,7 +604,8 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     )
     """The licences under which a paper's figures are copied into the site.
     The licence is read from the header of the paper's HTML, else from the
-    snapshot's `license` field. A paper under another licence (arXiv's
+    [snapshot](#snapshot)'s `license` field or the announcement feed's
+    `dc:rights` (on [listing pages](daily.md)). A paper under another licence (arXiv's
     non-exclusive licence, a non-commercial one not listed here, or one not
     known) gets links to its figures in its HTML instead, and no image is
     fetched. A non-commercial site may add `cc-by-nc`, `cc-by-nc-sa` and

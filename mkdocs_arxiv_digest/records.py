@@ -75,6 +75,17 @@ class Texts:
             into.append(f"{record} ({', '.join(self.cut[:3])}{more})")
 
 
+def license_from(text: Any) -> str:
+    """A licence named by a URL or a line of text (a snapshot's `license`, a
+    feed's `dc:rights`) as a `Paper.license` code; empty when not known."""
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    from .fulltext.links import license_code  # only for a source that names licences
+
+    code = license_code(text[:500])
+    return "" if code == "unknown" else code
+
+
 def cut_warning(cut: list[str]) -> str:
     """What to say of the records of one source whose text was cut (see `Texts`)."""
     shown = "; ".join(cut[:3]) + (f"; and {len(cut) - 3:,} more" if len(cut) > 3 else "")

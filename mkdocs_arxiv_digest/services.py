@@ -98,6 +98,8 @@ class Services:
         self.wanted: dict[str, frozenset[str]] = {}
         """The build's papers (bare IDs) by the stage only some pages want
         (`fulltext`): set by `pipeline`, read by the stages' makers."""
+        self.figures_wanted: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self.announced_licenses: dict[str, str] = {}
 
     def info(self, line: str) -> None:
         """Say `line` in the build's log."""
@@ -207,12 +209,16 @@ class Services:
         self,
         wanted: dict[str, frozenset[str]] | None = None,
         figures: dict[str, tuple[int, tuple[str, ...]]] | None = None,
+        licenses: dict[str, str] | None = None,
     ) -> Pipeline:
         """One build's fetching and summarizing; `wanted`: the papers (bare
         IDs) of the pages that want a stage only some pages show; `figures`:
-        those whose pages show figures (see `figures_wanted`)."""
+        those whose pages show figures, with the most figures a page shows
+        and the numbers entries name (`figure:`); `licenses`: the licences
+        announcement feeds named (`dc:rights`), by bare ID."""
         self.wanted = wanted or {}
         self.figures_wanted = figures or {}
+        self.announced_licenses = licenses or {}
         stages = self.stages()
         # Under `mkdocs serve`, the stages whose work may outlive a build (in
         # threads kept across rebuilds) share one `Background`, made after

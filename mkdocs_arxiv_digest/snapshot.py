@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .ids import ArxivId, parse_id
-from .records import Paper, Texts, clean
+from .records import Paper, Texts, clean, license_from
 
 _SNAPSHOT_ID = re.compile(rb'"id"\s*:\s*"([^"]+)"')
 
@@ -129,21 +129,11 @@ def paper_from_snapshot(record: dict[str, Any], cut: list[str] | None = None) ->
         updated=_date(latest.get("created", "")) or clean(str(record.get("update_date") or "")[:10]),
         doi=text(record.get("doi"), "DOI"),
         journal_ref=text(record.get("journal-ref"), "journal reference"),
-        license=_license(record.get("license")),
+        license=license_from(record.get("license")),
     )
     if cut is not None:
         text.note(paper.versioned_id, cut)
     return paper
-
-
-def _license(url: Any) -> str:
-    """The dump's `license` (a licence's URL, or null) as a licence code; empty when unknown."""
-    if not isinstance(url, str) or not url.strip():
-        return ""
-    from .fulltext.links import license_code  # only for a dump that names licences
-
-    code = license_code(url[:500])
-    return "" if code == "unknown" else code
 
 
 def _date(created: str) -> str:

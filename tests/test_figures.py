@@ -7,6 +7,7 @@ or oversized images refused with the entry still built."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
 import json
 import logging
@@ -23,8 +24,10 @@ import pytest
 
 from conftest import ORDINARY_RECORD, Site
 from fake_arxiv import FakeArxiv
+from fake_feed import FakeFeed, FeedItem, feed_document
 from fake_html import FIXTURES, FakeHtml
 from mkdocs_arxiv_digest.records import Paper
+from mkdocs_arxiv_digest.sources import parse_feed
 
 CC_BY = "0804.0970"
 """Served the `article` fixture (2612.00001v1, CC BY 4.0): Figure 1 a teaser,
@@ -33,6 +36,7 @@ ARXIV_LICENSE = "0807.2873"
 """Served the `revtex` fixture (2612.00002v1, arXiv's non-exclusive licence)."""
 NO_HTML = "1005.5383"
 FOLDER = Path("site/assets/arxiv-digest/figures")
+THURSDAY = dt.date(2024, 1, 25)
 
 
 def png(width: int, height: int) -> bytes:
@@ -308,3 +312,28 @@ def test_the_snapshot_s_licence_is_used_when_the_html_names_none(site: Site, tmp
     assert result.error is None, result.warnings
     assert not (site.root / FOLDER).exists(), "no licence known: nothing copied"
     assert f"https://arxiv.org/html/{record['id']}v1#S3.F2" in site.content(), "a local folder's links go to arXiv"
+
+
+def test_the_feed_s_licence_is_kept_when_the_api_answers_and_decides_when_the_html_names_none(
+    site: Site, host: FakeHtml, arxiv_api: FakeArxiv, feed: FakeFeed
+) -> None:
+    cc_by_sa = "http://creativecommons.org/licenses/by-sa/4.0/"
+    items = [FeedItem("2401.13001v1", title="Seen in a feed", rights=cc_by_sa), FeedItem("2401.13002v1", rights="")]
+    assert [p.license for p in parse_feed(feed_document("cs.CV", THURSDAY, items)).papers] == ["cc-by-sa", ""]
+    page = (FIXTURES / "2612.00001v1" / "index.html").read_bytes().replace(b"License: CC BY 4.0", b"")
+    for item in items:
+        host.serve(item.id, page=page)
+        for name in ("teaser.png", "pipeline.png"):
+            host.serve_file(f"{item.id}/{name}", png(12, 8))
+    feed.announce(THURSDAY, items)
+    feed.today = THURSDAY
+    for item in items:
+        arxiv_api.add_paper(item.id, title=item.title, summary=item.abstract)
+    figures_site(site, host, listing_url=feed.url)
+    site.page("index.md", {"listing": "cs.CV", "layout": "chatpaper"})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert arxiv_api.requests, "the API's records replace the announcement's"
+    assert sorted(p.name for p in (site.root / FOLDER).iterdir()) == ["2401.13001v1-1.png", "2401.13001v1-2.png"]
+    assert "creativecommons.org/licenses/by-sa/4.0/" in site.content()
+    assert all("2401.13002v1/" not in path for path in image_requests(host)), "no licence known: no image asked"

@@ -97,6 +97,8 @@ class Sources:
         self.listing = listing
         self.log = log
         self._done: dict[str, Resolved] = {}
+        self.licenses: dict[str, str] = {}
+        """The licences the feeds named (`dc:rights`) of the papers pages show, by bare ID."""
 
     def resolve(self, source: Source, force: bool = False) -> Resolved:
         """The source's latest announcement and the one to show. `force` asks
@@ -152,6 +154,7 @@ class Sources:
             notice = source.notice(latest, None) if latest is not None else ("not_resolved", {"source": source.name()})
             return dataclasses.replace(spec, problems=problems, notice=notice)
         new, updated = select(shown.papers, source)
+        self.licenses.update({paper.id.base: paper.license for paper in [*new, *updated] if paper.license})
         provenance = Provenance(
             source.kind, source.request, shown.date, frozenset(paper.id for paper in new if paper.kind in CROSS)
         )

@@ -225,6 +225,7 @@ class FiguresStage(Stage[Figures]):
         wants: Mapping[str, tuple[int, tuple[str, ...]]],
         licenses: tuple[str, ...],
         site_dir: str,
+        announced: Mapping[str, str] | None = None,
         pool: Any = None,
         log: Callable[[str], None] = print,
     ) -> None:
@@ -235,6 +236,9 @@ class FiguresStage(Stage[Figures]):
         self.wants = dict(wants)
         self.only = frozenset(self.wants)
         self.licenses = licenses
+        self.announced = dict(announced or {})
+        """The licences announcement feeds named, by bare ID: used when neither
+        the paper's HTML nor its record names one."""
         self.site_dir = site_dir
         self.local = not url.startswith(("http://", "https://"))
         self.maker = self.who = f"{'the folder ' if self.local else ''}{url}"
@@ -295,7 +299,8 @@ class FiguresStage(Stage[Figures]):
         count, numbers = self._want(str(unit.paper))
         if not isinstance(text, FullText):
             return Figures(str(unit.paper), paper.license or "unknown", count=count, numbers=numbers, waiting=True)
-        license = text.license if text.license != "unknown" else (paper.license or "unknown")
+        named = (text.license, paper.license, self.announced.get(paper.id, ""))
+        license = next((code for code in named if code and code != "unknown"), "unknown")
         chosen = self._choose(text, count, numbers)
         copy = license in self.licenses
         figures = []
@@ -423,6 +428,7 @@ def _figures(services: Services) -> FiguresStage | None:
         {base: want for base, want in wants.items() if want[0] or want[1]},
         options.figure_licenses,
         settings.site_dir,
+        services.announced_licenses,
         services.pool("figures", 1),
         services.info,
     )
