@@ -16,6 +16,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -227,6 +228,7 @@ BEFORE_LICENCES = "ead2cba"
 
 OLD_BUILD = """
 import sys
+import time
 sys.path.insert(0, sys.argv[2])
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
@@ -337,3 +339,26 @@ def test_the_feed_s_licence_is_kept_when_the_api_answers_and_decides_when_the_ht
     assert sorted(p.name for p in (site.root / FOLDER).iterdir()) == ["2401.13001v1-1.png", "2401.13001v1-2.png"]
     assert "creativecommons.org/licenses/by-sa/4.0/" in site.content()
     assert all("2401.13002v1/" not in path for path in image_requests(host)), "no licence known: no image asked"
+
+
+def test_under_serve_figures_land_in_the_background_and_a_rebuild_copies_them(site: Site, host: FakeHtml) -> None:
+    host.fail(200, delay=2.0)  # the paper's page is slow to come
+    figures_site(site, host)
+    site.page("index.md", {"ids": [CC_BY], "layout": "chatpaper"})
+    config = site.load()
+    config.plugins.on_startup(command="serve", dirty=False)
+    try:
+        started = time.monotonic()
+        first = site.build(config=config, startup=None)
+        assert first.error is None and not first.warnings, first.warnings
+        assert time.monotonic() - started < 1.8, "the build did not wait for the page or its images"
+        assert "assets/arxiv-digest/figures" not in site.content()
+        until = time.monotonic() + 20
+        while f"{CC_BY}v1-1.jpg" not in site.content() and time.monotonic() < until:
+            time.sleep(0.3)
+            assert site.build(config=config, startup=None).error is None
+        assert f"{CC_BY}v1-2.png" in site.content() and f"{CC_BY}v1-1.jpg" in site.content()
+        assert (site.root / FOLDER / f"{CC_BY}v1-1.jpg").read_bytes() == jpeg(96, 48)
+        assert len(host.requests) == 3, "each asked for once, across the rebuilds"
+    finally:
+        config.plugins.on_shutdown()
