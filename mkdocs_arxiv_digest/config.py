@@ -571,9 +571,10 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     builds."""
 
     html_delay_seconds = Number(float, 15.0, minimum=0)
-    """The pause in seconds between two requests for papers' HTML: the
-    `Crawl-delay` of arXiv's `robots.txt` is 15. Lower it only for your own
-    mirror or test server; a local folder is read without pause."""
+    """The pause in seconds between two requests for papers' HTML, pages and
+    [figures](#figures)' images alike: the `Crawl-delay` of arXiv's
+    `robots.txt` is 15. Lower it only for your own mirror or test server; a
+    local folder is read without pause."""
 
     fulltext_budget_seconds = Number(float, 600.0, minimum=0)
     """How many seconds of a build may go to reading papers' HTML (counted from
