@@ -175,6 +175,9 @@ def test_a_page_and_an_entry_choose_how_many_and_which(site: Site, host: FakeHtm
     site.page("one.md", {"ids": [{"id": CC_BY, "figure": 1}], "layout": "chatpaper", "figures": 1})
     site.page("none.md", {"ids": [ARXIV_LICENSE], "layout": "chatpaper", "figures": 0, "language": "zh"})
     site.page("folded.md", {"ids": [CC_BY], "layout": "chatpaper", "language": "zh"})
+    host.serve(NO_HTML + "v1", "2612.00001v1")
+    host.serve_file(f"{NO_HTML}v1/pipeline.png", png(5, 5))
+    site.page("digest.md", {"ids": [NO_HTML], "fulltext": True})
     site.options.pop("markdown_extensions")
     result = site.build(strict=True)
     assert result.error is None, result.warnings
@@ -183,6 +186,8 @@ def test_a_page_and_an_entry_choose_how_many_and_which(site: Site, host: FakeHtm
     assert 'src="../assets/arxiv-digest/figures/' in one, "linked from the page's own folder"
     assert "Figure" not in site.content("none.md") and "图" not in site.content("none.md")
     assert all(not p.endswith(("magnetisation.png", "energy.png")) for p in image_requests(host))
+    assert all(NO_HTML not in p for p in image_requests(host)), "the digest layout shows no figures: none asked"
+    assert "Fixture Lab" in site.content("digest.md") and "pipeline" not in site.content("digest.md")
     folded = site.content("folded.md")
     assert "<details" in folded and "更多图片" in folded and "的图 2" in folded
     assert folded.index(f"{CC_BY}v1-2.png") < folded.index("<details") < folded.index(f"{CC_BY}v1-1.jpg")
