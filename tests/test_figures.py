@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ORDINARY_RECORD, Site
+from conftest import ORDINARY_RECORD, Clock, Site
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem, feed_document
 from fake_html import FIXTURES, FakeHtml
@@ -129,6 +129,9 @@ def test_a_cc_by_paper_s_figures_are_copied_paced_with_the_pages_and_kept(site: 
 
     second = site.build(strict=True)
     assert second.error is None and len(host.requests) == 5, "a second build sends nothing"
+    said = second.messages(logging.INFO)
+    assert any("figures: 3 cached, 0 new" in line for line in said), "a paper without HTML has nothing to fetch"
+    assert not [line for line in said if "Fetching up to" in line], said
     assert site.content() == content
 
     shutil.rmtree(site.root / "site")
@@ -367,3 +370,20 @@ def test_under_serve_figures_land_in_the_background_and_a_rebuild_copies_them(si
         assert len(host.requests) == 3, "each asked for once, across the rebuilds"
     finally:
         config.plugins.on_shutdown()
+
+
+def test_figures_come_once_html_missing_for_a_week_appears(site: Site, host: FakeHtml) -> None:
+    site.clock = Clock()
+    figures_site(site, host)
+    site.page("index.md", {"ids": [NO_HTML], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None and len(host.requests) == 1
+    host.serve(NO_HTML + "v1", "2612.00001v1")
+    host.serve_file(f"{NO_HTML}v1/pipeline.png", png(7, 7))
+    host.serve_file(f"{NO_HTML}v1/teaser.png", png(8, 8))
+    site.clock.advance(6 * 86400)
+    assert site.build(strict=True).error is None and len(host.requests) == 1, "no HTML: believed for 7 days"
+    assert not (site.root / FOLDER).exists()
+    site.clock.advance(2 * 86400)
+    assert site.build(strict=True).error is None
+    assert image_requests(host) == [f"/html/{NO_HTML}v1/pipeline.png", f"/html/{NO_HTML}v1/teaser.png"]
+    assert f"{NO_HTML}v1-2.png" in site.content() and (site.root / FOLDER / f"{NO_HTML}v1-2.png").is_file()

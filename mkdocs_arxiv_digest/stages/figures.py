@@ -108,7 +108,9 @@ class Figures:
     numbers: tuple[str, ...] = ()
     """The figures entries named (`figure:`)."""
     waiting: bool = False
-    """Made without the full text (not read yet, or none): asked again next build."""
+    """Made without the full text (not read yet): asked again next build."""
+    no_html: bool = False
+    """The paper has no usable HTML: kept while the full-text stage believes so."""
 
     @property
     def license_name(self) -> str:
@@ -140,6 +142,7 @@ class Figures:
             "count": self.count,
             "numbers": list(self.numbers),
             "waiting": self.waiting,
+            "no_html": self.no_html,
             "figures": [
                 {"number": f.number, "caption": f.caption, "link": f.link, "file": f.file, "width": f.width,
                  "height": f.height}
@@ -173,6 +176,7 @@ class Figures:
                 _int(data["count"]),
                 tuple(numbers),
                 data["waiting"] is True,
+                data.get("no_html") is True,
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -260,6 +264,16 @@ class FiguresStage(Stage[Figures]):
         record = Figures.from_dict(data)
         if record is None or record.waiting:
             return None
+        if record.no_html:
+            from ..ids import parse_id
+            from .fulltext import FullTextStage
+
+            try:
+                paper = parse_id(record.paper)
+            except ValueError:
+                return None
+            # Kept while the HTML is believed missing; made again when it is asked for again.
+            return record if FullTextStage.no_html(self.cache, paper) else None
         count, numbers = self._want(record.paper)
         if count > record.count or not set(numbers) <= set(record.numbers):
             return None  # a page asks for more than it holds: made again, from the images kept
@@ -270,7 +284,7 @@ class FiguresStage(Stage[Figures]):
         return record.to_dict()
 
     def lasting(self, record: Figures) -> bool:
-        return not record.waiting
+        return not (record.waiting or record.no_html)
 
     def _want(self, versioned: str) -> tuple[int, tuple[str, ...]]:
         try:
@@ -298,7 +312,10 @@ class FiguresStage(Stage[Figures]):
         text = inputs.get("fulltext")
         count, numbers = self._want(str(unit.paper))
         if not isinstance(text, FullText):
-            return Figures(str(unit.paper), paper.license or "unknown", count=count, numbers=numbers, waiting=True)
+            from .fulltext import FullTextStage
+
+            none = FullTextStage.no_html(self.cache, unit.paper)  # else not read yet: asked again next build
+            return Figures(str(unit.paper), "unknown", count=count, numbers=numbers, waiting=not none, no_html=none)
         named = (text.license, paper.license, self.announced.get(paper.id, ""))
         license = next((code for code in named if code and code != "unknown"), "unknown")
         chosen = self._choose(text, count, numbers)
