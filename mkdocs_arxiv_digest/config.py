@@ -596,8 +596,9 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     [`html_delay_seconds`](#html_delay_seconds) apart: at the default pace
     a first build of 30 papers with 3 figures each takes about half an hour.
     Each image is checked to be the PNG, JPEG, GIF or WebP its bytes say
-    (no SVG), at most 5 MB and 40 megapixels, and is kept in the cache, so an
-    offline build still copies it."""
+    (no SVG), at most 5 MB and 40 megapixels (12 MB for all of a paper's),
+    and is kept in the cache, so an offline build still copies it; a refused
+    image is linked instead, and said in one line of the build log per cause."""
 
     figure_licenses = c.ListOfItems(
         c.Choice(("cc-by", "cc-by-sa", "cc-by-nd", "cc-by-nc", "cc-by-nc-sa", "cc-by-nc-nd", "cc0")),

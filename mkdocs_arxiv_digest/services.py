@@ -99,7 +99,10 @@ class Services:
         """The build's papers (bare IDs) by the stage only some pages want
         (`fulltext`): set by `pipeline`, read by the stages' makers."""
         self.figures_wanted: dict[str, tuple[int, tuple[str, ...]]] = {}
+        """The build's papers (bare IDs) whose pages show figures: the most a
+        page shows, and the numbers entries name (`figure:`); set by `pipeline`."""
         self.announced_licenses: dict[str, str] = {}
+        """The licences announcement feeds named (`dc:rights`), by bare ID; set by `pipeline`."""
 
     def info(self, line: str) -> None:
         """Say `line` in the build's log."""

@@ -194,6 +194,7 @@ def test_a_page_and_an_entry_choose_how_many_and_which(site: Site, host: FakeHtm
     folded = site.content("folded.md")
     assert "<details" in folded and "更多图片" in folded and "的图 2" in folded
     assert folded.index(f"{CC_BY}v1-2.png") < folded.index("<details") < folded.index(f"{CC_BY}v1-1.jpg")
+    assert f'<img src="../assets/arxiv-digest/figures/{CC_BY}v1-1.jpg"' in folded, "an image, not text, when folded"
 
 
 def test_bad_figures_values_are_warned_naming_page_and_value(site: Site, host: FakeHtml) -> None:
