@@ -388,3 +388,41 @@ def test_figures_come_once_html_missing_for_a_week_appears(site: Site, host: Fak
     assert site.build(strict=True).error is None
     assert image_requests(host) == [f"/html/{NO_HTML}v1/pipeline.png", f"/html/{NO_HTML}v1/teaser.png"]
     assert f"{NO_HTML}v1-2.png" in site.content() and (site.root / FOLDER / f"{NO_HTML}v1-2.png").is_file()
+
+
+def test_unnumbered_figures_get_names_of_their_own_and_a_planted_name_is_refused(tmp_path: Path) -> None:
+    from mkdocs_arxiv_digest.cache import Cache
+    from mkdocs_arxiv_digest.fulltext import Figure, FullText
+    from mkdocs_arxiv_digest.ids import parse_id
+    from mkdocs_arxiv_digest.stages import Budget, Unit
+    from mkdocs_arxiv_digest.stages.figures import Figures, FiguresStage
+
+    arxiv_id = parse_id("astro-ph/0601001v2")
+    folder = tmp_path / "html" / str(arxiv_id)
+    folder.mkdir(parents=True)
+    (folder / "a.png").write_bytes(png(3, 2))
+    (folder / "b.png").write_bytes(png(4, 5))
+    text = FullText(
+        url=folder.as_uri(),
+        figures=(
+            Figure("S1.F1", "", "An overview.", ((folder / "a.png").as_uri(),)),
+            Figure("S1.F2", "", "Another.", ((folder / "b.png").as_uri(),)),
+        ),
+        license="cc-by",
+    )
+    cache = Cache(tmp_path / "cache")
+    site_dir = tmp_path / "site"
+    stage = FiguresStage(
+        cache, str(tmp_path / "html"), None, Budget(), {arxiv_id.base: (3, ())}, ("cc-by",), str(site_dir)
+    )
+    paper = Paper(arxiv_id.base, 2, "T", "A.")
+    record = stage.make(Unit(arxiv_id), paper, {"fulltext": text})
+    assert [f.file for f in record.figures] == ["astro-ph_0601001v2-n1.png", "astro-ph_0601001v2-n2.png"]
+    stage.finish(cache)
+    written = site_dir / "assets" / "arxiv-digest" / "figures"
+    assert (written / "astro-ph_0601001v2-n2.png").read_bytes() == png(4, 5)
+    assert sorted(p.name for p in site_dir.rglob("*") if p.is_file()) == [f.file for f in record.figures]
+    planted = record.to_dict()
+    planted["figures"][0]["file"] = "../../evil.png"
+    assert Figures.from_dict(planted) is None and Figures.from_dict(record.to_dict()) == record
+    cache.close()

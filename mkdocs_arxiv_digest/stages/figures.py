@@ -14,7 +14,7 @@ request: its figures are links into its HTML.
 
 Its cache keys are spelled here and nowhere else: the record's
 `figures:{versioned ID}:{version}::{SCHEMA}`, each image's
-`figure-image:{versioned ID}:{figure number}`."""
+`figure-image:{its file name without suffix}`."""
 
 from __future__ import annotations
 
@@ -205,11 +205,11 @@ def _file(value: Any) -> str:
     return value
 
 
-def image_name(paper: ArxivId, number: str, index: int, suffix: str) -> str:
-    """The image's file name: from the paper's validated ID and the figure's
-    number (its place in the paper when the number is not plain)."""
+def image_stem(paper: ArxivId, number: str, index: int) -> str:
+    """The image's file name without its suffix: from the paper's validated ID
+    and the figure's number (its place in the paper when the number is not plain)."""
     label = number if _NUMBER.fullmatch(number) else f"n{index}"
-    return f"{str(paper).replace('/', '_')}-{label}.{suffix}"
+    return f"{str(paper).replace('/', '_')}-{label}"
 
 
 class FiguresStage(Stage[Figures]):
@@ -257,8 +257,9 @@ class FiguresStage(Stage[Figures]):
         return f"figures:{unit.paper}:{self.version}::{FIGURES_SCHEMA}"
 
     @staticmethod
-    def image_key(paper: ArxivId | str, number: str) -> str:
-        return f"figure-image:{paper}:{number}"
+    def image_key(stem: str) -> str:
+        """The cache key of an image's bytes, by its file name without suffix (see `image_stem`)."""
+        return f"figure-image:{stem}"
 
     def load(self, data: Any) -> Figures | None:
         record = Figures.from_dict(data)
@@ -299,7 +300,7 @@ class FiguresStage(Stage[Figures]):
         with self._lock:
             for figure in record.figures:
                 if figure.file:
-                    self._files[figure.file] = self.image_key(record.paper, figure.number)
+                    self._files[figure.file] = self.image_key(figure.file.rsplit(".", 1)[0])
 
     def link(self, paper: ArxivId, figure_id: str) -> str:
         base = ARXIV_HTML if self.local else self.url
@@ -352,7 +353,8 @@ class FiguresStage(Stage[Figures]):
         from ..fulltext import image_info
         from ..fulltext.images import MAX_IMAGE_BYTES
 
-        key = self.image_key(paper, number)
+        stem = image_stem(paper, number, index)
+        key = self.image_key(stem)
         data = self.cache.get_bytes(key)
         if data is None:
             data = self._fetch(paper, url, MAX_IMAGE_BYTES + 1)
@@ -370,7 +372,7 @@ class FiguresStage(Stage[Figures]):
         info = image_info(data)
         if info is None or len(data) > room:
             return None
-        return image_name(paper, number, index, _SUFFIXES[info.kind]), len(data), info.width, info.height
+        return f"{stem}.{_SUFFIXES[info.kind]}", len(data), info.width, info.height
 
     def _refuse(self, cause: str, paper: ArxivId, number: str) -> None:
         with self._lock:
