@@ -312,16 +312,17 @@ class Renderer:
         )
 
 
-def _image(figure: Any, folder: str, label: str) -> Markup:
-    """A copied figure's `<img>`: its name was checked when it was stored
-    (`stages.figures`); every value is escaped for an HTML attribute anyway."""
-    if not folder or not re.fullmatch(r"[A-Za-z0-9._-]+", str(figure.file)):
+def _image(image: Any, folder: str, label: str, number: Any = "") -> Markup:
+    """A copied image's `<img>` (a figure's, or one of its `images`): its name
+    was checked when it was stored (`stages.figures`); every value is escaped
+    for an HTML attribute anyway. `label` and `number` make its `alt`."""
+    if not folder or not re.fullmatch(r"[A-Za-z0-9._-]+", str(image.file)):
         return Markup("")
-    number = str(figure.number)
+    number = str(getattr(image, "number", number))
     alt = f"{label} {number}" if re.fullmatch(r"[A-Za-z0-9.]{1,17}", number) else str(label)
     return Markup(
-        f'<img src="{html.escape(folder + figure.file)}" alt="{html.escape(alt)}" '
-        f'width="{int(figure.width)}" height="{int(figure.height)}" loading="lazy">'
+        f'<img src="{html.escape(folder + image.file)}" alt="{html.escape(alt)}" '
+        f'width="{int(image.width)}" height="{int(image.height)}" loading="lazy">'
     )
 
 

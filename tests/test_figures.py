@@ -423,6 +423,39 @@ def test_unnumbered_figures_get_names_of_their_own_and_a_planted_name_is_refused
     assert (written / "astro-ph_0601001v2-n2.png").read_bytes() == png(4, 5)
     assert sorted(p.name for p in site_dir.rglob("*") if p.is_file()) == [f.file for f in record.figures]
     planted = record.to_dict()
-    planted["figures"][0]["file"] = "../../evil.png"
+    planted["figures"][0]["images"][0][0] = "../../evil.png"
     assert Figures.from_dict(planted) is None and Figures.from_dict(record.to_dict()) == record
     cache.close()
+
+
+def test_a_figure_with_subfigures_shows_each_of_its_images(site: Site, host: FakeHtml) -> None:
+    page = (FIXTURES / "2612.00001v1" / "index.html").read_bytes()
+    second = b'<img src="panel.png" class="ltx_graphics" width="2" height="2" alt="">'
+    host.serve(CC_BY + "v1", page=page.replace(b'<img src="pipeline.png"', second + b'<img src="pipeline.png"'))
+    host.serve_file(f"{CC_BY}v1/panel.png", png(30, 20))
+    figures_site(site, host, figures=1)
+    site.page("index.md", {"ids": [CC_BY], "layout": "chatpaper"})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert image_requests(host) == [f"/html/{CC_BY}v1/panel.png", f"/html/{CC_BY}v1/pipeline.png"]
+    content = site.content()
+    first = f'<img src="assets/arxiv-digest/figures/{CC_BY}v1-2.png" alt="Figure 2" width="30" height="20"'
+    second_image = f'<img src="assets/arxiv-digest/figures/{CC_BY}v1-2-2.png" alt="Figure 2" width="160" height="60"'
+    assert first in content and second_image in content and content.index(first) < content.index(second_image)
+    assert content.count("Overview of the TinySeg pipeline") == 1, "one caption for the figure"
+
+
+def test_the_documented_custom_template_shows_the_figures(site: Site, host: FakeHtml) -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
+    section = docs.split("### Figures", 1)[1]
+    snippet = section.split("```jinja\n", 1)[1].split("```", 1)[0]
+    (site.root / "templates").mkdir()
+    template = "{% for item in items %}" + snippet + "{% endfor %}"
+    (site.root / "templates" / "chatpaper.md.j2").write_text(template, encoding="utf-8")
+    figures_site(site, host, custom_templates="templates")
+    site.page("index.md", {"ids": [CC_BY, ARXIV_LICENSE], "layout": "chatpaper"})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert f'<img src="assets/arxiv-digest/figures/{CC_BY}v1-2.png" alt="Figure 2" width="160"' in content
+    assert f'<a href="{host.url}{ARXIV_LICENSE}v1#S2.F1">Figure 1</a>' in content

@@ -74,17 +74,25 @@ REFUSED = {
 
 
 @dataclass(frozen=True)
+class CopiedImage:
+    """One image of a figure, copied into the site."""
+
+    file: str
+    """Its name under `ASSETS`."""
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class ShownFigure:
-    """One figure as a page shows it: copied (`file` set) or linked (`link`)."""
+    """One figure as a page shows it: its images copied (`images`), or linked (`link`)."""
 
     number: str
     caption: str
     link: str
     """The figure in the paper's HTML."""
-    file: str = ""
-    """The image's name under `ASSETS`; empty when not copied."""
-    width: int = 0
-    height: int = 0
+    images: tuple[CopiedImage, ...] = ()
+    """Its copied images (a figure with subfigures has several); empty when none was copied."""
 
     def __post_init__(self) -> None:
         from ..escape import inert_tex
@@ -92,6 +100,19 @@ class ShownFigure:
         caption = inert_tex(self.caption)  # a cached row is outside text too
         if caption != self.caption:
             object.__setattr__(self, "caption", caption)
+
+    @property
+    def file(self) -> str:
+        """The first image's name; empty when not copied."""
+        return self.images[0].file if self.images else ""
+
+    @property
+    def width(self) -> int:
+        return self.images[0].width if self.images else 0
+
+    @property
+    def height(self) -> int:
+        return self.images[0].height if self.images else 0
 
 
 @dataclass(frozen=True)
@@ -144,8 +165,8 @@ class Figures:
             "waiting": self.waiting,
             "no_html": self.no_html,
             "figures": [
-                {"number": f.number, "caption": f.caption, "link": f.link, "file": f.file, "width": f.width,
-                 "height": f.height}
+                {"number": f.number, "caption": f.caption, "link": f.link,
+                 "images": [[i.file, i.width, i.height] for i in f.images]}
                 for f in self.figures
             ],
         }  # fmt: skip
@@ -160,9 +181,7 @@ class Figures:
                     _text(f["number"]),
                     _text(f["caption"]),
                     _text(f["link"]),
-                    _file(f["file"]),
-                    _int(f["width"]),
-                    _int(f["height"]),
+                    tuple(CopiedImage(_file(name), _int(width), _int(height)) for name, width, height in f["images"]),
                 )
                 for f in data["figures"]
             )
@@ -196,8 +215,6 @@ def _int(value: Any) -> int:
 
 def _file(value: Any) -> str:
     """A cached name, checked again: a planted row must not name a path."""
-    if value == "":
-        return ""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,120}\.(?:png|jpg|gif|webp)", value):
         raise ValueError("not a figure's name")
     if ".." in value:
@@ -299,8 +316,8 @@ class FiguresStage(Stage[Figures]):
     def _note(self, record: Figures) -> None:
         with self._lock:
             for figure in record.figures:
-                if figure.file:
-                    self._files[figure.file] = self.image_key(figure.file.rsplit(".", 1)[0])
+                for image in figure.images:
+                    self._files[image.file] = self.image_key(image.file.rsplit(".", 1)[0])
 
     def link(self, paper: ArxivId, figure_id: str) -> str:
         base = ARXIV_HTML if self.local else self.url
@@ -324,15 +341,15 @@ class FiguresStage(Stage[Figures]):
         figures = []
         total = 0
         for figure in chosen:
-            shown = ShownFigure(figure.number, figure.caption, self.link(unit.paper, figure.id))
-            if copy and figure.images:
-                index = text.figures.index(figure) + 1
-                got = self._image(unit.paper, figure.number, index, figure.images[0], MAX_PAPER_BYTES - total)
+            images: list[CopiedImage] = []
+            index = text.figures.index(figure) + 1
+            for part, url in enumerate(figure.images if copy else (), start=1):  # its subfigures, bounded by the parser
+                stem = image_stem(unit.paper, figure.number, index) + (f"-{part}" if part > 1 else "")
+                got = self._image(unit.paper, figure.number, stem, url, MAX_PAPER_BYTES - total)
                 if got is not None:
-                    name, size, width, height = got
-                    total += size
-                    shown = ShownFigure(shown.number, shown.caption, shown.link, name, width, height)
-            figures.append(shown)
+                    total += got[1]
+                    images.append(got[0])
+            figures.append(ShownFigure(figure.number, figure.caption, self.link(unit.paper, figure.id), tuple(images)))
         record = Figures(str(unit.paper), license, tuple(figures), count, numbers)
         self._note(record)
         return record
@@ -347,13 +364,13 @@ class FiguresStage(Stage[Figures]):
                 chosen.append(named)
         return chosen
 
-    def _image(self, paper: ArxivId, number: str, index: int, url: str, room: int) -> tuple[str, int, int, int] | None:
-        """The image's name, size in bytes and pixels, fetched (or from the
-        cache) and checked; `None` when refused (said once per cause at the end)."""
+    def _image(self, paper: ArxivId, number: str, stem: str, url: str, room: int) -> tuple[CopiedImage, int] | None:
+        """The image, named `stem` and its kind's suffix, and its size in
+        bytes: fetched (or from the cache) and checked; `None` when refused
+        (said once per cause at the end)."""
         from ..fulltext import image_info
         from ..fulltext.images import MAX_IMAGE_BYTES
 
-        stem = image_stem(paper, number, index)
         key = self.image_key(stem)
         data = self.cache.get_bytes(key)
         if data is None:
@@ -372,7 +389,7 @@ class FiguresStage(Stage[Figures]):
         info = image_info(data)
         if info is None or len(data) > room:
             return None
-        return f"{stem}.{_SUFFIXES[info.kind]}", len(data), info.width, info.height
+        return CopiedImage(f"{stem}.{_SUFFIXES[info.kind]}", info.width, info.height), len(data)
 
     def _refuse(self, cause: str, paper: ArxivId, number: str) -> None:
         with self._lock:
