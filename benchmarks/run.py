@@ -584,15 +584,34 @@ def differing(one: Path, other: Path) -> list[str]:
     )
 
 
-def site_vs_twin(arxiv: Any, work: Path, label: str, pairs: int, count: bool = False) -> list[list[str]]:
+def html_folder(folder: Path, ids: list[str]) -> Path:
+    """A folder laid out like arxiv.org/html with a page for each paper's first
+    two versions: links to the full-text fixtures' papers, taken in turn."""
+    pages = sorted(path for path in FULLTEXT.iterdir() if (path / "index.html").is_file())
+    usable = [path for path in pages if path.name not in ("2612.00004v1", "2612.00005v1")]
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, arxiv_id in enumerate(ids):
+        for version in ("v1", "v2"):
+            (folder / f"{arxiv_id}{version}").symlink_to(usable[n % len(usable)], target_is_directory=True)
+    return folder
+
+
+def site_vs_twin(
+    arxiv: Any, work: Path, label: str, pairs: int, count: bool = False, fulltext: bool = False
+) -> list[list[str]]:
     """A cold and a warm build of a site, whole processes, the warm one in
-    alternating pairs with its static twin."""
+    alternating pairs with its static twin. With `fulltext`, every page shows
+    its papers' full text (`fulltext: true`), read from a local `html_url`
+    folder by the cold build."""
     pages, papers = SIZES[label]
-    ids = synthetic_ids(papers, start=800000)
+    ids = synthetic_ids(papers, start=900000 if fulltext else 800000)
     arxiv.add_realistic(ids)
     spec = SiteSpec(pages, ids, per_page=math.ceil(papers / pages))
-    root = work / f"site-{label}"
-    options = base_options(arxiv, 0.0, cache_dir=str(root / "cache"))
+    root = work / f"site-{label}{'-fulltext' if fulltext else ''}"
+    more: dict[str, Any] = {}
+    if fulltext:
+        more = {"fulltext": True, "html_url": str(html_folder(root / "html", ids))}
+    options = base_options(arxiv, 0.0, cache_dir=str(root / "cache"), **more)
     config_file = write_site(root / "plugin", spec, options)
     arxiv.reset()
     cold = build_process(config_file)
@@ -631,18 +650,21 @@ def site_vs_twin(arxiv: Any, work: Path, label: str, pairs: int, count: bool = F
              f"plugin {counted[0] / 1e9:.2f} G, twin {counted[1] / 1e9:.2f} G instructions" if counted else
              "Valgrind is not installed", f"{counted[0] / counted[1]:.3f}× the twin's instructions" if counted else ""],
         ]  # fmt: skip
+    with_text = ", full text from a local folder" if fulltext else ""
     return [
-        ["Cold build", f"{pages} pages, {papers} papers, nothing cached (`mkdocs build` process)",
+        [f"Cold build{with_text}", f"{pages} pages, {papers} papers, nothing cached (`mkdocs build` process)",
          f"{requests} requests", f"{cold.wall:.1f} s, peak {cold.rss_mib:.0f} MiB",
          "fake arXiv without delay, extractive summaries"],
-        ["Warm build vs static twin", f"{pages} pages, {papers} papers, all cached; {pairs} pairs",
+        [f"Warm build{' with full text' if fulltext else ''} vs static twin",
+         f"{pages} pages, {papers} papers, all cached; {pairs} pairs",
          f"{requests_warm} requests; sites {same}",
          f"plugin {median([p.wall for p, _ in runs]):.2f} s, {plugin_rss:.0f} MiB; "
          f"twin {median([t.wall for _, t in runs]):.2f} s, {twin_rss:.0f} MiB",
          f"wall {median(wall):.3f}× (95% interval of the median {low:.3f}–{high:.3f}; "
          f"pairs {min(wall):.2f}–{max(wall):.2f}; target ≤ 1.05), "
          f"CPU {median(cpu):.3f}×, memory {median(memory):.2f}× (target ≤ 1.3)"],
-        ["Warm build, the plugin's part", f"{pages} pages, {papers} papers, timed inside the build process",
+        [f"Warm build{' with full text' if fulltext else ''}, the plugin's part",
+         f"{pages} pages, {papers} papers, timed inside the build process",
          "0 requests", f"import {imported * 1000:.0f} ms, event handlers {handlers * 1000:.0f} ms; "
          f"build {built:.2f} s", f"{(imported + handlers) / (built + imported):.1%} of the warm build"],
         *counts,
@@ -1033,6 +1055,9 @@ def main() -> None:
                 rows += site_vs_twin(
                     arxiv, work, size, pairs=pairs_for(size), count=size in args.instructions.split(",")
                 )
+            # Full text on, for the first size: its warm build reads the parsed records from the cache.
+            print(f"site {sizes[0]} with full text: cold, then warm against the static twin…", file=sys.stderr)
+            rows += site_vs_twin(arxiv, work, sizes[0], pairs=pairs_for(sizes[0]), fulltext=True)
         if "serve" in sections:
             print("serve rebuilds…", file=sys.stderr)
             rows += serve_rebuilds(arxiv, work, pages=100 if quick else 1000, rebuilds=3 if quick else 5)

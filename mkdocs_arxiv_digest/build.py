@@ -5,6 +5,7 @@ and the build's figures reported (`BuildReport`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,7 +86,9 @@ class Build:
                     named = (*numbers, number) if number and number not in numbers else numbers
                     figures[entry.id.base] = (max(most, count), named)
         licenses = sources.licenses if sources is not None else {}
-        pipeline = self._pipeline = services.pipeline({"fulltext": frozenset(fulltext)}, figures, licenses)
+        pipeline = self._pipeline = services.pipeline(
+            {"fulltext": frozenset(fulltext)}, figures=figures, licenses=licenses
+        )
         pipeline.plan(needs)
         if needs:
             self._info(pipeline.stats.planned(len(self._specs)))
@@ -206,6 +209,8 @@ def page_layout(settings: Settings, spec: PageSpec, versions: str, url: str = ""
         figures=figures,
         assets="../" * url.count("/") if figures else "",
     )
+    if layout.fulltext:
+        layout = dataclasses.replace(layout, html_url=settings.fulltext.public_url)
     return layout, problems
 
 

@@ -25,6 +25,7 @@ from .frontmatter import parse_spec, read_front_matter
 from .sources import SOURCES
 
 if TYPE_CHECKING:
+    from .settings import Settings
     from .sources import Source
 
 
@@ -130,7 +131,28 @@ def _daily(args: argparse.Namespace) -> int:
     if not args.blog:
         _write_index(folder, source, settings.avoid)
     print(f"{name}, {day}: {len(new)} new and {len(updated)} updated paper(s) written to {path}")
+    if settings.wants_fulltext(options.get("fulltext"), options.get("layout", settings.layout)):
+        _read_fulltext(settings, [*ids, *(str(p.id) for p in updated)], options.get("language", settings.language))
     return 0
+
+
+def _read_fulltext(settings: Settings, ids: Sequence[str], language: str) -> None:
+    """Read the full text of the day's papers, as a build of its page would
+    (within `fulltext_budget_seconds`), so that the build finds it in the cache."""
+    from .ids import parse_id
+    from .services import Services
+
+    papers = [parse_id(arxiv_id) for arxiv_id in ids]
+    with Services.for_command(
+        settings, say_retry=lambda line: _say(line, err=True), info=lambda line: _say(line, err=True)
+    ) as services:
+        pipeline = services.pipeline({"fulltext": frozenset(p.base for p in papers)}, only=("fulltext",))
+        pipeline.plan({paper: {language} for paper in papers})
+        pipeline.start()
+        stats = pipeline.finish()
+    for problem in stats.problems:
+        _say(f"warning: {problem}", err=True)
+    print(f"Full text: {stats.report()}")
 
 
 _T = TypeVar("_T")
@@ -148,7 +170,7 @@ def _say(line: str, err: bool = False) -> None:
 
 
 def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:
-    """The source asked for, and the page options (`language:`, `layout:`) its day's page keeps."""
+    """The source asked for, and the page options (`language:`, `layout:`, `fulltext:`) its day's page keeps."""
     if args.page:
         path = Path(args.page)
         try:
@@ -171,7 +193,7 @@ def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:
         value["cross_lists"] = False
     if args.max is not None and not 1 <= args.max <= 2000:
         raise CommandError(f"--max {args.max} is not a whole number from 1 to 2000 (leave it out for no limit)")
-    options = {key: value.pop(key) for key in ("language", "layout") if key in value}
+    options = {key: value.pop(key) for key in ("language", "layout", "fulltext") if key in value}
     spec = parse_spec(value)
     if spec.problems or spec.source is None:
         raise CommandError("; ".join(spec.problems) or f"no {' or '.join(SOURCES)} given")

@@ -546,15 +546,20 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     """Read each paper's full text from arXiv's HTML rendering of it (the page
     at `{html_url}{id}v{n}`, for the version shown) and show the authors'
     affiliations and the paper's code links (GitHub, GitLab, Hugging Face,
-    Zenodo...) in its entry. `auto` does it on pages in the `chatpaper`
+    Zenodo...) in its entry, and in the `chatpaper` layout the paper's
+    outline, each section linking into its HTML. `auto` does it on pages in the `chatpaper`
     [layout](#layout) only; `true` on every page, `false` on none. A page can
     choose its own with the [mapping form](usage.md#listing-papers)
     (`fulltext: true` next to `ids:`).
 
     A version's HTML never changes, so what is read of it is kept in the cache
     for good; a paper arXiv has no HTML for (about one in ten new ones) is
-    asked for again after 7 days, and its entry shows what the abstract gives,
-    with no warning. Pages are asked for one at a time,
+    asked for again after 7 days; its entry says in one line that it is from
+    the abstract only, and the build log says why in one information line
+    per cause, naming each paper and what was found (a stub, a conversion
+    that stopped, a 404 at which address), with no warning. A page that could
+    not be read (a timeout, an error status) is a warning naming the cause,
+    and is asked for again on the next build. Pages are asked for one at a time,
     [`html_delay_seconds`](#html_delay_seconds) apart, under the site's
     [`timeout`](#timeout) and [`retries`](#retries), and in the background
     under `mkdocs serve`. At the default pace a first build of 30 papers

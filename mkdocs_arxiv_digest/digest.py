@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import mkdocs_arxiv_digest as package
 
@@ -23,6 +23,9 @@ from .pipeline import Pipeline, Records
 from .records import Paper, Summary
 from .render import Item, Renderer
 from .stages.metadata import Cached, Lookup
+
+if TYPE_CHECKING:
+    from .fulltext import FullText
 
 MARKER = re.compile(r"^[ \t]*<!--\s*arxiv-digest\s*-->[ \t]*$")
 """Where a page wants its digest; without it the digest follows the page's text."""
@@ -69,6 +72,8 @@ class Layout:
     """What the shown stages make their records with (`Pipeline.versions`)."""
     fulltext: bool = False
     """The page shows its papers' full text (`fulltext:`)."""
+    html_url: str = ""
+    """Where readers find the papers' HTML (`{html_url}{id}v{n}`), on a page that shows full text."""
     figures: int = 0
     """How many figures per paper it shows (`figures:`; 0 without full text)."""
     assets: str = ""
@@ -85,6 +90,8 @@ class Shown(NamedTuple):
     entry: Entry
     paper: Paper
     summary: Summary | None
+    fulltext: FullText | None = None
+    """What the paper's HTML gave, on a page that shows full text and when it was read."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,7 @@ class Digests:
                         spec.entries, pipeline.records(ids, layout.language, skip=_skipped(layout)), strict=True
                     ):
                         assert found.lookup.paper is not None, "a digest is kept only when every paper was found"
-                        kept.append(Shown(entry, found.lookup.paper, _summary(entry, found)))
+                        kept.append(Shown(entry, found.lookup.paper, _summary(entry, found), _fulltext(found)))
                 return PageDigest(made["markdown"], problems, load, made["keywords"], made.get("bib", ""), kept)
         items = []
         records: list[Shown] = []
@@ -213,8 +220,9 @@ class Digests:
             summary = _summary(entry, found)
             pending = any(outcome.pending for outcome in found.outputs.values())
             outputs = MappingProxyType({name: outcome.record for name, outcome in found.outputs.items()})
-            items.append(Item(number, entry, lookup.paper, summary, pending=pending, outputs=outputs))
-            records.append(Shown(entry, lookup.paper, summary))
+            failed = frozenset(name for name, outcome in found.outputs.items() if outcome.failed)
+            items.append(Item(number, entry, lookup.paper, summary, pending=pending, outputs=outputs, failed=failed))
+            records.append(Shown(entry, lookup.paper, summary, _fulltext(found)))
         papers = [item.paper for item in items if item.paper is not None]
         markdown = self.renderer.render(
             items,
@@ -227,6 +235,7 @@ class Digests:
             features=dict(layout.features),
             bibtex=layout.bibtex,
             bib_file=bib_file,
+            html_url=layout.html_url,
             figures=layout.figures,
             assets=layout.assets,
         )
@@ -259,6 +268,13 @@ class Digests:
 def _skipped(layout: Layout) -> tuple[str, ...]:
     """The stages whose records the page does not show."""
     return (() if layout.fulltext else ("fulltext",)) + (() if layout.figures else ("figures",))
+
+
+def _fulltext(records: Records) -> FullText | None:
+    """The paper's full text, when the page shows it and it was read (not "no HTML")."""
+    outcome = records.outputs.get("fulltext")
+    record = outcome.record if outcome is not None else None
+    return record if hasattr(record, "affiliations") else None
 
 
 def _summary(entry: Entry, records: Records) -> Summary | None:

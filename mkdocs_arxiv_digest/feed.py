@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 import uuid
 import xml.etree.ElementTree as etree
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,6 +31,8 @@ from .ids import ArxivId
 from .sources import Provenance
 
 ATOM = "http://www.w3.org/2005/Atom"
+ARXIV = "http://arxiv.org/schemas/atom"
+"""The namespace of arXiv's own Atom extensions: `arxiv:affiliation` in an `<author>`, as arXiv's API writes it."""
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Not allowed anywhere in an XML 1.0 document, not even as a reference.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -240,6 +243,8 @@ def atom(
     # Atom's namespace as the default one, declared on the root: ElementTree's
     # `default_namespace` refuses attributes without a namespace, which Atom's are.
     feed = etree.Element("feed", xmlns=ATOM)
+    if any(e.shown.fulltext and e.shown.fulltext.affiliations for e in chosen):
+        feed.set("xmlns:arxiv", ARXIV)
     add(feed, "id", feed_id(feed_url, site_url, site_name))
     add(feed, "title", _text(site_name), type="text")
     add(feed, "updated", _stamp(max((e.date for e in chosen), default=built)))
@@ -255,17 +260,50 @@ def atom(
         add(entry, "title", entry_title(shown), type="text")
         add(entry, "updated", _stamp(chosen_entry.date))
         names = paper.authors[:max_authors] if max_authors else paper.authors
+        affiliations = author_affiliations(shown)
         for name in names:
-            add(add(entry, "author"), "name", _text(name) or "-")
+            person = add(entry, "author")
+            add(person, "name", _text(name) or "-")
+            for affiliation in affiliations.get(_name_key(name), ()):
+                add(person, "arxiv:affiliation", _text(affiliation))
         here = link(paper_url(chosen_entry.page, shown), site_url, feed_url)
         add(entry, "link", rel="alternate", type="text/html", href=here)
         add(entry, "link", rel="related", type="text/html", href=entry_id(shown), title="arXiv")
+        for code in shown.fulltext.code if shown.fulltext else ():
+            add(entry, "link", rel="related", type="text/html", href=code.url, title="Code")
         add(entry, "summary", entry_summary(shown), type="text")
         for category in paper.categories:
             add(entry, "category", term=_text(category))
     etree.indent(feed)
     written: bytes = etree.tostring(feed, encoding="utf-8", xml_declaration=True)
     return written + b"\n"
+
+
+def _name_key(name: str) -> str:
+    """A name as compared between arXiv's metadata and the paper's HTML:
+    letters only, without accents, in one case (`Jean-Luc Émile` = `jeanlucemile`)."""
+    plain = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in plain if c.isalpha()).casefold()
+
+
+def author_affiliations(shown: Shown) -> dict[str, tuple[str, ...]]:
+    """The affiliations the paper's HTML gives each author, by `_name_key`."""
+    if shown.fulltext is None:
+        return {}
+    return {_name_key(a.name): a.affiliations for a in shown.fulltext.authors if a.affiliations}
+
+
+def fulltext_json(shown: Shown) -> dict[str, Any] | None:
+    """What the paper's HTML adds, for the JSON file; `None` when the page
+    does not show full text or none could be read."""
+    text = shown.fulltext
+    if text is None:
+        return None
+    return {
+        "affiliations": list(text.affiliations),
+        "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in text.authors],
+        "code": [{"url": c.url, "kind": c.kind} for c in text.code],
+    }
 
 
 def _or_none(text: str) -> str | None:
@@ -303,6 +341,7 @@ def papers_json(page: PageRecord, *, json_url: str, site_url: str | None) -> str
                 "structured": dict(summary.structured) if summary else {},
                 "keywords": list(summary.keywords) if summary else [],
                 "summarizer": _or_none(summary.backend) if summary else None,
+                "fulltext": fulltext_json(shown),
                 "primary_category": paper.primary_category,
                 "categories": list(paper.categories),
                 "comment": _or_none(paper.comment),

@@ -40,6 +40,9 @@ LABELS: dict[str, dict[str, str]] = {
         "more_authors": "and {n} more",
         "affiliations": "Affiliations",
         "code": "Code",
+        "outline": "Outline",
+        "no_html": "Abstract only: no usable HTML of this version was found.",
+        "html_failed": "Abstract only: the paper's HTML could not be read when this page was built.",
         "figure": "Figure",
         "figure_credit": "Figure {number} of {paper}, {license}",
         "figure_link": "Figure {number} in the paper's HTML",
@@ -90,6 +93,9 @@ LABELS: dict[str, dict[str, str]] = {
         "more_authors": "等 {n} 人",
         "affiliations": "单位",
         "code": "代码",
+        "outline": "章节",
+        "no_html": "仅据摘要：未找到该版本可用的 HTML 全文。",
+        "html_failed": "仅据摘要：生成本页时未能读取论文的 HTML 全文。",
         "figure": "图",
         "figure_credit": "{paper} 的图 {number}，{license}",
         "figure_link": "论文 HTML 中的图 {number}",
@@ -198,6 +204,9 @@ class Item(NamedTuple):
     outputs: Mapping[str, Any] = MappingProxyType({})
     """Every shown stage's record for the paper, by the stage's name
     (`summaries`, and those a site registers); `None` for one it has not."""
+    failed: frozenset[str] = frozenset()
+    """The shown stages that failed for the paper in this build (`fulltext`):
+    `outputs` holds their stand-ins, and the next build asks again."""
 
     @property
     def anchor(self) -> Markup:
@@ -240,6 +249,7 @@ class Renderer:
         # For a link's title (a tooltip): text only, math reduced to text.
         self.env.filters["plain"] = lambda value: Markup(escape_plain(plain_text(str(value))))
         self.env.filters["url"] = _url
+        self.env.filters["fragment"] = _fragment
         # A copied figure's image, as HTML (the only place the templates write a tag).
         self.env.filters["figure_image"] = _image
         # BibTeX goes into indented code blocks, where Markdown shows it as written.
@@ -282,13 +292,16 @@ class Renderer:
         features: dict[str, bool] | None = None,
         bibtex: bool = False,
         bib_file: str = "",
+        html_url: str = "",
         figures: int = 0,
         assets: str = "",
     ) -> str:
         """A page's digest. `features` says which Markdown extensions the site
         has (`details`, `tabbed`, `admonition`); `bib_file` is the name of the
-        page's `.bib` file, to link to; `figures`: how many figures per paper
-        the page shows; `assets`: the site's root relative to the page."""
+        page's `.bib` file, to link to; `html_url` where readers find the
+        papers' HTML (`{html_url}{id}v{n}`), an http(s) URL ending in `/`;
+        `figures`: how many figures per paper the page shows; `assets`: the
+        site's root relative to the page."""
         # Labels are the project's own text (or the site's config): used as written.
         labels = {key: Markup(value) for key, value in (labels or LABELS[language]).items()}
         models = sorted({i.summary.backend for i in items if i.summary and i.summary.backend not in ("", "extractive")})
@@ -307,9 +320,20 @@ class Renderer:
             bib_file=Markup(urllib.parse.quote(bib_file)) if bib_file else "",
             cite_keys=bib.cite_keys([item.paper for item in items if item.paper]),
             structured_fields=STRUCTURED_FIELDS,
+            html_url=Markup(html_url) if _url(html_url) == html_url else "",
             figures=figures,
             assets=Markup(html.escape(assets + ASSETS + "/")) if re.fullmatch(r"(\.\./)*", assets) else "",
         )
+
+
+_FRAGMENT = re.compile(r"[A-Za-z][A-Za-z0-9]{0,15}(?:\.[A-Za-z][A-Za-z0-9]{0,15}){0,5}\Z")
+"""An element id LaTeXML gives a section (`S3`, `A1`, `S2.SS1`, `Sx1`): the
+only ids from a paper's page that become a link's fragment."""
+
+
+def _fragment(value: str) -> Markup:
+    """`#` and the id, for a link into a paper's HTML; `""` for an id that is not one LaTeXML gives."""
+    return Markup("#" + value) if isinstance(value, str) and _FRAGMENT.match(value) else Markup("")
 
 
 def _image(image: Any, folder: str, label: str, number: Any = "") -> Markup:

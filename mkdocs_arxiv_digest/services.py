@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -211,18 +211,20 @@ class Services:
     def pipeline(
         self,
         wanted: dict[str, frozenset[str]] | None = None,
+        only: Collection[str] | None = None,
         figures: dict[str, tuple[int, tuple[str, ...]]] | None = None,
         licenses: dict[str, str] | None = None,
     ) -> Pipeline:
         """One build's fetching and summarizing; `wanted`: the papers (bare
-        IDs) of the pages that want a stage only some pages show; `figures`:
-        those whose pages show figures, with the most figures a page shows
-        and the numbers entries name (`figure:`); `licenses`: the licences
-        announcement feeds named (`dc:rights`), by bare ID."""
+        IDs) of the pages that want a stage only some pages show; `only`: the
+        stages to run after the metadata (`None`: all the site has on);
+        `figures`: the papers whose pages show figures, with the most figures
+        a page shows and the numbers entries name (`figure:`); `licenses`:
+        the licences announcement feeds named (`dc:rights`), by bare ID."""
         self.wanted = wanted or {}
         self.figures_wanted = figures or {}
         self.announced_licenses = licenses or {}
-        stages = self.stages()
+        stages = self.stages(only)
         # Under `mkdocs serve`, the stages whose work may outlive a build (in
         # threads kept across rebuilds) share one `Background`, made after
         # their threads and closed before them.
@@ -249,9 +251,10 @@ class Services:
             f"pool:{name}", threads, lambda: ThreadPoolExecutor(threads, thread_name_prefix=THREADS + name), close
         )
 
-    def stages(self) -> list[Stage[Any]]:
-        """One build's stages: the metadata, then every registered stage the site has on."""
-        made = (make(self) for make in registered())
+    def stages(self, only: Collection[str] | None = None) -> list[Stage[Any]]:
+        """One build's stages: the metadata, then every registered stage the
+        site has on (or those of them named in `only`)."""
+        made = (make(self) for make in registered(only))
         return [self.metadata(), *(stage for stage in made if stage is not None)]
 
     def metadata(self) -> MetadataStage:
@@ -294,9 +297,10 @@ class Services:
 
     @classmethod
     @contextlib.contextmanager
-    def for_command(cls, settings: Settings, say_retry: Say) -> Iterator[Services]:
-        """The cache and the clients for one run of a command, closed at its end."""
-        services = cls(info=lambda line: None, warn=lambda line: None, say_retry=say_retry)
+    def for_command(cls, settings: Settings, say_retry: Say, info: Say | None = None) -> Iterator[Services]:
+        """The cache and the clients for one run of a command, closed at its
+        end; `info` hears what the services report (nothing without)."""
+        services = cls(info=info or (lambda line: None), warn=lambda line: None, say_retry=say_retry)
         services._settings = settings
         services._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir, services.clock), Cache.close)
         try:

@@ -56,8 +56,15 @@ class FulltextSettings(NamedTuple):
     def local(self) -> bool:
         return not self.url.startswith(("http://", "https://"))
 
+    @property
+    def public_url(self) -> str:
+        """Where readers find the papers' HTML, for links into it: `url`, or
+        arXiv's for a local folder (readers cannot open the builder's files)."""
+        return DEFAULT_HTML_URL if self.local else self.url
 
-DEFAULT_FULLTEXT = FulltextSettings("auto", "https://arxiv.org/html/", 15.0, 600.0)
+
+DEFAULT_HTML_URL = "https://arxiv.org/html/"
+DEFAULT_FULLTEXT = FulltextSettings("auto", DEFAULT_HTML_URL, 15.0, 600.0)
 
 
 class FeedSettings(NamedTuple):

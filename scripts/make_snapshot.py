@@ -12,8 +12,12 @@ feed::
 
     python scripts/make_snapshot.py
 
-Options: ``--fixtures DIR`` reads feeds from another folder and ``--output
-FILE`` writes somewhere else. Only the standard library is needed.
+The records of ``snapshot/fulltext-fixtures.jsonl`` (written by
+``make_fulltext_example.py``: test fixtures, not arXiv's papers) are added.
+
+Options: ``--fixtures DIR`` reads feeds from another folder, ``--output
+FILE`` writes somewhere else, and ``--fulltext-fixtures FILE`` names the
+fixtures' records. Only the standard library is needed.
 
 The output is deterministic: papers are sorted by ID, keys keep the dataset's
 order, and text is written as UTF-8 without escaping. Titles, abstracts and
@@ -36,6 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FIXTURES = ROOT / "tests" / "fixtures" / "arxiv-api"
 DEFAULT_OUTPUT = ROOT / "snapshot" / "arxiv-metadata.jsonl"
+DEFAULT_FULLTEXT_FIXTURES = ROOT / "snapshot" / "fulltext-fixtures.jsonl"
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -159,9 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--fulltext-fixtures", type=Path, default=DEFAULT_FULLTEXT_FIXTURES)
     args = parser.parse_args(argv)
 
     papers = collect(args.fixtures)
+    # The full-text fixtures' metadata (make_fulltext_example.py): test fixtures, not arXiv's papers.
+    if args.fulltext_fixtures.is_file():
+        for line in args.fulltext_fixtures.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            papers.setdefault(record["id"], (0, record))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8", newline="\n") as out:
         for paper_id in sorted(papers):

@@ -6,6 +6,7 @@ the pacing."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -15,6 +16,8 @@ from typing import Any
 from fake_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fulltext" / "html"
+RECORDS = Path(__file__).parent.parent / "snapshot" / "fulltext-fixtures.jsonl"
+"""The fixture papers' metadata, which the example site's snapshot holds too."""
 
 
 @dataclass(frozen=True)
@@ -100,3 +103,12 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
             handler.send_header("Retry-After", fault.retry_after)
         handler.end_headers()
         handler.wfile.write(body)
+
+
+def fixture_records() -> list[dict[str, Any]]:
+    """The fixture papers' records in arXiv's metadata dump's shape, taken from
+    their HTML (scripts/make_fulltext_example.py): a site built offline from
+    a snapshot of them shows them under their own IDs, with the names their
+    HTML gives its authors."""
+    lines = RECORDS.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]

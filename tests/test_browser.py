@@ -19,6 +19,8 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 import browser
+from conftest import Site
+from fake_html import FIXTURES, RECORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 _need = browser.need
@@ -120,7 +122,7 @@ def test_math_is_typeset(page: Any, example_site: str) -> None:
 @pytest.mark.parametrize(
     "path",
     ["", "usage/", "daily/", "examples/daily/", "examples/daily/2026-02-23/", "summaries/", "layouts/", "templates/", "configuration/", "examples/marker/",
-     "examples/chinese/", "examples/chatpaper/"],
+     "examples/chinese/", "examples/chatpaper/", "examples/fulltext/"],
 )  # fmt: skip
 def test_pages_load_without_console_errors(page: Any, example_site: str, path: str) -> None:
     page.goto(f"{example_site}/{path}", wait_until="networkidle")
@@ -176,3 +178,44 @@ def test_no_page_is_wider_than_the_screen_and_every_tab_shows(
             assert len(tabs) == len(_nav()) and all(shown for _, shown in tabs), tabs
     finally:
         context.close()
+
+
+FULL_TEXT_SHOWN = {
+    "affiliations": "text=Fixture Lab, Example Institute of Technology",
+    "code link": "a[href='https://github.com/example-lab/tinyseg']",
+    "outline": "a[href='https://arxiv.org/html/2612.00001v1#S3']",
+    "abstract only": "text=Abstract only: no usable HTML",
+}
+"""What a built full-text chatpaper page shows, each a Playwright locator that
+must be visible once every folded block is open: one line per thing shown."""
+
+
+def test_a_full_text_page_asks_no_host_but_its_own_and_shows_what_the_html_gave(
+    browser_instance: Any, site: Site
+) -> None:
+    site.options.update(
+        offline=True, snapshot=str(RECORDS), fulltext="auto", html_url=str(FIXTURES), json=True, bibtex=True
+    )
+    site.extra = {
+        "theme": {"name": "material", "font": False},
+        "markdown_extensions": ["admonition", "attr_list", "md_in_html", "pymdownx.details"],
+    }
+    site.page("index.md", {"ids": ["2612.00001v1", "2612.00003v1", "2612.00004v1"], "layout": "chatpaper"})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    with browser.serve(site.root / "site") as url:
+        context = browser_instance.new_context(viewport={"width": 1280, "height": 900})
+        asked: list[str] = []
+        context.on("request", lambda request: asked.append(request.url))
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())
+        try:
+            tab = context.new_page()
+            errors: list[str] = []
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+            tab.goto(url, wait_until="networkidle")
+            tab.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
+            hidden = [what for what, where in FULL_TEXT_SHOWN.items() if not tab.locator(where).first.is_visible()]
+            assert hidden == [] and errors == [], (hidden, errors)
+        finally:
+            context.close()
+    assert asked and [address for address in asked if not address.startswith(url)] == []

@@ -16,6 +16,7 @@ import yaml
 from conftest import Site, announced
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem
+from fake_html import FakeHtml
 from hostile import live_payloads, visible_text
 from mkdocs_arxiv_digest.cli import main
 
@@ -282,3 +283,41 @@ def test_a_feed_past_listing_max_papers_writes_the_first_and_says_so(
         f"mkdocs-arxiv-digest: warning: the feed {feed.url}cs.CV: it lists 5 items, more than "
         "`listing_max_papers` (3); the first 3 are kept"
     ) in capsys.readouterr().err
+
+
+def fulltext_site(site: Site, host: FakeHtml, **options: object) -> Site:
+    for item in DAYS[TUESDAY]:
+        host.serve(item.id, "2612.00001v1")
+    site.configure(**{**site.options, "fulltext": "auto", "html_url": host.url, "html_delay_seconds": 0, **options})
+    site.write_config()
+    return site
+
+
+def test_a_chatpaper_day_s_full_text_is_read_by_the_run_and_the_build_asks_nothing(
+    daily_site: Site, feed: FakeFeed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed.today = TUESDAY
+    with FakeHtml() as host:
+        fulltext_site(daily_site, host, layout="chatpaper")
+        assert run(daily_site, "--listing", "cs.CV") == 0
+        assert sorted(r.path.rsplit("/", 1)[-1] for r in host.requests) == ["2401.12001v1", "2401.12002v1"]
+        assert "full texts: 0 cached, 2 new" in capsys.readouterr().out
+        result = daily_site.build(strict=True)
+        assert result.error is None, result.warnings
+        assert len(host.requests) == 2, "the build found the run's full text in the cache"
+        assert daily_site.content("daily/2024-01-23.md").count("Fixture Lab, Example Institute of Technology") == 2
+
+
+def test_the_run_keeps_to_the_budget_and_asks_nothing_for_digest_pages(
+    daily_site: Site, feed: FakeFeed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed.today = TUESDAY
+    with FakeHtml() as host:
+        fulltext_site(daily_site, host, layout="chatpaper", fulltext_budget_seconds=0)
+        assert run(daily_site, "--listing", "cs.CV") == 0
+        assert host.requests == []
+        assert "2 left for a later build by 'fulltext_budget_seconds'" in capsys.readouterr().out
+        fulltext_site(daily_site, host, layout="digest", fulltext_budget_seconds=600)  # fulltext: auto
+        (daily_site.docs / "daily" / "2024-01-23.md").unlink()
+        assert run(daily_site, "--listing", "cs.CV") == 0
+        assert host.requests == [] and "Full text" not in capsys.readouterr().out

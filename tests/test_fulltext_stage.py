@@ -317,3 +317,43 @@ def test_a_paper_without_html_is_asked_again_after_seven_days(site: Site, host: 
     assert site.build().error is None
     assert [r.path.split("/")[-1].split("v")[0] for r in host.requests[3:]] == [PAPERS[2]]
     assert site.content().count("<strong>Affiliations</strong>") == 3, "the page is made again with it"
+
+
+@pytest.mark.parametrize(
+    ("language", "no_html", "failed"),
+    [
+        ("en", "Abstract only: no usable HTML", "Abstract only: the paper's HTML could not be read"),
+        ("zh", "仅据摘要：未找到", "仅据摘要：生成本页时未能读取"),
+    ],
+)
+def test_an_entry_without_full_text_says_it_is_from_the_abstract_and_the_log_says_why(
+    site: Site, host: FakeHtml, language: str, no_html: str, failed: str
+) -> None:
+    stub = (FIXTURES / "2612.00004v1" / "index.html").read_bytes()
+    for version in ("v1", "v2", "v3"):
+        host.serve(PAPERS[1] + version, page=stub)
+    built_in_site(site, host)
+    site.page("index.md", {"ids": PAPERS, "layout": "chatpaper", "language": language})
+    site.page("digest.md", {"ids": PAPERS[2:], "fulltext": True, "language": language})
+    first = site.build(strict=True)
+    assert first.error is None, "no HTML is not a warning"
+    entries = site.content().split("<h2")[1:]
+    assert no_html not in entries[0] and failed not in entries[0]
+    assert f"<em>{no_html}" in entries[1] and f"<em>{no_html}" in entries[2], entries
+    assert f"<em>{no_html}" in site.content("digest.md")
+    log = first.messages(logging.INFO)
+    (stub_line,) = [line for line in log if "have no HTML rendering" in line]
+    assert f"{PAPERS[1]}v1 (the paper's source is a PDF)" in stub_line, stub_line
+    (missing,) = [line for line in log if "have no HTML at the host" in line]
+    assert f"{PAPERS[2]}v1 ({host.url}{PAPERS[2]}v1: not found)" in missing, missing
+
+    site.clock = Clock()
+    site.clock.advance(8 * 86400)  # "no HTML" is asked again, and this time the host fails
+    host.fail(503, times=10)
+    built_in_site(site, host, retries=0)
+    again = site.build()
+    (warned,) = [w for w in again.warnings if "Full texts" in w]
+    assert "HTTP 503" in warned and PAPERS[1] in warned and "They show the abstract only" in warned, warned
+    entries = site.content().split("<h2")[1:]
+    assert f"<em>{failed}" in entries[1] and f"<em>{failed}" in entries[2], entries
+    assert AFFILIATION in entries[0], "a kept record is not asked for again"

@@ -16,7 +16,7 @@ from the build's services; a new stage is one module and its registration.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -283,8 +283,9 @@ def unregister(name: str) -> None:
     _REGISTERED.pop(name, None)
 
 
-def registered() -> list[Make]:
-    return list(_REGISTERED.values())
+def registered(only: Collection[str] | None = None) -> list[Make]:
+    """The makers registered, or those of the names in `only`."""
+    return [make for name, make in _REGISTERED.items() if only is None or name in only]
 
 
 # The stages that come with the plugin register themselves first.

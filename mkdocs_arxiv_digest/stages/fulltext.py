@@ -50,7 +50,7 @@ class FullTextStage(Stage["FullText | NoHtml"]):
     mode = "pool"
     background = True
     concurrency = 1
-    words = Words("full texts", "Full texts", "Reading", "read", "")
+    words = Words("full texts", "Full texts", "Reading", "read", "the abstract only")
     version = f"html-{RECORD_SCHEMA}"
 
     def __init__(
@@ -122,10 +122,17 @@ class FullTextStage(Stage["FullText | NoHtml"]):
         from ..fulltext import NoHtml, parse
 
         page = self._read(unit.paper)
-        record = NoHtml("missing") if page is None else parse(page, self.page_url(unit.paper))
+        record: FullText | NoHtml
+        if page is None:
+            folder = Path(self.url) / str(unit.paper)
+            detail = f"no {folder / 'index.html'}" if self.local else f"{self.page_url(unit.paper)}: not found"
+            record = NoHtml("missing", detail)
+        else:
+            record = parse(page, self.page_url(unit.paper))
         if isinstance(record, NoHtml):
+            named = f"{unit.paper} ({record.detail})" if record.detail else str(unit.paper)
             with self._lock:
-                self._none.setdefault(record.reason, []).append(str(unit.paper))
+                self._none.setdefault(record.reason, []).append(named)
         return record
 
     def finish(self, cache: Cache) -> None:
