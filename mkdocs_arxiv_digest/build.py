@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import posixpath
+import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ class Build:
         outputs = self._outputs = BuildOutputs(files, config, settings, self._warn)
         needs: dict[ArxivId, set[str]] = {}
         fulltext: set[str] = set()
+        figures: dict[str, tuple[int, tuple[str, ...]]] = {}
         sources = None
         read = list(services.reader.read_all(built_pages(files, config), services.cache))
         ranked = any(spec.source is not None and spec.source.rank for _, spec in read)
@@ -83,11 +85,21 @@ class Build:
             outputs.add(file, spec)
             language = page_language(settings, spec)[0]
             wants_fulltext = settings.wants_fulltext(spec.options.get("fulltext"), page_layout_name(settings, spec))
+            shows_figures = wants_fulltext and page_layout_name(settings, spec) == "chatpaper"
+            count = page_figures(settings, spec)[0] if shows_figures else 0
             for entry in [*spec.entries, *spec.updated]:
                 needs.setdefault(entry.id, set()).add(language)
                 if wants_fulltext:
                     fulltext.add(entry.id.base)
-        pipeline = self._pipeline = services.pipeline({"fulltext": frozenset(fulltext)})
+                if count:
+                    most, numbers = figures.get(entry.id.base, (0, ()))
+                    number = entry_figure(entry.overrides.get("figure"))[0]
+                    named = (*numbers, number) if number and number not in numbers else numbers
+                    figures[entry.id.base] = (max(most, count), named)
+        licenses = sources.licenses if sources is not None else {}
+        pipeline = self._pipeline = services.pipeline(
+            {"fulltext": frozenset(fulltext)}, figures=figures, licenses=licenses
+        )
         pipeline.plan(needs)
         if needs:
             self._info(pipeline.stats.planned(len(self._specs)))
@@ -132,7 +144,7 @@ class Build:
             return markdown
         settings = self.settings
         where = f"Page '{page.file.src_uri}'"
-        layout, problems = page_layout(settings, spec, pipeline.versions())
+        layout, problems = page_layout(settings, spec, pipeline.versions(), page.url)
         for problem in [*spec.problems, *problems]:
             self._warn(f"{where}: arxiv: {problem}")
         try:
@@ -220,8 +232,9 @@ def page_language(settings: Settings, spec: PageSpec) -> tuple[str, str]:
     )
 
 
-def page_layout(settings: Settings, spec: PageSpec, versions: str) -> tuple[Layout, list[str]]:
-    """The page's layout settings, and the problems of its options."""
+def page_layout(settings: Settings, spec: PageSpec, versions: str, url: str = "") -> tuple[Layout, list[str]]:
+    """The page's layout settings, and the problems of its options; `url`:
+    the page's, from the site's root (figures' images are linked from it)."""
     language, problem = page_language(settings, spec)
     problems = [problem] if problem else []
     name = spec.options.get("layout", settings.layout)
@@ -232,6 +245,13 @@ def page_layout(settings: Settings, spec: PageSpec, versions: str) -> tuple[Layo
     if asked is not None and asked not in ("auto", True, False):
         problems.append(f"fulltext {asked!r} is not one of auto, true, false; using {settings.fulltext.mode!r}")
         asked = None
+    fulltext = settings.wants_fulltext(asked, name)
+    figures, problem = page_figures(settings, spec)
+    problems += [problem] if problem else []
+    for entry in [*spec.entries, *spec.updated]:
+        problem = entry_figure(entry.overrides.get("figure"))[1]
+        problems += [f"{entry.id}: {problem}"] if problem else []
+    figures = figures if fulltext and name == "chatpaper" else 0  # the digest layout shows none
     layout = Layout(
         name=name,
         labels=tuple(sorted(settings.labels[language].items())),
@@ -242,11 +262,41 @@ def page_layout(settings: Settings, spec: PageSpec, versions: str) -> tuple[Layo
         max_authors=settings.max_authors,
         model_note=settings.model_note,
         versions=versions,
-        fulltext=settings.wants_fulltext(asked, name),
+        fulltext=fulltext,
+        figures=figures,
+        assets="../" * url.count("/") if figures else "",
     )
     if layout.fulltext:
         layout = dataclasses.replace(layout, html_url=settings.fulltext.public_url)
     return layout, problems
+
+
+MAX_FIGURES = 20
+"""The most figures a page may show per paper."""
+
+
+def page_figures(settings: Settings, spec: PageSpec) -> tuple[int, str]:
+    """How many figures per paper the page shows, and a problem with its `figures:`."""
+    asked = spec.options.get("figures")
+    default = settings.fulltext.figures
+    if asked is None:
+        return default, ""
+    # Front matter keeps numbers as written (`3` is read as the text '3').
+    count = asked if type(asked) is int else int(asked) if isinstance(asked, str) and asked.isdecimal() else -1
+    if not 0 <= count <= MAX_FIGURES:
+        return default, f"figures {asked!r} is not a whole number from 0 to {MAX_FIGURES}; using {default}"
+    return count, ""
+
+
+def entry_figure(value: object) -> tuple[str, str]:
+    """An entry's `figure:` as a figure's number, and a problem with it."""
+    if value is None:
+        return "", ""
+    if type(value) is int and 1 <= value <= 999:
+        return str(value), ""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9]{1,8}(?:\.[A-Za-z0-9]{1,8})?", value):
+        return value, ""
+    return "", f"figure {value!r} is not a figure's number (write `figure: 3`); the main figure is shown"
 
 
 def page_layout_name(settings: Settings, spec: PageSpec) -> str:

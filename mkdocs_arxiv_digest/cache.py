@@ -454,8 +454,8 @@ class Cache:
             return None
 
     def _write(self, key: str, value: Any, expire: float | None = None) -> bool:
-        """Store `value`; False when it could not be."""
-        text = _text(value)
+        """Store `value` (bytes as they are, anything else as JSON); False when it could not be."""
+        text = value if isinstance(value, bytes) else _text(value)
         return bool(self._guarded(lambda store: store.set(key, text, expire=expire), False, write=True))
 
     def _kept(self, key: str) -> Any:
@@ -574,6 +574,23 @@ class Cache:
     def store_digest(self, key: str, digest: dict[str, Any]) -> None:
         """Kept in the next batch: a digest lost to a killed build is made again."""
         self._set(f"digest:{key}", _pack_digest(digest), batch=True)
+
+    # Raw bytes (figures' images): data kept as it came, never decoded here
+
+    def get_bytes(self, key: str) -> bytes | None:
+        """Bytes stored by `set_bytes`; `None` when missing (or not bytes)."""
+        value = self._memory.get(key)
+        if value is None:
+            value = self._fetch(key)
+        return value if isinstance(value, bytes) else None
+
+    def set_bytes(self, key: str, value: bytes) -> None:
+        """Keep `value` as it is: diskcache stores bytes raw (a blob, or a file
+        in the cache folder when large), never pickled."""
+        if self._write(key, bytes(value)):
+            self._memory.pop(key, None)
+        else:
+            self._memory[key] = bytes(value)
 
     # Other JSON values (parsed front matter)
 

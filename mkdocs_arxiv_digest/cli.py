@@ -131,22 +131,34 @@ def _daily(args: argparse.Namespace) -> int:
     if not args.blog:
         _write_index(folder, source, settings.avoid)
     print(f"{name}, {day}: {len(new)} new and {len(updated)} updated paper(s) written to {path}")
-    if settings.wants_fulltext(options.get("fulltext"), options.get("layout", settings.layout)):
-        _read_fulltext(settings, [*ids, *(str(p.id) for p in updated)], options.get("language", settings.language))
+    layout = options.get("layout", settings.layout)
+    if settings.wants_fulltext(options.get("fulltext"), layout):
+        figures = settings.fulltext.figures if layout == "chatpaper" else 0  # the figures its page shows
+        ids = [*ids, *(str(p.id) for p in updated)]
+        _read_fulltext(settings, ids, options.get("language", settings.language), figures)
     return 0
 
 
-def _read_fulltext(settings: Settings, ids: Sequence[str], language: str) -> None:
-    """Read the full text of the day's papers, as a build of its page would
-    (within `fulltext_budget_seconds`), so that the build finds it in the cache."""
+def _read_fulltext(settings: Settings, ids: Sequence[str], language: str, figures: int = 0) -> None:
+    """Read the full text of the day's papers, and the images of the `figures`
+    its page shows, as a build of its page would (within
+    `fulltext_budget_seconds`), so that the build finds them in the cache."""
+    import dataclasses
+
     from .ids import parse_id
     from .services import Services
 
     papers = [parse_id(arxiv_id) for arxiv_id in ids]
+    # The images go to the cache only: the site is the build's to write.
+    settings = dataclasses.replace(settings, site_dir="")
     with Services.for_command(
         settings, say_retry=lambda line: _say(line, err=True), info=lambda line: _say(line, err=True)
     ) as services:
-        pipeline = services.pipeline({"fulltext": frozenset(p.base for p in papers)}, only=("fulltext",))
+        pipeline = services.pipeline(
+            {"fulltext": frozenset(p.base for p in papers)},
+            only=("fulltext", "figures"),
+            figures={p.base: (figures, ()) for p in papers} if figures else None,
+        )
         pipeline.plan({paper: {language} for paper in papers})
         pipeline.start()
         stats = pipeline.finish()

@@ -74,6 +74,10 @@ class Layout:
     """The page shows its papers' full text (`fulltext:`)."""
     html_url: str = ""
     """Where readers find the papers' HTML (`{html_url}{id}v{n}`), on a page that shows full text."""
+    figures: int = 0
+    """How many figures per paper it shows (`figures:`; 0 without full text)."""
+    assets: str = ""
+    """The site's root, relative to the page (`../`), when it shows figures."""
 
 
 _TAG_UNSAFE = re.compile(r"[^\w .+#/:()-]")
@@ -232,6 +236,8 @@ class Digests:
             bibtex=layout.bibtex,
             bib_file=bib_file,
             html_url=layout.html_url,
+            figures=layout.figures,
+            assets=layout.assets,
         )
         keywords = [k for item in items if item.summary for k in item.summary.keywords]
         bib = bibliography(papers) if bib_file else ""
@@ -261,7 +267,7 @@ class Digests:
 
 def _skipped(layout: Layout) -> tuple[str, ...]:
     """The stages whose records the page does not show."""
-    return () if layout.fulltext else ("fulltext",)
+    return (() if layout.fulltext else ("fulltext",)) + (() if layout.figures else ("figures",))
 
 
 def _fulltext(records: Records) -> FullText | None:

@@ -512,9 +512,9 @@ class HtmlClient(_Polite):
         self._last: float | None = None
         self._lock = threading.Lock()
 
-    def get(self, url: str) -> bytes | None:
-        """The page at `url` (its first `MAX_HTML_BYTES`), or `None` when the
-        host has none (404, 410). Raises `FetchError` for any other failure."""
+    def get(self, url: str, most: int = MAX_HTML_BYTES) -> bytes | None:
+        """The page (or image) at `url` (its first `most` bytes), or `None`
+        when the host has none (404, 410). Raises `FetchError` for any other failure."""
         with self._lock:
 
             def send() -> bytes | None:
@@ -523,7 +523,7 @@ class HtmlClient(_Polite):
                     if wait > 0:
                         time.sleep(wait)
                 try:
-                    response = self._session.request("GET", url, ending=b"", most=MAX_HTML_BYTES)
+                    response = self._session.request("GET", url, ending=b"", most=most)
                 except _TooLarge as error:
                     return error.content
                 finally:

@@ -188,7 +188,7 @@ def parse_spec(value: Any) -> PageSpec:
         spec.problems.append(
             f"unknown key(s) {', '.join(unknown)} (the mapping form takes: {', '.join(sorted(options))})"
         )
-    spec.options = {key: value[key] for key in ("language", "layout", "fulltext") if key in value}
+    spec.options = {key: value[key] for key in ("language", "layout", "fulltext", "figures") if key in value}
     kinds = [kind for key, kind in SOURCES.items() if key in value]
     if kinds:
         if "ids" in value:

@@ -75,6 +75,17 @@ class Texts:
             into.append(f"{record} ({', '.join(self.cut[:3])}{more})")
 
 
+def license_from(text: Any) -> str:
+    """A licence named by a URL or a line of text (a snapshot's `license`, a
+    feed's `dc:rights`) as a `Paper.license` code; empty when not known."""
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    from .fulltext.links import license_code  # only for a source that names licences
+
+    code = license_code(text[:500])
+    return "" if code == "unknown" else code
+
+
 def cut_warning(cut: list[str]) -> str:
     """What to say of the records of one source whose text was cut (see `Texts`)."""
     shown = "; ".join(cut[:3]) + (f"; and {len(cut) - 3:,} more" if len(cut) > 3 else "")
@@ -131,6 +142,10 @@ class Paper:
     """Empty for a record of arXiv's API (or a snapshot of it); `announcement`
     for one made from the announcement feed's text alone (no comment, DOI or
     dates), shown when the API cannot be asked and replaced when it answers."""
+    license: str = ""
+    """The licence it was read with, as a code of `fulltext.LICENSES`
+    (`cc-by`, `arxiv-nonexclusive`...): from a snapshot's `license` field;
+    empty when unknown (arXiv's API does not give it; the paper's HTML does)."""
 
     def __post_init__(self) -> None:
         _make_inert(self, _PAPER_TEXT)
@@ -233,6 +248,10 @@ def _to_dict(record: Paper | Summary) -> dict[str, Any]:
     data = dataclasses.asdict(record)
     if isinstance(record, Paper) and not record.origin:
         del data["origin"]  # the API's records keep the keys, and fingerprints, they always had
+    if isinstance(record, Paper) and not record.license:
+        # A record cached before papers had a licence reads as one without; one
+        # without keeps the fingerprint it had (its page's digest is not made again).
+        del data["license"]
     data["schema"] = SCHEMA
     return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import string
 import urllib.parse
@@ -18,6 +19,7 @@ from . import bibtex as bib
 from .escape import TEMPLATE_OPENERS, Math, break_openers, escape_plain, escape_text, plain_text
 from .ids import Entry
 from .records import STRUCTURED_FIELDS, Paper, Summary
+from .stages.figures import ASSETS
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -41,6 +43,10 @@ LABELS: dict[str, dict[str, str]] = {
         "outline": "Outline",
         "no_html": "Abstract only: no usable HTML of this version was found.",
         "html_failed": "Abstract only: the paper's HTML could not be read when this page was built.",
+        "figure": "Figure",
+        "figure_credit": "Figure {number} of {paper}, {license}",
+        "figure_link": "Figure {number} in the paper's HTML",
+        "more_figures": "More figures",
         "comment": "Comment",
         "category": "Category",
         "version": "Version",
@@ -94,6 +100,10 @@ LABELS: dict[str, dict[str, str]] = {
         "outline": "章节",
         "no_html": "仅据摘要：未找到该版本可用的 HTML 全文。",
         "html_failed": "仅据摘要：生成本页时未能读取论文的 HTML 全文。",
+        "figure": "图",
+        "figure_credit": "{paper} 的图 {number}，{license}",
+        "figure_link": "论文 HTML 中的图 {number}",
+        "more_figures": "更多图片",
         "comment": "备注",
         "category": "分类",
         "version": "版本",
@@ -134,6 +144,8 @@ LAYOUTS = ("digest", "chatpaper")
 PLACEHOLDERS = {
     "more_authors": {"n"},
     "missing": {"reason"},
+    "figure_credit": {"number", "paper", "license"},
+    "figure_link": {"number"},
     "model_note": {"model"},
     "from_fulltext": {"version"},
     "announced": {"source", "date"},
@@ -247,6 +259,8 @@ class Renderer:
         self.env.filters["plain"] = lambda value: Markup(escape_plain(plain_text(str(value))))
         self.env.filters["url"] = _url
         self.env.filters["fragment"] = _fragment
+        # A copied figure's image, as HTML (the only place the templates write a tag).
+        self.env.filters["figure_image"] = _image
         # BibTeX goes into indented code blocks, where Markdown shows it as written.
         self.env.filters["bibtex"] = lambda paper, key=None: Markup(break_openers(bib.entry(paper, key), self.avoid))
 
@@ -288,11 +302,15 @@ class Renderer:
         bibtex: bool = False,
         bib_file: str = "",
         html_url: str = "",
+        figures: int = 0,
+        assets: str = "",
     ) -> str:
         """A page's digest. `features` says which Markdown extensions the site
         has (`details`, `tabbed`, `admonition`); `bib_file` is the name of the
         page's `.bib` file, to link to; `html_url` where readers find the
-        papers' HTML (`{html_url}{id}v{n}`), an http(s) URL ending in `/`."""
+        papers' HTML (`{html_url}{id}v{n}`), an http(s) URL ending in `/`;
+        `figures`: how many figures per paper the page shows; `assets`: the
+        site's root relative to the page."""
         # Labels are the project's own text (or the site's config): used as written.
         labels = {key: Markup(value) for key, value in (labels or LABELS[language]).items()}
         models = sorted({i.summary.backend for i in items if i.summary and i.summary.backend not in ("", "extractive")})
@@ -312,6 +330,8 @@ class Renderer:
             cite_keys=bib.cite_keys([item.paper for item in items if item.paper]),
             structured_fields=STRUCTURED_FIELDS,
             html_url=Markup(html_url) if _url(html_url) == html_url else "",
+            figures=figures,
+            assets=Markup(html.escape(assets + ASSETS + "/")) if re.fullmatch(r"(\.\./)*", assets) else "",
         )
 
 
@@ -323,6 +343,20 @@ only ids from a paper's page that become a link's fragment."""
 def _fragment(value: str) -> Markup:
     """`#` and the id, for a link into a paper's HTML; `""` for an id that is not one LaTeXML gives."""
     return Markup("#" + value) if isinstance(value, str) and _FRAGMENT.match(value) else Markup("")
+
+
+def _image(image: Any, folder: str, label: str, number: Any = "") -> Markup:
+    """A copied image's `<img>` (a figure's, or one of its `images`): its name
+    was checked when it was stored (`stages.figures`); every value is escaped
+    for an HTML attribute anyway. `label` and `number` make its `alt`."""
+    if not folder or not re.fullmatch(r"[A-Za-z0-9._-]+", str(image.file)):
+        return Markup("")
+    number = str(getattr(image, "number", number))
+    alt = f"{label} {number}" if re.fullmatch(r"[A-Za-z0-9.]{1,17}", number) else str(label)
+    return Markup(
+        f'<img src="{html.escape(folder + image.file)}" alt="{html.escape(alt)}" '
+        f'width="{int(image.width)}" height="{int(image.height)}" loading="lazy">'
+    )
 
 
 def _url(value: str) -> Markup:

@@ -98,6 +98,11 @@ class Services:
         self.wanted: dict[str, frozenset[str]] = {}
         """The build's papers (bare IDs) by the stage only some pages want
         (`fulltext`): set by `pipeline`, read by the stages' makers."""
+        self.figures_wanted: dict[str, tuple[int, tuple[str, ...]]] = {}
+        """The build's papers (bare IDs) whose pages show figures: the most a
+        page shows, and the numbers entries name (`figure:`); set by `pipeline`."""
+        self.announced_licenses: dict[str, str] = {}
+        """The licences announcement feeds named (`dc:rights`), by bare ID; set by `pipeline`."""
 
     def info(self, line: str) -> None:
         """Say `line` in the build's log."""
@@ -204,12 +209,21 @@ class Services:
         return Sources(self.cache, None if settings.offline and not ask else self, settings.listing, self._info)
 
     def pipeline(
-        self, wanted: dict[str, frozenset[str]] | None = None, only: Collection[str] | None = None
+        self,
+        wanted: dict[str, frozenset[str]] | None = None,
+        only: Collection[str] | None = None,
+        figures: dict[str, tuple[int, tuple[str, ...]]] | None = None,
+        licenses: dict[str, str] | None = None,
     ) -> Pipeline:
         """One build's fetching and summarizing; `wanted`: the papers (bare
         IDs) of the pages that want a stage only some pages show; `only`: the
-        stages to run after the metadata (`None`: all the site has on)."""
+        stages to run after the metadata (`None`: all the site has on);
+        `figures`: the papers whose pages show figures, with the most figures
+        a page shows and the numbers entries name (`figure:`); `licenses`:
+        the licences announcement feeds named (`dc:rights`), by bare ID."""
         self.wanted = wanted or {}
+        self.figures_wanted = figures or {}
+        self.announced_licenses = licenses or {}
         stages = self.stages(only)
         # Under `mkdocs serve`, the stages whose work may outlive a build (in
         # threads kept across rebuilds) share one `Background`, made after

@@ -49,6 +49,10 @@ class FulltextSettings(NamedTuple):
     budget_seconds: float
     tokens: int = 6_000
     """How much of a paper a model reads (`fulltext_tokens`)."""
+    figures: int = 3
+    """How many figures a page shows per paper by default (`figures`)."""
+    figure_licenses: tuple[str, ...] = ("cc-by", "cc-by-sa", "cc-by-nd", "cc0")
+    """The licences whose figures are copied into the site."""
 
     @property
     def local(self) -> bool:
@@ -106,6 +110,8 @@ class Settings:
     """`None` without `feed: true`."""
     json: bool = False
     fulltext: FulltextSettings = DEFAULT_FULLTEXT
+    site_dir: str = ""
+    """Absolute; where figures' images are copied (under `assets/arxiv-digest/figures/`)."""
 
     def wants_fulltext(self, asked: Any, layout: str) -> bool:
         """Whether a page in `layout` whose `arxiv:` mapping says `fulltext: asked`
@@ -174,7 +180,10 @@ class Settings:
                 options.html_delay_seconds,
                 options.fulltext_budget_seconds,
                 options.fulltext_tokens,
+                options.figures,
+                tuple(sorted(set(options.figure_licenses))),
             ),
+            site_dir=str(Path(config["site_dir"]).resolve()),
         )
 
     @property

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .ids import ArxivId, parse_id
-from .records import Paper, Texts, clean
+from .records import Paper, Texts, clean, license_from
 
 _SNAPSHOT_ID = re.compile(rb'"id"\s*:\s*"([^"]+)"')
 
@@ -129,6 +129,7 @@ def paper_from_snapshot(record: dict[str, Any], cut: list[str] | None = None) ->
         updated=_date(latest.get("created", "")) or clean(str(record.get("update_date") or "")[:10]),
         doi=text(record.get("doi"), "DOI"),
         journal_ref=text(record.get("journal-ref"), "journal reference"),
+        license=license_from(record.get("license")),
     )
     if cut is not None:
         text.note(paper.versioned_id, cut)

@@ -115,6 +115,8 @@ def default(option: base.BaseConfigOption[Any]) -> str:
         return f"`{value}`" if value else '`""`'
     if value in ([], {}):
         return f"`{value!r}`"
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return f"`[{', '.join(value)}]`"  # as YAML's flow style writes it
     raise TypeError(f"no way to show the default {value!r}: add one to {__file__}")
 
 

@@ -56,6 +56,8 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
     def __init__(self) -> None:
         super().__init__()
         self.pages: dict[str, bytes] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}
+        """Other files (figures' images), by path under `/html/`: bytes and `Content-Type`."""
 
     @property
     def url(self) -> str:
@@ -68,6 +70,11 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
         with self._lock:
             self.pages[version] = page
 
+    def serve_file(self, path: str, body: bytes, content_type: str = "image/png") -> None:
+        """Answer `/html/{path}` (`0804.0970v1/pipeline.png`) with `body`."""
+        with self._lock:
+            self.files[path] = (body, content_type)
+
     def fail(
         self, status: int | None = None, times: int = 1, retry_after: str | None = None, delay: float = 0.0
     ) -> None:
@@ -78,7 +85,11 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
         path = handler.path.split("?", 1)[0]
         with self._lock:
             fault = self._next_fault()
-            page = self.pages.get(path.removeprefix("/html/").rstrip("/")) if path.startswith("/html/") else None
+            name = path.removeprefix("/html/")
+            page = self.pages.get(name.rstrip("/")) if path.startswith("/html/") else None
+            content_type = "text/html; charset=utf-8"
+            if page is None and path.startswith("/html/") and name in self.files:
+                page, content_type = self.files[name]
             status, body = (200, page) if page is not None else (404, b"<html><body>No HTML</body></html>")
             if fault is not None and fault.status and fault.status != 200:
                 status, body = fault.status, b"busy"
@@ -86,7 +97,7 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
         if fault is not None and fault.delay and self._stopping.wait(fault.delay):
             return
         handler.send_response(status)
-        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(body)))
         if fault is not None and fault.retry_after is not None:
             handler.send_header("Retry-After", fault.retry_after)

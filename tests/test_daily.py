@@ -16,7 +16,7 @@ import yaml
 from conftest import Site, announced
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem
-from fake_html import FakeHtml
+from fake_html import FIXTURES, FakeHtml
 from hostile import live_payloads, visible_text
 from mkdocs_arxiv_digest.cli import main
 
@@ -288,6 +288,8 @@ def test_a_feed_past_listing_max_papers_writes_the_first_and_says_so(
 def fulltext_site(site: Site, host: FakeHtml, **options: object) -> Site:
     for item in DAYS[TUESDAY]:
         host.serve(item.id, "2612.00001v1")
+        for image in ("teaser.png", "pipeline.png"):  # its figures, for a chatpaper page (CC BY)
+            host.serve_file(f"{item.id}/{image}", (FIXTURES / "2612.00001v1" / image).read_bytes())
     site.configure(**{**site.options, "fulltext": "auto", "html_url": host.url, "html_delay_seconds": 0, **options})
     site.write_config()
     return site
@@ -300,12 +302,15 @@ def test_a_chatpaper_day_s_full_text_is_read_by_the_run_and_the_build_asks_nothi
     with FakeHtml() as host:
         fulltext_site(daily_site, host, layout="chatpaper")
         assert run(daily_site, "--listing", "cs.CV") == 0
-        assert sorted(r.path.rsplit("/", 1)[-1] for r in host.requests) == ["2401.12001v1", "2401.12002v1"]
+        asked = sorted(r.path.rsplit("/", 1)[-1] for r in host.requests)
+        assert asked == ["2401.12001v1", "2401.12002v1", *["pipeline.png"] * 2, *["teaser.png"] * 2]
         assert "full texts: 0 cached, 2 new" in capsys.readouterr().out
+        assert not (daily_site.root / "site").exists(), "the run writes no site"
         result = daily_site.build(strict=True)
         assert result.error is None, result.warnings
-        assert len(host.requests) == 2, "the build found the run's full text in the cache"
+        assert len(host.requests) == 6, "the build found the run's full text and figures in the cache"
         assert daily_site.content("daily/2024-01-23.md").count("Fixture Lab, Example Institute of Technology") == 2
+        assert (daily_site.root / "site" / "assets" / "arxiv-digest" / "figures" / "2401.12001v1-2.png").is_file()
 
 
 def test_the_run_keeps_to_the_budget_and_asks_nothing_for_digest_pages(

@@ -50,7 +50,7 @@ def full_site(site: Site, host: FakeHtml, **options: object) -> Site:
     (site.root / "templates").mkdir(exist_ok=True)
     for name in ("digest.md.j2", "chatpaper.md.j2"):
         (site.root / "templates" / name).write_text(TEMPLATE, encoding="utf-8")
-    options = {"fulltext": "auto", **options}
+    options = {"fulltext": "auto", "figures": 0, **options}
     site.configure(custom_templates="templates", html_url=host.url, html_delay_seconds=0.3, **options)
     return site
 
@@ -155,7 +155,8 @@ def test_html_url_may_be_a_local_folder(site: Site, host: FakeHtml, tmp_path: Pa
 
 
 def built_in_site(site: Site, host: FakeHtml, **options: object) -> Site:
-    site.configure(**{"fulltext": "auto", "html_url": host.url, "html_delay_seconds": 0, **options})
+    # Figures off: these tests count the pages asked for (tests/test_figures.py has the images).
+    site.configure(**{"fulltext": "auto", "html_url": host.url, "html_delay_seconds": 0, "figures": 0, **options})
     return site
 
 

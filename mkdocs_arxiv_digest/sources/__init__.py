@@ -152,6 +152,8 @@ class Sources:
         self.listing = listing
         self.log = log
         self._done: dict[str, Resolved] = {}
+        self.licenses: dict[str, str] = {}
+        """The licences the feeds named (`dc:rights`) of the papers pages show, by bare ID."""
 
     def resolve(self, source: Source, force: bool = False) -> Resolved:
         """The source's latest announcement and the one to show. `force` asks
@@ -207,6 +209,7 @@ class Sources:
             notice = source.notice(latest, None) if latest is not None else ("not_resolved", {"source": source.name()})
             return dataclasses.replace(spec, problems=problems, notice=notice)
         new, updated, liked = select(shown.papers, source, library=library)
+        self.licenses.update({paper.id.base: paper.license for paper in [*new, *updated] if paper.license})
         if source.rank is not None and not library:
             problems.append(
                 f"{source.describe()}: `rank: library` found no paper of the site's `ids` pages in the cache "

@@ -40,9 +40,12 @@ class Announced:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     """As the feed lists them, the paper's primary category first."""
+    license: str = ""
+    """The licence the feed names (`dc:rights`), as a `Paper.license` code; empty when none."""
 
     def to_list(self) -> list[Any]:
-        return [self.id.base, self.id.version, self.kind, self.title, self.abstract, *self._lists()]
+        license = [self.license] if self.license else []
+        return [self.id.base, self.id.version, self.kind, self.title, self.abstract, *self._lists(), *license]
 
     def _lists(self) -> list[list[str]]:
         return [list(self.authors), list(self.categories)]
@@ -51,6 +54,8 @@ class Announced:
     def from_list(cls, data: Any) -> Announced | None:
         try:
             base, version, kind, title, abstract, *lists = data
+            # The licence last, when the feed named one (announcements kept before had none).
+            license = lists.pop() if len(lists) == 3 and isinstance(lists[-1], str) else ""
             arxiv_id = parse_id(f"{base}v{version}")
         except (TypeError, ValueError):
             return None
@@ -61,7 +66,7 @@ class Announced:
         ):
             return None
         authors, categories = (tuple(lists[0]), tuple(lists[1])) if lists else ((), ())
-        return cls(arxiv_id, kind, title, abstract, authors, categories)
+        return cls(arxiv_id, kind, title, abstract, authors, categories, license)
 
     def paper(self) -> Paper:
         """The paper as the announcement describes it: its text, without what
@@ -75,6 +80,7 @@ class Announced:
             primary_category=self.categories[0] if self.categories else "",
             categories=self.categories,
             origin=ANNOUNCEMENT,
+            license=self.license,
         )
 
 

@@ -18,7 +18,7 @@ from mkdocs.config import base
 from mkdocs.config.base import ValidationError
 
 from ..ids import parse_id
-from ..records import MAX_TEXT, Texts, cut_warning
+from ..records import MAX_TEXT, Texts, cut_warning, license_from
 from .base import Announced, Announcement, Asking, Clients, Notice, Source
 from .options import AnnouncedPage, show
 
@@ -159,7 +159,9 @@ _KEPT = MAX_TEXT + 1000
 description's preamble (`arXiv:… Announce Type: new Abstract:`) and then
 `MAX_TEXT` of its abstract."""
 _BLOCK = 1 << 16
-_ITEM_FIELDS = frozenset({"guid", "title", "description", "pubDate", f"{ARXIV}announce_type", f"{DC}creator"})
+_ITEM_FIELDS = frozenset(
+    {"guid", "title", "description", "pubDate", f"{ARXIV}announce_type", f"{DC}creator", f"{DC}rights"}
+)
 _CATEGORIES = 50
 """The most `<category>` elements read of one item (arXiv gives a paper a handful)."""
 
@@ -289,8 +291,9 @@ def parse_feed(document: bytes, most: int | None = None, cut: bool = False) -> A
             for key, (value, size) in item.items()
             if key.startswith("category ") and (category := text(value, "category", size).strip())
         )
+        license = license_from(item.get(f"{DC}rights", ("", 0))[0])  # a licence's URL
         papers[arxiv_id.base] = Announced(
-            arxiv_id, kind, title, text(abstract, "abstract", length), authors, categories
+            arxiv_id, kind, title, text(abstract, "abstract", length), authors, categories, license
         )
         text.note(str(arxiv_id), cut_texts)
     left_out = []

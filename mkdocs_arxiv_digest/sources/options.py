@@ -103,6 +103,7 @@ class Page(base.Config):  # type: ignore[no-untyped-call]
     language = AsWritten()
     layout = AsWritten()
     fulltext = AsWritten()
+    figures = AsWritten()
 
 
 class AnnouncedPage(Page):  # type: ignore[no-untyped-call]

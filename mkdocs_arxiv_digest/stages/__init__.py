@@ -312,4 +312,4 @@ def registered(only: Collection[str] | None = None) -> list[Make]:
 
 
 # The stages that come with the plugin register themselves first.
-from . import fulltext, summaries  # noqa: E402, F401
+from . import figures, fulltext, summaries  # noqa: E402, F401

@@ -78,7 +78,21 @@ class FullTextStage(Stage["FullText | NoHtml"]):
         """Papers with no usable HTML this build, by why."""
 
     def key(self, unit: Unit) -> str:
-        return f"fulltext:{unit.paper}:{self.version}::{RECORD_SCHEMA}"
+        return self.record_key(unit.paper)
+
+    @classmethod
+    def record_key(cls, paper: ArxivId) -> str:
+        """The cache key of a paper's record, for the stages that read it."""
+        return f"fulltext:{paper}:{cls.version}::{RECORD_SCHEMA}"
+
+    @classmethod
+    def no_html(cls, cache: Cache, paper: ArxivId) -> bool:
+        """Whether the cache holds, and still believes, "no HTML" for the paper."""
+        data = cache.get_json(cls.record_key(paper))
+        if not isinstance(data, dict) or "no_html" not in data:
+            return False
+        seconds = cache.age(data.get("checked"))
+        return seconds is not None and seconds <= NO_HTML_SECONDS
 
     def load(self, data: Any) -> FullText | NoHtml | None:
         if not self.fresh(data):

@@ -9,6 +9,7 @@ checked and its fingerprint), `unknown:{ID}`, and the snapshot's
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -165,7 +166,9 @@ class Papers:
     def store(self, found: dict[ArxivId, Paper]) -> None:
         """Keep papers as they arrive, in one transaction; a bare ID also records its latest version."""
         now = self.cache.clock()
-        values: dict[str, Any] = {self.key(paper.versioned_id): paper.to_dict() for paper in found.values()}
+        values: dict[str, Any] = {
+            self.key(paper.versioned_id): self._licensed(paper).to_dict() for paper in found.values()
+        }
         # The small pointers after the papers: new rows are stored in the order
         # written, so a batch's pointers share a few pages of the database, and
         # a warm build, which reads every pointer and no paper, reads those.
@@ -177,6 +180,14 @@ class Papers:
                     "print": paper.fingerprint(),
                 }
         self.cache.set_many(values, delete=[self.unknown(arxiv_id) for arxiv_id in found])
+
+    def _licensed(self, paper: Paper) -> Paper:
+        """The paper with the licence the record it replaces had (the API names
+        none; the announcement feed did), when it has none of its own."""
+        if paper.license:
+            return paper
+        kept = self.cache.record(self.key(paper.versioned_id), Paper.from_dict)
+        return dataclasses.replace(paper, license=kept.license) if kept is not None and kept.license else paper
 
     def forget(self, arxiv_id: ArxivId) -> None:
         """Drop a bare ID's pointer to its latest version (whose paper could
