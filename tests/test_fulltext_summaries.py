@@ -59,7 +59,8 @@ def answers_by_source(request: dict[str, Any]) -> str:
 
 
 def with_model(site: Site, model: FakeOpenAI, host: FakeHtml, **options: object) -> Site:
-    site.configure(**{"fulltext": "auto", "html_url": host.url, "html_delay_seconds": 0, **options})
+    # No figures: their landing would be one more reload of serve's pages than the tests count.
+    site.configure(**{"fulltext": "auto", "html_url": host.url, "html_delay_seconds": 0, "figures": 0, **options})
     use_model(site, model, concurrency=2)
     model.responder = answers_by_source
     return site
