@@ -185,6 +185,7 @@ FULL_TEXT_SHOWN = {
     "code link": "a[href='https://github.com/example-lab/tinyseg']",
     "outline": "a[href='https://arxiv.org/html/2612.00001v1#S3']",
     "abstract only": "text=Abstract only: no usable HTML",
+    "copied figure": "img[src*='assets/arxiv-digest/figures/2612.00001v1-']",
 }
 """What a built full-text chatpaper page shows, each a Playwright locator that
 must be visible once every folded block is open: one line per thing shown."""
@@ -216,6 +217,9 @@ def test_a_full_text_page_asks_no_host_but_its_own_and_shows_what_the_html_gave(
             tab.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
             hidden = [what for what, where in FULL_TEXT_SHOWN.items() if not tab.locator(where).first.is_visible()]
             assert hidden == [] and errors == [], (hidden, errors)
+            # Every image is the site's copy, and the browser could read it.
+            images = tab.evaluate("[...document.images].map(i => [i.currentSrc, i.naturalWidth])")
+            assert images and all(src.startswith(url) and width > 0 for src, width in images), images
         finally:
             context.close()
     assert asked and [address for address in asked if not address.startswith(url)] == []
