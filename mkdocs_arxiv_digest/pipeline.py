@@ -168,19 +168,26 @@ class Pipeline:
             stage.warm_up()
         missing = 0
         ready: list[tuple[ArxivId, Lookup]] = []
+        papers = []
         for arxiv_id, known in list(self._lookups.items()):
             versioned = _versioned(known)
-            if versioned is None:
-                continue
-            units = self._units(stage, arxiv_id, versioned)
-            absent = [unit for unit in units if not self._stored(stage, unit, self._inputs_now(stage, unit))]
+            if versioned is not None:
+                units = [(unit, self._inputs_now(stage, unit)) for unit in self._units(stage, arxiv_id, versioned)]
+                papers.append((arxiv_id, known, units))
+        # Every paper's record is looked for: read in a few statements, not one each.
+        keys = (self._key(stage, unit, inputs) for *_, units in papers for unit, inputs in units)
+        with self.cache.reading_ahead(key for key in keys if key is not None):
+            absents = [
+                [unit for unit, inputs in units if not self._stored(stage, unit, inputs)] for *_, units in papers
+            ]
+        for (arxiv_id, known, units), absent in zip(papers, absents, strict=True):
             missing += len(absent)
             if isinstance(known, Lookup):
                 ready.append((arxiv_id, known))
             elif absent and isinstance(known, Cached):
                 ready.append((arxiv_id, self.metadata.reread(arxiv_id, known)))
             else:  # all made: read again only if the page's digest is made again
-                self._count_cached(stage, units)
+                self._count_cached(stage, [unit for unit, _ in units])
         expected = missing + sum(len(self._units(stage, i, i)) for i in self._todo)
         if stage.budget.most is not None:
             expected = min(expected, stage.budget.most)
@@ -207,6 +214,14 @@ class Pipeline:
             return self.cache.record(stage.key_for(unit, inputs), stage.load)
         except Exception as error:  # a stage's bug must not take the build down
             self._failed(stage, unit, f"reading its cached record failed: {type(error).__name__}: {error}")
+            return None
+
+    def _key(self, stage: Stage[Any], unit: Unit, inputs: dict[str, Any] | None) -> str | None:
+        """The unit's key, when its inputs are known; `None` otherwise, or
+        when the stage fails to say (it is said when the record is looked for)."""
+        try:
+            return stage.key_for(unit, inputs) if inputs is not None else None
+        except Exception:
             return None
 
     def _stored(self, stage: Stage[Any], unit: Unit, inputs: dict[str, Any] | None) -> bool:
