@@ -593,10 +593,13 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     tokenizer, on the high side: four characters of English text, or one
     character of other scripts, a token): the abstract, then the
     introduction, method, results with the captions of their tables, and
-    conclusion, each cut to its share. The default leaves room in an
-    8k-token context for the instructions and the answer
-    ([`llm.max_tokens`](#llmmax_tokens)); a model with a longer context may
-    read more. A paper's summary from its full text is written once its HTML
+    conclusion, each cut to its share. A model with a long context may read
+    more. When a server says the request is longer than its model's context
+    (a local server started with 4,096 tokens; a small model's tokenizer
+    counts more tokens than the estimate: SmolLM2's 6,724 for 6,000), the
+    paper's text is sent again cut to fit beside the answer's
+    [`llm.max_tokens`](#llmmax_tokens), and later papers of the build are
+    cut before they are sent. A paper's summary from its full text is written once its HTML
     has been read; until then its summary from the abstract is shown, and
     the structured summary says which it is. The
     [extractive summarizer](#summarizer) takes the method and results of its

@@ -312,3 +312,66 @@ def test_a_structured_summary_written_by_hand_says_nothing_of_its_source(site: S
     assert "(from the full text, v" in second
     for entry in (first, second):  # the parts are a list under the heading, in either case
         assert "<li><strong>Method</strong>" in entry, entry
+
+
+# How servers refuse a request longer than the model's context: OpenAI and
+# vLLM, llama-cpp-python (the same words, measured in the real-server tier),
+# and llama.cpp's own server (in fields).
+TOO_LONG = {
+    "openai": {
+        "error": {
+            "message": "This model's maximum context length is {context} tokens. However, your messages "
+            "resulted in {prompt} tokens. Please reduce the length of the messages.",
+            "type": "invalid_request_error",
+            "code": "context_length_exceeded",
+        }
+    },
+    "vllm": {
+        "object": "error",
+        "message": "This model's maximum context length is {context} tokens. However, you requested "
+        "{total} tokens ({prompt} in the messages, {answer} in the completion). Please reduce the length.",
+        "type": "BadRequestError",
+        "code": 400,
+    },
+    "llama.cpp": {
+        "error": {
+            "code": 400,
+            "message": "the request exceeds the available context size, try increasing it",
+            "type": "exceed_context_size_error",
+            "n_prompt_tokens": "{prompt}",
+            "n_ctx": "{context}",
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("server", TOO_LONG)
+def test_a_server_s_short_context_gets_the_paper_s_text_cut_to_fit(
+    site: Site, model: FakeOpenAI, host: FakeHtml, server: str
+) -> None:
+    """A model whose context is shorter than `fulltext_tokens` (a local
+    server's 4k): its refusal says how long the context is and how long the
+    request was in the model's tokens, and the text is sent again cut so
+    that it fits with the answer's room, and summarized from."""
+    page = (FIXTURES / "2612.00001v1" / "index.html").read_text(encoding="utf-8")
+    page = re.sub(
+        r'(<p class="ltx_p"[^>]*>)(.*?)(</p>)', lambda m: m[1] + " ".join([m[2]] * 40) + m[3], page, flags=re.S
+    )
+    host.serve(PAPERS[0] + "v1", page=page.encode())
+    with_model(site, model, host)
+    site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
+    context, prompt = 4_000, 9_000  # the request's tokens as the model counts them: more than estimated
+    values = {"context": context, "prompt": prompt, "answer": 1536, "total": prompt + 1536}
+    body = json.dumps(TOO_LONG[server])
+    for name, value in values.items():
+        body = body.replace(f'"{{{name}}}"', str(value)).replace(f"{{{name}}}", str(value))
+    model.fail(400, body=body.encode())
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    first, second = (request.json["messages"] for request in model.requests)
+    estimated = [sum(estimate_tokens(m["content"]) for m in messages) for messages in (first, second)]
+    ratio = prompt / estimated[0]
+    assert estimated[1] * ratio + model.requests[1].json["max_tokens"] <= context, (
+        "it fits, counted as the model counts"
+    )
+    assert FENCE in second[-1]["content"] and "From the text of" in site.content()

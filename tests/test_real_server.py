@@ -11,6 +11,7 @@ measured are printed (run with `-s` to see them)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +105,60 @@ def test_default_settings_summarize_with_a_real_server(
     assert not any("response_format" in w for w in result.warnings), result.warnings
     assert took < BUDGET + 60
     assert made >= 0.6 * len(PAPERS), figures
+
+
+def long_paper(folder: Path, times: int) -> None:
+    """The LaTeXML fixture 2612.00001v1 with each paragraph's text said
+    `times` times: a long paper, whose excerpt fills `fulltext_tokens`."""
+    page = (ROOT / "tests" / "fixtures" / "fulltext" / "html" / "2612.00001v1" / "index.html").read_text("utf-8")
+    page = re.sub(
+        r'(<p class="ltx_p"[^>]*>)(.*?)(</p>)', lambda m: m[1] + " ".join([m[2]] * times) + m[3], page, flags=re.S
+    )
+    (folder / "2612.00001v1").mkdir(parents=True)
+    (folder / "2612.00001v1" / "index.html").write_text(page, "utf-8")
+
+
+def test_a_long_paper_s_text_is_cut_to_the_server_s_context(
+    tmp_path: Path, llama_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's context (4,096 tokens) is shorter than the default
+    excerpt (`fulltext_tokens`: 6,000 estimated tokens, 6,724 of SmolLM2's)
+    with the instructions and the answer's room: the server refuses the first
+    request (HTTP 400), and the plugin sends the paper's text again cut to
+    fit, which the server takes. (Whether SmolLM2-135M then writes a usable
+    summary of 2,500 tokens of text is the model's quality, not asserted.)"""
+    import openai
+    import openai.resources.chat.completions as chat
+
+    sent: list[str] = []
+    create = chat.Completions.create
+
+    def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            response = create(self, *args, **kwargs)
+        except openai.BadRequestError as error:
+            sent.append(f"refused: {error.message[:120]}")
+            raise
+        sent.append("taken")
+        return response
+
+    monkeypatch.setattr(chat.Completions, "create", recorded)
+    long_paper(tmp_path / "html", times=60)
+    site = Site(tmp_path, "http://127.0.0.1:9/unused")
+    site.page("index.md", {"ids": ["2612.00001v1"], "layout": "chatpaper"})
+    site.configure(
+        offline=True,
+        snapshot=str(SNAPSHOT),
+        fulltext="auto",
+        html_url=str(tmp_path / "html"),
+        figures=0,
+        summarizer="openai",
+        llm={"base_url": llama_server, "model": server.MODEL, "api_key_env": "", "budget_seconds": BUDGET},
+    )
+    result = site.build()
+    shown = "from the full text" if "from the full text, v1" in site.content() else "extractive stand-in"
+    print("\nlong paper:", sent, shown, "\n".join(result.warnings))
+    assert result.error is None
+    assert sent[0].startswith("refused") and "maximum context length is 4096" in sent[0], sent
+    assert sent[1:] and all(answer == "taken" for answer in sent[1:]), sent
+    assert not any("context" in warning for warning in result.warnings), result.warnings

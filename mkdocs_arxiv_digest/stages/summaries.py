@@ -122,7 +122,8 @@ class SummaryStage(Stage[Summary]):
 
         room = max(self.tokens - estimate_tokens(paper.abstract), 0)
         parts = {part: " ".join(s.text for s in found) for part, found in sections_by_part(record).items()}
-        return PaperText(paper.version, excerpt(dataclasses.replace(record, abstract=""), room), parts)
+        body = dataclasses.replace(record, abstract="")
+        return PaperText(paper.version, excerpt(body, room), parts, cut=lambda tokens: excerpt(body, tokens))
 
     def stand_in(self, unit: Unit, paper: Paper) -> Summary | None:
         if unit.paper.base in self.fulltext and self._cache is not None:

@@ -62,6 +62,9 @@ class PaperText:
     parts: Mapping[str, str] = field(default_factory=dict)
     """The whole text of the sections of each part (`introduction`,
     `method`, `results`, `conclusion`); a part the paper lacks is empty."""
+    cut: Callable[[int], str] | None = None
+    """The excerpt made again within that many (estimated) tokens, for a
+    model whose context turns out to be too short for `excerpt`."""
 
 
 class Summarizer:

@@ -4,6 +4,7 @@ chat-completions API (OpenAI, DeepSeek, Qwen, Ollama, vLLM, llama.cpp)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.utils
 import importlib.util
 import json
@@ -144,6 +145,47 @@ def looks_secret(key: str) -> bool:
     secret (16 characters or more) and not a placeholder. Masking a short
     placeholder would rewrite every word holding its letters."""
     return len(key) >= 16 and key.lower() not in PLACEHOLDER_KEYS
+
+
+class _TooLong(SummaryError):
+    """The server's refusal of a request longer than its model's context."""
+
+    def __init__(self, text: str, context: int, prompt: int | None) -> None:
+        super().__init__(text)
+        self.context, self.prompt = context, prompt
+
+
+# How servers say a request is longer than the context: OpenAI, vLLM and
+# llama-cpp-python in words ("maximum context length is 4096 tokens. However,
+# you requested 8260 tokens (6724 in the messages, ..."), llama.cpp's server
+# in fields (`n_ctx`, `n_prompt_tokens`).
+_CONTEXT = re.compile(r"maximum context length is (\d+) tokens|\"n_ctx\": ?(\d+)", re.I)
+_PROMPT = re.compile(
+    r"(\d+) in the messages|resulted in (\d+) tokens|has (\d+) input tokens|\"n_prompt_tokens\": ?(\d+)", re.I
+)
+
+CONTEXT_MARGIN = 64
+"""Tokens kept free of a model's context besides the request and the answer
+(the chat template's own)."""
+
+MIN_EXCERPT = 300
+"""The fewest tokens of a paper's text worth sending (estimated): below, the
+server's context is too short for summaries from the full text."""
+
+
+def _too_long(error: Any, said: str) -> _TooLong | None:
+    """The refusal as `_TooLong` when `error` says the request exceeds the model's context."""
+    if getattr(error, "status_code", None) != 400:
+        return None
+    body = getattr(error, "body", None)
+    text = f"{getattr(error, 'message', '')} {body if isinstance(body, str) else json.dumps(body, default=str)}"
+    context = _CONTEXT.search(text)
+    if context is None:
+        return None
+    prompt = _PROMPT.search(text)
+    return _TooLong(
+        said, int(next(filter(None, context.groups()))), int(next(filter(None, prompt.groups()))) if prompt else None
+    )
 
 
 class _Unreadable(SummaryError):
@@ -581,6 +623,9 @@ class LlmSummarizer(Summarizer):
         """When a request in the current format was first answered (0: not yet)."""
         self._recalls = response_format == "auto"
         self._unreachable: tuple[float, str] | None = None
+        self._context: tuple[int, float] | None = None
+        """The model's context in tokens, as a refusal gave it, and the
+        server's tokens per token of `estimate_tokens`."""
         # `probe` ignores what was remembered, and remembers what it finds.
         self.memory_key = f"llm-format:{model}@{base_url.rstrip('/')}" if response_format in ("auto", "probe") else ""
         self.origin = f"{model} at {base_url}"
@@ -659,8 +704,18 @@ class LlmSummarizer(Summarizer):
         problem = ""
         fresh = 0
         for attempt in range(1, 4):
+            if text is not None and self._context is not None:
+                text = self._fitted(text, messages, max_tokens, None)  # as the server's context was found to be
+                messages = build_messages(paper, language, text)
             try:
                 content, finish = self._complete(messages, max_tokens, schema, fresh)
+            except _TooLong as error:
+                if text is None:
+                    raise
+                text = self._fitted(text, messages, max_tokens, error)
+                messages = build_messages(paper, language, text)
+                problem = str(error)
+                continue
             except _Unreadable as error:
                 problem = str(error)
                 continue
@@ -681,6 +736,35 @@ class LlmSummarizer(Summarizer):
             # The same request may well get the same answer: another seed, a little warmer.
             fresh = attempt
         raise SummaryError(problem)
+
+    def _fitted(
+        self, text: PaperText, messages: list[dict[str, str]], max_tokens: int, refused: _TooLong | None
+    ) -> PaperText:
+        """`text` with its excerpt cut so that the request and the answer's
+        `max_tokens` fit the model's context: the one the server just gave
+        in `refused`, or the one an earlier refusal gave. The server counts
+        with the model's tokenizer, this with `estimate_tokens`: the ratio of
+        the two, from the refusal, scales the cut."""
+        from ..fulltext import estimate_tokens
+
+        estimated = max(sum(estimate_tokens(message["content"]) for message in messages), 1)
+        with self._lock:
+            if refused is not None:
+                ratio = refused.prompt / estimated if refused.prompt else self._context[1] if self._context else 1.0
+                self._context = (refused.context, max(ratio, 1.0))
+            assert self._context is not None
+            context, ratio = self._context
+        over = estimated * ratio + max_tokens + CONTEXT_MARGIN - context  # in the server's tokens
+        if over <= 0:
+            return text
+        room = int((estimate_tokens(text.excerpt) - over / ratio) * 0.95)
+        if room < MIN_EXCERPT or text.cut is None:
+            raise SummaryError(
+                f"the model's context of {context} tokens leaves no room for the paper's text beside the "
+                f"answer's {max_tokens} tokens: give the server a longer context, with llama.cpp's --ctx-size "
+                "or Ollama's num_ctx, or lower `llm.max_tokens`"
+            )
+        return dataclasses.replace(text, excerpt=text.cut(room))
 
     def _complete(
         self, messages: list[dict[str, str]], max_tokens: int, schema: dict[str, Any], fresh: int = 0
@@ -751,6 +835,10 @@ class LlmSummarizer(Summarizer):
                         if self._formats[0] != mode:
                             continue  # another thread stepped down meanwhile
                     raise SummaryError(self._say(error)) from None
+                too_long = _too_long(error, self._say(error))
+                if too_long is not None:
+                    self._settled.set()  # the server reads this format: the request was too long
+                    raise too_long from None
                 if self._again(error, tried):
                     tried += 1
                     continue
