@@ -254,6 +254,16 @@ def test_excerpt_within_budget():
     assert estimate_tokens("abcd" * 10) == 10 and estimate_tokens("模型") == 2
 
 
+def test_an_excerpt_names_each_section_title_of_a_part_once():
+    """A paper with several sections of one title (a thesis's chapters'
+    "Method") gives the model one heading that says so once."""
+    record = paper("2612.00001v1")
+    method = next(s for s in record.sections if s.title == "Method")
+    repeated = FullText(url="u", abstract="An abstract.", sections=(*record.sections, method, method))
+    headings = [line for line in excerpt(repeated, 6_000).splitlines() if line.startswith("## Method")]
+    assert headings == ["## Method (Method)"]
+
+
 def _long_sections():
     from mkdocs_arxiv_digest.fulltext import Section
 
