@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import posixpath
 import re
 import unicodedata
 import uuid
@@ -306,6 +307,19 @@ def fulltext_json(shown: Shown) -> dict[str, Any] | None:
     }
 
 
+def like_json(shown: Shown, src_uri: str) -> dict[str, Any] | None:
+    """On a page ranked against the site's reading lists (`rank: library`),
+    the listed paper this one is most like, the page that lists it (its
+    path under `docs/`, from the link the page shows, relative to the page
+    `src_uri`) with the entry's anchor, and the score; `None` otherwise."""
+    liked = shown.entry.liked
+    if liked is None:
+        return None
+    page, _, anchor = liked.page.partition("#")
+    page = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), page)) if page else src_uri
+    return {"id": liked.id.base, "title": liked.title, "page": page, "anchor": anchor, "score": round(liked.score, 4)}
+
+
 def _or_none(text: str) -> str | None:
     return text or None
 
@@ -342,6 +356,7 @@ def papers_json(page: PageRecord, *, json_url: str, site_url: str | None) -> str
                 "keywords": list(summary.keywords) if summary else [],
                 "summarizer": _or_none(summary.backend) if summary else None,
                 "fulltext": fulltext_json(shown),
+                "like": like_json(shown, page.src_uri),
                 "primary_category": paper.primary_category,
                 "categories": list(paper.categories),
                 "comment": _or_none(paper.comment),

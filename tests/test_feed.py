@@ -302,7 +302,7 @@ def test_json_files_beside_the_bib_files_hold_the_papers_and_their_summaries(sit
     assert set(heat) == {
         "id", "version", "versioned_id", "kind", "title", "translated_title", "authors", "abstract",
         "translated_abstract", "tldr", "tldr_en", "takeaways", "structured", "keywords", "summarizer",
-        "fulltext", "primary_category", "categories", "comment", "journal_ref", "doi", "dates", "links",
+        "fulltext", "like", "primary_category", "categories", "comment", "journal_ref", "doi", "dates", "links",
     }  # fmt: skip
     assert (heat["id"], heat["version"], heat["versioned_id"]) == ("1605.08386", 1, "1605.08386v1")
     assert heat["kind"] is None  # a list of IDs: neither new nor cross-listed
@@ -310,6 +310,7 @@ def test_json_files_beside_the_bib_files_hold_the_papers_and_their_summaries(sit
     assert heat["dates"] == {"published": "2016-05-26", "updated": "2016-05-26"}
     assert heat["categories"] == ["math.CO", "math.ST"] and heat["summarizer"] == "extractive"
     assert heat["fulltext"] is None, "full text is off"
+    assert heat["like"] is None, "a list of IDs is not ranked"
     assert heat["links"]["abs"] == "https://arxiv.org/abs/1605.08386"
     assert heat["links"]["pdf"] == "https://arxiv.org/pdf/1605.08386v1"
     # The summaries are the ones on the page.

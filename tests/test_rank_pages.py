@@ -28,6 +28,7 @@ def table_ids(html: str) -> list[str]:
 def test_a_ranked_query_shows_the_results_most_like_the_reading_list(site: Site, arxiv_api: FakeArxiv) -> None:
     site.page("reading.md", READING)
     site.page("news/testing.md", {"query": "all:testing", "rank": "library", "max": 5})
+    site.configure(json=True)
     result = site.build(strict=True)
     assert result.error is None, result.warnings
     # The search asked for the candidates, 200 by default, not for `max`.
@@ -44,6 +45,14 @@ def test_a_ranked_query_shows_the_results_most_like_the_reading_list(site: Site,
     assert all(re.fullmatch(r"\.\./\.\./reading/#arxiv-[0-9-]+", link) for link, _ in likes), likes
     scores = [float(score) for _, score in likes]
     assert scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1
+    # The page's JSON says the same, with the score unrounded.
+    papers = json.loads((site.root / "site/news/testing.json").read_text(encoding="utf-8"))["papers"]
+    like = [paper["like"] for paper in papers]
+    assert [round(liked["score"], 2) for liked in like] == scores
+    assert all(liked["page"] == "reading.md" and liked["id"] in READING for liked in like), like
+    assert [link.rsplit("#", 1)[1] for link, _ in likes] == [liked["anchor"] for liked in like]
+    plain = json.loads((site.root / "site/reading.json").read_text(encoding="utf-8"))["papers"]
+    assert {paper["like"] for paper in plain} == {None}
 
     # Offline, from the cache, the page is the same.
     before = arxiv_api.requests
