@@ -145,6 +145,19 @@ def test_a_cc_by_paper_s_figures_are_copied_paced_with_the_pages_and_kept(site: 
     assert main in site.content()
 
 
+def test_images_that_cannot_be_copied_are_a_warning_not_a_crash(site: Site, host: FakeHtml) -> None:
+    figures_site(site, host)
+    site.page("index.md", {"ids": [CC_BY], "layout": "chatpaper"})
+    (site.docs / "assets").mkdir()
+    (site.docs / "assets" / "arxiv-digest").write_text("a file of the site's own where the figures' folder goes\n")
+    result = site.build()
+    assert result.error is None, "the site is built"
+    warned = [w for w in result.warnings if "could not be copied" in w]
+    assert len(warned) == 1 and f"{CC_BY}v1-2.png" in warned[0], result.warnings
+    assert "Figure 2 of" in site.content(), "the page is written"
+    assert site.build(strict=True).error is not None, "--strict fails on it"
+
+
 def test_svg_oversized_bytes_and_pixels_are_refused_and_the_entry_still_builds(site: Site, host: FakeHtml) -> None:
     host.serve_file(f"{CC_BY}v1/teaser.png", SVG, "image/png")
     host.serve_file(f"{CC_BY}v1/pipeline.png", png(1, 1)[:16] + struct.pack(">II", 10_000, 10_000) + png(1, 1)[24:])

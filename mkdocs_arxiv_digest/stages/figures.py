@@ -249,6 +249,7 @@ class FiguresStage(Stage[Figures]):
         announced: Mapping[str, str] | None = None,
         pool: Any = None,
         log: Callable[[str], None] = print,
+        warn: Callable[[str], None] = print,
     ) -> None:
         """`wants`: per bare ID, the most figures a page shows and the numbers
         its entries name; `client` makes the `HtmlClient` (`None`: offline)."""
@@ -264,7 +265,7 @@ class FiguresStage(Stage[Figures]):
         self.local = not url.startswith(("http://", "https://"))
         self.maker = self.who = f"{'the folder ' if self.local else ''}{url}"
         self.version = f"img-{FIGURES_SCHEMA}-" + hashlib.sha256(",".join(licenses).encode()).hexdigest()[:8]
-        self.log = log
+        self.log, self.warn = log, warn
         self._lock = threading.Lock()
         self._files: dict[str, str] = {}
         """The images to copy into the site this build: name → cache key."""
@@ -432,14 +433,23 @@ class FiguresStage(Stage[Figures]):
             return
         site = Path(self.site_dir).resolve()
         folder = site / ASSETS
+        failed: list[str] = []
         for name, key in sorted(files.items()):
             data = cache.get_bytes(key)
             target = (folder / name).resolve()
             if data is None or target.parent != folder or site not in target.parents:
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
-            if not target.is_file() or target.stat().st_size != len(data):
-                target.write_bytes(data)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                if not target.is_file() or target.stat().st_size != len(data):
+                    target.write_bytes(data)
+            except OSError as error:  # a full disk, a file where the folder goes: the site is built all the same
+                failed.append(f"{name} ({error.strerror or error})")
+        if failed:
+            self.warn(
+                f"Figures: {len(failed)} image(s) could not be copied into {folder}, so their pages show them "
+                f"missing: {listed(failed)}."
+            )
 
 
 def _looks_large(data: bytes) -> bool:
@@ -467,4 +477,5 @@ def _figures(services: Services) -> FiguresStage | None:
         services.announced_licenses,
         services.pool("figures", 1),
         services.info,
+        services.warn,
     )
