@@ -158,6 +158,19 @@ def test_images_that_cannot_be_copied_are_a_warning_not_a_crash(site: Site, host
     assert site.build(strict=True).error is not None, "--strict fails on it"
 
 
+def test_figures_an_offline_build_leaves_for_later_are_named_as_figures(site: Site, host: FakeHtml) -> None:
+    figures_site(site, host, figures=0)
+    site.page("index.md", {"ids": [CC_BY, ARXIV_LICENSE], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None
+    site.configure(**{**site.options, "figures": 3, "offline": True})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    closing = next(line for line in result.messages(logging.INFO) if "paper(s): 2 from the cache" in line)
+    assert "full texts: 2 cached, 0 new, figures: 2 left for a later build by 'offline' (not shown)" in closing, (
+        "not read as full texts left for later"
+    )
+
+
 def test_svg_oversized_bytes_and_pixels_are_refused_and_the_entry_still_builds(site: Site, host: FakeHtml) -> None:
     host.serve_file(f"{CC_BY}v1/teaser.png", SVG, "image/png")
     host.serve_file(f"{CC_BY}v1/pipeline.png", png(1, 1)[:16] + struct.pack(">II", 10_000, 10_000) + png(1, 1)[24:])
