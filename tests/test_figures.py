@@ -473,6 +473,22 @@ def test_a_figure_with_subfigures_shows_each_of_its_images(site: Site, host: Fak
     assert content.count("Overview of the TinySeg pipeline") == 1, "one caption for the figure"
 
 
+def test_two_figures_with_one_number_each_show_their_own_image(site: Site, host: FakeHtml) -> None:
+    """A paper whose supplement numbers its figures from 1 again: each image
+    is named by its figure's place, not by the number they share."""
+    page = (FIXTURES / "2612.00001v1" / "index.html").read_text(encoding="utf-8")
+    host.serve(CC_BY + "v1", page=page.replace("Figure 2: </span>Overview", "Figure 1: </span>Overview").encode())
+    figures_site(site, host)
+    site.page("index.md", {"ids": [CC_BY], "layout": "chatpaper"})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert sorted(image_requests(host)) == [f"/html/{CC_BY}v1/pipeline.png", f"/html/{CC_BY}v1/teaser.png"]
+    sources = re.findall(r'<img[^>]*\ssrc="assets/arxiv-digest/figures/([^"]*)"', site.content())
+    assert len(set(sources)) == 2, sources
+    copied = {name: (site.root / FOLDER / name).read_bytes() for name in sources}
+    assert sorted(copied.values()) == sorted([png(160, 60), jpeg(96, 48)]), "each figure its own image"
+
+
 def test_the_documented_custom_template_shows_the_figures(site: Site, host: FakeHtml) -> None:
     docs = (Path(__file__).resolve().parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
     section = docs.split("### Figures", 1)[1]

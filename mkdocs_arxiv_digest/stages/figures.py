@@ -341,11 +341,14 @@ class FiguresStage(Stage[Figures]):
         copy = license in self.licenses
         figures = []
         total = 0
+        shared = [f.number for f in text.figures]
         for figure in chosen:
             images: list[CopiedImage] = []
             index = text.figures.index(figure) + 1
+            # A number two figures share (a supplement counting from 1 again) does not name an image.
+            label = figure.number if shared.count(figure.number) == 1 else ""
             for part, url in enumerate(figure.images if copy else (), start=1):  # its subfigures, bounded by the parser
-                stem = image_stem(unit.paper, figure.number, index) + (f"-{part}" if part > 1 else "")
+                stem = image_stem(unit.paper, label, index) + (f"-{part}" if part > 1 else "")
                 got = self._image(unit.paper, figure.number, stem, url, MAX_PAPER_BYTES - total)
                 if got is not None:
                     total += got[1]
