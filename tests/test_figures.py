@@ -489,6 +489,32 @@ def test_two_figures_with_one_number_each_show_their_own_image(site: Site, host:
     assert sorted(copied.values()) == sorted([png(160, 60), jpeg(96, 48)]), "each figure its own image"
 
 
+def test_a_figure_s_link_follows_html_url_and_is_never_read_from_the_cache(site: Site, host: FakeHtml) -> None:
+    """A link into the paper's HTML is made on each build from `html_url`, the
+    paper's ID and a checked id: a changed `html_url` moves it with the
+    outline's links, and a link planted in the cache is not shown."""
+    import diskcache
+
+    figures_site(site, host)
+    site.page("index.md", {"ids": [ARXIV_LICENSE], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None
+    with diskcache.Cache(str(site.root / ".cache/plugin/arxiv-digest")) as store:
+        key = next(k for k in store if isinstance(k, str) and k.startswith(f"figures:{ARXIV_LICENSE}v1:"))
+        record = json.loads(store[key])
+        record["figures"][0]["link"] = "https://evil.example/phish#S2.F1"
+        store[key] = json.dumps(record)
+    with FakeHtml() as other:
+        other.serve(ARXIV_LICENSE + "v1", "2612.00002v1")
+        site.configure(**{**site.options, "html_url": other.url})
+        result = site.build(strict=True)
+        assert result.error is None, result.warnings
+        assert len(other.requests) == 0, "nothing is fetched again"
+        content = site.content()
+        assert "evil.example" not in content
+        assert f'href="{other.url}{ARXIV_LICENSE}v1#S2.F1">Figure 1 in the paper' in content
+        assert host.url not in content, "no link to the html_url of before"
+
+
 def test_the_documented_custom_template_shows_the_figures(site: Site, host: FakeHtml) -> None:
     docs = (Path(__file__).resolve().parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
     section = docs.split("### Figures", 1)[1]

@@ -18,6 +18,7 @@ Its cache keys are spelled here and nowhere else: the record's
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import threading
@@ -296,6 +297,12 @@ class FiguresStage(Stage[Figures]):
         count, numbers = self._want(record.paper)
         if count > record.count or not set(numbers) <= set(record.numbers):
             return None  # a page asks for more than it holds: made again, from the images kept
+        from ..ids import parse_id
+
+        # Links are made again, from this build's `html_url`: a cached one may be stale, or planted.
+        paper = parse_id(record.paper)
+        figures = tuple(dataclasses.replace(f, link=self.link(paper, f.link.partition("#")[2])) for f in record.figures)
+        record = dataclasses.replace(record, figures=figures)
         self._note(record)
         return record
 
