@@ -515,6 +515,27 @@ def test_a_figure_s_link_follows_html_url_and_is_never_read_from_the_cache(site:
         assert host.url not in content, "no link to the html_url of before"
 
 
+def test_a_code_link_planted_in_the_cache_is_not_shown(site: Site, host: FakeHtml) -> None:
+    import diskcache
+
+    figures_site(site, host, figures=0)
+    site.page("index.md", {"ids": [CC_BY], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None
+    assert "https://github.com/example-lab/tinyseg" in site.content()
+    with diskcache.Cache(str(site.root / ".cache/plugin/arxiv-digest")) as store:
+        key = next(k for k in store if isinstance(k, str) and k.startswith(f"fulltext:{CC_BY}v1:"))
+        record = json.loads(store[key])
+        record["code"].append({"url": "https://evil.example/github.com/x/y", "kind": "github", "where": "body"})
+        store[key] = json.dumps(record)
+        for digest in [k for k in store if isinstance(k, str) and k.startswith("digest:")]:
+            del store[digest]
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert "evil.example" not in content and "https://github.com/example-lab/tinyseg" in content
+    assert len(host.requests) == 1, "the record is still used: nothing is fetched again"
+
+
 def test_the_documented_custom_template_shows_the_figures(site: Site, host: FakeHtml) -> None:
     docs = (Path(__file__).resolve().parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
     section = docs.split("### Figures", 1)[1]
