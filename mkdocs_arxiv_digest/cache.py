@@ -374,9 +374,17 @@ class Cache:
         # reads through the system's file cache rather than a memory map and a
         # page cache of its own (diskcache's defaults: 64 MiB and 32 MiB),
         # which a build's memory would count as its own while sparing it
-        # almost nothing: it reads each row about once.
+        # almost nothing: it reads each row about once. Nothing is evicted:
+        # diskcache's default drops the rows stored longest ago once the folder
+        # passes 1 GiB, which figures' images reach, and those rows are papers,
+        # paid summaries and images that pages still show.
         store = _Store(
-            str(directory), timeout=60, disk=DataOnlyDisk, sqlite_mmap_size=0, sqlite_cache_size=SQLITE_PAGES
+            str(directory),
+            timeout=60,
+            disk=DataOnlyDisk,
+            sqlite_mmap_size=0,
+            sqlite_cache_size=SQLITE_PAGES,
+            eviction_policy="none",
         )
         try:
             # Reading once shows a corrupt database now, not mid-build.

@@ -108,6 +108,10 @@ class Services:
         """Say `line` in the build's log."""
         self._info(line)
 
+    def warn(self, line: str) -> None:
+        """Say `line` in the build's log as a warning (`--strict` fails on it)."""
+        self._warn(line)
+
     @property
     def settings(self) -> Settings:
         assert self._settings is not None, "configure runs first"

@@ -268,6 +268,33 @@ def test_a_cache_dir_that_cannot_be_a_folder_warns_and_the_build_goes_on(
     assert site.build(strict=True).error is not None, "--strict fails on it"
 
 
+def test_a_cache_past_diskcache_s_size_limit_forgets_nothing(tmp_path: Path) -> None:
+    """diskcache keeps a folder under a size (1 GiB unless its settings say
+    otherwise) by dropping the rows stored longest ago. Figures' images take a
+    daily site there within weeks, and what went was its oldest papers and
+    their paid summaries, and images its pages still show. A folder whose
+    settings say one byte stands for one that reached the limit."""
+    import diskcache
+
+    folder = tmp_path / "cache"
+    with diskcache.Cache(str(folder), size_limit=1):
+        pass
+    cache = Cache(folder)
+    for number in range(30):
+        cache.set_json(f"paper:{number}", {"number": number})
+    image = b"\x89PNG\r\n\x1a\n" + bytes(100_000)
+    cache.set_bytes("figure-image:2501.00001v1-1", image)
+    cache.close()
+
+    reopened = Cache(folder)
+    try:
+        kept = [reopened.get_json(f"paper:{number}") for number in range(30)]
+        assert kept == [{"number": number} for number in range(30)], "no paper is dropped to make room"
+        assert reopened.get_bytes("figure-image:2501.00001v1-1") == image
+    finally:
+        reopened.close()
+
+
 # mkdocs serve
 
 

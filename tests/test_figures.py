@@ -145,6 +145,32 @@ def test_a_cc_by_paper_s_figures_are_copied_paced_with_the_pages_and_kept(site: 
     assert main in site.content()
 
 
+def test_images_that_cannot_be_copied_are_a_warning_not_a_crash(site: Site, host: FakeHtml) -> None:
+    figures_site(site, host)
+    site.page("index.md", {"ids": [CC_BY], "layout": "chatpaper"})
+    (site.docs / "assets").mkdir()
+    (site.docs / "assets" / "arxiv-digest").write_text("a file of the site's own where the figures' folder goes\n")
+    result = site.build()
+    assert result.error is None, "the site is built"
+    warned = [w for w in result.warnings if "could not be copied" in w]
+    assert len(warned) == 1 and f"{CC_BY}v1-2.png" in warned[0], result.warnings
+    assert "Figure 2 of" in site.content(), "the page is written"
+    assert site.build(strict=True).error is not None, "--strict fails on it"
+
+
+def test_figures_an_offline_build_leaves_for_later_are_named_as_figures(site: Site, host: FakeHtml) -> None:
+    figures_site(site, host, figures=0)
+    site.page("index.md", {"ids": [CC_BY, ARXIV_LICENSE], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None
+    site.configure(**{**site.options, "figures": 3, "offline": True})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    closing = next(line for line in result.messages(logging.INFO) if "paper(s): 2 from the cache" in line)
+    assert "full texts: 2 cached, 0 new, figures: 2 left for a later build by 'offline' (not shown)" in closing, (
+        "not read as full texts left for later"
+    )
+
+
 def test_svg_oversized_bytes_and_pixels_are_refused_and_the_entry_still_builds(site: Site, host: FakeHtml) -> None:
     host.serve_file(f"{CC_BY}v1/teaser.png", SVG, "image/png")
     host.serve_file(f"{CC_BY}v1/pipeline.png", png(1, 1)[:16] + struct.pack(">II", 10_000, 10_000) + png(1, 1)[24:])
@@ -445,6 +471,69 @@ def test_a_figure_with_subfigures_shows_each_of_its_images(site: Site, host: Fak
     second_image = f'<img src="assets/arxiv-digest/figures/{CC_BY}v1-2-2.png" alt="Figure 2" width="160" height="60"'
     assert first in content and second_image in content and content.index(first) < content.index(second_image)
     assert content.count("Overview of the TinySeg pipeline") == 1, "one caption for the figure"
+
+
+def test_two_figures_with_one_number_each_show_their_own_image(site: Site, host: FakeHtml) -> None:
+    """A paper whose supplement numbers its figures from 1 again: each image
+    is named by its figure's place, not by the number they share."""
+    page = (FIXTURES / "2612.00001v1" / "index.html").read_text(encoding="utf-8")
+    host.serve(CC_BY + "v1", page=page.replace("Figure 2: </span>Overview", "Figure 1: </span>Overview").encode())
+    figures_site(site, host)
+    site.page("index.md", {"ids": [CC_BY], "layout": "chatpaper"})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert sorted(image_requests(host)) == [f"/html/{CC_BY}v1/pipeline.png", f"/html/{CC_BY}v1/teaser.png"]
+    sources = re.findall(r'<img[^>]*\ssrc="assets/arxiv-digest/figures/([^"]*)"', site.content())
+    assert len(set(sources)) == 2, sources
+    copied = {name: (site.root / FOLDER / name).read_bytes() for name in sources}
+    assert sorted(copied.values()) == sorted([png(160, 60), jpeg(96, 48)]), "each figure its own image"
+
+
+def test_a_figure_s_link_follows_html_url_and_is_never_read_from_the_cache(site: Site, host: FakeHtml) -> None:
+    """A link into the paper's HTML is made on each build from `html_url`, the
+    paper's ID and a checked id: a changed `html_url` moves it with the
+    outline's links, and a link planted in the cache is not shown."""
+    import diskcache
+
+    figures_site(site, host)
+    site.page("index.md", {"ids": [ARXIV_LICENSE], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None
+    with diskcache.Cache(str(site.root / ".cache/plugin/arxiv-digest")) as store:
+        key = next(k for k in store if isinstance(k, str) and k.startswith(f"figures:{ARXIV_LICENSE}v1:"))
+        record = json.loads(store[key])
+        record["figures"][0]["link"] = "https://evil.example/phish#S2.F1"
+        store[key] = json.dumps(record)
+    with FakeHtml() as other:
+        other.serve(ARXIV_LICENSE + "v1", "2612.00002v1")
+        site.configure(**{**site.options, "html_url": other.url})
+        result = site.build(strict=True)
+        assert result.error is None, result.warnings
+        assert len(other.requests) == 0, "nothing is fetched again"
+        content = site.content()
+        assert "evil.example" not in content
+        assert f'href="{other.url}{ARXIV_LICENSE}v1#S2.F1">Figure 1 in the paper' in content
+        assert host.url not in content, "no link to the html_url of before"
+
+
+def test_a_code_link_planted_in_the_cache_is_not_shown(site: Site, host: FakeHtml) -> None:
+    import diskcache
+
+    figures_site(site, host, figures=0)
+    site.page("index.md", {"ids": [CC_BY], "layout": "chatpaper"})
+    assert site.build(strict=True).error is None
+    assert "https://github.com/example-lab/tinyseg" in site.content()
+    with diskcache.Cache(str(site.root / ".cache/plugin/arxiv-digest")) as store:
+        key = next(k for k in store if isinstance(k, str) and k.startswith(f"fulltext:{CC_BY}v1:"))
+        record = json.loads(store[key])
+        record["code"].append({"url": "https://evil.example/github.com/x/y", "kind": "github", "where": "body"})
+        store[key] = json.dumps(record)
+        for digest in [k for k in store if isinstance(k, str) and k.startswith("digest:")]:
+            del store[digest]
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content()
+    assert "evil.example" not in content and "https://github.com/example-lab/tinyseg" in content
+    assert len(host.requests) == 1, "the record is still used: nothing is fetched again"
 
 
 def test_the_documented_custom_template_shows_the_figures(site: Site, host: FakeHtml) -> None:

@@ -219,6 +219,11 @@ def _build(cls: type[_R], data: dict[str, Any]) -> _R:
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
                 raise TypeError(f.name)
             value = tuple(_build(_NESTED[f.name], v) for v in value)
+            if f.name == "code":
+                from .links import code_link
+
+                # A cached row is outside data too: a link the parser would not have made is dropped.
+                value = tuple(link for link in value if code_link(link.url) == (link.url, link.kind))
         elif f.name in ("affiliations", "images"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise TypeError(f.name)

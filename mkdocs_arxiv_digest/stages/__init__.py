@@ -224,7 +224,8 @@ class StageCounts:
             parts.append(f"{words.records}: {self.cached} cached, {self.made} new{failed}")
         for left, option in ((self.deferred, options[0]), (self.over_budget, options[1])):
             if left:
-                parts.append(f"{left} left for a later build by '{option}' ({shown})")
+                named = "" if parts else f"{words.records}: "  # else it reads as the stage before's
+                parts.append(f"{named}{left} left for a later build by '{option}' ({shown})")
         if self.pending:
             parts.append(
                 f"{self.pending} {words.records} still being {words.made} in the background "

@@ -18,6 +18,7 @@ Its cache keys are spelled here and nowhere else: the record's
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import threading
@@ -249,6 +250,7 @@ class FiguresStage(Stage[Figures]):
         announced: Mapping[str, str] | None = None,
         pool: Any = None,
         log: Callable[[str], None] = print,
+        warn: Callable[[str], None] = print,
     ) -> None:
         """`wants`: per bare ID, the most figures a page shows and the numbers
         its entries name; `client` makes the `HtmlClient` (`None`: offline)."""
@@ -264,7 +266,7 @@ class FiguresStage(Stage[Figures]):
         self.local = not url.startswith(("http://", "https://"))
         self.maker = self.who = f"{'the folder ' if self.local else ''}{url}"
         self.version = f"img-{FIGURES_SCHEMA}-" + hashlib.sha256(",".join(licenses).encode()).hexdigest()[:8]
-        self.log = log
+        self.log, self.warn = log, warn
         self._lock = threading.Lock()
         self._files: dict[str, str] = {}
         """The images to copy into the site this build: name → cache key."""
@@ -295,6 +297,12 @@ class FiguresStage(Stage[Figures]):
         count, numbers = self._want(record.paper)
         if count > record.count or not set(numbers) <= set(record.numbers):
             return None  # a page asks for more than it holds: made again, from the images kept
+        from ..ids import parse_id
+
+        # Links are made again, from this build's `html_url`: a cached one may be stale, or planted.
+        paper = parse_id(record.paper)
+        figures = tuple(dataclasses.replace(f, link=self.link(paper, f.link.partition("#")[2])) for f in record.figures)
+        record = dataclasses.replace(record, figures=figures)
         self._note(record)
         return record
 
@@ -340,11 +348,14 @@ class FiguresStage(Stage[Figures]):
         copy = license in self.licenses
         figures = []
         total = 0
+        shared = [f.number for f in text.figures]
         for figure in chosen:
             images: list[CopiedImage] = []
             index = text.figures.index(figure) + 1
+            # A number two figures share (a supplement counting from 1 again) does not name an image.
+            label = figure.number if shared.count(figure.number) == 1 else ""
             for part, url in enumerate(figure.images if copy else (), start=1):  # its subfigures, bounded by the parser
-                stem = image_stem(unit.paper, figure.number, index) + (f"-{part}" if part > 1 else "")
+                stem = image_stem(unit.paper, label, index) + (f"-{part}" if part > 1 else "")
                 got = self._image(unit.paper, figure.number, stem, url, MAX_PAPER_BYTES - total)
                 if got is not None:
                     total += got[1]
@@ -432,14 +443,23 @@ class FiguresStage(Stage[Figures]):
             return
         site = Path(self.site_dir).resolve()
         folder = site / ASSETS
+        failed: list[str] = []
         for name, key in sorted(files.items()):
             data = cache.get_bytes(key)
             target = (folder / name).resolve()
             if data is None or target.parent != folder or site not in target.parents:
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
-            if not target.is_file() or target.stat().st_size != len(data):
-                target.write_bytes(data)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                if not target.is_file() or target.stat().st_size != len(data):
+                    target.write_bytes(data)
+            except OSError as error:  # a full disk, a file where the folder goes: the site is built all the same
+                failed.append(f"{name} ({error.strerror or error})")
+        if failed:
+            self.warn(
+                f"Figures: {len(failed)} image(s) could not be copied into {folder}, so their pages show them "
+                f"missing: {listed(failed)}."
+            )
 
 
 def _looks_large(data: bytes) -> bool:
@@ -467,4 +487,5 @@ def _figures(services: Services) -> FiguresStage | None:
         services.announced_licenses,
         services.pool("figures", 1),
         services.info,
+        services.warn,
     )
