@@ -76,6 +76,7 @@ def test_models_lists_one_model(server: FakeOpenAI, client: openai.OpenAI) -> No
     assert server.calls == 0 and server.requests[0].path == "/v1/models"
 
 
+@pytest.mark.xdist_group("timing")  # its bound on time needs the machine to itself
 def test_concurrent_requests_overlap(server: FakeOpenAI, client: openai.OpenAI) -> None:
     server.latency = 0.3
     ids = [f"2402.0000{i}" for i in range(4)]

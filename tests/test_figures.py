@@ -378,6 +378,7 @@ def test_the_feed_s_licence_is_kept_when_the_api_answers_and_decides_when_the_ht
     assert all("2401.13002v1/" not in path for path in image_requests(host)), "no licence known: no image asked"
 
 
+@pytest.mark.xdist_group("timing")  # its bound on time needs the machine to itself
 def test_under_serve_figures_land_in_the_background_and_a_rebuild_copies_them(site: Site, host: FakeHtml) -> None:
     host.fail(200, delay=2.0)  # the paper's page is slow to come
     figures_site(site, host)

@@ -212,6 +212,7 @@ def test_a_hostile_page_shows_as_text_only(site: Site, host: FakeHtml) -> None:
     assert not [link for link in html.split('href="')[1:] if link.lower().startswith("javascript")]
 
 
+@pytest.mark.xdist_group("timing")  # its bound on time needs the machine to itself
 def test_under_serve_full_text_is_read_in_the_background_and_the_page_reloads(site: Site, host: FakeHtml) -> None:
     built_in_site(site, host)
     host.fail(200, delay=3.0)
