@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import arxiv
 import requests
@@ -514,30 +514,58 @@ class HtmlClient(_Polite):
 
     def get(self, url: str, most: int = MAX_HTML_BYTES) -> bytes | None:
         """The page (or image) at `url` (its first `most` bytes), or `None`
-        when the host has none (404, 410). Raises `FetchError` for any other failure."""
+        when the host has none (404, 410). A redirect is followed on the same
+        host only (each hop paced as a request): nothing is asked of another
+        host. Raises `FetchError` for any other failure."""
         with self._lock:
 
             def send() -> bytes | None:
-                if self._last is not None:
-                    wait = self._last + self.delay_seconds - time.monotonic()
-                    if wait > 0:
-                        time.sleep(wait)
-                try:
-                    response = self._session.request("GET", url, ending=b"", most=most)
-                except _TooLarge as error:
-                    return error.content
-                finally:
-                    self._last = time.monotonic()
-                if response.status_code in (404, 410):
-                    return None
-                if response.status_code != 200:
-                    raise arxiv.HTTPError(url, 0, response.status_code)
-                return response.content
+                target = url
+                for _ in range(MAX_REDIRECTS + 1):
+                    response = self._paced(target, most)
+                    if not isinstance(response, requests.Response):
+                        return response  # what was read of a page too large
+                    if response.status_code in (404, 410):
+                        return None
+                    location = response.headers.get("Location")
+                    if response.status_code in (301, 302, 303, 307, 308) and location:
+                        moved = urljoin(target, location)
+                        if _origin(moved) != _origin(url):
+                            where = urlsplit(moved).netloc or moved[:100]
+                            raise FetchError(f"the host sent it to another host ({where}), which is not asked")
+                        target = moved
+                        continue
+                    if response.status_code != 200:
+                        raise arxiv.HTTPError(url, 0, response.status_code)
+                    return response.content
+                raise FetchError(f"the host redirected it more than {MAX_REDIRECTS} times")
 
             try:
                 return self._retrying(send)
             except arxiv.HTTPError as error:
                 raise FetchError(f"the host answered HTTP {error.status}") from None
+
+    def _paced(self, url: str, most: int) -> requests.Response | bytes:
+        """One request, `delay_seconds` after the last (under `_lock`); the
+        bytes read when the answer is larger than `most`."""
+        if self._last is not None:
+            wait = self._last + self.delay_seconds - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        try:
+            return self._session.request("GET", url, ending=b"", most=most, allow_redirects=False)
+        except _TooLarge as error:
+            return error.content
+        finally:
+            self._last = time.monotonic()
+
+
+MAX_REDIRECTS = 5
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _papers(results: Iterable[arxiv.Result], cut: list[str] | None = None) -> list[Paper]:

@@ -58,6 +58,8 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
         self.pages: dict[str, bytes] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
         """Other files (figures' images), by path under `/html/`: bytes and `Content-Type`."""
+        self.redirects: dict[str, str] = {}
+        """Paths under `/html/` answered with a 302 to the address given."""
 
     @property
     def url(self) -> str:
@@ -91,6 +93,9 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
             if page is None and path.startswith("/html/") and name in self.files:
                 page, content_type = self.files[name]
             status, body = (200, page) if page is not None else (404, b"<html><body>No HTML</body></html>")
+            moved = self.redirects.get(name) if path.startswith("/html/") else None
+            if moved is not None:
+                status, body = 302, b""
             if fault is not None and fault.status and fault.status != 200:
                 status, body = fault.status, b"busy"
             self._requests.append(HtmlRequest(path, status, received_at, handler.headers.get("User-Agent", "")))
@@ -101,6 +106,8 @@ class FakeHtml(LocalServer[Fault, HtmlRequest]):
         handler.send_header("Content-Length", str(len(body)))
         if fault is not None and fault.retry_after is not None:
             handler.send_header("Retry-After", fault.retry_after)
+        if moved is not None:
+            handler.send_header("Location", moved)
         handler.end_headers()
         handler.wfile.write(body)
 

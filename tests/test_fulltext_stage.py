@@ -131,6 +131,30 @@ def test_a_slow_host_is_a_warning_and_the_paper_is_asked_again(site: Site, host:
     assert len(host.requests) == 2
 
 
+def test_a_redirect_is_followed_on_the_html_host_only(site: Site, host: FakeHtml) -> None:
+    """arXiv may move a page within its host; a redirect to another host
+    (a planted page, a misconfigured mirror) is not followed: nothing is
+    asked of it, and the paper shows its abstract with a warning."""
+    full_site(site, host)
+    with FakeHtml() as elsewhere:
+        elsewhere.serve(PAPERS[1] + "v1", "2612.00002v1")
+        host.pages[f"moved/{PAPERS[0]}v1"] = host.pages.pop(f"{PAPERS[0]}v1")
+        host.redirects[f"{PAPERS[0]}v1"] = f"/html/moved/{PAPERS[0]}v1"  # the same host: followed
+        host.redirects[f"{PAPERS[1]}v1"] = elsewhere.url + f"{PAPERS[1]}v1"
+        site.page("index.md", {"ids": PAPERS[:2], "layout": "chatpaper"})
+        result = site.build()
+        assert elsewhere.requests == []
+        other = f"127.0.0.1:{elsewhere.port}"
+    content = site.content()
+    assert AFFILIATION in content and f"{PAPERS[1]}: abstract only." in content, content
+    [warning] = [w for w in result.warnings if "Full texts" in w]
+    assert f"sent it to another host ({other})" in warning
+    asked = sorted((r.path, r.status) for r in host.requests)
+    assert asked == [(f"/html/{PAPERS[0]}v1", 302), (f"/html/{PAPERS[1]}v1", 302), (f"/html/moved/{PAPERS[0]}v1", 200)]
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(host.requests)]
+    assert min(gaps) >= 0.3 * 0.95, "each hop is paced as a request"
+
+
 def test_what_does_not_fit_the_budget_comes_on_a_later_build(site: Site, host: FakeHtml) -> None:
     full_site(site, host, fulltext_budget_seconds=0)
     site.page("index.md", {"ids": PAPERS[:2], "layout": "chatpaper"})
