@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import arxiv
@@ -270,6 +270,9 @@ def _read_whole(response: requests.Response, most: int) -> tuple[bytes, bool]:
         raise requests.exceptions.ChunkedEncodingError(error, response=response) from error
 
 
+_Response: TypeAlias = requests.Response
+
+
 class _Polite:
     """What the arXiv API's client and the feed client share: one session (a
     deadline for each whole answer, `timeout` seconds), and retries with
@@ -289,6 +292,9 @@ class _Polite:
         self.retries = retries
         self._sleep = sleep or (lambda seconds: backoff_sleep(seconds))
         self._session = _Session(timeout)
+        self._last: float | None = None
+        self._turn = threading.RLock()
+        """Held while a request is paced and sent: one at a time, whatever the thread."""
 
     @property
     def requests(self) -> int:
@@ -297,6 +303,19 @@ class _Polite:
 
     def close(self) -> None:
         self._session.close()
+
+    def _paced(self, url: str, **options: Any) -> _Response:
+        """One GET, `delay_seconds` after this client's last request ended
+        (`_Session.request`'s options; it raises `_TooLarge`)."""
+        with self._turn:
+            if self._last is not None:
+                wait = self._last + self.delay_seconds - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+            try:
+                return self._session.request("GET", url, **options)
+            finally:
+                self._last = time.monotonic()
 
     def _retrying(self, send: Callable[[], _T]) -> _T:
         """`send()`, tried again after a 429, a 5xx, a timeout or a broken
@@ -459,23 +478,17 @@ class FeedClient(_Polite):
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(delay_seconds, timeout, retries, sleep, on_retry)
-        self._last = 0.0
 
     def get(self, url: str, most: int) -> tuple[bytes, bool]:
         """The RSS document of one announcement feed: its first `most` bytes,
         and whether there were more (which are not read). Raises `FetchError`,
         or `FeedRefused` with the service's reason (an unknown category)."""
-        wait = self._last + self.delay_seconds - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
 
         def send() -> tuple[bytes, bool]:
             try:
-                response = self._session.request("GET", url, ending=b"</rss>", most=most)
+                response = self._paced(url, ending=b"</rss>", most=most)
             except _TooLarge as error:
                 return error.content, True
-            finally:
-                self._last = time.monotonic()
             if response.status_code != 200:
                 raise arxiv.HTTPError(url, 0, response.status_code)
             return response.content, False
@@ -509,22 +522,21 @@ class HtmlClient(_Polite):
     ) -> None:
         super().__init__(delay_seconds, timeout, retries, sleep, on_retry)
         self._session.headers["User-Agent"] = USER_AGENT
-        self._last: float | None = None
-        self._lock = threading.Lock()
 
     def get(self, url: str, most: int = MAX_HTML_BYTES) -> bytes | None:
         """The page (or image) at `url` (its first `most` bytes), or `None`
         when the host has none (404, 410). A redirect is followed on the same
         host only (each hop paced as a request): nothing is asked of another
         host. Raises `FetchError` for any other failure."""
-        with self._lock:
+        with self._turn:  # a page's redirects and retries, then the next page
 
             def send() -> bytes | None:
                 target = url
                 for _ in range(MAX_REDIRECTS + 1):
-                    response = self._paced(target, most)
-                    if not isinstance(response, requests.Response):
-                        return response  # what was read of a page too large
+                    try:
+                        response = self._paced(target, ending=b"", most=most, allow_redirects=False)
+                    except _TooLarge as error:
+                        return bytes(error.content)  # what was read of a page too large
                     if response.status_code in (404, 410):
                         return None
                     location = response.headers.get("Location")
@@ -544,20 +556,6 @@ class HtmlClient(_Polite):
                 return self._retrying(send)
             except arxiv.HTTPError as error:
                 raise FetchError(f"the host answered HTTP {error.status}") from None
-
-    def _paced(self, url: str, most: int) -> requests.Response | bytes:
-        """One request, `delay_seconds` after the last (under `_lock`); the
-        bytes read when the answer is larger than `most`."""
-        if self._last is not None:
-            wait = self._last + self.delay_seconds - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-        try:
-            return self._session.request("GET", url, ending=b"", most=most, allow_redirects=False)
-        except _TooLarge as error:
-            return error.content
-        finally:
-            self._last = time.monotonic()
 
 
 MAX_REDIRECTS = 5

@@ -239,7 +239,7 @@ def test_a_hostile_page_shows_as_text_only(site: Site, host: FakeHtml) -> None:
 @pytest.mark.xdist_group("timing")  # its bound on time needs the machine to itself
 def test_under_serve_full_text_is_read_in_the_background_and_the_page_reloads(site: Site, host: FakeHtml) -> None:
     built_in_site(site, host)
-    host.fail(200, delay=3.0)
+    host.fail(200, delay=6.0)  # far longer than a build on a loaded machine (2.5 s was not)
     site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
     config = site.load()
     sentinel = site.root / ".cache" / "plugin" / "arxiv-digest" / "serve-reload"
@@ -248,7 +248,7 @@ def test_under_serve_full_text_is_read_in_the_background_and_the_page_reloads(si
         started = time.monotonic()
         first = site.build(config=config, startup=None)
         assert first.error is None and not first.warnings, first.warnings
-        assert time.monotonic() - started < 2.5, "the build did not wait for the HTML"
+        assert time.monotonic() - started < 5.0, "the build did not wait for the HTML"
         assert config.plugins["arxiv-digest"].report.stages["fulltext"].pending == 1
         assert "Affiliations" not in site.content()
         until = time.monotonic() + 10
