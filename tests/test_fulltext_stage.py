@@ -238,7 +238,7 @@ def test_a_hostile_page_shows_as_text_only(site: Site, host: FakeHtml) -> None:
 
 @pytest.mark.xdist_group("timing")  # its bound on time needs the machine to itself
 def test_under_serve_full_text_is_read_in_the_background_and_the_page_reloads(site: Site, host: FakeHtml) -> None:
-    built_in_site(site, host)
+    built_in_site(site, host, timeout=20)
     host.fail(200, delay=6.0)  # far longer than a build on a loaded machine (2.5 s was not)
     site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
     config = site.load()
