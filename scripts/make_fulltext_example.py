@@ -3,12 +3,11 @@
     python scripts/make_fulltext_example.py     # then: python scripts/make_snapshot.py
 
 The example site builds offline, so the full text its chatpaper page shows is
-read from a folder laid out like `https://arxiv.org/html/` (the site's
-`html_url: snapshot/html`). This script copies the pages of the full-text
-fixtures (tests/fixtures/fulltext/html/, made by make_fulltext_fixtures.py)
-that the example page lists into `snapshot/html/`, and writes the metadata of
-every fixture paper, taken from its HTML, to `snapshot/fulltext-fixtures.jsonl`
-in the arXiv bulk-metadata format. `make_snapshot.py` adds those records to
+read from the full-text fixtures' folder, laid out like
+`https://arxiv.org/html/` (the site's `html_url: tests/fixtures/fulltext/html`,
+made by make_fulltext_fixtures.py). This script writes the metadata of every
+fixture paper, taken from its HTML, to `snapshot/fulltext-fixtures.jsonl` in
+the arXiv bulk-metadata format. `make_snapshot.py` adds those records to
 the site's snapshot, and the tests read them to build sites of the fixtures.
 
 The titles say "(test fixture)": the papers, their authors, affiliations and
@@ -20,17 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "fulltext" / "html"
-HTML = ROOT / "snapshot" / "html"
 RECORDS = ROOT / "snapshot" / "fulltext-fixtures.jsonl"
 
-SHOWN = ("2612.00001v1", "2612.00003v1", "2612.00007v1", "2612.00004v1")
 """The fixtures the example page lists: three papers, and one whose source is only a PDF."""
 
 LICENSES = {
@@ -93,11 +89,7 @@ def main() -> int:
     folders = sorted(path for path in FIXTURES.iterdir() if path.is_dir())
     lines = [json.dumps(record(folder, papers), ensure_ascii=False) + "\n" for folder in folders]
     RECORDS.write_text("".join(lines), encoding="utf-8", newline="\n")
-    if HTML.exists():
-        shutil.rmtree(HTML)
-    for name in SHOWN:
-        shutil.copytree(FIXTURES / name, HTML / name)
-    print(f"wrote {len(lines)} records to {RECORDS} and {len(SHOWN)} pages to {HTML}", file=sys.stderr)
+    print(f"wrote {len(lines)} records to {RECORDS}", file=sys.stderr)
     return 0
 
 
