@@ -36,7 +36,7 @@ def browser_instance() -> Iterator[Any]:
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The repository's own site, built offline in a temporary folder and served on 127.0.0.1."""
     work = tmp_path_factory.mktemp("example")
-    for part in ("mkdocs.yml", "docs", "snapshot", "scripts"):
+    for part in ("mkdocs.yml", "docs", "snapshot", "scripts", "tests/fixtures/fulltext/html"):
         source = ROOT / part
         (shutil.copytree if source.is_dir() else shutil.copy)(source, work / part)
     config = load_config(str(work / "mkdocs.yml"), strict=True)
