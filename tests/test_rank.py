@@ -57,6 +57,43 @@ def test_a_paper_identical_to_the_only_library_paper_scores_one() -> None:
     assert ranked.key == "copy" and abs(ranked.score - 1.0) < 1e-9
 
 
+def test_words_the_days_best_matches_share_lift_a_paper_but_never_one_unlike_the_library() -> None:
+    """Two papers share as much with the library ("adaptive designs") and are alike in
+    every other way but that one speaks of prevalence surveys, the other of drug trials,
+    each in as many papers of the day. The day's best matches speak of prevalence
+    surveys, so that paper comes first. A paper that shares those words and none of the
+    library's still scores 0."""
+    diseases = ["influenza", "measles", "dengue"]
+    best = [
+        Document(
+            f"day-pooled-{n}",
+            f"Pooled testing in prevalence surveys of {d}",
+            f"Pooled samples find {d} with few tests.",
+        )
+        for n, d in enumerate(diseases)
+    ]
+    mirror = [
+        Document(
+            f"day-blind-{n}", f"Placebo arms in drug trials of {d}", f"Placebo cohorts find {d} with few patients."
+        )
+        for n, d in enumerate(diseases)
+    ]
+    trials = Document("day-trials", "Adaptive designs of drug trials", "Adaptive designs let drug trials stop early.")
+    surveys = Document(
+        "day-surveys", "Adaptive designs of prevalence surveys", "Adaptive designs let prevalence surveys stop early."
+    )
+    unlike = [
+        Document("day-viral-surveys", "Prevalence surveys", "Prevalence surveys of viruses."),
+        Document("day-viral-trials", "Drug trials", "Drug trials of viruses."),
+    ]
+    ranked = rank([*best, *mirror, trials, surveys, *unlike, *FILLER], [GROUP])
+    assert [r.key for r in ranked[:5]] == [*(d.key for d in best), "day-surveys", "day-trials"]
+    assert ranked[3].score > ranked[4].score + 0.02
+    assert all(r.nearest == "lib-group" for r in ranked[:5])
+    left = {r.key for r in ranked if r.score == 0.0 and r.nearest is None}
+    assert {d.key for d in unlike} <= left
+
+
 LENSING = ("Gravitational lensing of quasars", "Lensed quasars measure the mass of galaxies.")
 NEUTRINO = ("Neutrino oscillations in reactors", "Reactor neutrinos measure oscillation angles.")
 
