@@ -12,9 +12,11 @@ topic the library holds several recent papers on counts for more than one old pa
 The library's words are not all the words its topic is written in, and a small library
 holds few of them. So the ranking runs twice, as pseudo-relevance feedback does: the
 day's five best candidates join the sum of the library's vectors as five more papers (as
-new as its newest), and every candidate's likeness to that widened sum is taken again.
-The words the day's best matches share then count, where a candidate also shares a word
-with the library itself: one that shares none still scores 0."""
+new as its newest), and every candidate's likeness to that widened sum is taken again,
+each against the five best candidates other than itself (one of the five has the sixth
+in its place), so that none is lifted by its own words. The words the day's best matches
+share then count, where a candidate also shares a word with the library itself: one that
+shares none still scores 0."""
 
 from __future__ import annotations
 
@@ -156,7 +158,8 @@ def rank(candidates: Sequence[Document], library: Sequence[Document]) -> list[Ra
             if term in wanted:
                 index[term].append((number, weight))
     slots = max(1, min(NEIGHBOURS, len(library)))
-    central = _likeness(vectors, profile)
+    norm = math.sqrt(sum(w * w for w in profile.values())) or 1.0
+    central = [sum(weight * profile.get(term, 0.0) for term, weight in vector.items()) / norm for vector in vectors]
     near, nearest = [], []
     for heavy in searched:
         alike = [0.0] * len(library)
@@ -167,15 +170,18 @@ def rank(candidates: Sequence[Document], library: Sequence[Document]) -> list[Ra
         closest = max(alike, default=0.0)
         nearest.append(library[alike.index(closest)].key if closest > 0 else None)
     first = [PROFILE_SHARE * c + (1 - PROFILE_SHARE) * n for c, n in zip(central, near, strict=True)]
-    best = heapq.nlargest(FEEDBACK, (n for n, score in enumerate(first) if score > 0), key=first.__getitem__)
-    if best:
-        for number in best:
-            for term, weight in vectors[number].items():
-                profile[term] = profile.get(term, 0.0) + weight
-        # Only a candidate that shares a word with the library is measured again.
-        shared = [n for n, likeness in enumerate(central) if likeness > 0]
-        for n, likeness in zip(shared, _likeness([vectors[n] for n in shared], profile), strict=True):
-            central[n] = likeness
+    ahead = heapq.nlargest(FEEDBACK + 1, (n for n, score in enumerate(first) if score > 0), key=first.__getitem__)
+    best, runner_up = ahead[:FEEDBACK], {} if len(ahead) <= FEEDBACK else vectors[ahead[FEEDBACK]]
+    for number in best:
+        for term, weight in vectors[number].items():
+            profile[term] = profile.get(term, 0.0) + weight
+    squares = sum(w * w for w in profile.values())
+    # Only a candidate that shares a word with the library is measured again, each
+    # against the library and the five best candidates other than itself: one of the
+    # five against the widened profile with the sixth in its place.
+    for n, likeness in enumerate(central):
+        if likeness > 0:
+            central[n] = _cosine(vectors[n], profile, squares, *((runner_up, vectors[n]) if n in best else ({}, {})))
     ranked = [
         Ranked(doc.key, min(1.0, PROFILE_SHARE * c + (1 - PROFILE_SHARE) * n), key)
         for doc, c, n, key in zip(candidates, central, near, nearest, strict=True)
@@ -184,7 +190,21 @@ def rank(candidates: Sequence[Document], library: Sequence[Document]) -> list[Ra
     return [ranked[n] for n in order]
 
 
-def _likeness(vectors: Sequence[dict[str, float]], profile: dict[str, float]) -> list[float]:
-    """The cosine of each vector (of length 1) with the profile."""
-    norm = math.sqrt(sum(w * w for w in profile.values())) or 1.0
-    return [sum(weight * profile.get(term, 0.0) for term, weight in vector.items()) / norm for vector in vectors]
+def _cosine(
+    vector: dict[str, float],
+    profile: dict[str, float],
+    squares: float,
+    plus: dict[str, float],
+    minus: dict[str, float],
+) -> float:
+    """The cosine of a vector of length 1 with `profile + plus - minus`, where
+    `squares` is the profile's squared length: only the terms of `plus` and `minus`
+    are looked at again, not the whole profile."""
+    changed = {term: profile.get(term, 0.0) for term in (*plus, *minus)}
+    for term, weight in plus.items():
+        changed[term] += weight
+    for term, weight in minus.items():
+        changed[term] -= weight
+    squares += sum(w * w - profile.get(term, 0.0) ** 2 for term, w in changed.items())
+    dot = sum(weight * changed.get(term, profile.get(term, 0.0)) for term, weight in vector.items())
+    return max(0.0, dot) / math.sqrt(squares) if squares > 1e-12 else 0.0

@@ -94,6 +94,31 @@ def test_words_the_days_best_matches_share_lift_a_paper_but_never_one_unlike_the
     assert {d.key for d in unlike} <= left
 
 
+def test_the_days_best_matches_do_not_lift_themselves_with_their_own_words() -> None:
+    """Each paper is measured against the library and the day's best papers other than
+    itself: four papers alike but for the disease they name (a word no other paper
+    uses) score the same whether or not they are among the five best, and a paper of
+    the first five that is unlike the others keeps no place by its own words."""
+    pooled = [
+        Document(
+            f"day-pooled-{n}",
+            f"Pooled testing in prevalence surveys of {d}",
+            f"Pooled samples find {d} with few tests.",
+        )
+        for n, d in enumerate(["influenza", "measles", "dengue", "mumps"])
+    ]
+    unlike = Document(
+        "day-errors", "Error rates of adaptive designs", "Error rates of adaptive designs for lattice models."
+    )
+    surveys = Document(
+        "day-surveys", "Group testing in prevalence surveys", "Group testing in prevalence surveys of farms."
+    )
+    ranked = rank([*pooled, unlike, surveys, *FILLER], [GROUP])
+    assert [r.key for r in ranked[:6]] == ["day-surveys", *(d.key for d in pooled), "day-errors"]
+    assert len({round(r.score, 12) for r in ranked[1:5]}) == 1
+    assert ranked[4].score > ranked[5].score + 0.01
+
+
 LENSING = ("Gravitational lensing of quasars", "Lensed quasars measure the mass of galaxies.")
 NEUTRINO = ("Neutrino oscillations in reactors", "Reactor neutrinos measure oscillation angles.")
 
