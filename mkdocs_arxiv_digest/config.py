@@ -411,6 +411,12 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
       - zotero.bib
     ```
 
+    The items replace the default: with files alone, no page is in the
+    library; add `"*"` for every page that lists papers (the `daily`
+    command's too) beside a file.
+    One item may be written without a list (`library: zotero.bib`). A paper
+    both on a named page and in a file is linked to the page.
+
     The files are read on each build that has a ranked page, and watched by
     `mkdocs serve`. A file that is missing or cannot be read, and a pattern
     that matches no page listing papers, are each a warning naming the
