@@ -9,6 +9,7 @@ skipped. Nothing here knows MkDocs: it takes a path and returns records."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -42,10 +43,10 @@ class FilePaper:
 
 @dataclass(frozen=True)
 class FileLibrary:
-    papers: list[FilePaper]
+    papers: tuple[FilePaper, ...]
     skipped: int
     """Entries with neither an arXiv ID nor a title and an abstract."""
-    problems: list[str]
+    problems: tuple[str, ...]
     """Parts of the file that could not be read (the rest was)."""
 
 
@@ -70,9 +71,15 @@ def read(path: Path) -> FileLibrary:
         raise LibraryError(f"the file is not UTF-8 text ({error.reason} at byte {error.start})") from None
     except OSError as error:
         raise LibraryError(f"the file cannot be read ({error.strerror or error})") from None
-    if path.suffix.lower() == ".bib":
-        return read_bibtex(text)
-    return read_csl(text)
+    return _parsed(text, kind(path))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str, kind: str) -> FileLibrary:
+    """A file's entries, parsed once per content: `mkdocs serve` rebuilds
+    with an unchanged 2,000-entry export do not parse it again (about a
+    second each), and any change to the file is a new content."""
+    return read_bibtex(text) if kind == "BibTeX" else read_csl(text)
 
 
 # --- BibTeX -----------------------------------------------------------------
@@ -102,7 +109,7 @@ def read_bibtex(text: str) -> FileLibrary:
     if not entries and (problems or text.strip()):
         raise LibraryError("no BibTeX entry could be read in it" + (f" ({problems[0]})" if problems else ""))
     papers, skipped = _usable(_bibtex_paper(fields) for fields in entries)
-    return FileLibrary(papers, skipped, problems)
+    return FileLibrary(papers, skipped, tuple(problems))
 
 
 _MONTHS = {
@@ -204,7 +211,7 @@ _MATH = re.compile(r"((?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$)", re.S)
 
 def tex_text(value: str) -> str:
     """A BibTeX field's TeX as the text it reads as, on one line."""
-    parts = _MATH.split(value)
+    parts = _MATH.split(value) if "$" in value else [value]
     return " ".join("".join(part if n % 2 else _tex_outside_math(part) for n, part in enumerate(parts)).split())
 
 
@@ -246,7 +253,7 @@ def read_csl(text: str) -> FileLibrary:
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise LibraryError('it is not CSL-JSON: expected a list of items (Zotero\'s "CSL JSON" export)')
     papers, skipped = _usable(_csl_paper(item) for item in data)
-    return FileLibrary(papers, skipped, [])
+    return FileLibrary(papers, skipped, ())
 
 
 def _csl_paper(item: Mapping[str, Any]) -> FilePaper:
@@ -318,7 +325,7 @@ def _checked(value: str) -> ArxivId | None:
         return None
 
 
-def _usable(papers: Iterable[FilePaper]) -> tuple[list[FilePaper], int]:
+def _usable(papers: Iterable[FilePaper]) -> tuple[tuple[FilePaper, ...], int]:
     kept: list[FilePaper] = []
     skipped = 0
     for paper in papers:
@@ -326,4 +333,4 @@ def _usable(papers: Iterable[FilePaper]) -> tuple[list[FilePaper], int]:
             kept.append(paper)
         else:
             skipped += 1
-    return kept, skipped
+    return tuple(kept), skipped

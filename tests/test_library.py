@@ -46,7 +46,7 @@ def test_each_export_gives_its_arxiv_papers_and_those_with_an_abstract() -> None
     zotero = library.read(FIXTURES / "zotero.bib")
     assert [str(p.id) for p in zotero.papers if p.id] == READING
     assert [(p.title, p.published) for p in zotero.papers if p.id is None] == [(NEYMAN, "1933-02-01")]
-    assert zotero.skipped == 1 and zotero.problems == []  # the book, with no abstract
+    assert zotero.skipped == 1 and zotero.problems == ()  # the book, with no abstract
     # Zotero's escapes for TeX come back as the TeX arXiv wrote.
     assert "two distributions $p$ and $q$ apart, with type-I error at most \\alpha" in zotero.papers[0].abstract
 
