@@ -107,6 +107,22 @@ def test_tex_in_a_title_reads_as_its_text(tex: str, text: str) -> None:
     assert library.tex_text(tex) == text
 
 
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ({"number": "arXiv:2101.00001", "publisher": "arXiv"}, "2101.00001"),
+        ({"number": "2101.00001", "publisher": "arXiv"}, "2101.00001"),
+        ({"DOI": "10.48550/arXiv.2101.00001"}, "2101.00001"),
+        ({"URL": "http://arxiv.org/abs/2101.00001v2"}, "2101.00001"),
+        ({"container-title": "arXiv:2101.00001 [cs]"}, "2101.00001"),  # Zotero before its preprint type
+        ({"number": "2101.00001", "publisher": "Springer"}, None),
+    ],
+)
+def test_csl_items_name_arxiv_papers_as_zotero_writes_them(item: dict[str, str], expected: str | None) -> None:
+    read = library.read_csl(json.dumps([{"type": "article", "title": "T", "abstract": "A", **item}]))
+    assert [str(p.id) if p.id else None for p in read.papers] == [expected]
+
+
 # Ranked pages
 
 
@@ -207,6 +223,18 @@ def test_offline_the_papers_arxiv_was_not_asked_for_keep_the_export_text(site: S
         "Compressed Hypothesis Testing: To Mix or Not to Mix?",
         NEYMAN,
     }
+
+
+def test_a_chinese_chatpaper_page_links_a_file_paper_to_arxiv(site: Site, arxiv_api: FakeArxiv) -> None:
+    with_file(site, "zotero.json")
+    site.page("zh.md", {**RANKED, "max": 3, "layout": "chatpaper", "language": "zh"})
+    site.configure(library=["zotero.json"])
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    found = re.findall(
+        r"<strong>相似于</strong>：(?:<a href=\"(https://arxiv\.org/abs/[0-9.]+)\">)?([^<·]+)", site.content("zh.md")
+    )
+    assert len(found) == 3 and all(link or title.strip() == NEYMAN for link, title in found), found
 
 
 def test_a_glob_of_pages_is_the_library(site: Site, arxiv_api: FakeArxiv) -> None:
