@@ -12,6 +12,9 @@ import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from mkdocs.config.defaults import MkDocsConfig
@@ -29,6 +32,9 @@ from .settings import Settings
 from .snapshot import Snapshot
 from .sources import LibraryPaper
 from .stages.metadata import Papers
+
+if TYPE_CHECKING:
+    from .library import FilePaper
 
 Say = Callable[[str], None]
 
@@ -106,16 +112,25 @@ class Build:
         pipeline.start()
 
     def _library(self, read: list[tuple[File, PageSpec]]) -> list[LibraryPaper]:
-        """The papers of the site's `ids` pages (not those `daily` wrote), which
-        `rank: library` ranks against, each with the first page that lists it: from the cache, then
+        """The papers `rank: library` ranks against (`library:`; by default the
+        site's `ids` pages but those `daily` wrote), each with the first page
+        that lists it. Papers with an arXiv ID are read from the cache, then
         the `snapshot`, the ones they lack asked of arXiv now (unless
-        `offline`), since the ranked pages' papers depend on them."""
+        `offline`), since the ranked pages' papers depend on them; a library
+        file's paper that is not found keeps the file's title and abstract."""
+        chosen = self.settings.library
         where: dict[str, tuple[ArxivId, str]] = {}
-        for file, spec in read:
-            # Pages the `daily` command froze from a source (`source:`) are not reading lists.
-            if spec.source is None and spec.provenance is None:
-                for entry in [*spec.entries, *spec.updated]:
-                    where.setdefault(entry.id.base, (entry.id, file.src_uri))
+        for file, spec in self._library_pages(read, chosen.pages):
+            for entry in [*spec.entries, *spec.updated]:
+                where.setdefault(entry.id.base, (entry.id, file.src_uri))
+        unnamed: list[FilePaper] = []
+        from_files: dict[str, FilePaper] = {}
+        for own in self._library_files(chosen.files):
+            if own.id is None:
+                unnamed.append(own)
+            elif own.id.base not in where:
+                where[own.id.base] = (own.id, "")
+                from_files[own.id.base] = own
         papers = Papers(self.services.cache)
         found = {base: papers.paper(arxiv_id, None) for base, (arxiv_id, _) in where.items()}
         missing = [where[base][0] for base, paper in found.items() if paper is None]
@@ -130,11 +145,61 @@ class Build:
             for batch in self.services.arxiv().fetch(missing, self.settings.batch_size):
                 papers.store(batch.found)
                 found.update((arxiv_id.base, paper) for arxiv_id, paper in batch.found.items())
-        return [
-            LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1])
-            for base, paper in found.items()
-            if paper is not None
-        ]
+        library = []
+        for base, paper in found.items():
+            if paper is not None:
+                library.append(
+                    LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1])
+                )
+            elif (kept := from_files.get(base)) is not None and kept.title and kept.abstract:
+                library.append(LibraryPaper(kept.id, kept.title, kept.abstract, kept.published, ""))
+        library += [LibraryPaper(None, own.title, own.abstract, own.published, "") for own in unnamed]
+        return library
+
+    def _library_pages(self, read: list[tuple[File, PageSpec]], globs: tuple[str, ...]) -> list[tuple[File, PageSpec]]:
+        """The pages whose papers are in the library: those `library:` names,
+        or, when it names none (and no file), every reading list."""
+        if not globs:
+            if self.settings.library.files:
+                return []
+            # Pages the `daily` command froze from a source (`source:`) are not reading lists.
+            return [(file, spec) for file, spec in read if spec.source is None and spec.provenance is None]
+        listing = [(file, spec) for file, spec in read if spec.source is None and (spec.entries or spec.updated)]
+        for glob in globs:
+            if not any(fnmatchcase(file.src_uri, glob) for file, _ in listing):
+                self._warn(
+                    f"library: {glob!r} matches no page that lists papers (`ids`) in docs_dir; "
+                    "write a glob on the pages' paths relative to docs_dir, e.g. 'reading/*.md'"
+                )
+        return [(file, spec) for file, spec in listing if any(fnmatchcase(file.src_uri, glob) for glob in globs)]
+
+    def _library_files(self, files: tuple[tuple[str, Path], ...]) -> list[FilePaper]:
+        """The usable entries of `library:`'s files; a file that cannot be read is a warning."""
+        from . import library
+
+        papers: list[FilePaper] = []
+        for name, path in files:
+            try:
+                read = library.read(path)
+            except library.LibraryError as error:
+                self._warn(
+                    f"library: {name!r} ({path}) was not used: {error}. Give a {library.kind(path)} "
+                    "file relative to the folder of mkdocs.yml (a Zotero, Better BibTeX or JabRef export), "
+                    "or remove it from `library`"
+                )
+                continue
+            for problem in read.problems:
+                self._warn(f"library: {name!r}: {problem}; the file's other entries are used")
+            named = sum(paper.id is not None for paper in read.papers)
+            skipped = (
+                f"; {read.skipped} skipped, with neither an arXiv ID nor a title and abstract" if read.skipped else ""
+            )
+            self._info(
+                f"Library {name!r}: {named} papers with an arXiv ID, "
+                f"{len(read.papers) - named} by their title and abstract{skipped}"
+            )
+            papers += read.papers
+        return papers
 
     def page(self, markdown: str, page: Page, site_url: str | None) -> str:
         """The page's Markdown with its digest (`on_page_markdown`)."""
@@ -196,7 +261,7 @@ def linked(spec: PageSpec, src_uri: str) -> PageSpec:
 
     def link(entry: Entry) -> Entry:
         liked = entry.liked
-        if liked is None:
+        if liked is None or liked.id is None or not liked.page:  # a library file's paper has no page
             return entry
         path = posixpath.relpath(liked.page, posixpath.dirname(src_uri) or ".")
         where = f"{urllib.parse.quote(path)}#{liked.id.anchor}"

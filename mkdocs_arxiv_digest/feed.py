@@ -311,13 +311,18 @@ def like_json(shown: Shown, src_uri: str) -> dict[str, Any] | None:
     """On a page ranked against the site's reading lists (`rank: library`),
     the listed paper this one is most like, the page that lists it (its
     path under `docs/`, from the link the page shows, relative to the page
-    `src_uri`) with the entry's anchor, and the score; `None` otherwise."""
+    `src_uri`) with the entry's anchor, and the score; `None` otherwise. A
+    paper of a library file has no page or anchor (`None`), and no `id`
+    when the file gave none."""
     liked = shown.entry.liked
     if liked is None:
         return None
+    arxiv_id = liked.id.base if liked.id is not None else None
+    if not liked.page:  # a paper of a library file: on no page of the site
+        return {"id": arxiv_id, "title": liked.title, "page": None, "anchor": None, "score": round(liked.score, 4)}
     page, _, anchor = liked.page.partition("#")
     page = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), page)) if page else src_uri
-    return {"id": liked.id.base, "title": liked.title, "page": page, "anchor": anchor, "score": round(liked.score, 4)}
+    return {"id": arxiv_id, "title": liked.title, "page": page, "anchor": anchor, "score": round(liked.score, 4)}
 
 
 def _or_none(text: str) -> str | None:
