@@ -73,12 +73,13 @@ class Build:
         read = list(services.reader.read_all(built_pages(files, config), services.cache))
         ranked = any(spec.source is not None and spec.source.rank for _, spec in read)
         library = self._library(read) if ranked else None
+        ranker = services.ranker() if library else None
         for file, spec in read:
             if spec.source is not None:
                 # A listing or query becomes IDs now, filtered (and ranked): only
                 # the papers kept are fetched and summarized.
                 sources = sources or services.sources()
-                spec = sources.fill(spec, library)
+                spec = sources.fill(spec, library, ranker)
                 if library:
                     spec = linked(spec, file.src_uri)
             self._specs[file.src_uri] = spec
@@ -131,7 +132,7 @@ class Build:
                 papers.store(batch.found)
                 found.update((arxiv_id.base, paper) for arxiv_id, paper in batch.found.items())
         return [
-            LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1])
+            LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1], paper.version)
             for base, paper in found.items()
             if paper is not None
         ]
