@@ -164,7 +164,8 @@ class Embedder:
 def answer_vectors(response: Any, count: int) -> list[list[float]]:
     """The vectors of an embeddings answer, in the order of the inputs.
     Raises `EmbeddingError` unless it holds `count` vectors of one length,
-    each of finite numbers, their `index`es 0 to `count` - 1."""
+    each of finite numbers, their `index`es 0 to `count` - 1. An embedding
+    given as one vector per token is their mean (see `_mean`)."""
     data = getattr(response, "data", None)
     if not isinstance(data, list):
         raise EmbeddingError("the answer holds no list of embeddings (`data`)")
@@ -177,6 +178,8 @@ def answer_vectors(response: Any, count: int) -> list[list[float]]:
             raise EmbeddingError(f"an embedding's index is {index!r}, not one of 0 to {count - 1} once each")
         if not isinstance(values, list) or not values:
             raise EmbeddingError(f"embedding {index} is not a list of numbers")
+        if all(isinstance(token, list) for token in values):
+            values = _mean(values, index)
         if not all(type(v) in (float, int) and math.isfinite(v) for v in values):
             raise EmbeddingError(f"embedding {index} holds something other than finite numbers")
         by_index[index] = values
@@ -184,6 +187,16 @@ def answer_vectors(response: Any, count: int) -> list[list[float]]:
     if len(dimensions) != 1:
         raise EmbeddingError(f"the embeddings are of different lengths ({', '.join(map(str, sorted(dimensions)))})")
     return [by_index[n] for n in range(count)]
+
+
+def _mean(tokens: list[list[Any]], index: int) -> list[float]:
+    """The mean of one vector per token: llama-cpp-python's answer for a model
+    whose file names no pooling (a chat model such as SmolLM2)."""
+    if len({len(token) for token in tokens}) != 1 or not tokens[0]:
+        raise EmbeddingError(f"embedding {index} is a list of vectors of different lengths")
+    if not all(type(v) in (float, int) and math.isfinite(v) for token in tokens for v in token):
+        raise EmbeddingError(f"embedding {index} holds something other than finite numbers")
+    return [math.fsum(column) / len(tokens) for column in zip(*tokens, strict=True)]
 
 
 def _stored(value: Any) -> Vector | None:

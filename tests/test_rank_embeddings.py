@@ -255,3 +255,22 @@ def test_warm_builds_import_the_sdk_only_for_papers_not_embedded_yet(ranked_site
     # Without `rank_model`, the ranked page is ranked by words, and nothing of the embeddings is imported.
     site.configure(**{name: value for name, value in site.options.items() if name != "rank_model"})
     assert imported_by_a_build(site) == ""
+
+
+def test_one_vector_per_token_is_averaged_as_llama_cpp_python_answers_for_a_chat_model(
+    ranked_site: Site, arxiv_api: FakeArxiv, model: FakeOpenAI
+) -> None:
+    """llama-cpp-python's server, given a model whose file names no pooling
+    (SmolLM2), answers each text with one vector per token."""
+    pooled = metamorphic_embedder(titles_of(arxiv_api, READING))
+    model.embedder = lambda text: [pooled(text), [2 * value for value in pooled(text)]]  # type: ignore[misc]
+    site = ranked_site
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    papers = shown(site, "news.md")
+    assert len(papers) == 5 and all("metamorphic" in str(paper["title"]).casefold() for paper in papers)
+    uneven = [{"object": "embedding", "index": n, "embedding": [[0.1, 0.2], [0.3]]} for n in range(64)]
+    model.fail(body=json.dumps({"object": "list", "model": "m", "data": uneven}).encode())
+    site.configure(**{**site.options, "rank_model": {**site.options["rank_model"], "model": "another", "retries": 0}})
+    result = site.build()
+    assert len(result.warnings) == 1 and "vectors of different lengths" in result.warnings[0], result.warnings
