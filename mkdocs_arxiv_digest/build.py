@@ -79,12 +79,13 @@ class Build:
         read = list(services.reader.read_all(built_pages(files, config), services.cache))
         ranked = any(spec.source is not None and spec.source.rank for _, spec in read)
         library = self._library(read) if ranked else None
+        ranker = services.ranker() if library else None
         for file, spec in read:
             if spec.source is not None:
                 # A listing or query becomes IDs now, filtered (and ranked): only
                 # the papers kept are fetched and summarized.
                 sources = sources or services.sources()
-                spec = sources.fill(spec, library)
+                spec = sources.fill(spec, library, ranker)
                 if library:
                     spec = linked(spec, file.src_uri)
             self._specs[file.src_uri] = spec
@@ -149,7 +150,9 @@ class Build:
         for base, paper in found.items():
             if paper is not None:
                 library.append(
-                    LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1])
+                    LibraryPaper(
+                        where[base][0], paper.title, paper.abstract, paper.published, where[base][1], paper.version
+                    )
                 )
             elif (kept := from_files.get(base)) is not None and kept.title and kept.abstract:
                 library.append(LibraryPaper(kept.id, kept.title, kept.abstract, kept.published, ""))

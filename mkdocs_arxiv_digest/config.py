@@ -56,9 +56,8 @@ class HttpUrl(c.URL):
             except ValueError:
                 usable = False
             if not usable:
-                raise ValidationError(
-                    f"Expected an http:// or https:// URL, got {value!r}. The default is {self.default}."
-                )
+                default = f" The default is {self.default}." if self.default else ""
+                raise ValidationError(f"Expected an http:// or https:// URL, got {value!r}.{default}")
         url: str = super().run_validation(value)
         return url
 
@@ -265,6 +264,41 @@ class LlmConfig(base.Config):  # type: ignore[no-untyped-call]
     finished, each within [`timeout`](#llmtimeout)."""
 
 
+class RankModelConfig(base.Config):  # type: ignore[no-untyped-call]
+    """How to reach a model behind an OpenAI-compatible embeddings API, for `rank: library`."""
+
+    base_url = c.Optional(HttpUrl())
+    """The API's base URL, the part before `/embeddings`, an `http://` or
+    `https://` URL: for example `https://api.openai.com/v1`,
+    `http://localhost:11434/v1` (Ollama), `http://localhost:8000/v1` (vLLM) or
+    `http://localhost:8080/v1` (llama-cpp-python started with `--embedding
+    true`). Unset (the default), pages with `rank: library` are ranked by their
+    words, offline. It is part of the key that embeddings are cached under."""
+
+    model = c.Type(str, default="text-embedding-3-small")
+    """The embedding model's name as the server knows it, such as
+    `nomic-embed-text` (Ollama) or `BAAI/bge-small-en-v1.5` (vLLM). It is part
+    of the key that embeddings are cached under: another model embeds every
+    paper again."""
+
+    api_key_env = c.Type(str, default="OPENAI_API_KEY")
+    """The **name** of the environment variable that holds the API key, never
+    the key itself. When the variable is not set, the build stops with an error
+    that names it. Set `""` for a local server that needs no key."""
+
+    timeout = Number(float, 60.0, minimum=1)
+    """How many seconds one request may take before it counts as failed; the
+    openai SDK tries it again [`retries`](#rank_modelretries) times (after
+    HTTP 429, a 5xx error, a timeout or a broken connection)."""
+
+    retries = Number(int, 2, minimum=0, maximum=10)
+    """How many more times a failed request is tried (by the openai SDK, with
+    its own waits) before the build ranks by words instead."""
+
+    batch_size = Number(int, 64, minimum=1, maximum=2048)
+    """How many papers' titles and abstracts one request embeds."""
+
+
 SECTIONS: dict[str, tuple[str, str]] = {
     "enabled": ("Switching the plugin off", ""),
     "cache_dir": ("Fetching and caching", ""),
@@ -284,6 +318,11 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "code links, figures) and how it asks for it.",
     ),
     "llm": ("Summaries from a model", ""),
+    "rank_model": (
+        "Ranking with embeddings",
+        "How pages with `rank: library` are ranked by a model's embeddings instead of their words "
+        "(see [ranking against your reading lists](daily.md#ranking-against-your-reading-lists)).",
+    ),
 }
 """The sections of the options reference, by the first option in each: its
 title and an opening paragraph. An option belongs to the section of the
@@ -708,3 +747,25 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
 
     [Summaries and translation](summaries.md#servers) has settings for other
     servers, hosted and local."""
+
+    rank_model = c.SubConfig(RankModelConfig)
+    """The embedding model that pages with `rank: library` are ranked with: a
+    server that speaks the OpenAI embeddings API (`/v1/embeddings`). The
+    options go one level down, under `rank_model:`; without a
+    [`base_url`](#rank_modelbase_url) the ranking is by words, offline. It
+    needs the `llm` extra (`pip install "mkdocs-arxiv-digest[llm]"`).
+
+    ```yaml title="mkdocs.yml"
+    plugins:
+      - search
+      - arxiv-digest:
+          rank_model:
+            base_url: http://localhost:11434/v1
+            model: nomic-embed-text
+            api_key_env: ""
+    ```
+
+    Each paper's embedding is cached by its version and the model, so a day
+    costs one embedding per new paper. When the server fails, the pages are
+    ranked by words and the build warns once (see
+    [ranking with embeddings](daily.md#ranking-with-embeddings))."""

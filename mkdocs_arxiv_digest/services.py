@@ -37,9 +37,10 @@ from .summarize import Summarizers
 
 if TYPE_CHECKING:
     from .background import Background
+    from .embeddings import Embedder
     from .fetch import ArxivApi, FeedClient, HtmlClient
     from .snapshot import Snapshot
-    from .sources import Sources
+    from .sources import Ranker, Sources
 
 _T = TypeVar("_T")
 Say = Callable[[str], None]
@@ -133,6 +134,13 @@ class Services:
             )
         except (ValueError, ImportError) as error:
             raise PluginError(f"arxiv-digest: {error}") from None
+        if settings.rank_model is None:
+            self._kept.drop("embedder")
+        else:
+            try:
+                self.embedder()
+            except (ValueError, ImportError) as error:
+                raise PluginError(f"arxiv-digest: {error}") from None
         self._serving = serving
         renderer = self._kept.get(
             "renderer",
@@ -197,6 +205,23 @@ class Services:
             lambda: HtmlClient(delay, api.timeout, api.retries, on_retry=self._say_retry),
             HtmlClient.close,
         )
+
+    def embedder(self) -> Embedder:
+        """The `rank_model` server's client, kept while its settings stay the same."""
+        from .embeddings import Embedder
+
+        settings = self.settings.rank_model
+        assert settings is not None
+        return self._kept.get("embedder", settings, lambda: Embedder(settings), Embedder.close)
+
+    def ranker(self) -> Ranker | None:
+        """What ranks this build's `rank: library` pages: `None` for their words,
+        else a model's embeddings (`rank_model`), asked for unless `offline`."""
+        if self.settings.rank_model is None:
+            return None
+        from .embeddings import EmbeddingRanker
+
+        return EmbeddingRanker(self.embedder(), self.cache, not self.settings.offline, self._warn)
 
     def snapshot(self) -> Snapshot | None:
         """The snapshot file, read by each build that has papers to look for."""

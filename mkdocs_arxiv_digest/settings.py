@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -81,6 +81,20 @@ class LibrarySettings(NamedTuple):
 DEFAULT_LIBRARY = LibrarySettings()
 
 
+@dataclass(frozen=True)
+class RankModelSettings:
+    """The `rank_model` options of one build, when `rank_model.base_url` is set."""
+
+    base_url: str
+    model: str
+    api_key_env: str
+    timeout: float
+    retries: int
+    batch_size: int
+    api_key: str | None = field(default=None, repr=False)
+    """The value of `api_key_env` as the environment held it (`None`: not set)."""
+
+
 class FeedSettings(NamedTuple):
     file: str
     """The feed's path from the site's root (or from a language's folder)."""
@@ -125,6 +139,8 @@ class Settings:
     library: LibrarySettings = DEFAULT_LIBRARY
     site_dir: str = ""
     """Absolute; where figures' images are copied (under `assets/arxiv-digest/figures/`)."""
+    rank_model: RankModelSettings | None = None
+    """`None` without `rank_model.base_url`: `rank: library` ranks by words."""
 
     def wants_fulltext(self, asked: Any, layout: str) -> bool:
         """Whether a page in `layout` whose `arxiv:` mapping says `fulltext: asked`
@@ -198,6 +214,7 @@ class Settings:
             ),
             library=_library(options.library, config),
             site_dir=str(Path(config["site_dir"]).resolve()),
+            rank_model=_rank_model_settings(options),
         )
 
     @property
@@ -236,6 +253,22 @@ def _llm_settings(options: ArxivDigestConfig) -> LlmSettings:
         max_summaries=llm.max_summaries,
         budget_seconds=llm.budget_seconds,
         api_key=os.environ.get(llm.api_key_env) if llm.api_key_env else None,
+    )
+
+
+def _rank_model_settings(options: ArxivDigestConfig) -> RankModelSettings | None:
+    """The `rank_model` options, with the API key read from the environment; `None` when off."""
+    model = options.rank_model
+    if not model.base_url:
+        return None
+    return RankModelSettings(
+        base_url=model.base_url,
+        model=model.model,
+        api_key_env=model.api_key_env,
+        timeout=model.timeout,
+        retries=model.retries,
+        batch_size=model.batch_size,
+        api_key=os.environ.get(model.api_key_env) if model.api_key_env else None,
     )
 
 

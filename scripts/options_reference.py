@@ -1,8 +1,8 @@
 """The options reference of docs/configuration.md, generated from the plugin's
 config: an MkDocs hook, listed under `hooks:` in the repository's mkdocs.yml.
 
-The options of `ArxivDigestConfig` (and of `LlmConfig`, under `llm.`) are the
-single source: their order and sections (`config.SECTIONS`), their types and
+The options of `ArxivDigestConfig` (and of its sub-configs: `LlmConfig` under
+`llm.`, `RankModelConfig` under `rank_model.`) are the single source: their order and sections (`config.SECTIONS`), their types and
 defaults (read from the option objects) and their attribute docstrings (the
 prose) become the "Options at a glance" table and a `### option` section each,
 in place of the `MARKER` line of configuration.md. The docstrings are Markdown

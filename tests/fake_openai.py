@@ -1,8 +1,8 @@
 """A local fake of an OpenAI-compatible chat-completions API for tests and benchmarks.
 
 It listens on ``127.0.0.1`` (real sockets, port 0 by default) and answers
-``POST /v1/chat/completions`` and ``GET /v1/models`` well enough for the
-official ``openai`` SDK. The default answer is a JSON summary derived from the
+``POST /v1/chat/completions``, ``POST /v1/embeddings`` and ``GET /v1/models``
+well enough for the official ``openai`` SDK. The default answer is a JSON summary derived from the
 ``arXiv ID:`` / ``Title:`` / ``Language:`` lines of the prompt, so a test can
 check that every summary landed on its own paper::
 
@@ -23,6 +23,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -31,18 +32,37 @@ from typing import Any
 import fake_server
 from fake_server import LocalServer
 
-__all__ = ["FakeOpenAI", "Fault", "RecordedRequest", "default_content", "default_summary", "paper_of"]
+__all__ = [
+    "FakeOpenAI",
+    "Fault",
+    "RecordedRequest",
+    "default_content",
+    "default_embedding",
+    "default_summary",
+    "paper_of",
+]
 
 CHAT_PATH = "/v1/chat/completions"
+EMBEDDINGS_PATH = "/v1/embeddings"
+EMBEDDING_DIMENSIONS = 32
 MODELS_PATH = "/v1/models"
 STRUCTURED_FIELDS = ("background", "prior_work", "method", "results", "conclusion")
 Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
+Embedder = Callable[[str], list[float]]
 
 _LINE_RES = {
     "id": re.compile(r"^\s*arXiv ID:\s*(.+?)\s*$", re.MULTILINE),
     "title": re.compile(r"^\s*Title:\s*(.+?)\s*$", re.MULTILINE),
     "lang": re.compile(r"^\s*Language:\s*(.+?)\s*$", re.MULTILINE),
 }
+
+
+def default_embedding(text: str) -> list[float]:
+    """A text's words hashed into `EMBEDDING_DIMENSIONS` counts: alike texts get alike vectors."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"[a-z]{4,}", text.lower()):
+        vector[zlib.crc32(word.encode()) % EMBEDDING_DIMENSIONS] += 1.0
+    return vector
 
 
 def _prompt_text(request_json: Mapping[str, Any]) -> str:
@@ -172,6 +192,8 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         responder: ``(request_json) -> content str | full response dict``;
             default `default_content`.
         model: the id listed by ``GET /v1/models``.
+        embedder: ``(text) -> vector``, the embedding of each input of
+            ``POST /v1/embeddings``; default `default_embedding`.
         serial: answer one request at a time, as llama-cpp-python's server
             does: the others wait in its queue (their latency too), and a
             request whose client has hung up is still worked through.
@@ -195,6 +217,7 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         refusal: int = 400,
         require_key: str | None = None,
         responder: Responder | None = None,
+        embedder: Embedder | None = None,
         model: str = "fake-model",
         serial: bool = False,
         retry_after_ms: int | None = 1,
@@ -208,6 +231,7 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
             "refusal": refusal,
             "require_key": require_key,
             "responder": responder,
+            "embedder": embedder,
             "serial": serial,
             "retry_after_ms": retry_after_ms,
         }
@@ -215,6 +239,7 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         self.refusal, self.serial, self.retry_after_ms = refusal, serial, retry_after_ms
         self._one_at_a_time = threading.Lock()
         self.require_key, self.responder, self.model = require_key, responder, model
+        self.embedder = embedder
         super().__init__(host, port)
         self._ids = itertools.count(1)
         self.in_flight = self.max_in_flight = 0
@@ -230,6 +255,19 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         """Number of chat-completion requests received."""
         with self._lock:
             return sum(1 for r in self._requests if r.path.split("?")[0].rstrip("/") == CHAT_PATH)
+
+    @property
+    def embedding_calls(self) -> int:
+        """Number of embeddings requests received."""
+        with self._lock:
+            return sum(1 for r in self._requests if r.path.split("?")[0].rstrip("/") == EMBEDDINGS_PATH)
+
+    @property
+    def embedded(self) -> list[str]:
+        """Every text the embeddings requests asked for, in order."""
+        with self._lock:
+            requests = [r for r in self._requests if r.path.split("?")[0].rstrip("/") == EMBEDDINGS_PATH]
+        return [text for r in requests if isinstance(r.json, dict) for text in _inputs(r.json)]
 
     def reset(self) -> None:
         """Clear log, faults and concurrency stats; restore constructor settings."""
@@ -296,6 +334,8 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
         if handler.command == "GET" and path == MODELS_PATH:
             model = {"id": self.model, "object": "model", "created": 0, "owned_by": "fake-openai"}
             return 200, {"object": "list", "data": [model]}
+        if handler.command == "POST" and path == EMBEDDINGS_PATH:
+            return self._embeddings(body)
         if handler.command != "POST" or path != CHAT_PATH:
             return 404, _error(f"Unknown request URL: {handler.command} {path}", "invalid_request_error", "unknown_url")
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
@@ -350,3 +390,23 @@ class FakeOpenAI(LocalServer["Fault", "RecordedRequest"]):
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+
+    def _embeddings(self, body: Any) -> tuple[int, dict[str, Any]]:
+        """OpenAI's answer: a list of embeddings, each with its input's index."""
+        if not isinstance(body, dict) or body.get("input") in (None, "", []):
+            return 400, _error("'input' is a required property", "invalid_request_error", param="input")
+        inputs = _inputs(body)
+        embed = self.embedder or default_embedding
+        data = [{"object": "embedding", "index": n, "embedding": embed(text)} for n, text in enumerate(inputs)]
+        tokens = sum(len(text) // 4 + 1 for text in inputs)
+        return 200, {
+            "object": "list",
+            "data": data,
+            "model": body.get("model") or self.model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+
+
+def _inputs(body: Mapping[str, Any]) -> list[str]:
+    given = body.get("input")
+    return [given] if isinstance(given, str) else [str(text) for text in given or ()]

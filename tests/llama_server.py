@@ -54,9 +54,10 @@ def _gguf(python: str) -> str:
 
 
 @contextlib.contextmanager
-def llama_server(log: Path) -> Iterator[str]:
+def llama_server(log: Path, embedding: bool = False) -> Iterator[str]:
     """The server, started with the recipe of docs/summaries.md; its base URL.
-    Its output goes to `log`."""
+    Its output goes to `log`. `embedding`: it answers `/v1/embeddings` (and
+    no longer chat completions), as docs/daily.md starts it for `rank_model`."""
     python = os.environ.get("ARXIV_DIGEST_LLAMA_PYTHON", sys.executable)
     gguf = _gguf(python)
     with socket.socket() as free:
@@ -66,6 +67,8 @@ def llama_server(log: Path) -> Iterator[str]:
         python, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", MODEL,
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
     ]  # fmt: skip
+    if embedding:
+        command += ["--embedding", "true"]
     with log.open("wb") as output:
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     url = f"http://127.0.0.1:{port}/v1"

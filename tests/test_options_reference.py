@@ -16,7 +16,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config import load_config
 from mkdocs.utils.yaml import yaml_load
 
-from mkdocs_arxiv_digest.config import SECTIONS, ArxivDigestConfig, LlmConfig
+from mkdocs_arxiv_digest.config import SECTIONS, ArxivDigestConfig, LlmConfig, RankModelConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOK = ROOT / "scripts" / "options_reference.py"
@@ -33,11 +33,17 @@ def hook() -> ModuleType:
 
 def all_options() -> list[str]:
     names = [name for name, _ in ArxivDigestConfig._schema]
-    return names + [f"llm.{name}" for name, _ in LlmConfig._schema]
+    subs = {"llm": LlmConfig, "rank_model": RankModelConfig}
+    expanded = []
+    for name in names:
+        expanded.append(name)
+        if name in subs:
+            expanded += [f"{name}.{sub}" for sub, _ in subs[name]._schema]
+    return expanded
 
 
 def test_every_option_has_a_docstring(hook: ModuleType) -> None:
-    for cls in (ArxivDigestConfig, LlmConfig):
+    for cls in (ArxivDigestConfig, LlmConfig, RankModelConfig):
         texts = hook.docstrings(cls)
         for name, _ in cls._schema:
             assert texts.get(name, "").strip(), f"{cls.__name__}.{name} has no docstring"
@@ -75,6 +81,8 @@ def test_every_option_is_in_the_reference_with_its_type_and_default(hook: Module
         "| [`llm.model`](#llmmodel) | text | `gpt-4o-mini` |",
         "| [`llm.temperature`](#llmtemperature) | number from 0 to 2 | `0.2` |",
         "| [`llm.max_summaries`](#llmmax_summaries) | integer, at least 0, optional | none |",
+        "| [`rank_model.base_url`](#rank_modelbase_url) | `http://` or `https://` URL, optional | none |",
+        "| [`rank_model.batch_size`](#rank_modelbatch_size) | integer from 1 to 2048 | `64` |",
     ],
 )
 def test_types_and_defaults_are_read_from_the_options(hook: ModuleType, row: str) -> None:

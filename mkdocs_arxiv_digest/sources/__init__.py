@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from .listing import DC, ListingSource, parse_feed
 from .query import QuerySource
 
 if TYPE_CHECKING:
+    from .. import rank
     from ..cache import Cache
     from ..settings import ListingSettings
 
@@ -36,6 +38,7 @@ __all__ = [
     "Clients",
     "LibraryPaper",
     "Provenance",
+    "Ranker",
     "Resolved",
     "Source",
     "Sources",
@@ -72,6 +75,31 @@ class LibraryPaper:
     """`YYYY-MM-DD`, or empty when unknown."""
     page: str
     """The `src_uri` of the page that lists it; empty for a paper of a library file."""
+    version: int = 0
+    """The version of it the cache holds (its embedding's key); 0 when unknown."""
+
+    @property
+    def embedding_key(self) -> str:
+        """What its embedding is cached under: its versioned ID, or for a paper of a
+        library file without one, a digest of its title and abstract."""
+        if self.id is None:
+            digest = hashlib.sha256(f"{self.title}\n{self.abstract}".encode()).hexdigest()[:24]
+            return f"text-{digest}"
+        return f"{self.id.base}v{self.version}" if self.version else str(self.id)
+
+
+Ranker = Callable[[Sequence[tuple[str, "rank.Document"]], Sequence[tuple[str, "rank.Document"]]], "list[rank.Ranked]"]
+"""What ranks a source's papers (candidates, library), each with its versioned ID
+first: the words' ranking (`rank.rank`) by default, a model's embeddings with
+`rank_model` (`embeddings.EmbeddingRanker`)."""
+
+
+def _by_words(
+    candidates: Sequence[tuple[str, rank.Document]], library: Sequence[tuple[str, rank.Document]]
+) -> list[rank.Ranked]:
+    from .. import rank
+
+    return rank.rank([doc for _, doc in candidates], [doc for _, doc in library])
 
 
 def select(
@@ -79,6 +107,7 @@ def select(
     source: Source,
     shown: Mapping[str, int] | None = None,
     library: Sequence[LibraryPaper] | None = None,
+    ranker: Ranker | None = None,
 ) -> tuple[list[Announced], list[Announced], dict[str, Liked]]:
     """The papers the filters keep, new ones and replacements apart, each
     once, at most `max` in all. `shown` maps the versionless IDs already
@@ -86,7 +115,8 @@ def select(
     unless it is a replacement with a newer version. A source with `rank`
     orders them by their likeness to `library` (papers already in it left
     out, those under `min_score` too) before `max` keeps the top ones; the
-    third value says, by versionless ID, which library paper each is most like."""
+    third value says, by versionless ID, which library paper each is most like.
+    `ranker`: what ranks them (by default, their words)."""
     ranking = source.rank is not None and library is not None
     in_library = {paper.id.base for paper in library or () if paper.id is not None} if ranking else set()
     kept: list[Announced] = []
@@ -104,14 +134,14 @@ def select(
         kept.append(paper)
     liked: dict[str, Liked] = {}
     if ranking and library:
-        kept, liked = _ranked(kept, library, source)
+        kept, liked = _ranked(kept, library, source, ranker or _by_words)
     new = [paper for paper in kept if paper.kind not in REPLACEMENTS]
     updated = [paper for paper in kept if paper.kind in REPLACEMENTS]
     return new, updated, liked
 
 
 def _ranked(
-    kept: list[Announced], library: Sequence[LibraryPaper], source: Source
+    kept: list[Announced], library: Sequence[LibraryPaper], source: Source, ranker: Ranker
 ) -> tuple[list[Announced], dict[str, Liked]]:
     from .. import rank
 
@@ -123,9 +153,12 @@ def _ranked(
 
     by_key = {paper.id.base: paper for paper in kept}
     shelf = {str(number): paper for number, paper in enumerate(library)}
-    ranked = rank.rank(
-        [rank.Document(paper.id.base, paper.title, paper.abstract) for paper in kept],
-        [rank.Document(key, paper.title, paper.abstract, when(paper.published)) for key, paper in shelf.items()],
+    ranked = ranker(
+        [(str(paper.id), rank.Document(paper.id.base, paper.title, paper.abstract)) for paper in kept],
+        [
+            (paper.embedding_key, rank.Document(key, paper.title, paper.abstract, when(paper.published)))
+            for key, paper in shelf.items()
+        ],
     )
     chosen = [r for r in ranked if r.score >= source.min_score and r.nearest is not None]
     if source.max is not None:
@@ -195,9 +228,12 @@ class Sources:
         resolved = self._done[key] = Resolved(latest, shown, problem, warnings)
         return resolved
 
-    def fill(self, spec: PageSpec, library: Sequence[LibraryPaper] | None = None) -> PageSpec:
+    def fill(
+        self, spec: PageSpec, library: Sequence[LibraryPaper] | None = None, ranker: Ranker | None = None
+    ) -> PageSpec:
         """The page's spec with the papers its source gives, after the filters,
-        and what the page says about them; its problems name the source."""
+        and what the page says about them; its problems name the source.
+        `ranker`: what ranks a `rank: library` source (by default, the words)."""
         source = spec.source
         assert source is not None
         resolved = self.resolve(source)
@@ -210,7 +246,7 @@ class Sources:
         if shown is None or not shown.papers:
             notice = source.notice(latest, None) if latest is not None else ("not_resolved", {"source": source.name()})
             return dataclasses.replace(spec, problems=problems, notice=notice)
-        new, updated, liked = select(shown.papers, source, library=library)
+        new, updated, liked = select(shown.papers, source, library=library, ranker=ranker)
         self.licenses.update({paper.id.base: paper.license for paper in [*new, *updated] if paper.license})
         if source.rank is not None and not library:
             problems.append(
