@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import importlib.util
 import math
-import operator
 import sys
 from array import array
 from collections.abc import Callable, Sequence
@@ -46,10 +45,6 @@ def _unit(values: Sequence[float]) -> Vector | None:
     """The vector scaled to length 1, in float32; `None` for a zero vector."""
     norm = math.sqrt(math.fsum(v * v for v in values))
     return array("f", (v / norm for v in values)) if norm > 0 else None
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return float(sum(map(operator.mul, a, b)))
 
 
 class Embedder:
@@ -221,24 +216,36 @@ def rank_vectors(
     cosine to the library's recency-weighted mean vector, the rest the mean of
     the `NEIGHBOURS` best cosines to library papers, each times its paper's
     recency weight; below 0 counts as 0. `nearest`: the library paper of the
-    highest cosine, `None` when none is above 0."""
-    recency = rank._recency([doc for doc, _ in library])
-    dimensions = len(library[0][1]) if library else 0
-    profile = [0.0] * dimensions
-    for (_, vector), weight in zip(library, recency, strict=True):
-        for n, value in enumerate(vector):
-            profile[n] += weight * value
-    centre = _unit(profile)
+    highest cosine, `None` when none is above 0.
+
+    One matrix product with numpy: 300 candidates against 2,000 library papers
+    are a few hundred thousand cosines, seconds in plain Python."""
+    import numpy as np
+
+    if not candidates:
+        return []
+    if not library:
+        return [rank.Ranked(key, 0.0, None) for key, _ in candidates]
+    recency = np.array(rank._recency([doc for doc, _ in library]))
+    shelf = np.array([vector for _, vector in library], dtype=np.float64)
+    wanted = np.array([vector for _, vector in candidates], dtype=np.float64)
+    alike = wanted @ shelf.T
+    profile = recency @ shelf
+    norm = float(np.linalg.norm(profile))
+    central = np.maximum(wanted @ (profile / norm), 0.0) if norm > 0 else np.zeros(len(candidates))
     slots = max(1, min(rank.NEIGHBOURS, len(library)))
-    ranked = []
-    for key, vector in candidates:
-        alike = [_dot(vector, other) for _, other in library]
-        central = max(0.0, _dot(vector, centre)) if centre is not None else 0.0
-        best = sorted((max(0.0, a) * w for a, w in zip(alike, recency, strict=True)), reverse=True)[:slots]
-        score = rank.PROFILE_SHARE * central + (1 - rank.PROFILE_SHARE) * sum(best) / slots
-        closest = max(alike, default=0.0)
-        nearest = library[alike.index(closest)][0].key if closest > 0 else None
-        ranked.append(rank.Ranked(key, min(1.0, score), nearest))
+    weighted = np.maximum(alike, 0.0) * recency
+    best = -np.partition(-weighted, slots - 1, axis=1)[:, :slots]
+    scores = rank.PROFILE_SHARE * central + (1 - rank.PROFILE_SHARE) * best.sum(axis=1) / slots
+    closest = alike.argmax(axis=1)
+    ranked = [
+        rank.Ranked(
+            key,
+            min(1.0, float(score)),
+            library[int(near)][0].key if alike[row, near] > 0 else None,
+        )
+        for row, ((key, _), score, near) in enumerate(zip(candidates, scores, closest, strict=True))
+    ]
     order = sorted(range(len(ranked)), key=lambda n: -ranked[n].score)
     return [ranked[n] for n in order]
 
