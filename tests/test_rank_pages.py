@@ -131,3 +131,12 @@ def test_the_pages_daily_froze_are_not_reading_lists(site: Site, arxiv_api: Fake
     html = site.content("news.md")
     links = re.findall(r'<strong>Like</strong>: <a href="([^"]+)"', html)
     assert len(links) == 10 and all(link.startswith("../reading/#") for link in links), links
+
+
+def test_without_reading_lists_a_ranked_page_keeps_max_in_the_source_s_order(site: Site, arxiv_api: FakeArxiv) -> None:
+    site.page("news.md", {"query": "all:testing", "rank": "library", "max": 4})
+    result = site.build()
+    assert result.error is None
+    assert any("`rank: library` found no paper of the site's `ids` pages" in w for w in result.warnings)
+    html = site.content("news.md")
+    assert len(table_ids(html)) == 4 and "<strong>Like</strong>" not in html
