@@ -10,8 +10,9 @@ import dataclasses
 import posixpath
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jinja2
 from mkdocs.config.defaults import MkDocsConfig
@@ -20,7 +21,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from .digest import Layout, place
-from .ids import ArxivId, Entry, PageSpec
+from .ids import ArxivId, Entry, Liked, PageSpec
 from .outputs import BuildOutputs
 from .pipeline import Pipeline, Stats
 from .render import LAYOUTS
@@ -30,7 +31,13 @@ from .snapshot import Snapshot
 from .sources import LibraryPaper
 from .stages.metadata import Papers
 
+if TYPE_CHECKING:
+    from .cache import Cache
+
 Say = Callable[[str], None]
+
+ARXIV_ABS = "https://arxiv.org/abs/"
+"""Where an entry's `like:` links when that paper is on no reading list of the site."""
 
 
 @dataclass
@@ -72,7 +79,8 @@ class Build:
         sources = None
         read = list(services.reader.read_all(built_pages(files, config), services.cache))
         ranked = any(spec.source is not None and spec.source.rank for _, spec in read)
-        library = self._library(read) if ranked else None
+        frozen = any(spec.source is None and has_likes(spec) for _, spec in read)
+        library = reading_lists(services, read, self._info) if ranked or frozen else None
         for file, spec in read:
             if spec.source is not None:
                 # A listing or query becomes IDs now, filtered (and ranked): only
@@ -81,6 +89,9 @@ class Build:
                 spec = sources.fill(spec, library)
                 if library:
                     spec = linked(spec, file.src_uri)
+            elif frozen and library is not None and has_likes(spec):
+                # A ranked day `daily` froze: its order and scores as written, its likes linked.
+                spec = linked(thawed(spec, library, services.cache), file.src_uri)
             self._specs[file.src_uri] = spec
             outputs.add(file, spec)
             language = page_language(settings, spec)[0]
@@ -104,37 +115,6 @@ class Build:
         if needs:
             self._info(pipeline.stats.planned(len(self._specs)))
         pipeline.start()
-
-    def _library(self, read: list[tuple[File, PageSpec]]) -> list[LibraryPaper]:
-        """The papers of the site's `ids` pages (not those `daily` wrote), which
-        `rank: library` ranks against, each with the first page that lists it: from the cache, then
-        the `snapshot`, the ones they lack asked of arXiv now (unless
-        `offline`), since the ranked pages' papers depend on them."""
-        where: dict[str, tuple[ArxivId, str]] = {}
-        for file, spec in read:
-            # Pages the `daily` command froze from a source (`source:`) are not reading lists.
-            if spec.source is None and spec.provenance is None:
-                for entry in [*spec.entries, *spec.updated]:
-                    where.setdefault(entry.id.base, (entry.id, file.src_uri))
-        papers = Papers(self.services.cache)
-        found = {base: papers.paper(arxiv_id, None) for base, (arxiv_id, _) in where.items()}
-        missing = [where[base][0] for base, paper in found.items() if paper is None]
-        if missing and self.settings.snapshot is not None:
-            with contextlib.suppress(OSError, ValueError):  # the metadata stage reports an unreadable snapshot
-                from_file = Snapshot(self.settings.snapshot).lookup(missing)
-                papers.store(from_file)
-                found.update((arxiv_id.base, paper) for arxiv_id, paper in from_file.items())
-                missing = [arxiv_id for arxiv_id in missing if found[arxiv_id.base] is None]
-        if missing and not self.settings.offline:
-            self._info(f"Reading {len(missing)} papers of the reading lists to rank against")
-            for batch in self.services.arxiv().fetch(missing, self.settings.batch_size):
-                papers.store(batch.found)
-                found.update((arxiv_id.base, paper) for arxiv_id, paper in batch.found.items())
-        return [
-            LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1])
-            for base, paper in found.items()
-            if paper is not None
-        ]
 
     def page(self, markdown: str, page: Page, site_url: str | None) -> str:
         """The page's Markdown with its digest (`on_page_markdown`)."""
@@ -190,6 +170,64 @@ class Build:
             self._pipeline = None
 
 
+def reading_lists(services: Services, read: list[tuple[File, PageSpec]], info: Say) -> list[LibraryPaper]:
+    """The papers of the site's `ids` pages (not those `daily` wrote), which
+    `rank: library` ranks against, each with the first page that lists it: from the cache, then
+    the `snapshot`, the ones they lack asked of arXiv now (unless
+    `offline`), since the ranked pages' papers depend on them. The plugin's
+    build and the `daily` command both read them here."""
+    settings = services.settings
+    where: dict[str, tuple[ArxivId, str]] = {}
+    for file, spec in read:
+        # Pages the `daily` command froze from a source (`source:`) are not reading lists.
+        if spec.source is None and spec.provenance is None:
+            for entry in [*spec.entries, *spec.updated]:
+                where.setdefault(entry.id.base, (entry.id, file.src_uri))
+    papers = Papers(services.cache)
+    found = {base: papers.paper(arxiv_id, None) for base, (arxiv_id, _) in where.items()}
+    missing = [where[base][0] for base, paper in found.items() if paper is None]
+    if missing and settings.snapshot is not None:
+        with contextlib.suppress(OSError, ValueError):  # the metadata stage reports an unreadable snapshot
+            from_file = Snapshot(settings.snapshot).lookup(missing)
+            papers.store(from_file)
+            found.update((arxiv_id.base, paper) for arxiv_id, paper in from_file.items())
+            missing = [arxiv_id for arxiv_id in missing if found[arxiv_id.base] is None]
+    if missing and not settings.offline:
+        info(f"Reading {len(missing)} papers of the reading lists to rank against")
+        for batch in services.arxiv().fetch(missing, settings.batch_size):
+            papers.store(batch.found)
+            found.update((arxiv_id.base, paper) for arxiv_id, paper in batch.found.items())
+    return [
+        LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1])
+        for base, paper in found.items()
+        if paper is not None
+    ]
+
+
+def thawed(spec: PageSpec, library: Sequence[LibraryPaper], cache: Cache) -> PageSpec:
+    """A page `daily` froze from a ranked source, each entry's `like:` (the
+    reading-list paper it was most like when it was ranked) found where that
+    paper stands on the site now: its title and page from `library`; a paper
+    no longer on a reading list keeps its title from the cache (else its ID)
+    and links to arXiv (`page` empty). Its frozen score is kept as it is."""
+    shelf = {paper.id.base: paper for paper in library}
+    papers = Papers(cache)
+
+    def thaw(entry: Entry) -> Entry:
+        liked = entry.liked
+        if liked is None:
+            return entry
+        near = shelf.get(liked.id.base)
+        if near is not None:
+            found = Liked(near.id, near.title, near.page, liked.score)
+        else:
+            paper = papers.paper(liked.id, None)
+            found = Liked(liked.id, paper.title if paper else str(liked.id), "", liked.score)
+        return dataclasses.replace(entry, liked=found)
+
+    return dataclasses.replace(spec, entries=[thaw(e) for e in spec.entries], updated=[thaw(e) for e in spec.updated])
+
+
 def linked(spec: PageSpec, src_uri: str) -> PageSpec:
     """The spec with each ranked paper's `liked.page` made a link from the page at
     `src_uri` to the library paper's entry on its page (MkDocs resolves `.md` links)."""
@@ -198,11 +236,18 @@ def linked(spec: PageSpec, src_uri: str) -> PageSpec:
         liked = entry.liked
         if liked is None:
             return entry
+        if not liked.page:  # no longer on a reading list: its abstract on arXiv
+            return dataclasses.replace(entry, liked=dataclasses.replace(liked, page=f"{ARXIV_ABS}{liked.id}"))
         path = posixpath.relpath(liked.page, posixpath.dirname(src_uri) or ".")
         where = f"{urllib.parse.quote(path)}#{liked.id.anchor}"
         return dataclasses.replace(entry, liked=dataclasses.replace(liked, page=where))
 
     return dataclasses.replace(spec, entries=[link(e) for e in spec.entries], updated=[link(e) for e in spec.updated])
+
+
+def has_likes(spec: PageSpec) -> bool:
+    """Whether some entry of the page says which reading-list paper it is like."""
+    return any(entry.liked is not None for entry in [*spec.entries, *spec.updated])
 
 
 def built_pages(files: Files, config: MkDocsConfig) -> list[File]:

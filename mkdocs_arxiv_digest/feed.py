@@ -315,9 +315,11 @@ def like_json(shown: Shown, src_uri: str) -> dict[str, Any] | None:
     liked = shown.entry.liked
     if liked is None:
         return None
-    page, _, anchor = liked.page.partition("#")
-    page = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), page)) if page else src_uri
-    return {"id": liked.id.base, "title": liked.title, "page": page, "anchor": anchor, "score": round(liked.score, 4)}
+    like: dict[str, Any] = {"id": liked.id.base, "title": liked.title, "page": None, "anchor": None}
+    if "://" not in liked.page:  # else on no reading list of the site: the page links arXiv
+        page, _, like["anchor"] = liked.page.partition("#")
+        like["page"] = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), page)) if page else src_uri
+    return {**like, "score": round(liked.score, 4)}
 
 
 def _or_none(text: str) -> str | None:
