@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import xml.etree.ElementTree as etree
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def test_a_ranked_day_freezes_its_order_scores_and_likes_and_later_builds_keep_t
     assert run(site, "--listing", "cs.CV", "--rank", "library", "--max", "3") == 0
     assert page.read_bytes() == written, "a rerun on the same day writes the same page"
 
-    site.configure(**site.options, json=True)
+    site.configure(**site.options, json=True, feed=True)
     site.extra = {"site_url": "https://example.org/"}
     result = site.build(strict=True)
     assert result.error is None, result.warnings
@@ -158,7 +159,7 @@ def test_a_ranked_day_freezes_its_order_scores_and_likes_and_later_builds_keep_t
         (where[TOPIC[arxiv_id]], READING[TOPIC[arxiv_id]][0], score)
         for arxiv_id, score in zip(order, scores, strict=True)
     ]
-    # The JSON file says the same.
+    # The JSON file and the feed say the same.
     papers = json.loads((site.root / "site" / "daily" / f"{DAY}.json").read_text(encoding="utf-8"))["papers"]
     assert [paper["like"] for paper in papers] == [
         {
@@ -170,6 +171,23 @@ def test_a_ranked_day_freezes_its_order_scores_and_likes_and_later_builds_keep_t
         }
         for arxiv_id, score in zip(order, scores, strict=True)
     ]
+    tree = etree.fromstring((site.root / "site" / "feed.xml").read_bytes())
+    atom, digest = "{http://www.w3.org/2005/Atom}", "{urn:mkdocs-arxiv-digest:feed}"
+    found = {}
+    for entry in tree.iter(f"{atom}entry"):
+        arxiv_id = entry.findtext(f"{atom}id").rsplit("/", 1)[1]  # type: ignore[union-attr]
+        found[arxiv_id] = [(like.attrib, like.text) for like in entry.iter(f"{digest}like")]
+    links = {TESTING: "https://example.org/lists/testing/#arxiv-2611-00101", GRAPHS: where[GRAPHS]}
+    assert {arxiv_id: likes for arxiv_id, likes in found.items() if arxiv_id in TOPIC} == {
+        arxiv_id: [
+            (
+                {"arxiv": TOPIC[arxiv_id], "score": f"{score:.2f}", "href": links[TOPIC[arxiv_id]]},
+                READING[TOPIC[arxiv_id]][0],
+            )
+        ]
+        for arxiv_id, score in zip(order, scores, strict=True)
+    }
+    assert found[f"{TESTING}v1"] == [], "the papers of a reading list are not ranked"
 
 
 def test_a_query_ranks_its_candidates_and_min_score_leaves_out_weak_matches(
