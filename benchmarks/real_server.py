@@ -192,9 +192,9 @@ def main() -> None:
         thrown = sum(r["seconds"] for r in requests if r["outcome"] != "complete")
         real = {
             "build": round(seconds, 1),
-            "accepted": stats.summaries_made,
-            "failed": stats.summaries_failed,
-            "over_budget": stats.summaries_over_budget,
+            "accepted": stats.stage("summaries").made,
+            "failed": stats.stage("summaries").failed,
+            "over_budget": stats.stage("summaries").over_budget,
             "requests": len(requests),
             "refused": sum(1 for r in requests if r["status"] is not None and r["status"] >= 400),
             "complete": outcomes.count("complete"),
@@ -224,7 +224,7 @@ def main() -> None:
                 fake_seconds, fake_stats = timed_build(site(root / "fake", papers, fake.url))
             fake_row = (
                 f"| fake server, one at a time, {median:.1f} s per answer | {len(papers)} | {fake_seconds:.1f} s "
-                f"| {fake_stats.summaries_made} accepted, {fake_stats.summaries_failed} failed; "
+                f"| {fake_stats.stage('summaries').made} accepted, {fake_stats.stage('summaries').failed} failed; "
                 f"{len(recorder.requests)} HTTP requests, at most {recorder.most_at_once} at once "
                 f"| {floor:.1f} s | {fake_seconds / floor:.2f} × |"
             )

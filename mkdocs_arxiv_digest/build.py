@@ -12,6 +12,8 @@ import re
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
@@ -33,11 +35,9 @@ from .stages.metadata import Papers
 
 if TYPE_CHECKING:
     from .cache import Cache
+    from .library import FilePaper
 
 Say = Callable[[str], None]
-
-ARXIV_ABS = "https://arxiv.org/abs/"
-"""Where an entry's `like:` links when that paper is on no reading list of the site."""
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Build:
         read = list(services.reader.read_all(built_pages(files, config), services.cache))
         ranked = any(spec.source is not None and spec.source.rank for _, spec in read)
         frozen = any(spec.source is None and has_likes(spec) for _, spec in read)
-        library = reading_lists(services, read, self._info) if ranked or frozen else None
+        library = reading_lists(services, read, self._info, self._warn) if ranked or frozen else None
         for file, spec in read:
             if spec.source is not None:
                 # A listing or query becomes IDs now, filtered (and ranked): only
@@ -170,52 +170,112 @@ class Build:
             self._pipeline = None
 
 
-def reading_lists(services: Services, read: list[tuple[File, PageSpec]], info: Say) -> list[LibraryPaper]:
-    """The papers of the site's `ids` pages (not those `daily` wrote), which
-    `rank: library` ranks against, each with the first page that lists it: from the cache, then
+def reading_lists(services: Services, read: list[tuple[File, PageSpec]], info: Say, warn: Say) -> list[LibraryPaper]:
+    """The papers `rank: library` ranks against (`library:`; by default the
+    site's `ids` pages but those `daily` wrote), each with the first page
+    that lists it. Papers with an arXiv ID are read from the cache, then
     the `snapshot`, the ones they lack asked of arXiv now (unless
-    `offline`), since the ranked pages' papers depend on them. The plugin's
-    build and the `daily` command both read them here."""
-    settings = services.settings
+    `offline`), since the ranked pages' papers depend on them; a library
+    file's paper that is not found keeps the file's title and abstract. The
+    plugin's build and the `daily` command both read the library here."""
+    chosen = services.settings.library
     where: dict[str, tuple[ArxivId, str]] = {}
-    for file, spec in read:
-        # Pages the `daily` command froze from a source (`source:`) are not reading lists.
-        if spec.source is None and spec.provenance is None:
-            for entry in [*spec.entries, *spec.updated]:
-                where.setdefault(entry.id.base, (entry.id, file.src_uri))
+    for file, spec in _library_pages(services, read, chosen.pages, warn):
+        for entry in [*spec.entries, *spec.updated]:
+            where.setdefault(entry.id.base, (entry.id, file.src_uri))
+    unnamed: list[FilePaper] = []
+    from_files: dict[str, FilePaper] = {}
+    for own in _library_files(chosen.files, info, warn):
+        if own.id is None:
+            unnamed.append(own)
+        elif own.id.base not in where:
+            where[own.id.base] = (own.id, "")
+            from_files[own.id.base] = own
     papers = Papers(services.cache)
     found = {base: papers.paper(arxiv_id, None) for base, (arxiv_id, _) in where.items()}
     missing = [where[base][0] for base, paper in found.items() if paper is None]
-    if missing and settings.snapshot is not None:
+    if missing and services.settings.snapshot is not None:
         with contextlib.suppress(OSError, ValueError):  # the metadata stage reports an unreadable snapshot
-            from_file = Snapshot(settings.snapshot).lookup(missing)
+            from_file = Snapshot(services.settings.snapshot).lookup(missing)
             papers.store(from_file)
             found.update((arxiv_id.base, paper) for arxiv_id, paper in from_file.items())
             missing = [arxiv_id for arxiv_id in missing if found[arxiv_id.base] is None]
-    if missing and not settings.offline:
+    if missing and not services.settings.offline:
         info(f"Reading {len(missing)} papers of the reading lists to rank against")
-        for batch in services.arxiv().fetch(missing, settings.batch_size):
+        for batch in services.arxiv().fetch(missing, services.settings.batch_size):
             papers.store(batch.found)
             found.update((arxiv_id.base, paper) for arxiv_id, paper in batch.found.items())
-    return [
-        LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1])
-        for base, paper in found.items()
-        if paper is not None
-    ]
+    library = []
+    for base, paper in found.items():
+        if paper is not None:
+            library.append(LibraryPaper(where[base][0], paper.title, paper.abstract, paper.published, where[base][1]))
+        elif (kept := from_files.get(base)) is not None and kept.title and kept.abstract:
+            library.append(LibraryPaper(kept.id, kept.title, kept.abstract, kept.published, ""))
+    library += [LibraryPaper(None, own.title, own.abstract, own.published, "") for own in unnamed]
+    return library
+
+
+def _library_pages(
+    services: Services, read: list[tuple[File, PageSpec]], globs: tuple[str, ...], warn: Say
+) -> list[tuple[File, PageSpec]]:
+    """The pages whose papers are in the library: those `library:` names,
+    or, when it names none (and no file), every reading list."""
+    if not globs:
+        if services.settings.library.files:
+            return []
+        # Pages the `daily` command froze from a source (`source:`) are not reading lists.
+        return [(file, spec) for file, spec in read if spec.source is None and spec.provenance is None]
+    listing = [(file, spec) for file, spec in read if spec.source is None and (spec.entries or spec.updated)]
+    for glob in globs:
+        if not any(fnmatchcase(file.src_uri, glob) for file, _ in listing):
+            warn(
+                f"library: {glob!r} matches no page that lists papers (`ids`) in docs_dir; "
+                "write a glob on the pages' paths relative to docs_dir, e.g. 'reading/*.md'"
+            )
+    return [(file, spec) for file, spec in listing if any(fnmatchcase(file.src_uri, glob) for glob in globs)]
+
+
+def _library_files(files: tuple[tuple[str, Path], ...], info: Say, warn: Say) -> list[FilePaper]:
+    """The usable entries of `library:`'s files; a file that cannot be read is a warning."""
+    from . import library
+
+    papers: list[FilePaper] = []
+    for name, path in files:
+        try:
+            read = library.read(path)
+        except library.LibraryError as error:
+            warn(
+                f"library: {name!r} ({path}) was not used: {error}. Give a {library.kind(path)} "
+                "file relative to the folder of mkdocs.yml (a Zotero, Better BibTeX or JabRef export), "
+                "or remove it from `library`"
+            )
+            continue
+        for problem in read.problems:
+            warn(f"library: {name!r}: {problem}; the file's other entries are used")
+        named = sum(paper.id is not None for paper in read.papers)
+        skipped = f"; {read.skipped} skipped, with neither an arXiv ID nor a title and abstract" if read.skipped else ""
+        info(
+            f"Library {name!r}: {named} papers with an arXiv ID, "
+            f"{len(read.papers) - named} by their title and abstract{skipped}"
+        )
+        papers += read.papers
+    return papers
 
 
 def thawed(spec: PageSpec, library: Sequence[LibraryPaper], cache: Cache) -> PageSpec:
     """A page `daily` froze from a ranked source, each entry's `like:` (the
     reading-list paper it was most like when it was ranked) found where that
     paper stands on the site now: its title and page from `library`; a paper
-    no longer on a reading list keeps its title from the cache (else its ID)
-    and links to arXiv (`page` empty). Its frozen score is kept as it is."""
-    shelf = {paper.id.base: paper for paper in library}
+    no longer in the library keeps its title from the cache (else its ID)
+    and links to arXiv (`page` empty); one frozen by its title alone (a
+    library file's paper without an arXiv ID) stays so. Its frozen score is
+    kept as it is."""
+    shelf = {paper.id.base: paper for paper in library if paper.id is not None}
     papers = Papers(cache)
 
     def thaw(entry: Entry) -> Entry:
         liked = entry.liked
-        if liked is None:
+        if liked is None or liked.id is None:
             return entry
         near = shelf.get(liked.id.base)
         if near is not None:
@@ -234,10 +294,8 @@ def linked(spec: PageSpec, src_uri: str) -> PageSpec:
 
     def link(entry: Entry) -> Entry:
         liked = entry.liked
-        if liked is None:
+        if liked is None or liked.id is None or not liked.page:  # a library file's paper has no page
             return entry
-        if not liked.page:  # no longer on a reading list: its abstract on arXiv
-            return dataclasses.replace(entry, liked=dataclasses.replace(liked, page=f"{ARXIV_ABS}{liked.id}"))
         path = posixpath.relpath(liked.page, posixpath.dirname(src_uri) or ".")
         where = f"{urllib.parse.quote(path)}#{liked.id.anchor}"
         return dataclasses.replace(entry, liked=dataclasses.replace(liked, page=where))

@@ -164,22 +164,28 @@ def _library(services: Services, config: Any) -> list[LibraryPaper]:
     from .build import built_pages, reading_lists
 
     read = services.reader.read_all(built_pages(get_files(config), config), services.cache)
-    library = reading_lists(services, read, lambda line: _say(line, err=True))
+    library = reading_lists(
+        services, read, lambda line: _say(line, err=True), lambda line: _say(f"warning: {line}", err=True)
+    )
     if not library:
         offline = " (`offline` is on: only the cache and the `snapshot` are read)" if services.settings.offline else ""
         raise CommandError(
             f"--rank library: the site's reading lists (its pages with `ids:`, not the pages this command "
-            f"writes) give no paper to rank against{offline}; add one, or leave out --rank. Nothing written"
+            f"writes, or what its `library` option names) give no paper to rank against{offline}; "
+            "add one, or leave out --rank. Nothing written"
         )
     return library
 
 
 def _frozen(arxiv_id: ArxivId, liked: dict[str, Liked]) -> str | dict[str, Any]:
-    """A paper of the day's page: its ID, and on a ranked day the reading-list
-    paper it is most like (`like:`, as its reading list names it) and its `score:`."""
+    """A paper of the day's page: its ID, and on a ranked day the library
+    paper it is most like (`like:`, as its reading list names it, or
+    `like_title:` for a library file's paper without an arXiv ID) and its `score:`."""
     like = liked.get(arxiv_id.base)
     if like is None:
         return str(arxiv_id)
+    if like.id is None:
+        return {"id": str(arxiv_id), "like_title": like.title, "score": like.score}
     return {"id": str(arxiv_id), "like": str(like.id), "score": like.score}
 
 

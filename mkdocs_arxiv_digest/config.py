@@ -135,6 +135,20 @@ class SitePath(c.Type):  # type: ignore[type-arg]
         return path
 
 
+class LibraryOption(c.ListOfItems):  # type: ignore[type-arg]
+    """`library:`: a list of page globs and `.bib`/`.json` files; one item may be written alone."""
+
+    def __init__(self) -> None:
+        super().__init__(c.Type(str), default=[])
+
+    def run_validation(self, value: object) -> list[str]:
+        items: list[str] = super().run_validation([value] if isinstance(value, str) else value)
+        for item in items:
+            if not item.strip():
+                raise ValidationError("An item is empty: give a glob of pages (reading/*.md) or a .bib or .json file.")
+        return items
+
+
 class BackendChoice(c.Choice[str]):
     """The names of the registered summarizer backends (`summarize.BACKENDS`),
     read when the option is checked: a backend registered later is a choice too."""
@@ -370,6 +384,45 @@ class ArxivDigestConfig(base.Config):  # type: ignore[no-untyped-call]
     what is read and kept in the cache; the page's filters and its `max:`
     (see [daily digests](daily.md)) then choose, among these, the papers
     that are fetched and shown. See [limits](reliability.md#limits)."""
+
+    library = LibraryOption()
+    """What [`rank: library`](daily.md#ranking-against-your-reading-lists)
+    ranks against. Empty (the default): every page of the site that lists
+    papers (`ids`, or a plain list of IDs), except the pages the
+    [`daily` command](daily.md#an-archive-of-days) writes. Otherwise a list
+    of what to use instead, each item one of:
+
+    - a glob pattern on the paths of pages in `docs_dir` (`reading/*.md`,
+      `team/**`): the papers of the matching pages' `ids` count. `*`
+      matches any characters, `/` too. A page named here counts even if the
+      `daily` command wrote it.
+    - a `.bib` file (BibTeX, as Zotero, Better BibTeX or JabRef export it)
+      or a `.json` file (CSL-JSON, Zotero's "CSL JSON" export), relative to
+      the directory of `mkdocs.yml`: its entries with an arXiv ID (an
+      `eprint` with `archivePrefix = {arXiv}`, an arXiv DOI or URL, or
+      `arXiv:…` in `journal`, `number` or `note`) are read as the papers of
+      an `ids` page are; entries without one count if they have a title and
+      an abstract, dated by their year; other entries are skipped, and the
+      build log says how many.
+
+    ```yaml
+    library:
+      - reading/*.md
+      - zotero.bib
+    ```
+
+    The items replace the default: with files alone, no page is in the
+    library; add `"*"` for every page that lists papers (the `daily`
+    command's too) beside a file.
+    One item may be written without a list (`library: zotero.bib`). A paper
+    both on a named page and in a file is linked to the page.
+
+    The files are read on each build that has a ranked page, and watched by
+    `mkdocs serve`. A file that is missing or cannot be read, and a pattern
+    that matches no page listing papers, are each a warning naming the
+    item (so `mkdocs build --strict` fails); the rest of the library is
+    used. "Like:" links a paper of a file to its arXiv page, or shows its
+    title alone when it has no arXiv ID."""
 
     offline = c.Type(bool, default=False)
     """Make no request to arXiv. Papers are taken from the cache and the

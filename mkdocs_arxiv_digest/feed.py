@@ -287,7 +287,8 @@ def atom(
             # On a ranked page: the reading-list paper it is most like, where it stands, and the score.
             where = chosen_entry.page.likes.get(shown.entry.id)
             to = {"href": where if "://" in where else link(where, site_url, feed_url)} if where else {}
-            add(entry, "digest:like", _text(liked.title), arxiv=liked.id.base, score=f"{liked.score:.2f}", **to)
+            named = {"arxiv": liked.id.base} if liked.id is not None else {}  # a library file may give none
+            add(entry, "digest:like", _text(liked.title), **named, score=f"{liked.score:.2f}", **to)
         for category in paper.categories:
             add(entry, "category", term=_text(category))
     etree.indent(feed)
@@ -326,15 +327,18 @@ def like_json(shown: Shown, src_uri: str) -> dict[str, Any] | None:
     """On a page ranked against the site's reading lists (`rank: library`),
     the listed paper this one is most like, the page that lists it (its
     path under `docs/`, from the link the page shows, relative to the page
-    `src_uri`) with the entry's anchor, and the score; `None` otherwise."""
+    `src_uri`) with the entry's anchor, and the score; `None` otherwise. A
+    paper of a library file has no page or anchor (`None`), and no `id`
+    when the file gave none."""
     liked = shown.entry.liked
     if liked is None:
         return None
-    like: dict[str, Any] = {"id": liked.id.base, "title": liked.title, "page": None, "anchor": None}
-    if "://" not in liked.page:  # else on no reading list of the site: the page links arXiv
-        page, _, like["anchor"] = liked.page.partition("#")
-        like["page"] = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), page)) if page else src_uri
-    return {**like, "score": round(liked.score, 4)}
+    arxiv_id = liked.id.base if liked.id is not None else None
+    if not liked.page:  # a paper of a library file: on no page of the site
+        return {"id": arxiv_id, "title": liked.title, "page": None, "anchor": None, "score": round(liked.score, 4)}
+    page, _, anchor = liked.page.partition("#")
+    page = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), page)) if page else src_uri
+    return {"id": arxiv_id, "title": liked.title, "page": page, "anchor": anchor, "score": round(liked.score, 4)}
 
 
 def _or_none(text: str) -> str | None:

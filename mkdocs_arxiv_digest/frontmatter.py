@@ -106,11 +106,13 @@ def _entry(item: Any) -> tuple[str, Entry | None]:
 
 def _frozen_like(entry: Entry) -> tuple[Entry, str]:
     """An entry of a ranked day `daily` froze, with its `like:` (the ID of the
-    reading-list paper it was most like) and `score:` as its `liked`; its
-    title and page are found when the site is built. A problem leaves it out."""
-    if "like" not in entry.overrides and "score" not in entry.overrides:
+    library paper it was most like; `like_title:` for a library file's paper
+    without one) and `score:` as its `liked`; the liked paper's title and
+    page are found when the site is built. A problem leaves them out."""
+    overrides = entry.overrides
+    if not {"like", "like_title", "score"} & set(overrides):
         return entry, ""
-    like, score = entry.overrides.get("like"), entry.overrides.get("score")
+    like, score, title = overrides.get("like"), overrides.get("score"), overrides.get("like_title")
     try:
         liked = parse_id(like) if isinstance(like, str) else None
     except ValueError:
@@ -121,6 +123,9 @@ def _frozen_like(entry: Entry) -> tuple[Entry, str]:
             number = float(score)
     elif isinstance(score, (int, float)) and not isinstance(score, bool):
         number = float(score)
+    if like is None and isinstance(title, str) and title.strip() and 0 <= number <= 1:
+        # A library file's paper known by its title alone.
+        return dataclasses.replace(entry, liked=Liked(None, title, "", number)), ""
     if liked is None or not 0 <= number <= 1:
         return entry, (
             f"{entry.id}: like {show(like)} and score {show(score)} are not an arXiv ID and a number "

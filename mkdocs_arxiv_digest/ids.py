@@ -91,11 +91,17 @@ class Entry:
 class Liked:
     """The library paper a ranked paper is most like, and the paper's score."""
 
-    id: ArxivId
+    id: ArxivId | None
+    """`None` for a paper of a library file with no arXiv ID."""
     title: str
     page: str
-    """The `src_uri` of the page that lists the library paper."""
+    """The `src_uri` of the page that lists the library paper; empty for a paper of a library file."""
     score: float
+
+    @property
+    def abs_url(self) -> str:
+        """The paper's arXiv page, made from its checked ID; empty without one."""
+        return f"https://arxiv.org/abs/{self.id}" if self.id is not None else ""
 
 
 @dataclass

@@ -101,8 +101,12 @@ class BuildOutputs:
         """On a ranked page, where each entry's `like` leads (see `SiteOutputs.like_url`)."""
         likes = {}
         for entry in (*spec.entries, *spec.updated):
-            url = self._paths.like_url(src_uri, entry.liked.page) if entry.liked is not None else None
-            if url is not None:
+            liked = entry.liked
+            if liked is None:
+                continue
+            # On no page of the site (a library file's paper, or one no longer listed): its arXiv page, if any.
+            url = self._paths.like_url(src_uri, liked.page) if liked.page else liked.abs_url
+            if url:
                 likes[entry.id] = url
         return likes
 
@@ -225,10 +229,7 @@ class SiteOutputs:
     def like_url(self, src_uri: str, page: str) -> str | None:
         """Where an entry's `like` leads (`page`: the link its page shows, from
         the page at `src_uri`): the reading list's URL from the site's root with
-        the entry's anchor, or the arXiv address it already is; `None` when the
-        site has no such page."""
-        if "://" in page:
-            return page
+        the entry's anchor; `None` when the site has no such page."""
         path, _, anchor = page.partition("#")
         src = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), urllib.parse.unquote(path)))
         file = self._files.get_file_from_path(src)

@@ -44,32 +44,9 @@ class Stats(PaperCounts):
     stages: dict[str, StageCounts] = field(default_factory=dict)
     """What each stage after the metadata did, by its name."""
 
-    def _of(self, name: str) -> StageCounts:
+    def stage(self, name: str) -> StageCounts:
+        """What the stage `name` did (all zero when it did not run)."""
         return self.stages.get(name) or StageCounts()
-
-    @property
-    def summaries_cached(self) -> int:
-        return self._of("summaries").cached
-
-    @property
-    def summaries_made(self) -> int:
-        return self._of("summaries").made
-
-    @property
-    def summaries_failed(self) -> int:
-        return self._of("summaries").failed
-
-    @property
-    def summaries_deferred(self) -> int:
-        return self._of("summaries").deferred
-
-    @property
-    def summaries_over_budget(self) -> int:
-        return self._of("summaries").over_budget
-
-    @property
-    def summaries_pending(self) -> int:
-        return self._of("summaries").pending
 
     def report(self) -> str:
         """The log line when the build ends."""

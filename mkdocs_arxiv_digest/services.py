@@ -279,10 +279,13 @@ class Services:
         return Digests(renderer, self.cache)
 
     def watched(self) -> list[str]:
-        """What `mkdocs serve` watches for the plugin: the custom templates, and
-        the file written when summaries land in the background (the rebuild
-        then finds them in the cache)."""
+        """What `mkdocs serve` watches for the plugin: the custom templates, the
+        `library:` files (those that exist: a path that does not cannot be
+        watched), and the file written when summaries land in the background
+        (the rebuild then finds them in the cache)."""
         watched = [self.settings.custom_templates] if self._settings and self.settings.custom_templates else []
+        if self._settings:
+            watched += [str(path) for _, path in self.settings.library.files if path.is_file()]
         background = self.background
         return [*watched, *([str(background.sentinel)] if background is not None else [])]
 

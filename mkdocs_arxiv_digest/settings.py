@@ -69,6 +69,18 @@ DEFAULT_HTML_URL = "https://arxiv.org/html/"
 DEFAULT_FULLTEXT = FulltextSettings("auto", DEFAULT_HTML_URL, 15.0, 600.0)
 
 
+class LibrarySettings(NamedTuple):
+    """What `rank: library` ranks against: empty, every `ids` page the `daily` command did not write."""
+
+    pages: tuple[str, ...] = ()
+    """Globs on pages' `src_uri`."""
+    files: tuple[tuple[str, Path], ...] = ()
+    """Each `.bib` or CSL-JSON file as written in `library:`, and its absolute path."""
+
+
+DEFAULT_LIBRARY = LibrarySettings()
+
+
 class FeedSettings(NamedTuple):
     file: str
     """The feed's path from the site's root (or from a language's folder)."""
@@ -110,6 +122,7 @@ class Settings:
     """`None` without `feed: true`."""
     json: bool = False
     fulltext: FulltextSettings = DEFAULT_FULLTEXT
+    library: LibrarySettings = DEFAULT_LIBRARY
     site_dir: str = ""
     """Absolute; where figures' images are copied (under `assets/arxiv-digest/figures/`)."""
 
@@ -183,6 +196,7 @@ class Settings:
                 options.figures,
                 tuple(sorted(set(options.figure_licenses))),
             ),
+            library=_library(options.library, config),
             site_dir=str(Path(config["site_dir"]).resolve()),
         )
 
@@ -194,6 +208,16 @@ class Settings:
     @property
     def renderer_key(self) -> tuple[Any, ...]:
         return (self.math.key if self.math else None, self.custom_templates, self.avoid)
+
+
+def _library(items: list[str], config: MkDocsConfig) -> LibrarySettings:
+    """`library:`'s items: files told from page globs by their extension,
+    resolved against the folder of `mkdocs.yml`."""
+    from .library import is_file
+
+    root = Path(config.config_file_path or ".").resolve().parent
+    files = tuple((item, (root / item).resolve()) for item in items if is_file(item))
+    return LibrarySettings(tuple(item for item in items if not is_file(item)), files)
 
 
 def _llm_settings(options: ArxivDigestConfig) -> LlmSettings:

@@ -4,13 +4,16 @@ For each library of tests/fixtures/ranking/ (see its README): the precision of t
 and the top 10 of the lexical ranking (mkdocs_arxiv_digest/rank.py), of the `keywords`
 filter (the day's papers holding one of the library's keywords, in the day's order) and
 the expected precision of a random pick; then the mean over the dev libraries and over
-the held-out ones. The ranker's rules are tuned on `dev` only.
+the held-out ones. The ranker's rules are tuned on `dev` only: while tuning, print the dev
+libraries alone, so that no held-out figure guides a choice.
 
-    python scripts/rank_precision.py
+    python scripts/rank_precision.py               # every library
+    python scripts/rank_precision.py --split dev   # the dev libraries only
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import date
 from pathlib import Path
@@ -44,7 +47,10 @@ def figures(lib: ranking_set.Library) -> dict[str, float]:
 
 
 def main() -> None:
-    libraries = ranking_set.load()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", choices=("dev", "heldout"), help="measure only this split's libraries")
+    split = parser.parse_args().split
+    libraries = [lib for lib in ranking_set.load() if split is None or lib.split == split]
     columns = ["lexical@5", "keywords@5", "random@5", "lexical@10", "keywords@10", "random@10"]
     print(f"{'library':<12} {'split':<8} {'cands':>5} {'rel':>4} " + " ".join(f"{c:>11}" for c in columns))
     by_split: dict[str, list[dict[str, float]]] = {}

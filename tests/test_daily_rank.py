@@ -234,3 +234,47 @@ def test_a_hand_edited_like_that_is_not_one_is_a_warning_and_the_paper_is_still_
     assert any("like 'not an id' and score" in warning for warning in result.warnings), result.warnings
     html = site.content(f"daily/{DAY}.md")
     assert len(shown(html)) == 2 and len(LIKE.findall(html)) == 1
+
+
+BIB = """\
+@misc{sequential,
+  title = {Sequential hypothesis testing with e-values},
+  abstract = {We study anytime-valid sequential hypothesis tests built from e-values and test martingales.
+    Betting on the data gives e-processes whose type-I error is controlled at every stopping time.},
+  year = {2024},
+}
+
+@misc{graphs,
+  title = {Message passing graph neural networks for molecules},
+  url = {http://arxiv.org/abs/2611.00102},
+  publisher = {arXiv},
+  abstract = {Graph neural networks pass messages along the bonds of a molecular graph.},
+  year = {2024},
+}
+"""
+
+
+def test_a_day_ranked_against_a_library_file_freezes_a_paper_without_an_id_by_its_title(
+    ranked_site: Site,
+) -> None:
+    site = ranked_site
+    (site.root / "refs.bib").write_text(BIB, encoding="utf-8")
+    site.configure(**site.options, library=["refs.bib"], feed=True)
+    site.extra = {"site_url": "https://example.org/"}
+    site.write_config()
+    assert run(site, "--listing", "cs.CV", "--rank", "library", "--max", "3") == 0
+    ids = front(site)["arxiv"]["ids"]  # type: ignore[index]
+    testing = READING[TESTING][0]
+    assert {entry["id"]: entry.get("like") or entry.get("like_title") for entry in ids} == {
+        arxiv_id: testing if like == TESTING else like for arxiv_id, like in TOPIC.items()
+    }
+
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    html = site.content(f"daily/{DAY}.md")
+    assert html.count(f"<strong>Like</strong>: {testing} · score ") == 2  # no page, no arXiv ID: no link
+    assert html.count(f'<strong>Like</strong>: <a href="https://arxiv.org/abs/{GRAPHS}">') == 1
+    tree = etree.fromstring((site.root / "site" / "feed.xml").read_bytes())
+    likes = {like.text: like.attrib for like in tree.iter("{urn:mkdocs-arxiv-digest:feed}like")}
+    assert set(likes[testing]) == {"score"}
+    assert likes[READING[GRAPHS][0]]["href"] == f"https://arxiv.org/abs/{GRAPHS}"

@@ -57,6 +57,68 @@ def test_a_paper_identical_to_the_only_library_paper_scores_one() -> None:
     assert ranked.key == "copy" and abs(ranked.score - 1.0) < 1e-9
 
 
+def test_words_the_days_best_matches_share_lift_a_paper_but_never_one_unlike_the_library() -> None:
+    """Two papers share as much with the library ("adaptive designs") and are alike in
+    every other way but that one speaks of prevalence surveys, the other of drug trials,
+    each in as many papers of the day. The day's best matches speak of prevalence
+    surveys, so that paper comes first. A paper that shares those words and none of the
+    library's still scores 0."""
+    diseases = ["influenza", "measles", "dengue"]
+    best = [
+        Document(
+            f"day-pooled-{n}",
+            f"Pooled testing in prevalence surveys of {d}",
+            f"Pooled samples find {d} with few tests.",
+        )
+        for n, d in enumerate(diseases)
+    ]
+    mirror = [
+        Document(
+            f"day-blind-{n}", f"Placebo arms in drug trials of {d}", f"Placebo cohorts find {d} with few patients."
+        )
+        for n, d in enumerate(diseases)
+    ]
+    trials = Document("day-trials", "Adaptive designs of drug trials", "Adaptive designs let drug trials stop early.")
+    surveys = Document(
+        "day-surveys", "Adaptive designs of prevalence surveys", "Adaptive designs let prevalence surveys stop early."
+    )
+    unlike = [
+        Document("day-viral-surveys", "Prevalence surveys", "Prevalence surveys of viruses."),
+        Document("day-viral-trials", "Drug trials", "Drug trials of viruses."),
+    ]
+    ranked = rank([*best, *mirror, trials, surveys, *unlike, *FILLER], [GROUP])
+    assert [r.key for r in ranked[:5]] == [*(d.key for d in best), "day-surveys", "day-trials"]
+    assert ranked[3].score > ranked[4].score + 0.02
+    assert all(r.nearest == "lib-group" for r in ranked[:5])
+    left = {r.key for r in ranked if r.score == 0.0 and r.nearest is None}
+    assert {d.key for d in unlike} <= left
+
+
+def test_the_days_best_matches_do_not_lift_themselves_with_their_own_words() -> None:
+    """Each paper is measured against the library and the day's best papers other than
+    itself: four papers alike but for the disease they name (a word no other paper
+    uses) score the same whether or not they are among the five best, and a paper of
+    the first five that is unlike the others keeps no place by its own words."""
+    pooled = [
+        Document(
+            f"day-pooled-{n}",
+            f"Pooled testing in prevalence surveys of {d}",
+            f"Pooled samples find {d} with few tests.",
+        )
+        for n, d in enumerate(["influenza", "measles", "dengue", "mumps"])
+    ]
+    unlike = Document(
+        "day-errors", "Error rates of adaptive designs", "Error rates of adaptive designs for lattice models."
+    )
+    surveys = Document(
+        "day-surveys", "Group testing in prevalence surveys", "Group testing in prevalence surveys of farms."
+    )
+    ranked = rank([*pooled, unlike, surveys, *FILLER], [GROUP])
+    assert [r.key for r in ranked[:6]] == ["day-surveys", *(d.key for d in pooled), "day-errors"]
+    assert len({round(r.score, 12) for r in ranked[1:5]}) == 1
+    assert ranked[4].score > ranked[5].score + 0.01
+
+
 LENSING = ("Gravitational lensing of quasars", "Lensed quasars measure the mass of galaxies.")
 NEUTRINO = ("Neutrino oscillations in reactors", "Reactor neutrinos measure oscillation angles.")
 

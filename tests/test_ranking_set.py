@@ -13,8 +13,12 @@ def test_each_library_has_a_day_of_at_least_100_readable_candidates() -> None:
         assert len(lib.candidates) >= 100, lib.name
         assert all(c.abstract for c in lib.candidates + lib.papers), lib.name
         assert len({c.ref for c in lib.candidates}) == len(lib.candidates), lib.name
-        # A library paper is never among its own day's candidates.
+        # A library paper is never among its own day's candidates, under its own ref or as
+        # a copy of its text elsewhere (CSAbstruct repeats some abstracts across its files).
         assert not {p.ref for p in lib.papers} & {c.ref for c in lib.candidates}, lib.name
+        assert not {p.abstract for p in lib.papers} & {c.abstract for c in lib.candidates}, lib.name
+        # Nor is a day's paper announced twice.
+        assert len({c.abstract for c in lib.candidates}) == len(lib.candidates), lib.name
         # Some, not most, of a day is relevant: a ranking has something to find and a
         # random pick does not find it by itself.
         assert 5 <= len(lib.relevant) <= len(lib.candidates) // 4, lib.name

@@ -518,3 +518,61 @@ def test_a_cite_key_is_made_for_any_author_and_title() -> None:
         paper = Paper(id="2501.00001", version=1, title=title, abstract="", authors=authors, published="2025-01-01")
         key = bibliography([paper]).split("{", 1)[1].split(",", 1)[0]
         assert re.fullmatch(r"[a-z0-9]+", key), key
+
+
+# A library file's titles (`library:`), shown in "Like:" on a ranked page
+
+
+@pytest.mark.parametrize("layout", ["digest", "chatpaper"])
+def test_hostile_titles_of_library_files_stay_text(site: Site, arxiv_api: FakeArxiv, layout: str) -> None:
+    """A BibTeX or CSL-JSON export is outside text too: its titles never become
+    an element, a link the plugin did not make, or template code that
+    mkdocs-macros (after the plugin) would run; its `url` is never a link."""
+    hostile = " ".join(CORPUS)
+    csl = [
+        {
+            "id": "evil-1",
+            "type": "article-journal",
+            "title": TITLE_HEAD + CONTROL_MATH + " " + hostile,
+            "abstract": "Binary hypothesis testing: the sample complexity of simple tests and their error exponents.",
+            "URL": f"javascript:{JS}",
+            "issued": {"date-parts": [[2025]]},
+        }
+    ]
+    # TeX that becomes a link or a style in MathJax, HTML, Markdown and template syntax, braces balanced.
+    bib_title = (
+        rf"Tests](javascript:{JS}) \href{{javascript:{JS}}}{{x}} $\href{{javascript:{JS}}}{{y}}$ "
+        rf"<script>{JS}</script> {{{{ pwned_var }}}} <img src=x onerror={JS}> {{: onclick={JS}}}"
+    )
+    bib = (
+        "@misc{evil2,\n"
+        f"  title = {{{bib_title}}},\n"
+        "  abstract = {Tolerant distribution testing: samples that tell whether a distribution is close to a "
+        "reference one or far from it in total variation distance.},\n"
+        # An arXiv ID the fake API does not know, in a URL that is not arXiv's: the
+        # ID is checked and the plugin makes the link; the rest of the URL is dropped.
+        f'  url = {{https://evil.example/arxiv.org/abs/2401.99999"onmouseover="{JS}}},\n'
+        "  year = {2025},\n}\n"
+    )
+    (site.root / "evil.json").write_text(json.dumps(csl), encoding="utf-8")
+    (site.root / "evil.bib").write_text(bib, encoding="utf-8")
+    site.page("news.md", {"query": "all:testing", "rank": "library", "max": 6, "layout": layout})
+    site.configure(library=["evil.json", "evil.bib"])
+    site.extra = {"markdown_extensions": STACKS["typographic"], "extra": {"pwned_var": "PWNED-VARIABLE"}}
+    site.plugins_after.append({"macros": {"on_error_fail": True}})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    content = site.content("news.md")
+    assert live_payloads(re.sub(r'<script type="math/tex">.*?</script>', "", content, flags=re.S)) == []
+    likes = re.findall(r"<strong>Like</strong>: (.*?) · score", content)
+    assert len(likes) == 6
+    # The lines that show the files' titles (the recorded search's own text, "10th" made
+    # `10<sup>th</sup>` by smartsymbols, is not the subject here).
+    assert_inert(" ".join(likes), layout)
+    text = [" ".join(parse(like).text) for like in likes]
+    # Both titles are shown, as text: the one without an ID alone, the other linked to arXiv.
+    assert any("{{ pwned_var }}" in t and "<script>" in t and t.startswith("{ 7*777 } A study of") for t in text), text
+    assert any(like.startswith('<a href="https://arxiv.org/abs/2401.99999">Tests](javascript:') for like in likes), (
+        likes
+    )
+    assert not any("evil.example" in like and "href" in like.split("evil.example")[0][-10:] for like in likes)

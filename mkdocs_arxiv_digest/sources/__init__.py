@@ -61,15 +61,17 @@ def matches(paper: Announced, source: Source) -> bool:
 
 @dataclass(frozen=True)
 class LibraryPaper:
-    """A paper of the site's reading lists (its `ids` pages), as a ranking reads it."""
+    """A paper of the site's reading lists (its `ids` pages, or a library
+    file), as a ranking reads it."""
 
-    id: ArxivId
+    id: ArxivId | None
+    """`None` for a paper of a library file known by its title and abstract alone."""
     title: str
     abstract: str
     published: str
     """`YYYY-MM-DD`, or empty when unknown."""
     page: str
-    """The `src_uri` of the page that lists it."""
+    """The `src_uri` of the page that lists it; empty for a paper of a library file."""
 
 
 def select(
@@ -86,7 +88,7 @@ def select(
     out, those under `min_score` too) before `max` keeps the top ones; the
     third value says, by versionless ID, which library paper each is most like."""
     ranking = source.rank is not None and bool(library)  # without a library, `max` keeps the first
-    in_library = {paper.id.base for paper in library or ()} if ranking else set()
+    in_library = {paper.id.base for paper in library or () if paper.id is not None} if ranking else set()
     kept: list[Announced] = []
     taken: set[str] = set()
     shown = shown or {}
@@ -120,10 +122,10 @@ def _ranked(
             return None
 
     by_key = {paper.id.base: paper for paper in kept}
-    shelf = {str(paper.id): paper for paper in library}
+    shelf = {str(number): paper for number, paper in enumerate(library)}
     ranked = rank.rank(
         [rank.Document(paper.id.base, paper.title, paper.abstract) for paper in kept],
-        [rank.Document(str(paper.id), paper.title, paper.abstract, when(paper.published)) for paper in library],
+        [rank.Document(key, paper.title, paper.abstract, when(paper.published)) for key, paper in shelf.items()],
     )
     chosen = [r for r in ranked if r.score >= source.min_score and r.nearest is not None]
     if source.max is not None:
@@ -212,8 +214,9 @@ class Sources:
         self.licenses.update({paper.id.base: paper.license for paper in [*new, *updated] if paper.license})
         if source.rank is not None and not library:
             problems.append(
-                f"{source.describe()}: `rank: library` found no paper of the site's `ids` pages in the cache "
-                "to rank against (they are fetched in this build: the next one ranks); not ranked"
+                f"{source.describe()}: `rank: library` found no paper to rank against (the papers of the "
+                "site's `ids` pages, or of what the site's `library` option names, that the cache, the "
+                "snapshot or arXiv could give); not ranked"
             )
         provenance = Provenance(
             source.kind, source.request, shown.date, frozenset(paper.id for paper in new if paper.kind in CROSS)
