@@ -10,7 +10,7 @@ import dataclasses
 import posixpath
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -23,7 +23,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from .digest import Layout, place
-from .ids import ArxivId, Entry, PageSpec
+from .ids import ArxivId, Entry, Liked, PageSpec
 from .outputs import BuildOutputs
 from .pipeline import Pipeline, Stats
 from .render import LAYOUTS
@@ -34,6 +34,7 @@ from .sources import LibraryPaper
 from .stages.metadata import Papers
 
 if TYPE_CHECKING:
+    from .cache import Cache
     from .library import FilePaper
 
 Say = Callable[[str], None]
@@ -78,8 +79,9 @@ class Build:
         sources = None
         read = list(services.reader.read_all(built_pages(files, config), services.cache))
         ranked = any(spec.source is not None and spec.source.rank for _, spec in read)
-        library = self._library(read) if ranked else None
-        ranker = services.ranker() if library else None
+        frozen = any(spec.source is None and has_likes(spec) for _, spec in read)
+        library = reading_lists(services, read, self._info, self._warn) if ranked or frozen else None
+        ranker = services.ranker() if ranked and library else None
         for file, spec in read:
             if spec.source is not None:
                 # A listing or query becomes IDs now, filtered (and ranked): only
@@ -88,6 +90,9 @@ class Build:
                 spec = sources.fill(spec, library, ranker)
                 if library:
                     spec = linked(spec, file.src_uri)
+            elif frozen and library is not None and has_likes(spec):
+                # A ranked day `daily` froze: its order and scores as written, its likes linked.
+                spec = linked(thawed(spec, library, services.cache), file.src_uri)
             self._specs[file.src_uri] = spec
             outputs.add(file, spec)
             language = page_language(settings, spec)[0]
@@ -111,98 +116,6 @@ class Build:
         if needs:
             self._info(pipeline.stats.planned(len(self._specs)))
         pipeline.start()
-
-    def _library(self, read: list[tuple[File, PageSpec]]) -> list[LibraryPaper]:
-        """The papers `rank: library` ranks against (`library:`; by default the
-        site's `ids` pages but those `daily` wrote), each with the first page
-        that lists it. Papers with an arXiv ID are read from the cache, then
-        the `snapshot`, the ones they lack asked of arXiv now (unless
-        `offline`), since the ranked pages' papers depend on them; a library
-        file's paper that is not found keeps the file's title and abstract."""
-        chosen = self.settings.library
-        where: dict[str, tuple[ArxivId, str]] = {}
-        for file, spec in self._library_pages(read, chosen.pages):
-            for entry in [*spec.entries, *spec.updated]:
-                where.setdefault(entry.id.base, (entry.id, file.src_uri))
-        unnamed: list[FilePaper] = []
-        from_files: dict[str, FilePaper] = {}
-        for own in self._library_files(chosen.files):
-            if own.id is None:
-                unnamed.append(own)
-            elif own.id.base not in where:
-                where[own.id.base] = (own.id, "")
-                from_files[own.id.base] = own
-        papers = Papers(self.services.cache)
-        found = {base: papers.paper(arxiv_id, None) for base, (arxiv_id, _) in where.items()}
-        missing = [where[base][0] for base, paper in found.items() if paper is None]
-        if missing and self.settings.snapshot is not None:
-            with contextlib.suppress(OSError, ValueError):  # the metadata stage reports an unreadable snapshot
-                from_file = Snapshot(self.settings.snapshot).lookup(missing)
-                papers.store(from_file)
-                found.update((arxiv_id.base, paper) for arxiv_id, paper in from_file.items())
-                missing = [arxiv_id for arxiv_id in missing if found[arxiv_id.base] is None]
-        if missing and not self.settings.offline:
-            self._info(f"Reading {len(missing)} papers of the reading lists to rank against")
-            for batch in self.services.arxiv().fetch(missing, self.settings.batch_size):
-                papers.store(batch.found)
-                found.update((arxiv_id.base, paper) for arxiv_id, paper in batch.found.items())
-        library = []
-        for base, paper in found.items():
-            if paper is not None:
-                library.append(
-                    LibraryPaper(
-                        where[base][0], paper.title, paper.abstract, paper.published, where[base][1], paper.version
-                    )
-                )
-            elif (kept := from_files.get(base)) is not None and kept.title and kept.abstract:
-                library.append(LibraryPaper(kept.id, kept.title, kept.abstract, kept.published, ""))
-        library += [LibraryPaper(None, own.title, own.abstract, own.published, "") for own in unnamed]
-        return library
-
-    def _library_pages(self, read: list[tuple[File, PageSpec]], globs: tuple[str, ...]) -> list[tuple[File, PageSpec]]:
-        """The pages whose papers are in the library: those `library:` names,
-        or, when it names none (and no file), every reading list."""
-        if not globs:
-            if self.settings.library.files:
-                return []
-            # Pages the `daily` command froze from a source (`source:`) are not reading lists.
-            return [(file, spec) for file, spec in read if spec.source is None and spec.provenance is None]
-        listing = [(file, spec) for file, spec in read if spec.source is None and (spec.entries or spec.updated)]
-        for glob in globs:
-            if not any(fnmatchcase(file.src_uri, glob) for file, _ in listing):
-                self._warn(
-                    f"library: {glob!r} matches no page that lists papers (`ids`) in docs_dir; "
-                    "write a glob on the pages' paths relative to docs_dir, e.g. 'reading/*.md'"
-                )
-        return [(file, spec) for file, spec in listing if any(fnmatchcase(file.src_uri, glob) for glob in globs)]
-
-    def _library_files(self, files: tuple[tuple[str, Path], ...]) -> list[FilePaper]:
-        """The usable entries of `library:`'s files; a file that cannot be read is a warning."""
-        from . import library
-
-        papers: list[FilePaper] = []
-        for name, path in files:
-            try:
-                read = library.read(path)
-            except library.LibraryError as error:
-                self._warn(
-                    f"library: {name!r} ({path}) was not used: {error}. Give a {library.kind(path)} "
-                    "file relative to the folder of mkdocs.yml (a Zotero, Better BibTeX or JabRef export), "
-                    "or remove it from `library`"
-                )
-                continue
-            for problem in read.problems:
-                self._warn(f"library: {name!r}: {problem}; the file's other entries are used")
-            named = sum(paper.id is not None for paper in read.papers)
-            skipped = (
-                f"; {read.skipped} skipped, with neither an arXiv ID nor a title and abstract" if read.skipped else ""
-            )
-            self._info(
-                f"Library {name!r}: {named} papers with an arXiv ID, "
-                f"{len(read.papers) - named} by their title and abstract{skipped}"
-            )
-            papers += read.papers
-        return papers
 
     def page(self, markdown: str, page: Page, site_url: str | None) -> str:
         """The page's Markdown with its digest (`on_page_markdown`)."""
@@ -258,6 +171,128 @@ class Build:
             self._pipeline = None
 
 
+def reading_lists(services: Services, read: list[tuple[File, PageSpec]], info: Say, warn: Say) -> list[LibraryPaper]:
+    """The papers `rank: library` ranks against (`library:`; by default the
+    site's `ids` pages but those `daily` wrote), each with the first page
+    that lists it. Papers with an arXiv ID are read from the cache, then
+    the `snapshot`, the ones they lack asked of arXiv now (unless
+    `offline`), since the ranked pages' papers depend on them; a library
+    file's paper that is not found keeps the file's title and abstract. The
+    plugin's build and the `daily` command both read the library here."""
+    chosen = services.settings.library
+    where: dict[str, tuple[ArxivId, str]] = {}
+    for file, spec in _library_pages(services, read, chosen.pages, warn):
+        for entry in [*spec.entries, *spec.updated]:
+            where.setdefault(entry.id.base, (entry.id, file.src_uri))
+    unnamed: list[FilePaper] = []
+    from_files: dict[str, FilePaper] = {}
+    for own in _library_files(chosen.files, info, warn):
+        if own.id is None:
+            unnamed.append(own)
+        elif own.id.base not in where:
+            where[own.id.base] = (own.id, "")
+            from_files[own.id.base] = own
+    papers = Papers(services.cache)
+    found = {base: papers.paper(arxiv_id, None) for base, (arxiv_id, _) in where.items()}
+    missing = [where[base][0] for base, paper in found.items() if paper is None]
+    if missing and services.settings.snapshot is not None:
+        with contextlib.suppress(OSError, ValueError):  # the metadata stage reports an unreadable snapshot
+            from_file = Snapshot(services.settings.snapshot).lookup(missing)
+            papers.store(from_file)
+            found.update((arxiv_id.base, paper) for arxiv_id, paper in from_file.items())
+            missing = [arxiv_id for arxiv_id in missing if found[arxiv_id.base] is None]
+    if missing and not services.settings.offline:
+        info(f"Reading {len(missing)} papers of the reading lists to rank against")
+        for batch in services.arxiv().fetch(missing, services.settings.batch_size):
+            papers.store(batch.found)
+            found.update((arxiv_id.base, paper) for arxiv_id, paper in batch.found.items())
+    library = []
+    for base, paper in found.items():
+        if paper is not None:
+            library.append(
+                LibraryPaper(
+                    where[base][0], paper.title, paper.abstract, paper.published, where[base][1], paper.version
+                )
+            )
+        elif (kept := from_files.get(base)) is not None and kept.title and kept.abstract:
+            library.append(LibraryPaper(kept.id, kept.title, kept.abstract, kept.published, ""))
+    library += [LibraryPaper(None, own.title, own.abstract, own.published, "") for own in unnamed]
+    return library
+
+
+def _library_pages(
+    services: Services, read: list[tuple[File, PageSpec]], globs: tuple[str, ...], warn: Say
+) -> list[tuple[File, PageSpec]]:
+    """The pages whose papers are in the library: those `library:` names,
+    or, when it names none (and no file), every reading list."""
+    if not globs:
+        if services.settings.library.files:
+            return []
+        # Pages the `daily` command froze from a source (`source:`) are not reading lists.
+        return [(file, spec) for file, spec in read if spec.source is None and spec.provenance is None]
+    listing = [(file, spec) for file, spec in read if spec.source is None and (spec.entries or spec.updated)]
+    for glob in globs:
+        if not any(fnmatchcase(file.src_uri, glob) for file, _ in listing):
+            warn(
+                f"library: {glob!r} matches no page that lists papers (`ids`) in docs_dir; "
+                "write a glob on the pages' paths relative to docs_dir, e.g. 'reading/*.md'"
+            )
+    return [(file, spec) for file, spec in listing if any(fnmatchcase(file.src_uri, glob) for glob in globs)]
+
+
+def _library_files(files: tuple[tuple[str, Path], ...], info: Say, warn: Say) -> list[FilePaper]:
+    """The usable entries of `library:`'s files; a file that cannot be read is a warning."""
+    from . import library
+
+    papers: list[FilePaper] = []
+    for name, path in files:
+        try:
+            read = library.read(path)
+        except library.LibraryError as error:
+            warn(
+                f"library: {name!r} ({path}) was not used: {error}. Give a {library.kind(path)} "
+                "file relative to the folder of mkdocs.yml (a Zotero, Better BibTeX or JabRef export), "
+                "or remove it from `library`"
+            )
+            continue
+        for problem in read.problems:
+            warn(f"library: {name!r}: {problem}; the file's other entries are used")
+        named = sum(paper.id is not None for paper in read.papers)
+        skipped = f"; {read.skipped} skipped, with neither an arXiv ID nor a title and abstract" if read.skipped else ""
+        info(
+            f"Library {name!r}: {named} papers with an arXiv ID, "
+            f"{len(read.papers) - named} by their title and abstract{skipped}"
+        )
+        papers += read.papers
+    return papers
+
+
+def thawed(spec: PageSpec, library: Sequence[LibraryPaper], cache: Cache) -> PageSpec:
+    """A page `daily` froze from a ranked source, each entry's `like:` (the
+    reading-list paper it was most like when it was ranked) found where that
+    paper stands on the site now: its title and page from `library`; a paper
+    no longer in the library keeps its title from the cache (else its ID)
+    and links to arXiv (`page` empty); one frozen by its title alone (a
+    library file's paper without an arXiv ID) stays so. Its frozen score is
+    kept as it is."""
+    shelf = {paper.id.base: paper for paper in library if paper.id is not None}
+    papers = Papers(cache)
+
+    def thaw(entry: Entry) -> Entry:
+        liked = entry.liked
+        if liked is None or liked.id is None:
+            return entry
+        near = shelf.get(liked.id.base)
+        if near is not None:
+            found = Liked(near.id, near.title, near.page, liked.score)
+        else:
+            paper = papers.paper(liked.id, None)
+            found = Liked(liked.id, paper.title if paper else str(liked.id), "", liked.score)
+        return dataclasses.replace(entry, liked=found)
+
+    return dataclasses.replace(spec, entries=[thaw(e) for e in spec.entries], updated=[thaw(e) for e in spec.updated])
+
+
 def linked(spec: PageSpec, src_uri: str) -> PageSpec:
     """The spec with each ranked paper's `liked.page` made a link from the page at
     `src_uri` to the library paper's entry on its page (MkDocs resolves `.md` links)."""
@@ -271,6 +306,11 @@ def linked(spec: PageSpec, src_uri: str) -> PageSpec:
         return dataclasses.replace(entry, liked=dataclasses.replace(liked, page=where))
 
     return dataclasses.replace(spec, entries=[link(e) for e in spec.entries], updated=[link(e) for e in spec.updated])
+
+
+def has_likes(spec: PageSpec) -> bool:
+    """Whether some entry of the page says which reading-list paper it is like."""
+    return any(entry.liked is not None for entry in [*spec.entries, *spec.updated])
 
 
 def built_pages(files: Files, config: MkDocsConfig) -> list[File]:

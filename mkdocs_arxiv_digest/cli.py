@@ -25,8 +25,10 @@ from .frontmatter import parse_spec, read_front_matter
 from .sources import SOURCES
 
 if TYPE_CHECKING:
+    from .ids import ArxivId, Liked
+    from .services import Services
     from .settings import Settings
-    from .sources import Source
+    from .sources import LibraryPaper, Source
 
 
 class CommandError(Exception):
@@ -53,6 +55,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     daily.add_argument("--no-cross-lists", action="store_true", help="leave out papers listed from other categories")
     daily.add_argument("--max", type=int, default=None, help="at most this many papers (a query's default: 25)")
+    daily.add_argument(
+        "--rank",
+        choices=["library"],
+        default=None,
+        help="order the papers by their likeness to the site's reading lists (its `ids` pages); --max keeps the top",
+    )
+    daily.add_argument(
+        "--candidates", type=int, default=None, help="with --rank, how many results a query asks for (default: 200)"
+    )
+    daily.add_argument(
+        "--min-score", type=float, default=None, help="with --rank, leave out papers scoring less (0 to 1)"
+    )
     where = daily.add_mutually_exclusive_group()
     where.add_argument("--dir", help="the folder of the daily pages (default: daily/ in docs_dir)")
     where.add_argument("--blog", action="store_true", help="write a post of Material's blog plugin instead")
@@ -92,7 +106,8 @@ def _daily(args: argparse.Namespace) -> int:
         settings = Settings.load(plugin.config, config)
     except PluginError as error:
         raise CommandError(str(error).removeprefix("arxiv-digest: ")) from None
-    with Services.for_command(settings, say_retry=lambda line: _say(line, err=True)) as services:
+    warn = lambda line: _say(f"warning: {line}", err=True)  # noqa: E731
+    with Services.for_command(settings, say_retry=lambda line: _say(line, err=True), warn=warn) as services:
         resolved = services.sources(ask=True).resolve(source, force=True)
         for warning in resolved.warnings:  # what was left out of the feed: the page is written without it
             _say(f"warning: {warning}", err=True)
@@ -111,17 +126,20 @@ def _daily(args: argparse.Namespace) -> int:
                 "check the feed (`listing_url`) or the clock; nothing written"
             )
         path = folder / f"{day}.md"
-        new, updated, _ = select(latest.papers, source, shown_elsewhere(pages, path))
+        library = _library(services, config) if source.rank is not None else None
+        ranker = services.ranker() if library else None  # `rank_model`'s embeddings, else None: words
+        new, updated, liked = select(latest.papers, source, shown_elsewhere(pages, path), library, ranker)
         if not new and not updated:
+            ranked = " and the ranking" if library else ""
             print(
-                f"{name}, {day}: none of the {len(latest.papers)} paper(s) is kept by the filters "
+                f"{name}, {day}: none of the {len(latest.papers)} paper(s) is kept by the filters{ranked} "
                 "and not on another page: nothing written."
             )
             return 0
         source.keep(services.cache, [*new, *updated])
-    ids = [str(p.id) for p in new]
+    ids = [_frozen(p.id, liked) for p in new]
     cross = [str(p.id) for p in new if p.kind in CROSS]
-    front = _front(source, day, ids, [str(p.id) for p in updated], settings.avoid, options, cross)
+    front = _front(source, day, ids, [_frozen(p.id, liked) for p in updated], settings.avoid, options, cross)
     existing = _read(read_page, path) if path.exists() else None
     body = _excerpt(source, day, len(new), len(updated)) if args.blog else ""
     text = day_text(existing, front, body)
@@ -130,13 +148,47 @@ def _daily(args: argparse.Namespace) -> int:
         path.write_text(text, encoding="utf-8")
     if not args.blog:
         _write_index(folder, source, settings.avoid)
-    print(f"{name}, {day}: {len(new)} new and {len(updated)} updated paper(s) written to {path}")
+    against = f", ranked against {len(library)} reading-list paper(s)," if library else ""
+    print(f"{name}, {day}: {len(new)} new and {len(updated)} updated paper(s){against} written to {path}")
     layout = options.get("layout", settings.layout)
     if settings.wants_fulltext(options.get("fulltext"), layout):
         figures = settings.fulltext.figures if layout == "chatpaper" else 0  # the figures its page shows
-        ids = [*ids, *(str(p.id) for p in updated)]
-        _read_fulltext(settings, ids, options.get("language", settings.language), figures)
+        read = [str(p.id) for p in [*new, *updated]]
+        _read_fulltext(settings, read, options.get("language", settings.language), figures)
     return 0
+
+
+def _library(services: Services, config: Any) -> list[LibraryPaper]:
+    """The site's reading lists, as a build of the site ranks against them:
+    the papers of its `ids` pages (not the pages this command writes)."""
+    from mkdocs.structure.files import get_files
+
+    from .build import built_pages, reading_lists
+
+    read = services.reader.read_all(built_pages(get_files(config), config), services.cache)
+    library = reading_lists(
+        services, read, lambda line: _say(line, err=True), lambda line: _say(f"warning: {line}", err=True)
+    )
+    if not library:
+        offline = " (`offline` is on: only the cache and the `snapshot` are read)" if services.settings.offline else ""
+        raise CommandError(
+            f"--rank library: the site's reading lists (its pages with `ids:`, not the pages this command "
+            f"writes, or what its `library` option names) give no paper to rank against{offline}; "
+            "add one, or leave out --rank. Nothing written"
+        )
+    return library
+
+
+def _frozen(arxiv_id: ArxivId, liked: dict[str, Liked]) -> str | dict[str, Any]:
+    """A paper of the day's page: its ID, and on a ranked day the library
+    paper it is most like (`like:`, as its reading list names it, or
+    `like_title:` for a library file's paper without an arXiv ID) and its `score:`."""
+    like = liked.get(arxiv_id.base)
+    if like is None:
+        return str(arxiv_id)
+    if like.id is None:
+        return {"id": str(arxiv_id), "like_title": like.title, "score": like.score}
+    return {"id": str(arxiv_id), "like": str(like.id), "score": like.score}
 
 
 def _read_fulltext(settings: Settings, ids: Sequence[str], language: str, figures: int = 0) -> None:
@@ -198,13 +250,25 @@ def _source(args: argparse.Namespace) -> tuple[Source, dict[str, Any]]:
             raise CommandError(f"--{kind.kind} needs {kind.needs}")
         value = {kind.kind: getattr(args, kind.kind)}
     value = dict(value)
-    for key, given in (("keywords", args.keyword), ("exclude", args.exclude), ("max", args.max)):
+    given_options = (
+        ("keywords", args.keyword),
+        ("exclude", args.exclude),
+        ("max", args.max),
+        ("rank", args.rank),
+        ("candidates", args.candidates),
+        ("min_score", args.min_score),
+    )
+    for key, given in given_options:
         if given is not None:
             value[key] = given
     if args.no_cross_lists:
         value["cross_lists"] = False
     if args.max is not None and not 1 <= args.max <= 2000:
         raise CommandError(f"--max {args.max} is not a whole number from 1 to 2000 (leave it out for no limit)")
+    if args.candidates is not None and not 1 <= args.candidates <= 2000:
+        raise CommandError(f"--candidates {args.candidates} is not a whole number from 1 to 2000")
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        raise CommandError(f"--min-score {args.min_score:g} is not a number from 0 to 1")
     options = {key: value.pop(key) for key in ("language", "layout", "fulltext") if key in value}
     spec = parse_spec(value)
     if spec.problems or spec.source is None:
@@ -239,8 +303,8 @@ def _folder(args: argparse.Namespace, config: Any) -> Path:
 def _front(
     source: Source,
     day: str,
-    new: list[str],
-    updated: list[str],
+    new: Sequence[str | dict[str, Any]],
+    updated: Sequence[str | dict[str, Any]],
     avoid: Sequence[str] = (),
     options: dict[str, Any] | None = None,
     cross: Sequence[str] = (),
@@ -254,11 +318,15 @@ def _front(
             origin[key] = list(getattr(source, key))
     if not source.cross_lists:
         origin["cross_lists"] = False
+    if source.rank is not None:
+        origin["rank"] = source.rank
+        if source.min_score:
+            origin["min_score"] = source.min_score
     origin["announced"] = day
     if cross:
         origin["cross_listed"] = list(cross)
     name = source.name()
-    arxiv = {"ids": new, **({"updated": updated} if updated else {}), "source": origin, **(options or {})}
+    arxiv = {"ids": list(new), **({"updated": list(updated)} if updated else {}), "source": origin, **(options or {})}
     return {"title": title_text(f"{name}: {day}", avoid), "date": dt.date.fromisoformat(day), "arxiv": arxiv}
 
 

@@ -19,7 +19,7 @@ import unicodedata
 import uuid
 import xml.etree.ElementTree as etree
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mkdocs.utils import get_relative_url
@@ -34,6 +34,8 @@ from .sources import Provenance
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV = "http://arxiv.org/schemas/atom"
 """The namespace of arXiv's own Atom extensions: `arxiv:affiliation` in an `<author>`, as arXiv's API writes it."""
+DIGEST = "urn:mkdocs-arxiv-digest:feed"
+"""The namespace of the plugin's own elements: `digest:like` in an entry of a ranked page."""
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Not allowed anywhere in an XML 1.0 document, not even as a reference.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -62,6 +64,9 @@ class PageRecord:
     """Where the papers came from, on a page of a listing or a query."""
     updated: frozenset[ArxivId] = frozenset()
     """The IDs shown under "Updated"."""
+    likes: Mapping[ArxivId, str] = field(default_factory=dict)
+    """On a ranked page, where each paper's `like` leads: a URL from the site's root
+    with the entry's anchor, or the paper's abstract on arXiv."""
 
     @classmethod
     def of(
@@ -74,6 +79,7 @@ class PageRecord:
         shown: Iterable[Shown],
         provenance: Provenance | None = None,
         updated: Iterable[ArxivId] = (),
+        likes: Mapping[ArxivId, str] | None = None,
     ) -> tuple[PageRecord, str]:
         """The record of a page from its front matter's `date` and what its
         digest showed, and what is wrong with the date (see `page_date`)."""
@@ -81,7 +87,8 @@ class PageRecord:
         shown = tuple(shown)
         found = {item.entry.id for item in shown}
         missing = tuple(str(arxiv_id) for arxiv_id in ids if arxiv_id not in found)
-        return cls(src_uri, url, language, when, shown, missing, provenance, frozenset(updated)), problem
+        record = cls(src_uri, url, language, when, shown, missing, provenance, frozenset(updated), dict(likes or {}))
+        return record, problem
 
     def kind(self, shown: Shown) -> str | None:
         """`updated` for a paper under "Updated"; on a page of a listing or a
@@ -246,6 +253,8 @@ def atom(
     feed = etree.Element("feed", xmlns=ATOM)
     if any(e.shown.fulltext and e.shown.fulltext.affiliations for e in chosen):
         feed.set("xmlns:arxiv", ARXIV)
+    if any(e.shown.entry.liked for e in chosen):
+        feed.set("xmlns:digest", DIGEST)
     add(feed, "id", feed_id(feed_url, site_url, site_name))
     add(feed, "title", _text(site_name), type="text")
     add(feed, "updated", _stamp(max((e.date for e in chosen), default=built)))
@@ -273,6 +282,13 @@ def atom(
         for code in shown.fulltext.code if shown.fulltext else ():
             add(entry, "link", rel="related", type="text/html", href=code.url, title="Code")
         add(entry, "summary", entry_summary(shown), type="text")
+        liked = shown.entry.liked
+        if liked is not None:
+            # On a ranked page: the reading-list paper it is most like, where it stands, and the score.
+            where = chosen_entry.page.likes.get(shown.entry.id)
+            to = {"href": where if "://" in where else link(where, site_url, feed_url)} if where else {}
+            named = {"arxiv": liked.id.base} if liked.id is not None else {}  # a library file may give none
+            add(entry, "digest:like", _text(liked.title), **named, score=f"{liked.score:.2f}", **to)
         for category in paper.categories:
             add(entry, "category", term=_text(category))
     etree.indent(feed)

@@ -13,6 +13,8 @@ fix, and the option falls back to what the page can still use.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import os
 import re
@@ -27,7 +29,7 @@ from mkdocs.utils.meta import get_data
 
 import mkdocs_arxiv_digest as package
 
-from .ids import ArxivId, Entry, PageSpec, parse_id
+from .ids import ArxivId, Entry, Liked, PageSpec, parse_id
 from .sources import SOURCES, Provenance
 from .sources.base import Notice
 from .sources.options import Page, show
@@ -73,6 +75,9 @@ class PaperList(base.BaseConfigOption[list[Entry]]):
             if problem:
                 self.warnings.append(self.prefix + problem)
             elif entry is not None and entry.id not in seen:
+                entry, problem = _frozen_like(entry)
+                if problem:
+                    self.warnings.append(self.prefix + problem)
                 seen.add(entry.id)
                 entries.append(entry)
         return entries
@@ -97,6 +102,36 @@ def _entry(item: Any) -> tuple[str, Entry | None]:
         return "", Entry(parse_id(raw), overrides)
     except ValueError as error:
         return f"{show(raw)}: {error}", None
+
+
+def _frozen_like(entry: Entry) -> tuple[Entry, str]:
+    """An entry of a ranked day `daily` froze, with its `like:` (the ID of the
+    library paper it was most like; `like_title:` for a library file's paper
+    without one) and `score:` as its `liked`; the liked paper's title and
+    page are found when the site is built. A problem leaves them out."""
+    overrides = entry.overrides
+    if not {"like", "like_title", "score"} & set(overrides):
+        return entry, ""
+    like, score, title = overrides.get("like"), overrides.get("score"), overrides.get("like_title")
+    try:
+        liked = parse_id(like) if isinstance(like, str) else None
+    except ValueError:
+        liked = None
+    number = -1.0
+    if isinstance(score, str):  # numbers are kept as written
+        with contextlib.suppress(ValueError):
+            number = float(score)
+    elif isinstance(score, (int, float)) and not isinstance(score, bool):
+        number = float(score)
+    if like is None and isinstance(title, str) and title.strip() and 0 <= number <= 1:
+        # A library file's paper known by its title alone.
+        return dataclasses.replace(entry, liked=Liked(None, title, "", number)), ""
+    if liked is None or not 0 <= number <= 1:
+        return entry, (
+            f"{entry.id}: like {show(like)} and score {show(score)} are not an arXiv ID and a number "
+            "from 0 to 1 (as the `daily` command writes them); the paper is shown without them"
+        )
+    return dataclasses.replace(entry, liked=Liked(liked, "", "", number)), ""
 
 
 class Frozen(base.BaseConfigOption[tuple[Notice | None, Provenance | None]]):

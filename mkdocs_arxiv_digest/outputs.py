@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import urllib.parse
 from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 from html import escape
@@ -26,7 +27,7 @@ from mkdocs.utils import get_build_datetime
 if TYPE_CHECKING:
     from .digest import PageDigest
     from .feed import PageRecord
-    from .ids import PageSpec
+    from .ids import ArxivId, PageSpec
     from .settings import Settings
 
 
@@ -84,6 +85,7 @@ class BuildOutputs:
             made.shown,
             spec.provenance,
             [entry.id for entry in spec.updated],
+            likes=self._likes(page.file.src_uri, spec),
         )
         if self._in_feed(page):
             if problem:
@@ -94,6 +96,19 @@ class BuildOutputs:
         json_file = self._json.get(page.file.src_uri)
         if json_file is not None:
             json_file.content_string = papers_json(record, json_url=json_file.url, site_url=site_url)
+
+    def _likes(self, src_uri: str, spec: PageSpec) -> dict[ArxivId, str]:
+        """On a ranked page, where each entry's `like` leads (see `SiteOutputs.like_url`)."""
+        likes = {}
+        for entry in (*spec.entries, *spec.updated):
+            liked = entry.liked
+            if liked is None:
+                continue
+            # On no page of the site (a library file's paper, or one no longer listed): its arXiv page, if any.
+            url = self._paths.like_url(src_uri, liked.page) if liked.page else liked.abs_url
+            if url:
+                likes[entry.id] = url
+        return likes
 
     def write_feed(self, config: MkDocsConfig) -> None:
         """The feed, once every page's digest is made."""
@@ -210,6 +225,15 @@ class SiteOutputs:
             f"the {what} of page '{page.src_uri}' ('{option}: true')",
             f"Rename or move the page, or set '{option}: false'.",
         )
+
+    def like_url(self, src_uri: str, page: str) -> str | None:
+        """Where an entry's `like` leads (`page`: the link its page shows, from
+        the page at `src_uri`): the reading list's URL from the site's root with
+        the entry's anchor; `None` when the site has no such page."""
+        path, _, anchor = page.partition("#")
+        src = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), urllib.parse.unquote(path)))
+        file = self._files.get_file_from_path(src)
+        return f"{file.url}#{anchor}" if file is not None else None
 
     def _add(self, src_uri: str, dest_uri: str, mine: str, fix: str) -> File:
         same_source = self._files.get_file_from_path(src_uri)

@@ -329,10 +329,12 @@ class Services:
 
     @classmethod
     @contextlib.contextmanager
-    def for_command(cls, settings: Settings, say_retry: Say, info: Say | None = None) -> Iterator[Services]:
+    def for_command(
+        cls, settings: Settings, say_retry: Say, info: Say | None = None, warn: Say | None = None
+    ) -> Iterator[Services]:
         """The cache and the clients for one run of a command, closed at its
-        end; `info` hears what the services report (nothing without)."""
-        services = cls(info=info or (lambda line: None), warn=lambda line: None, say_retry=say_retry)
+        end; `info` and `warn` hear what the services report (nothing without)."""
+        services = cls(info=info or (lambda line: None), warn=warn or (lambda line: None), say_retry=say_retry)
         services._settings = settings
         services._kept.get("cache", settings.cache_dir, lambda: Cache(settings.cache_dir, services.clock), Cache.close)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as etree
 from pathlib import Path
 
 from conftest import Site
@@ -131,3 +132,53 @@ def test_the_pages_daily_froze_are_not_reading_lists(site: Site, arxiv_api: Fake
     html = site.content("news.md")
     links = re.findall(r'<strong>Like</strong>: <a href="([^"]+)"', html)
     assert len(links) == 10 and all(link.startswith("../reading/#") for link in links), links
+
+
+def test_without_reading_lists_a_ranked_page_keeps_max_in_the_source_s_order(site: Site, arxiv_api: FakeArxiv) -> None:
+    site.page("news.md", {"query": "all:testing", "rank": "library", "max": 4})
+    result = site.build()
+    assert result.error is None
+    assert any("`rank: library` found no paper to rank against" in w for w in result.warnings)
+    html = site.content("news.md")
+    assert len(table_ids(html)) == 4 and "<strong>Like</strong>" not in html
+
+
+def test_the_feed_says_what_each_ranked_paper_is_like_as_text_and_unranked_feeds_do_not(
+    site: Site, arxiv_api: FakeArxiv
+) -> None:
+    # The paper of the test above, as it added it: one more paper in the shared fake would be
+    # found by other modules' searches.
+    hostile = "Hypothesis testing](javascript:alert(1)) <script>alert(2)</script> {{ 7 * 7 }}"
+    arxiv_api.add_paper(
+        "2401.00001",
+        title=hostile,
+        summary="Binary hypothesis testing, sample complexity and the error exponents of simple tests.",
+    )
+    site.page("reading.md", ["2401.00001"])
+    site.configure(feed=True)
+    site.extra = {"site_url": "https://example.org/docs/"}
+    assert site.build(strict=True).error is None
+    unranked = (site.root / "site/feed.xml").read_bytes()
+    assert b"xmlns:digest" not in unranked and b"digest:like" not in unranked
+
+    site.page("news.md", {"query": "all:testing", "rank": "library", "max": 3})
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    tree = etree.fromstring((site.root / "site/feed.xml").read_bytes())
+    likes = list(tree.iter("{urn:mkdocs-arxiv-digest:feed}like"))
+    assert len(likes) == 3
+    html = site.content("news.md")
+    scores = re.findall(r"<strong>Like</strong>: <a [^>]+>[^<]+</a> · score (\d\.\d\d)", html)
+    assert sorted(like.get("score") or "" for like in likes) == sorted(scores)  # the feed is by date
+    atom = "{http://www.w3.org/2005/Atom}"
+    (title,) = [
+        e.findtext(f"{atom}title") for e in tree.iter(f"{atom}entry") if "2401.00001" in str(e.findtext(f"{atom}id"))
+    ]
+    assert title is not None and "<script>alert(2)</script>" in title
+    for like in likes:
+        assert like.text == title and len(like) == 0  # text, as the paper's own <title>
+        assert like.attrib == {
+            "arxiv": "2401.00001",
+            "score": like.get("score"),
+            "href": "https://example.org/docs/reading/#arxiv-2401-00001",
+        }

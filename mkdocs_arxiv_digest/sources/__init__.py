@@ -117,7 +117,7 @@ def select(
     out, those under `min_score` too) before `max` keeps the top ones; the
     third value says, by versionless ID, which library paper each is most like.
     `ranker`: what ranks them (by default, their words)."""
-    ranking = source.rank is not None and library is not None
+    ranking = source.rank is not None and bool(library)  # without a library, `max` keeps the first
     in_library = {paper.id.base for paper in library or () if paper.id is not None} if ranking else set()
     kept: list[Announced] = []
     taken: set[str] = set()
