@@ -105,13 +105,24 @@ def start_serve(site: Site, tmp_path: Path) -> tuple[subprocess.Popen[bytes], st
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", f"127.0.0.1:{port}"],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    # A test run a script starts in the background (`pytest ... &`) ignores
+    # SIGINT, and a process it starts inherits that: serve would never see
+    # the Ctrl-C. A handler, unlike an ignored signal, is reset to the
+    # default in the new program, so serve gets Python's own Ctrl-C handling.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with log.open("wb") as output:
+            serve = subprocess.Popen(
+                [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", f"127.0.0.1:{port}"],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     return serve, f"http://127.0.0.1:{port}/", log
 
 
