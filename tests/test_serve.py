@@ -20,6 +20,7 @@ from test_llm import PAPERS, entry, use_model
 
 from conftest import KEY, Site
 from fake_arxiv import FakeArxiv
+from fake_html import FakeHtml
 from fake_openai import FakeOpenAI
 
 PENDING = "summary is being written"
@@ -225,3 +226,31 @@ def test_serve_stops_at_once_while_the_model_answers(
         assert stop(serve, log) < STOP_SECONDS
     finally:
         end(serve)
+
+
+@pytest.mark.parametrize("waiting", ["for the page", "for its turn", "to try again"])
+def test_serve_stops_at_once_while_reading_papers_html(site: Site, tmp_path: Path, waiting: str) -> None:
+    """A chatpaper page's full text is read in the background: Ctrl-C ends the
+    page's request under way, the pause before the next page
+    (`html_delay_seconds`), or the wait after a 503 whose `Retry-After` asks for 30 s."""
+    with FakeHtml() as host:
+        for arxiv_id in PAPERS[:2]:
+            host.serve(arxiv_id + "v1", "2612.00001v1")
+        if waiting == "for the page":
+            host.fail(200, delay=60)
+        elif waiting == "to try again":
+            host.fail(503, retry_after="30", times=8)
+        pause = 60 if waiting == "for its turn" else 0
+        site.configure(
+            summarizer="none", fulltext="auto", figures=0, html_url=host.url, html_delay_seconds=pause, timeout=30
+        )
+        site.page("index.md", {"ids": PAPERS[:2], "layout": "chatpaper"})
+        serve, url, log = start_serve(site, tmp_path)
+        try:
+            wait_for(lambda: get(url), 60, "no page served", serve)
+            wait_for(lambda: "x" if host.requests else None, 30, "the host was not asked", serve)
+            time.sleep(1.5)  # under way: waiting for the answer, for the next turn, or to try again
+            assert len(host.requests) == 1, "one page asked for, the next one waiting"
+            assert stop(serve, log) < STOP_SECONDS
+        finally:
+            end(serve)
