@@ -44,13 +44,25 @@ asked for again in halves, and a paper whose record alone is larger is not
 fetched."""
 
 
-def backoff_sleep(seconds: float) -> None:
-    """The wait between two tries of a request; tests put a recorder in its place."""
-    time.sleep(seconds)
+def backoff_sleep(seconds: float, until: threading.Event | None = None) -> None:
+    """The wait between two tries of a request, cut short when `until` is set
+    (the client closed); tests put a recorder in its place."""
+    if until is None:
+        time.sleep(seconds)
+    else:
+        until.wait(seconds)
 
 
 class FetchError(Exception):
     """A batch could not be fetched: the network or the API failed after all retries."""
+
+
+class Stopped(FetchError):
+    """The client was closed (`mkdocs serve` stopping): its request under way
+    was ended, and it sends no more. Not tried again."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped: the plugin was closing")
 
 
 class _Garbled(requests.RequestException):
@@ -206,8 +218,21 @@ class _Session(requests.Session):
         self.timeout = timeout
         self.last: requests.Response | None = None
         self.count = 0
+        self.closing = threading.Event()
+        """Set by `close`: requests under way end, and new ones raise `Stopped`."""
+        self._under_way: set[Deadline] = set()
+        self._lock = threading.Lock()
         for prefix in ("https://", "http://"):
             self.mount(prefix, _Adapter())
+
+    def close(self) -> None:
+        """End the requests under way now (their sockets shut) and refuse new ones."""
+        with self._lock:
+            self.closing.set()
+            under_way = list(self._under_way)
+        for deadline in under_way:
+            deadline.expire()
+        super().close()
 
     def request(
         self, *args: Any, ending: bytes = b"</feed>", most: int | None = None, **kwargs: Any
@@ -217,8 +242,14 @@ class _Session(requests.Session):
         default): a 200 answer with more raises `_TooLarge` with what was read."""
         kwargs.setdefault("timeout", self.timeout)
         kwargs["stream"] = True
+        deadline = Deadline(self.timeout)
+        with self._lock:
+            if self.closing.is_set():
+                deadline.cancel()
+                raise Stopped
+            self._under_way.add(deadline)
         self.count += 1
-        deadline = _current.deadline = Deadline(self.timeout)
+        _current.deadline = deadline
         cut = False
         try:
             response = super().request(*args, **kwargs)
@@ -229,13 +260,19 @@ class _Session(requests.Session):
             finally:
                 response.close()  # back to the pool when read whole, else closed
         except requests.RequestException as error:
+            if self.closing.is_set():
+                raise Stopped from error
             if deadline.fired:
                 raise _Late(f"no whole answer within {self.timeout:g} s") from error
             raise
         finally:
             deadline.cancel()
             _current.deadline = None
+            with self._lock:
+                self._under_way.discard(deadline)
         if deadline.fired:
+            if self.closing.is_set():
+                raise Stopped
             raise _Late(f"no whole answer within {self.timeout:g} s")
         if cut and response.status_code == 200:
             raise _TooLarge(response.content, response)
@@ -290,8 +327,8 @@ class _Polite:
         self.on_retry = on_retry
         """Told why and how long before each retry (the `daily` command says it as it waits)."""
         self.retries = retries
-        self._sleep = sleep or (lambda seconds: backoff_sleep(seconds))
         self._session = _Session(timeout)
+        self._sleep = sleep or (lambda seconds: backoff_sleep(seconds, self._session.closing))
         self._last: float | None = None
         self._turn = threading.RLock()
         """Held while a request is paced and sent: one at a time, whatever the thread."""
@@ -302,6 +339,8 @@ class _Polite:
         return self._session.count
 
     def close(self) -> None:
+        """End the request under way and the waits before the next ones: each
+        raises `Stopped` (under `mkdocs serve`, Ctrl-C does not wait for them)."""
         self._session.close()
 
     def _paced(self, url: str, **options: Any) -> _Response:
@@ -310,8 +349,8 @@ class _Polite:
         with self._turn:
             if self._last is not None:
                 wait = self._last + self.delay_seconds - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
+                if wait > 0 and self._session.closing.wait(wait):
+                    raise Stopped
             try:
                 return self._session.request("GET", url, **options)
             finally:

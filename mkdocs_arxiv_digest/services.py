@@ -52,6 +52,7 @@ class _Kept:
 
     def __init__(self) -> None:
         self._held: dict[str, tuple[Hashable, Any, Callable[[Any], None] | None]] = {}
+        self._closing = False
 
     def get(
         self, name: str, made_from: Hashable, make: Callable[[], _T], close: Callable[[_T], None] | None = None
@@ -60,6 +61,12 @@ class _Kept:
         held = self._held.get(name)
         if held is not None and held[0] == made_from:
             value: _T = held[1]
+            return value
+        if self._closing and close is not None:
+            # Asked for by a worker ending its unit while everything closes: made
+            # closed (a client that sends nothing), not kept open past the end.
+            value = make()
+            close(value)
             return value
         self.drop(name)
         value = make()
@@ -75,10 +82,14 @@ class _Kept:
         if held is not None and held[2] is not None:
             held[2](held[1])
 
-    def close(self) -> None:
-        """Close everything, last made first."""
-        for name in reversed(list(self._held)):
-            self.drop(name)
+    def close(self, first: Collection[str] = ()) -> None:
+        """Close those named in `first`, then everything else, last made first."""
+        self._closing = True
+        try:
+            for name in [*first, *reversed(list(self._held))]:
+                self.drop(name)
+        finally:
+            self._closing = False
 
 
 class Services:
@@ -324,8 +335,11 @@ class Services:
                 self._info(cache.notes.pop(0))
 
     def close(self) -> None:
-        """Close everything, last made first."""
-        self._kept.close()
+        """Close everything, last made first, but the network clients before
+        all: their requests and waits end at once, so the threads that sent
+        them (a paper's HTML read under `mkdocs serve`) end before their pools
+        are waited for."""
+        self._kept.close(first=("html", "feeds", "api"))
 
     @classmethod
     @contextlib.contextmanager

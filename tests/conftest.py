@@ -61,7 +61,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     import mkdocs_arxiv_digest.fetch
 
     waits: list[float] = []
-    monkeypatch.setattr(mkdocs_arxiv_digest.fetch, "backoff_sleep", waits.append)
+    monkeypatch.setattr(mkdocs_arxiv_digest.fetch, "backoff_sleep", lambda seconds, until=None: waits.append(seconds))
     return waits
 
 

@@ -20,6 +20,7 @@ from test_llm import PAPERS, entry, use_model
 
 from conftest import KEY, Site
 from fake_arxiv import FakeArxiv
+from fake_html import FakeHtml
 from fake_openai import FakeOpenAI
 
 PENDING = "summary is being written"
@@ -94,8 +95,12 @@ def test_serve_shows_pages_at_once_and_reloads_them_with_the_summaries(
         end(serve)
 
 
-STOP_SECONDS = 5
-"""How long `mkdocs serve` may take to exit after Ctrl-C, whatever it is doing."""
+STOP_SECONDS = 15
+"""How long `mkdocs serve` may take to exit after Ctrl-C, whatever it is doing.
+Each test's request under way would hold serve 30 s or more (its timeout, a
+hang of 60 s, a `Retry-After` of 30 s). An idle serve exits in 0.5-1.4 s; on
+a seventh of a core (six busy processes beside it) it took up to 7.9 s, most
+of it the interpreter's own exit after the plugin had closed everything."""
 
 
 def start_serve(site: Site, tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
@@ -105,13 +110,24 @@ def start_serve(site: Site, tmp_path: Path) -> tuple[subprocess.Popen[bytes], st
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", f"127.0.0.1:{port}"],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    # A test run a script starts in the background (`pytest ... &`) ignores
+    # SIGINT, and a process it starts inherits that: serve would never see
+    # the Ctrl-C. A handler, unlike an ignored signal, is reset to the
+    # default in the new program, so serve gets Python's own Ctrl-C handling.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with log.open("wb") as output:
+            serve = subprocess.Popen(
+                [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", f"127.0.0.1:{port}"],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     return serve, f"http://127.0.0.1:{port}/", log
 
 
@@ -210,3 +226,31 @@ def test_serve_stops_at_once_while_the_model_answers(
         assert stop(serve, log) < STOP_SECONDS
     finally:
         end(serve)
+
+
+@pytest.mark.parametrize("waiting", ["for the page", "for its turn", "to try again"])
+def test_serve_stops_at_once_while_reading_papers_html(site: Site, tmp_path: Path, waiting: str) -> None:
+    """A chatpaper page's full text is read in the background: Ctrl-C ends the
+    page's request under way, the pause before the next page
+    (`html_delay_seconds`), or the wait after a 503 whose `Retry-After` asks for 30 s."""
+    with FakeHtml() as host:
+        for arxiv_id in PAPERS[:2]:
+            host.serve(arxiv_id + "v1", "2612.00001v1")
+        if waiting == "for the page":
+            host.fail(200, delay=60)
+        elif waiting == "to try again":
+            host.fail(503, retry_after="30", times=8)
+        pause = 60 if waiting == "for its turn" else 0
+        site.configure(
+            summarizer="none", fulltext="auto", figures=0, html_url=host.url, html_delay_seconds=pause, timeout=30
+        )
+        site.page("index.md", {"ids": PAPERS[:2], "layout": "chatpaper"})
+        serve, url, log = start_serve(site, tmp_path)
+        try:
+            wait_for(lambda: get(url), 60, "no page served", serve)
+            wait_for(lambda: "x" if host.requests else None, 30, "the host was not asked", serve)
+            time.sleep(1.5)  # under way: waiting for the answer, for the next turn, or to try again
+            assert len(host.requests) == 1, "one page asked for, the next one waiting"
+            assert stop(serve, log) < STOP_SECONDS
+        finally:
+            end(serve)
