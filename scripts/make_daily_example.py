@@ -4,8 +4,10 @@ The pages under ``docs/examples/daily/`` are what the command writes when it
 reads, day after day, the announcement feeds in ``snapshot/feeds/``. Those
 feeds are in the format of arXiv's feed service (RSS 2.0, written by
 ``tests/fake_feed.py``), made from papers of the committed snapshot: the
-days are an example, not a real announcement. The site is then built offline
-from the snapshot like the other examples.
+days are an example, not a real announcement. The days of ``RANKED`` are
+ranked against the site's reading lists (``--rank library``), and their
+pages say how they were made. The site is then built offline from the
+snapshot like the other examples.
 
 From the repository root::
 
@@ -62,9 +64,56 @@ DAYS: dict[dt.date, list[tuple[str, str]]] = {
         ("2306.07400v2", "replace"),  # on Monday's page already: not shown again
         ("2502.07719v2", "replace"),
     ],
+    dt.date(2026, 2, 26): [
+        ("1906.00673v1", "new"),
+        ("1202.4527v1", "new"),
+        ("2202.06271v1", "new"),
+        ("2005.06826v1", "new"),
+        ("2501.09657v1", "new"),
+        ("1809.08100v1", "new"),
+        ("1908.03707v1", "new"),
+        ("2302.13198v1", "new"),
+        ("2304.12671v1", "new"),
+        ("2501.07954v1", "new"),
+        ("1605.01097v1", "new"),
+        ("2101.12036v1", "new"),
+        ("1808.05353v1", "new"),
+        ("1907.06632v1", "cross"),
+        ("2108.07910v1", "cross"),
+        ("2302.09330v2", "replace"),
+        ("2204.08348v3", "replace"),
+        ("2102.08864v4", "replace"),
+    ],
     dt.date(2026, 2, 28): [],  # a Saturday: no announcement
 }
 """The papers of each day, with the way arXiv announced them."""
+
+RANKED = {dt.date(2026, 2, 26): ["--rank", "library", "--max", "7"]}
+"""The days ranked against the site's reading lists, with the options that
+rank them. Thursday's feed has six papers on the reading lists' subjects
+(flaky tests, mutation testing, testing learned models) among twelve on
+other kinds of testing."""
+
+RANKED_TEXT = """
+This day was ranked. `python scripts/make_daily_example.py` gave the
+day's feed (`snapshot/feeds/{feed}`: {count} papers of the
+snapshot, a few on the subjects of this site's reading lists, such as flaky
+tests, mutation testing and testing learned models, and many on other kinds
+of testing) to
+
+```bash
+mkdocs-arxiv-digest daily {options}
+```
+
+which ranked them against the site's reading lists: the papers of the other
+example pages, the test fixtures of the full-text page among them. The
+command kept the {kept} papers most like them and froze that order in this
+page's front matter, with the reading-list paper each is most like and its
+score; the build shows them in that order, each with a **Like** line that
+links to the liked paper's entry on its page.
+"""
+"""The text of a ranked day's page, below the command's front matter (the
+command keeps a page's text when it writes the page again)."""
 
 
 def feed_path(day: dt.date) -> Path:
@@ -111,26 +160,45 @@ class _Feed(BaseHTTPRequestHandler):
         pass
 
 
-def write_pages() -> None:
-    if PAGES.exists():
-        shutil.rmtree(PAGES)
+def write_pages(docs: Path = ROOT / "docs") -> None:
+    """Write the daily pages into `docs`/examples/daily/, ranked days ranked
+    against the pages of `docs`."""
+    pages = docs / PAGES.relative_to(ROOT / "docs")
+    if pages.exists():
+        shutil.rmtree(pages)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Feed)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         with tempfile.TemporaryDirectory() as folder:
             config = Path(folder) / "mkdocs.yml"
+            local = f"http://127.0.0.1:{server.server_address[1]}"
             options = {
-                "listing_url": f"http://127.0.0.1:{server.server_address[1]}/rss/",
+                "listing_url": f"{local}/rss/",
+                # The reading lists' papers, for the ranked days, come from the
+                # snapshot; one missing from it would be asked of the local
+                # server, which has no API: nothing is asked of arXiv.
+                "snapshot": str(ROOT / "snapshot" / "arxiv-metadata.jsonl"),
+                "api_url": f"{local}/api/query",
                 "cache_dir": str(Path(folder) / "cache"),
                 "delay_seconds": 0,
             }
-            site = {"site_name": "Daily", "docs_dir": str(ROOT / "docs"), "plugins": [{"arxiv-digest": options}]}
+            site = {"site_name": "Daily", "docs_dir": str(docs), "plugins": [{"arxiv-digest": options}]}
             config.write_text(yaml.safe_dump(site), encoding="utf-8")
             for day in DAYS:
                 _Feed.document = feed_path(day).read_bytes()
-                if main(["daily", "-f", str(config), *COMMAND, "--dir", str(PAGES)]) != 0:
+                arguments = [*COMMAND, *RANKED.get(day, [])]
+                if main(["daily", "-f", str(config), *arguments, "--dir", str(pages)]) != 0:
                     raise SystemExit(f"the command failed for {day}")
+                if day in RANKED:
+                    text = RANKED_TEXT.format(
+                        feed=feed_path(day).name,
+                        count=len(DAYS[day]),
+                        options=" ".join(arguments),
+                        kept=RANKED[day][RANKED[day].index("--max") + 1],
+                    )
+                    with (pages / f"{day.isoformat()}.md").open("a", encoding="utf-8") as page:
+                        page.write(text)
     finally:
         server.shutdown()
         server.server_close()

@@ -121,7 +121,7 @@ def test_math_is_typeset(page: Any, example_site: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["", "usage/", "daily/", "examples/daily/", "examples/daily/2026-02-23/", "summaries/", "layouts/", "templates/", "configuration/", "examples/marker/",
+    ["", "usage/", "daily/", "examples/daily/", "examples/daily/2026-02-23/", "examples/daily/2026-02-26/", "summaries/", "layouts/", "templates/", "configuration/", "examples/marker/",
      "examples/chinese/", "examples/chatpaper/", "examples/fulltext/"],
 )  # fmt: skip
 def test_pages_load_without_console_errors(page: Any, example_site: str, path: str) -> None:
