@@ -18,6 +18,7 @@ import importlib.util
 import math
 import sys
 from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
@@ -130,21 +131,31 @@ class Embedder:
                 vector = _stored(cache.get_json(self.cache_key(versioned)))
                 if vector is not None:
                     found[versioned] = vector
+        if len(lengths := Counter(map(len, found.values()))) > 1:
+            # Cached by another model under this name (or written by hand): only the most
+            # common length is kept, the others are missing, asked again when `ask`.
+            most = lengths.most_common(1)[0][0]
+            found = {versioned: vector for versioned, vector in found.items() if len(vector) == most}
         missing = [versioned for versioned in wanted if versioned not in found]
         if not ask:
             return found, ""
-        size = self.settings.batch_size
-        for start in range(0, len(missing), size):
+        size, start, redone = self.settings.batch_size, 0, False
+        while start < len(missing):
             batch = missing[start : start + size]
+            start += len(batch)
             try:
                 answer = self.embed([texts[versioned] for versioned in batch])
             except EmbeddingError as error:
                 return found, str(error)
-            if found and len(next(iter(found.values()))) != len(answer[0]):
-                return found, (
-                    f"the server's vectors have {len(answer[0])} numbers, the cached ones of this model "
-                    f"{len(next(iter(found.values())))}"
-                )
+            stale = [versioned for versioned, vector in found.items() if len(vector) != len(answer[0])]
+            if stale and redone:
+                return found, f"the server's vectors have {len(answer[0])} numbers, then {len(found[stale[0]])}"
+            if stale:
+                # The model changed behind its name: what it embedded before is embedded again, once.
+                redone = True
+                missing += stale
+                for versioned in stale:
+                    del found[versioned]
             stored = {}
             for versioned, values in zip(batch, answer, strict=True):
                 vector = _unit(values)

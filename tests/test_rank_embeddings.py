@@ -5,6 +5,7 @@ ranking by words with one warning when the server fails."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -12,10 +13,12 @@ import re
 import socket
 import subprocess
 import sys
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import diskcache
 import pytest
 from test_rank_pages import READING, STATISTICAL
 
@@ -274,3 +277,64 @@ def test_one_vector_per_token_is_averaged_as_llama_cpp_python_answers_for_a_chat
     site.configure(**{**site.options, "rank_model": {**site.options["rank_model"], "model": "another", "retries": 0}})
     result = site.build()
     assert len(result.warnings) == 1 and "vectors of different lengths" in result.warnings[0], result.warnings
+
+
+def test_a_model_changed_behind_its_name_embeds_again_once(
+    ranked_site: Site, arxiv_api: FakeArxiv, model: FakeOpenAI
+) -> None:
+    """The server's model is replaced under the same name (a new GGUF file behind
+    the same alias): its vectors have another length than the cached ones. What
+    was embedded before is embedded again, once, rather than a warning and the
+    words' ranking in every build until the cache is cleared."""
+    site = ranked_site
+    site.configure(**site.options, listing_refresh_hours=0)
+    assert site.build(strict=True).error is None
+    first = model.embedding_calls
+    pooled = model.embedder
+    assert pooled is not None
+    model.embedder = lambda text: [*pooled(text), 0.0]
+    arxiv_api.add_paper(
+        "2612.00001",
+        title="Metamorphic testing of weather forecasts",
+        summary="Metamorphic relations check a forecasting model without an oracle, by testing how outputs change.",
+    )
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    papers = shown(site, "news.md")
+    assert len(papers) == 5 and all("metamorphic" in str(paper["title"]).casefold() for paper in papers)
+    # The new paper, then the others of the day and the reading list again.
+    assert model.embedded[-(CANDIDATES + 5) :][0].startswith("Metamorphic testing of weather forecasts\n\n")
+    assert len(model.embedded) == 2 * (CANDIDATES + 4) + 1 and model.embedding_calls > first
+    # The next build asks nothing.
+    calls = model.embedding_calls
+    assert site.build(strict=True).error is None
+    assert model.embedding_calls == calls
+
+
+def test_a_cached_vector_of_another_length_is_not_used_offline(ranked_site: Site, model: FakeOpenAI) -> None:
+    """A cache holding a vector of another length (written by another model under
+    the same name, or by hand) makes no offline build fail: that paper has no
+    embedding, which the build says, and the words rank."""
+    from mkdocs_arxiv_digest.cache import Cache
+
+    site = ranked_site
+    assert site.build(strict=True).error is None
+    folder = site.root / ".cache" / "plugin" / "arxiv-digest"
+    with diskcache.Cache(str(folder)) as store:
+        keys = [key for key in store.iterkeys() if str(key).startswith("embedding:")]
+    cache = Cache(folder)
+    try:
+        cache.set_json(keys[0], {"f32": base64.b64encode(array("f", [0.6, 0.8]).tobytes()).decode("ascii")})
+    finally:
+        cache.close()
+    site.configure(**site.options, offline=True)
+    result = site.build()
+    assert result.error is None, result.warnings
+    assert len(result.warnings) == 1 and "1 papers have no embedding" in result.warnings[0], result.warnings
+    assert len(shown(site, "news.md")) == 5
+    # Online, that paper is embedded again and the model ranks.
+    site.configure(**{name: value for name, value in site.options.items() if name != "offline"})
+    calls = model.embedding_calls
+    assert site.build(strict=True).error is None
+    assert model.embedding_calls == calls + 1
+    assert all("metamorphic" in str(paper["title"]).casefold() for paper in shown(site, "news.md"))
