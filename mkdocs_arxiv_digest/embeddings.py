@@ -53,7 +53,7 @@ class Embedder:
 
     def __init__(self, settings: RankModelSettings) -> None:
         """Raises `ValueError` naming `rank_model.api_key_env` when the key it
-        names is missing, `ImportError` without the `openai` package."""
+        names is missing, `ImportError` without the `openai` or `numpy` package."""
         api_key = None
         if variable := settings.api_key_env:
             api_key = (settings.api_key or "").strip()
@@ -62,12 +62,13 @@ class Embedder:
                     f"'rank_model.api_key_env': the environment variable {variable} is not set or holds spaces. "
                     f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
                 )
-        try:
-            found = importlib.util.find_spec("openai") is not None
-        except ValueError:  # a module left in sys.modules as None
-            found = False
-        if not found:
-            raise ImportError("'rank_model' needs the `openai` package: pip install 'mkdocs-arxiv-digest[llm]'")
+        for package in ("openai", "numpy"):  # the SDK asks, numpy scores
+            try:
+                found = importlib.util.find_spec(package) is not None
+            except ValueError:  # a module left in sys.modules as None
+                found = False
+            if not found:
+                raise ImportError(f"'rank_model' needs the `{package}` package: pip install 'mkdocs-arxiv-digest[llm]'")
         self.settings = settings
         self.url = settings.base_url.rstrip("/")
         self.key = f"{settings.model}@{self.url}"

@@ -338,3 +338,18 @@ def test_a_cached_vector_of_another_length_is_not_used_offline(ranked_site: Site
     assert site.build(strict=True).error is None
     assert model.embedding_calls == calls + 1
     assert all("metamorphic" in str(paper["title"]).casefold() for paper in shown(site, "news.md"))
+
+
+@pytest.mark.parametrize("package", ["openai", "numpy"])
+def test_without_openai_or_numpy_the_error_names_the_extra(
+    ranked_site: Site, model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, package: str
+) -> None:
+    """`rank_model` with the SDK installed alone (`pip install openai`), or without
+    it: the build stops before anything is ranked, naming what to install,
+    rather than failing in the middle with numpy's ImportError."""
+    monkeypatch.setitem(sys.modules, package, None)
+    result = ranked_site.build()
+    assert result.error is not None
+    said = "\n".join(result.messages(logging.ERROR))
+    assert f"needs the `{package}` package: pip install 'mkdocs-arxiv-digest[llm]'" in said, said
+    assert model.embedding_calls == 0
