@@ -353,3 +353,26 @@ def test_without_openai_or_numpy_the_error_names_the_extra(
     said = "\n".join(result.messages(logging.ERROR))
     assert f"needs the `{package}` package: pip install 'mkdocs-arxiv-digest[llm]'" in said, said
     assert model.embedding_calls == 0
+
+
+def test_a_library_files_paper_without_an_id_is_embedded_once_under_its_text(
+    site: Site, arxiv_api: FakeArxiv, model: FakeOpenAI
+) -> None:
+    """A journal article of a Zotero export (no arXiv ID) is embedded by its
+    title and abstract, kept under a digest of them: the next build, and an
+    offline one, ask nothing and show the same page."""
+    fixture = Path(__file__).parent / "fixtures" / "library" / "zotero.bib"
+    (site.root / "zotero.bib").write_text(fixture.read_text("utf-8"), encoding="utf-8")
+    site.page("news.md", QUERY)
+    site.configure(json=True, library=["zotero.bib"], rank_model=ranked_site_model(model))
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    # The search's papers, the four of the file with an arXiv ID, and the journal article.
+    journal = [text for text in model.embedded if text.startswith("On the Problem of the Most Efficient Tests")]
+    assert len(journal) == 1 and len(model.embedded) == len(set(model.embedded)) == CANDIDATES + 5
+    html, calls = site.content("news.md"), model.embedding_calls
+    assert site.build(strict=True).error is None
+    assert model.embedding_calls == calls and site.content("news.md") == html
+    site.configure(**site.options, offline=True)
+    assert site.build(strict=True).error is None
+    assert model.embedding_calls == calls and site.content("news.md") == html
