@@ -276,6 +276,8 @@ class EmbeddingRanker:
         self, candidates: Sequence[tuple[str, rank.Document]], library: Sequence[tuple[str, rank.Document]]
     ) -> list[rank.Ranked]:
         """Rank like `rank.rank`; each paper with its versioned ID first (its embedding's key)."""
+        if not candidates:  # the filters kept nothing: no library paper is embedded for it
+            return []
         words = [doc for _, doc in candidates], [doc for _, doc in library]
         if self.failed:
             return rank.rank(*words)

@@ -376,3 +376,19 @@ def test_a_library_files_paper_without_an_id_is_embedded_once_under_its_text(
     site.configure(**site.options, offline=True)
     assert site.build(strict=True).error is None
     assert model.embedding_calls == calls and site.content("news.md") == html
+
+
+def test_a_page_whose_filters_keep_nothing_embeds_nothing(site: Site, arxiv_api: FakeArxiv, model: FakeOpenAI) -> None:
+    """A ranked page whose `keywords` keep none of the day's papers: nothing is
+    ranked, so nothing is embedded, and offline nothing is missing (no warning)."""
+    site.page("reading.md", READING)
+    site.page("news.md", {**QUERY, "keywords": ["no-paper-says-this"]})
+    site.configure(json=True)
+    assert site.build(strict=True).error is None  # the reading list and the search cached, without the model
+    site.configure(json=True, rank_model=ranked_site_model(model))
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert model.embedding_calls == 0
+    site.configure(**site.options, offline=True)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
