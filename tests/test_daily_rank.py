@@ -310,3 +310,18 @@ def test_a_day_is_ranked_by_rank_models_embeddings_and_by_words_when_the_server_
     (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert "warning: the embedding model 'another'" in warning and "HTTP 500" in warning, warning
     assert {entry["id"] for entry in front(site)["arxiv"]["ids"]} == set(TOPIC)  # type: ignore[index]
+
+
+def test_a_rerun_of_the_same_day_keeps_the_frozen_likes_and_adds_the_rest_ranked(ranked_site: Site) -> None:
+    site = ranked_site
+    assert run(site, "--listing", "cs.CV", "--rank", "library", "--max", "2") == 0
+    first = front(site)["arxiv"]["ids"]  # type: ignore[index]
+    page = site.docs / "daily" / f"{DAY}.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("score:", "tldr: Mine.\n    score:", 1), "utf-8")
+    assert run(site, "--listing", "cs.CV", "--rank", "library", "--max", "3") == 0
+    ids = front(site)["arxiv"]["ids"]  # type: ignore[index]
+    assert ids[:2] == [{**first[0], "tldr": "Mine."}, first[1]] and len(ids) == 3
+    assert {entry["id"] for entry in ids} == set(TOPIC) and ids[2]["like"] == TOPIC[ids[2]["id"]]
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert len(LIKE.findall(site.content(f"daily/{DAY}.md"))) == 3
