@@ -392,3 +392,24 @@ def test_a_page_whose_filters_keep_nothing_embeds_nothing(site: Site, arxiv_api:
     site.configure(**site.options, offline=True)
     result = site.build(strict=True)
     assert result.error is None, result.warnings
+
+
+def test_under_serve_an_edited_reading_list_ranks_again_embedding_only_its_new_paper(
+    ranked_site: Site, model: FakeOpenAI
+) -> None:
+    site = ranked_site
+    config = site.load()
+    config.plugins.on_startup(command="serve", dirty=False)
+    try:
+        assert site.build(config=config, startup=None).error is None
+        calls = len(model.embedded)
+        # The reading list loses three papers and gains one of the search's (embedded as a candidate).
+        site.page("reading.md", [READING[0], "2104.12832"])
+        result = site.build(config=config, startup=None)
+        assert result.error is None, result.warnings
+        assert len(model.embedded) == calls  # every text was embedded by the first build
+        likes = {paper["like"]["id"] for paper in shown(site, "news.md")}  # type: ignore[index]
+        assert likes <= {READING[0], "2104.12832"} and likes, likes
+        assert "2104.12832" not in {str(paper["id"]).split("v")[0] for paper in shown(site, "news.md")}
+    finally:
+        config.plugins.on_shutdown()
