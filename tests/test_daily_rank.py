@@ -325,3 +325,17 @@ def test_a_rerun_of_the_same_day_keeps_the_frozen_likes_and_adds_the_rest_ranked
     result = site.build(strict=True)
     assert result.error is None, result.warnings
     assert len(LIKE.findall(site.content(f"daily/{DAY}.md"))) == 3
+
+
+def test_a_day_the_keywords_cut_to_a_few_papers_on_the_subject_is_still_ranked(
+    ranked_site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--keyword e-values` keeps two papers, both on the reading list's subject:
+    with the two reading-list papers, the subject's words are in most of the
+    four, and they must still count (they weighed nothing: nothing was written)."""
+    site = ranked_site
+    assert run(site, "--listing", "cs.CV", "--keyword", "e-values", "--rank", "library") == 0
+    assert "2 new and 0 updated paper(s), ranked against 2 reading-list paper(s)" in capsys.readouterr().out
+    ids = front(site)["arxiv"]["ids"]  # type: ignore[index]
+    assert {entry["id"] for entry in ids} == {"2401.13002v1", "2401.13006v1"}
+    assert all(entry["like"] == TESTING and 0 < entry["score"] <= 1 for entry in ids), ids
