@@ -18,6 +18,7 @@ import importlib.util
 import math
 import sys
 from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
@@ -52,7 +53,7 @@ class Embedder:
 
     def __init__(self, settings: RankModelSettings) -> None:
         """Raises `ValueError` naming `rank_model.api_key_env` when the key it
-        names is missing, `ImportError` without the `openai` package."""
+        names is missing, `ImportError` without the `openai` or `numpy` package."""
         api_key = None
         if variable := settings.api_key_env:
             api_key = (settings.api_key or "").strip()
@@ -61,12 +62,13 @@ class Embedder:
                     f"'rank_model.api_key_env': the environment variable {variable} is not set or holds spaces. "
                     f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
                 )
-        try:
-            found = importlib.util.find_spec("openai") is not None
-        except ValueError:  # a module left in sys.modules as None
-            found = False
-        if not found:
-            raise ImportError("'rank_model' needs the `openai` package: pip install 'mkdocs-arxiv-digest[llm]'")
+        for package in ("openai", "numpy"):  # the SDK asks, numpy scores
+            try:
+                found = importlib.util.find_spec(package) is not None
+            except ValueError:  # a module left in sys.modules as None
+                found = False
+            if not found:
+                raise ImportError(f"'rank_model' needs the `{package}` package: pip install 'mkdocs-arxiv-digest[llm]'")
         self.settings = settings
         self.url = settings.base_url.rstrip("/")
         self.key = f"{settings.model}@{self.url}"
@@ -130,21 +132,31 @@ class Embedder:
                 vector = _stored(cache.get_json(self.cache_key(versioned)))
                 if vector is not None:
                     found[versioned] = vector
+        if len(lengths := Counter(map(len, found.values()))) > 1:
+            # Cached by another model under this name (or written by hand): only the most
+            # common length is kept, the others are missing, asked again when `ask`.
+            most = lengths.most_common(1)[0][0]
+            found = {versioned: vector for versioned, vector in found.items() if len(vector) == most}
         missing = [versioned for versioned in wanted if versioned not in found]
         if not ask:
             return found, ""
-        size = self.settings.batch_size
-        for start in range(0, len(missing), size):
+        size, start, redone = self.settings.batch_size, 0, False
+        while start < len(missing):
             batch = missing[start : start + size]
+            start += len(batch)
             try:
                 answer = self.embed([texts[versioned] for versioned in batch])
             except EmbeddingError as error:
                 return found, str(error)
-            if found and len(next(iter(found.values()))) != len(answer[0]):
-                return found, (
-                    f"the server's vectors have {len(answer[0])} numbers, the cached ones of this model "
-                    f"{len(next(iter(found.values())))}"
-                )
+            stale = [versioned for versioned, vector in found.items() if len(vector) != len(answer[0])]
+            if stale and redone:
+                return found, f"the server's vectors have {len(answer[0])} numbers, then {len(found[stale[0]])}"
+            if stale:
+                # The model changed behind its name: what it embedded before is embedded again, once.
+                redone = True
+                missing += stale
+                for versioned in stale:
+                    del found[versioned]
             stored = {}
             for versioned, values in zip(batch, answer, strict=True):
                 vector = _unit(values)
@@ -264,6 +276,8 @@ class EmbeddingRanker:
         self, candidates: Sequence[tuple[str, rank.Document]], library: Sequence[tuple[str, rank.Document]]
     ) -> list[rank.Ranked]:
         """Rank like `rank.rank`; each paper with its versioned ID first (its embedding's key)."""
+        if not candidates:  # the filters kept nothing: no library paper is embedded for it
+            return []
         words = [doc for _, doc in candidates], [doc for _, doc in library]
         if self.failed:
             return rank.rank(*words)

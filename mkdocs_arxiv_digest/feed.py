@@ -16,6 +16,7 @@ import json
 import posixpath
 import re
 import unicodedata
+import urllib.parse
 import uuid
 import xml.etree.ElementTree as etree
 from collections.abc import Iterable, Mapping, Sequence
@@ -337,7 +338,10 @@ def like_json(shown: Shown, src_uri: str) -> dict[str, Any] | None:
     if not liked.page:  # a paper of a library file: on no page of the site
         return {"id": arxiv_id, "title": liked.title, "page": None, "anchor": None, "score": round(liked.score, 4)}
     page, _, anchor = liked.page.partition("#")
-    page = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), page)) if page else src_uri
+    # The link is URL-quoted (a page named `my list.md`); the JSON gives the path as it is.
+    page = (
+        posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), urllib.parse.unquote(page))) if page else src_uri
+    )
     return {"id": arxiv_id, "title": liked.title, "page": page, "anchor": anchor, "score": round(liked.score, 4)}
 
 

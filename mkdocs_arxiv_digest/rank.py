@@ -49,6 +49,12 @@ FEEDBACK = 5
 """How many of the day's best candidates join the library's profile for the second pass
 (as many as a reader's first look takes in; with 3 to 7 the labelled set's dev figures
 were as good, with 10 the second pass drew in the first pass's misses)."""
+COMMON_WEIGHT = 0.05
+"""The inverse document frequency of a term in half the papers or more (BM25's is 0 or
+below there), about a hundredth of a rare term's: on a day of a hundred papers or more
+such terms are the common words and change nothing (not one figure of the labelled set
+moved); where the filters leave a handful of papers, all on the reading list's subject,
+its words are in most of them, and with no weight every paper scored 0 and none was kept."""
 TITLE_WEIGHT = 1
 """How many times a title's stems count (its words are also, mostly, in the abstract)."""
 
@@ -144,8 +150,8 @@ def rank(candidates: Sequence[Document], library: Sequence[Document]) -> list[Ra
         frequency.update(found.keys())
     total = len(counted)
     # A term found in a single paper matches nothing; one in half the papers or more
-    # tells nothing (BM25's weight, below zero there).
-    idf = {term: math.log((total - n + 0.5) / (n + 0.5)) for term, n in frequency.items() if n > 1}
+    # tells little (BM25's weight, below zero there): it keeps COMMON_WEIGHT.
+    idf = {term: max(COMMON_WEIGHT, math.log((total - n + 0.5) / (n + 0.5))) for term, n in frequency.items() if n > 1}
     recency = _recency(library)
     vectors = [_vector(found, idf) for found in counted[len(library) :]]
     searched = [heapq.nlargest(SEARCH_TERMS, vector.items(), key=operator.itemgetter(1)) for vector in vectors]

@@ -17,6 +17,7 @@ import yaml
 from conftest import Site, announced
 from fake_arxiv import FakeArxiv
 from fake_feed import FakeFeed, FeedItem
+from fake_openai import FakeOpenAI
 from mkdocs_arxiv_digest.cli import main
 
 DAY = dt.date(2024, 1, 25)
@@ -278,3 +279,63 @@ def test_a_day_ranked_against_a_library_file_freezes_a_paper_without_an_id_by_it
     likes = {like.text: like.attrib for like in tree.iter("{urn:mkdocs-arxiv-digest:feed}like")}
     assert set(likes[testing]) == {"score"}
     assert likes[READING[GRAPHS][0]]["href"] == f"https://arxiv.org/abs/{GRAPHS}"
+
+
+def test_a_day_is_ranked_by_rank_models_embeddings_and_by_words_when_the_server_fails(
+    ranked_site: Site, model: FakeOpenAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With `rank_model`, `daily --rank library` ranks as a build does: by the
+    model's vectors (here an order the words would not give: sorting networks and
+    quantum codes beside the reading list on testing), each text embedded once;
+    a server that fails leaves the day ranked by its words, with one warning on
+    the error output."""
+    near = {"Sorting networks revisited", "Quantum error correction codes", READING[TESTING][0]}
+    model.embedder = lambda text: [1.0, 0.1, 0.0] if text.split("\n\n", 1)[0] in near else [0.0, 0.2, 1.0]
+    site = ranked_site
+    rank_model = {"base_url": model.url, "model": "fake-embed", "api_key_env": "ARXIV_DIGEST_TEST_KEY", "retries": 0}
+    site.configure(**site.options, rank_model=rank_model)
+    site.write_config()
+    assert run(site, "--listing", "cs.CV", "--rank", "library", "--max", "2") == 0
+    assert "warning" not in capsys.readouterr().err
+    ids = front(site)["arxiv"]["ids"]  # type: ignore[index]
+    assert {entry["id"] for entry in ids} == {"2401.13001v1", "2401.13005v1"}
+    assert all(entry["like"] == TESTING and entry["score"] > 0.5 for entry in ids), ids
+    assert sorted(model.embedded) == sorted(set(model.embedded)) and len(model.embedded) == len(ITEMS) + 2
+
+    (site.docs / "daily" / f"{DAY}.md").unlink()
+    site.configure(**{**site.options, "rank_model": {**rank_model, "model": "another"}})
+    site.write_config()
+    model.fail(status=500)
+    assert run(site, "--listing", "cs.CV", "--rank", "library", "--max", "3") == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert "warning: the embedding model 'another'" in warning and "HTTP 500" in warning, warning
+    assert {entry["id"] for entry in front(site)["arxiv"]["ids"]} == set(TOPIC)  # type: ignore[index]
+
+
+def test_a_rerun_of_the_same_day_keeps_the_frozen_likes_and_adds_the_rest_ranked(ranked_site: Site) -> None:
+    site = ranked_site
+    assert run(site, "--listing", "cs.CV", "--rank", "library", "--max", "2") == 0
+    first = front(site)["arxiv"]["ids"]  # type: ignore[index]
+    page = site.docs / "daily" / f"{DAY}.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("score:", "tldr: Mine.\n    score:", 1), "utf-8")
+    assert run(site, "--listing", "cs.CV", "--rank", "library", "--max", "3") == 0
+    ids = front(site)["arxiv"]["ids"]  # type: ignore[index]
+    assert ids[:2] == [{**first[0], "tldr": "Mine."}, first[1]] and len(ids) == 3
+    assert {entry["id"] for entry in ids} == set(TOPIC) and ids[2]["like"] == TOPIC[ids[2]["id"]]
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    assert len(LIKE.findall(site.content(f"daily/{DAY}.md"))) == 3
+
+
+def test_a_day_the_keywords_cut_to_a_few_papers_on_the_subject_is_still_ranked(
+    ranked_site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--keyword e-values` keeps two papers, both on the reading list's subject:
+    with the two reading-list papers, the subject's words are in most of the
+    four, and they must still count (they weighed nothing: nothing was written)."""
+    site = ranked_site
+    assert run(site, "--listing", "cs.CV", "--keyword", "e-values", "--rank", "library") == 0
+    assert "2 new and 0 updated paper(s), ranked against 2 reading-list paper(s)" in capsys.readouterr().out
+    ids = front(site)["arxiv"]["ids"]  # type: ignore[index]
+    assert {entry["id"] for entry in ids} == {"2401.13002v1", "2401.13006v1"}
+    assert all(entry["like"] == TESTING and 0 < entry["score"] <= 1 for entry in ids), ids

@@ -182,3 +182,18 @@ def test_the_feed_says_what_each_ranked_paper_is_like_as_text_and_unranked_feeds
             "score": like.get("score"),
             "href": "https://example.org/docs/reading/#arxiv-2401-00001",
         }
+
+
+def test_the_json_names_a_reading_list_with_spaces_by_its_path(site: Site, arxiv_api: FakeArxiv) -> None:
+    """A reading list's file name with a space or an accent: the page links it
+    URL-quoted, the JSON's `like.page` is its path under docs/ as it is."""
+    site.page("lists/my reading é.md", READING)
+    site.page("news/testing.md", {"query": "all:testing", "rank": "library", "max": 3})
+    site.configure(json=True)
+    result = site.build(strict=True)
+    assert result.error is None, result.warnings
+    papers = json.loads((site.root / "site/news/testing.json").read_text(encoding="utf-8"))["papers"]
+    assert [paper["like"]["page"] for paper in papers] == ["lists/my reading é.md"] * 3
+    links = re.findall(r'<strong>Like</strong>: <a href="([^"#]+)#', site.content("news/testing.md"))
+    assert links == ["../../lists/my%20reading%20%C3%A9/"] * 3
+    assert (site.root / "site/lists/my reading é/index.html").exists()
