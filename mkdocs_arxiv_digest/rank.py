@@ -126,7 +126,10 @@ def _counts(doc: Document) -> Counter[str]:
 
 
 def _vector(found: Counter[str], idf: dict[str, float]) -> dict[str, float]:
-    weights = {term: (1 + math.log(n)) * idf[term] for term, n in found.items() if idf.get(term, 0) > 0}
+    weights = {}
+    for term, n in found.items():
+        if weight := idf.get(term):  # most terms are found once: (1 + log 1) = 1
+            weights[term] = weight if n == 1 else (1 + math.log(n)) * weight
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {term: w / norm for term, w in weights.items()}
 
