@@ -88,6 +88,9 @@ DAYS: dict[dt.date, list[tuple[str, str]]] = {
 }
 """The papers of each day, with the way arXiv announced them."""
 
+LIBRARY = ["examples/reading-list.md", "examples/marker.md", "examples/chinese.md", "examples/chatpaper.md"]
+"""The reading lists the ranked days rank against: the site's `library` option
+(mkdocs.yml), the example pages with real papers."""
 RANKED = {dt.date(2026, 2, 26): ["--rank", "library", "--max", "7"]}
 """The days ranked against the site's reading lists, with the options that
 rank them. Thursday's feed has six papers on the reading lists' subjects
@@ -106,7 +109,8 @@ mkdocs-arxiv-digest daily {options}
 ```
 
 which ranked them against the site's reading lists: the papers of the other
-example pages, the test fixtures of the full-text page among them. The
+example pages but the full-text page's test fixtures (the site's
+[`library`](../../configuration.md#library) option names the pages). The
 command kept the {kept} papers most like them and froze that order in this
 page's front matter, with the reading-list paper each is most like and its
 score; the build shows them in that order, each with a **Like** line that
@@ -182,6 +186,7 @@ def write_pages(docs: Path = ROOT / "docs") -> None:
                 "api_url": f"{local}/api/query",
                 "cache_dir": str(Path(folder) / "cache"),
                 "delay_seconds": 0,
+                "library": LIBRARY,
             }
             site = {"site_name": "Daily", "docs_dir": str(docs), "plugins": [{"arxiv-digest": options}]}
             config.write_text(yaml.safe_dump(site), encoding="utf-8")
