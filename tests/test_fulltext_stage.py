@@ -252,7 +252,7 @@ def test_under_serve_full_text_is_read_in_the_background_and_the_page_reloads(si
         assert config.plugins["arxiv-digest"].report.stages["fulltext"].pending == 1
         assert "Affiliations" not in site.content()
         until = time.monotonic() + 10
-        while sentinel.read_text() == "0\n" and time.monotonic() < until:
+        while sentinel.read_text() != "1\n" and time.monotonic() < until:  # not "": read mid-write
             time.sleep(0.02)
         assert sentinel.read_text() == "1\n", "a rebuild is asked for when the record lands"
         assert site.build(config=config, startup=None).error is None

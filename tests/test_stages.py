@@ -236,7 +236,7 @@ def test_under_serve_a_background_stage_outlives_the_build_and_the_page_reloads(
         )
         gate.set()
         until = time.monotonic() + 10
-        while sentinel.read_text() == "0\n" and time.monotonic() < until:
+        while sentinel.read_text() != "1\n" and time.monotonic() < until:  # not "": read mid-write
             time.sleep(0.01)
         assert sentinel.read_text() == "1\n", "a rebuild is asked for when the record lands"
 
