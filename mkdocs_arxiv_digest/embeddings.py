@@ -24,7 +24,7 @@ from typing import Any, TypeAlias
 
 from . import rank
 from .settings import RankModelSettings
-from .summarize.llm import _first_line
+from .summarize.llm import _first_line, checked_api_key
 
 SCHEMA = 1
 """Bumped when what is embedded (the text) or how a vector is stored changes."""
@@ -54,14 +54,7 @@ class Embedder:
     def __init__(self, settings: RankModelSettings) -> None:
         """Raises `ValueError` naming `rank_model.api_key_env` when the key it
         names is missing, `ImportError` without the `openai` or `numpy` package."""
-        api_key = None
-        if variable := settings.api_key_env:
-            api_key = (settings.api_key or "").strip()
-            if not api_key or any(ch.isspace() or not ch.isprintable() for ch in api_key):
-                raise ValueError(
-                    f"'rank_model.api_key_env': the environment variable {variable} is not set or holds spaces. "
-                    f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
-                )
+        api_key = checked_api_key("rank_model", settings.api_key_env, settings.api_key)
         for package in ("openai", "numpy"):  # the SDK asks, numpy scores
             try:
                 found = importlib.util.find_spec(package) is not None

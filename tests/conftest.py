@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -144,6 +147,18 @@ class Clock:
         self.now += seconds
 
 
+_IMPORTS = """
+import sys
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+config = load_config(sys.argv[1])
+config.plugins.on_startup(command="build", dirty=False)
+build(config)
+config.plugins.on_shutdown()
+print("IMPORTED", ",".join(sorted(name for name in sys.argv[2:] if name in sys.modules)))
+"""
+
+
 class Site:
     """A site under `tmp_path`: write pages, configure the plugin, build, read HTML."""
 
@@ -198,6 +213,22 @@ class Site:
         path = self.root / "mkdocs.yml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         return path
+
+    def imported_by_a_build(self, names: tuple[str, ...]) -> list[str]:
+        """Which of the modules `names` a whole build of the site imports, built
+        in a fresh Python process (this checkout's code) so nothing is imported
+        already."""
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTS, str(self.write_config()), *names],
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=self.root,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return sorted(filter(None, done.stdout.split("IMPORTED", 1)[1].strip().split(",")))
 
     def load(self, strict: bool = False) -> MkDocsConfig:
         config = load_config(str(self.write_config()), strict=strict)

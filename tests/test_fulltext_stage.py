@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -261,38 +258,14 @@ def test_under_serve_full_text_is_read_in_the_background_and_the_page_reloads(si
         config.plugins.on_shutdown()
 
 
-CHECK = """
-import sys
-from mkdocs.commands.build import build
-from mkdocs.config import load_config
-config = load_config(sys.argv[1])
-config.plugins.on_startup(command="build", dirty=False)
-build(config)
-config.plugins.on_shutdown()
-names = ("lxml", "mkdocs_arxiv_digest.fulltext", "requests", "urllib3", "arxiv")
-print("IMPORTED", ",".join(sorted(name for name in names if name in sys.modules)))
-"""
-
-
-def imported_by_a_build(site: Site) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", CHECK, str(site.write_config())],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=site.root,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout.split("IMPORTED", 1)[1].strip()
+FULLTEXT_MODULES = ("lxml", "mkdocs_arxiv_digest.fulltext", "requests", "urllib3", "arxiv")
 
 
 def test_a_digest_site_neither_asks_nor_imports_the_parser(site: Site, host: FakeHtml) -> None:
     built_in_site(site, host)
     site.page("index.md", PAPERS[:2])
     assert site.build(strict=True).error is None
-    imported = imported_by_a_build(site).split(",")
+    imported = site.imported_by_a_build(FULLTEXT_MODULES)
     assert "lxml" not in imported and "mkdocs_arxiv_digest.fulltext" not in imported, "auto, and no chatpaper page"
     assert host.requests == []
 
@@ -304,7 +277,7 @@ def test_a_warm_build_with_full_text_asks_nothing_and_imports_no_network_code(si
     built_in_site(site, host)
     site.page("index.md", {"ids": PAPERS[:1], "layout": "chatpaper"})
     assert site.build(strict=True).error is None and len(host.requests) == 1
-    imported = imported_by_a_build(site).split(",")
+    imported = site.imported_by_a_build(FULLTEXT_MODULES)
     assert not {"lxml", "requests", "urllib3", "arxiv", "mkdocs_arxiv_digest.fulltext"} & set(imported), imported
     assert len(host.requests) == 1
 

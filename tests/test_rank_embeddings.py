@@ -8,10 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import re
 import socket
-import subprocess
 import sys
 from array import array
 from collections.abc import Callable
@@ -225,41 +223,17 @@ def test_a_missing_key_stops_the_build_naming_the_option(site: Site, monkeypatch
     assert "rank_model.api_key_env" in said and "ARXIV_DIGEST_NO_SUCH_KEY" in said, said
 
 
-CHECK = """
-import sys
-from mkdocs.commands.build import build
-from mkdocs.config import load_config
-config = load_config(sys.argv[1])
-config.plugins.on_startup(command="build", dirty=False)
-build(config)
-config.plugins.on_shutdown()
-names = ("openai", "mkdocs_arxiv_digest.embeddings")
-print("IMPORTED", ",".join(sorted(name for name in names if name in sys.modules)))
-"""
-
-
-def imported_by_a_build(site: Site) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", CHECK, str(site.write_config())],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=site.root,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout.split("IMPORTED", 1)[1].strip()
+EMBEDDING_MODULES = ("openai", "mkdocs_arxiv_digest.embeddings")
 
 
 def test_warm_builds_import_the_sdk_only_for_papers_not_embedded_yet(ranked_site: Site, model: FakeOpenAI) -> None:
     site = ranked_site
     assert site.build(strict=True).error is None
     # Every embedding is cached: the SDK is not imported.
-    assert imported_by_a_build(site) == "mkdocs_arxiv_digest.embeddings"
+    assert site.imported_by_a_build(EMBEDDING_MODULES) == ["mkdocs_arxiv_digest.embeddings"]
     # Without `rank_model`, the ranked page is ranked by words, and nothing of the embeddings is imported.
     site.configure(**{name: value for name, value in site.options.items() if name != "rank_model"})
-    assert imported_by_a_build(site) == ""
+    assert site.imported_by_a_build(EMBEDDING_MODULES) == []
 
 
 def test_one_vector_per_token_is_averaged_as_llama_cpp_python_answers_for_a_chat_model(

@@ -552,6 +552,27 @@ def _deadline_client(
     return http.Client(transport=transport, timeout=http.Timeout(timeout), follow_redirects=True)
 
 
+def checked_api_key(option: str, variable: str, value: str | None) -> str | None:
+    """The API key `option.api_key_env` names (`value`, as the environment held
+    it), or `None` when it names none (a server that needs no key). Raises
+    `ValueError` naming the option when the variable is unset or the key holds
+    spaces or control characters."""
+    if not variable:
+        return None
+    api_key = (value or "").strip()  # a .env file may end a line with CR LF
+    if any(ch.isspace() or not ch.isprintable() for ch in api_key):
+        raise ValueError(
+            f"'{option}.api_key_env': the environment variable {variable} holds spaces or control "
+            "characters inside the key; set it to the key alone."
+        )
+    if not api_key:
+        raise ValueError(
+            f"'{option}.api_key_env': the environment variable {variable} is not set. "
+            f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
+        )
+    return api_key
+
+
 class LlmSummarizer(Summarizer):
     """One chat-completions request per paper, through the official `openai` SDK.
     A request that fails with 429, 5xx, a timeout or a broken connection is
@@ -563,19 +584,7 @@ class LlmSummarizer(Summarizer):
         """The backend of `summarizer: openai`, from the whole `llm` settings.
         Raises `ValueError` naming `llm.api_key_env` when the key it names is
         missing or malformed, `ImportError` without the `openai` package."""
-        api_key = None
-        if variable := llm.api_key_env:
-            api_key = (llm.api_key or "").strip()  # a .env file may end a line with CR LF
-            if any(ch.isspace() or not ch.isprintable() for ch in api_key):
-                raise ValueError(
-                    f"'llm.api_key_env': the environment variable {variable} holds spaces or control "
-                    "characters inside the key; set it to the key alone."
-                )
-            if not api_key:
-                raise ValueError(
-                    f"'llm.api_key_env': the environment variable {variable} is not set. "
-                    f"Export the API key as {variable}, or set `api_key_env: ''` for a server that needs no key."
-                )
+        api_key = checked_api_key("llm", llm.api_key_env, llm.api_key)
         base_url, model, concurrency, timeout = llm.base_url, llm.model, llm.concurrency, llm.timeout
         temperature, response_format = llm.temperature, llm.response_format
         # Found now, imported by the first summary: importing the SDK takes about a
