@@ -24,7 +24,12 @@ from typing import Any, TypeAlias
 
 from . import rank
 from .settings import RankModelSettings
-from .summarize.llm import _first_line, checked_api_key
+from .summarize.llm import _deadline_client, _first_line, checked_api_key
+
+MAX_ANSWER_BYTES = 512 * 1024 * 1024
+"""The most bytes of one embeddings answer read: a server that answers a chat
+model's embeddings one vector per token sends tens of MB for a batch; past this,
+the answer is a failure, not read further."""
 
 SCHEMA = 1
 """Bumped when what is embedded (the text) or how a vector is stored changes."""
@@ -82,11 +87,18 @@ class Embedder:
             import openai
 
             settings = self.settings
+            # The summaries' client: `timeout` bounds each request with its whole
+            # answer (a server trickling bytes does not hold the build), and an
+            # answer is read up to MAX_ANSWER_BYTES only.
+            http_client = _deadline_client(
+                openai, settings.base_url, settings.timeout, max_bytes=MAX_ANSWER_BYTES, answers="batch of embeddings"
+            )
             self._client = openai.OpenAI(
                 base_url=settings.base_url,
                 api_key=self._api_key,
                 timeout=settings.timeout,
                 max_retries=settings.retries,
+                http_client=http_client,
             )
         return self._client
 

@@ -11,6 +11,7 @@ import logging
 import re
 import socket
 import sys
+import time
 from array import array
 from collections.abc import Callable
 from pathlib import Path
@@ -183,6 +184,22 @@ def test_a_failed_or_malformed_answer_is_one_warning_and_the_words_rank(
     result = site.build(strict=True)
     assert result.error is None, result.warnings
     assert all("metamorphic" in str(paper["title"]).casefold() for paper in shown(site, "news.md"))
+
+
+@pytest.mark.xdist_group("timing")  # its bound on time needs the machine to itself
+def test_a_server_trickling_its_answer_is_cut_at_the_timeout(ranked_site: Site, model: FakeOpenAI) -> None:
+    """`timeout` bounds a request with its whole answer, as for summaries: a
+    server sending a few bytes a second does not hold the build (the SDK's own
+    timeout bounds only each read, and a read comes every half second)."""
+    site = ranked_site
+    site.configure(**{**site.options, "rank_model": {**site.options["rank_model"], "retries": 0, "timeout": 2}})
+    model.fail(trickle=(8, 0.5))
+    started = time.monotonic()
+    result = site.build()
+    took = time.monotonic() - started
+    assert result.error is None
+    assert len(result.warnings) == 1 and "no answer within 2 s" in result.warnings[0], result.warnings
+    assert took < 15, f"the build waited {took:.1f} s on a trickling answer"
 
 
 def test_vectors_of_different_lengths_or_not_finite_are_malformed(ranked_site: Site, model: FakeOpenAI) -> None:

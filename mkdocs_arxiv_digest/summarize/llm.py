@@ -456,9 +456,12 @@ def _deadline_client(
     live: _Live | None = None,
     timed_out: Any = None,
     seconds: Any = None,
+    max_bytes: int = MAX_ANSWER_BYTES,
+    answers: str = "summary",
 ) -> Any:
     """An HTTP client for the SDK in which every request, its answer read whole,
-    ends within `timeout` seconds of wall clock (see `Deadline`); past that it
+    ends within `timeout` seconds of wall clock (see `Deadline`), and no answer
+    is read past `max_bytes` (more than any `answers` takes); past the time it
     fails as a read timeout, which is retried like any other, and
     `timed_out` is called. Connections are not kept alive, so every request's
     socket is seen being made. Once `live` is closed, requests under way end
@@ -479,11 +482,11 @@ def _deadline_client(
             try:
                 for chunk in self._stream:
                     size += len(chunk)
-                    if size > MAX_ANSWER_BYTES:
+                    if size > max_bytes:
                         # An OpenAIError is not retried: the same answer would come again.
                         raise openai.OpenAIError(
-                            f"the server's answer is larger than {MAX_ANSWER_BYTES // 1024} KB, more than any "
-                            "summary takes; it was not read further"
+                            f"the server's answer is larger than {max_bytes // 1024} KB, more than any "
+                            f"{answers} takes; it was not read further"
                         )
                     yield chunk
                 if self._deadline.fired:  # an answer without a length ends where its socket was shut
